@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Pocket Gate set-up: system libraries (apt, when missing), then .venv with the project and its dev tools.
+# Safe to run again: it only installs what is missing and re-installs the project in place.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON="${PYTHON:-python3}"
+need_apt=()
+# zbar: the second QR decoder (pyzbar loads libzbar.so.0 at run time).
+ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || need_apt+=(libzbar0)
+# OpenCV's wheel needs libGL-free headless libs only; libgomp is usually present, check anyway.
+ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "==> installing system libraries: ${need_apt[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "Pocket Gate needs Python 3.11 or newer; $("$PYTHON" --version 2>&1) found. Set PYTHON=/path/to/python3.11." >&2
+    exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "==> creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+echo "==> installing Pocket Gate and its dev tools into .venv"
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+echo "==> ready: .venv/bin/pocket-kiosk --help   .venv/bin/pocket-hq --help"

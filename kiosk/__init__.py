@@ -1,0 +1,1 @@
+"""Pocket Gate: everything that runs at the gate of a closed compound."""

@@ -1,0 +1,270 @@
+"""`pocket-kiosk`: the gate's command line. Headless commands for scanning, checking and maintaining a gate.
+
+Every command and option carries help text (a test enforces it). Errors are one readable line on stderr and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import cv2
+
+from kiosk.camera import CaptureThread, SourceError, open_source
+from kiosk.cli_types import UTC_TIME
+from kiosk.codes.trust import TrustError
+from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.gate import open_gate
+from kiosk.identity import DistrictKeyError, load_district_key
+from kiosk.policy import Direction, PolicyError
+from kiosk.roster import RosterError, read_roster
+from kiosk.report import assessment_json, human_line, outcome_json
+from kiosk.scanner import Debouncer, Scanner
+from kiosk.store import GateStore, StoreError
+from kiosk.text import visible
+
+P = ParamSpec("P")
+R = TypeVar("R")
+EXPECTED_ERRORS = (ConfigError, PolicyError, TrustError, DistrictKeyError, SourceError, StoreError, RosterError)
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn the gate's own errors into `Error: ...` and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def emit(record: dict[str, Any], as_json: bool, human: str) -> None:
+    click.echo(json.dumps(record, ensure_ascii=True) if as_json else human)
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Gate configuration file (default: $POCKET_GATE_CONFIG or ~/.config/pocket-gate/kiosk.toml).",
+)
+db_option = click.option(
+    "--db", type=click.Path(path_type=Path, dir_okay=False), help="Gate database file (overrides the config)."
+)
+trust_option = click.option(
+    "--trust",
+    "trust_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of trusted issuer public keys (overrides the config).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+direction_option = click.option(
+    "--direction",
+    type=click.Choice([d.value for d in Direction]),
+    default=Direction.IN.value,
+    show_default=True,
+    help="Whether people are entering or leaving.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pocket-gate")
+def main() -> None:
+    """Pocket Gate at the gate: scan health codes, judge them by policy and log every entry, offline."""
+
+
+@main.command()
+@click.option("--source", help="Camera: webcam index, video file, image folder or glob, or rtsp:// URL.")
+@config_option
+@db_option
+@trust_option
+@direction_option
+@click.option("--temperature", type=float, help="Temperature in °C to judge every scan with.")
+@click.option("--operator", help="Operator id recorded on the entries (overrides the config).")
+@json_option
+@friendly_errors
+def scan(
+    source: str | None,
+    config_file: Path | None,
+    db: Path | None,
+    trust_dir: Path | None,
+    direction: str,
+    temperature: float | None,
+    operator: str | None,
+    as_json: bool,
+) -> None:
+    """Run the whole pipeline headless: read frames, decode, verify, judge and log each code.
+
+    Prints one line per verdict; stops at the end of a file source or on Ctrl-C."""
+    config = load_config(config_file)
+    gate = open_gate(config, db=db, trust_dir=trust_dir)
+    assert gate.store is not None
+    purged = gate.store.purge(config.retention_days)
+    if purged:
+        click.echo(f"purged {purged} entries older than {config.retention_days} days", err=True)
+    capture = CaptureThread(open_source(source or config.source)).start()
+    scanner, debouncer = Scanner(), Debouncer(config.debounce_seconds)
+    frames = logged = 0
+    try:
+        for frame in capture.frames():
+            frames += 1
+            result = scanner.scan(frame.image)
+            for text in result.texts:
+                if not debouncer.is_new(text):
+                    continue
+                outcome = gate.present_code(
+                    text,
+                    direction=Direction(direction),
+                    temperature=temperature,
+                    operator=operator if operator is not None else config.operator,
+                )
+                logged += outcome.entry is not None
+                record = outcome_json(outcome) | {"frame": visible(frame.label), "decoder": result.decoder}
+                emit(record, as_json, human_line(outcome.assessment))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        capture.stop()
+        gate.store.close()
+    skipped = getattr(capture.source, "skipped", [])
+    for path in skipped:
+        click.echo(f"skipped unreadable image {visible(str(path))}", err=True)
+    click.echo(f"{frames} frames read, {logged} entries logged", err=True)
+    if capture.error is not None:
+        raise click.ClickException(str(capture.error))
+
+
+@main.command()
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Image file to decode (repeatable).",
+)
+@config_option
+@db_option
+@trust_option
+@click.option("--at", "at", type=UTC_TIME, help="Judge as of this ISO 8601 time instead of now (UTC if no offset).")
+@direction_option
+@click.option("--temperature", type=float, help="Temperature in °C to judge with.")
+@json_option
+@friendly_errors
+def check(
+    texts: tuple[str, ...],
+    images: tuple[Path, ...],
+    config_file: Path | None,
+    db: Path | None,
+    trust_dir: Path | None,
+    at: datetime | None,
+    direction: str,
+    temperature: float | None,
+    as_json: bool,
+) -> None:
+    """Decode and verify codes and show why each passes or fails, without logging anything.
+
+    Give code TEXTS, or images with --image. Uses the gate's roster and lists when its database exists."""
+    if not texts and not images:
+        raise click.UsageError("give at least one code text or --image FILE")
+    config = load_config(config_file)
+    gate = open_gate(config, db=db, trust_dir=trust_dir, read_only=True)
+    now = at or datetime.now(UTC)
+    judge_kwargs = {"direction": Direction(direction), "temperature": temperature, "now": now}
+    scanner = Scanner()
+    try:
+        for text in texts:
+            assessment = gate.assess_code(text, **judge_kwargs)
+            emit(assessment_json(assessment), as_json, human_line(assessment))
+        for path in images:
+            record: dict[str, Any] = {"image": str(path), "texts": [], "decoder": None}
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                record["error"] = "image cannot be read"
+                emit(record, as_json, f"ERROR   {visible(str(path))}: image cannot be read")
+                continue
+            result = scanner.scan(image)
+            record |= {"texts": [visible(t) for t in result.texts], "decoder": result.decoder or None}
+            if not result.texts:
+                record["error"] = "no QR code found"
+                emit(record, as_json, f"NONE    {visible(str(path))}: no QR code found")
+                continue
+            assessments = [gate.assess_code(t, **judge_kwargs) for t in result.texts]
+            record |= assessment_json(assessments[0])
+            if len(assessments) > 1:
+                record["more"] = [assessment_json(a) for a in assessments[1:]]
+            emit(record, as_json, "\n".join(f"{visible(str(path))}: {human_line(a)}" for a in assessments))
+    finally:
+        if gate.store is not None:
+            gate.store.close()
+
+
+@main.command()
+@config_option
+@db_option
+@friendly_errors
+def purge(config_file: Path | None, db: Path | None) -> None:
+    """Delete entries older than the configured retention period (also done on every start)."""
+    config = load_config(config_file)
+    with _store(config, db) as store:
+        removed = store.purge(config.retention_days)
+    click.echo(f"purged {removed} entries older than {config.retention_days} days")
+
+
+@main.command()
+@config_option
+@db_option
+@friendly_errors
+def verify(config_file: Path | None, db: Path | None) -> None:
+    """Check the entry log's hash chain; exit status 1 if any entry was edited or removed."""
+    config = load_config(config_file)
+    with _store(config, db) as store:
+        problems = store.verify()
+        count = store.count_entries()
+    for problem in problems:
+        click.echo(f"entry {problem.seq}: {problem.kind}: {problem.detail}")
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"chain intact: {count} entries")
+
+
+@main.group()
+def roster() -> None:
+    """The residents this gate lets in (HQ replaces it on every sync once enrolled)."""
+
+
+@roster.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@config_option
+@db_option
+@friendly_errors
+def roster_import(csv_file: Path, config_file: Path | None, db: Path | None) -> None:
+    """Replace the roster with CSV_FILE (columns id_number,name,unit); ID numbers are hashed on the way in."""
+    config = load_config(config_file)
+    if config.district_key_file is None:
+        raise click.ClickException("the config names no district_key_file; ID numbers cannot be hashed")
+    rows = read_roster(csv_file, load_district_key(config.district_key_file))
+    with GateStore(db or config.database, config.gate_id) as store:
+        store.replace_table("roster", rows)
+    click.echo(f"roster replaced: {len(rows)} residents")
+
+
+def _store(config: KioskConfig, db: Path | None) -> GateStore:
+    path = db or config.database
+    if not path.exists():
+        raise StoreError(f"no gate database at {path}")
+    return GateStore(path, config.gate_id)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

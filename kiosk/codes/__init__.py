@@ -1,0 +1,32 @@
+"""Health-code formats behind one call: `read_code(text, trust, now)` gives a Credential or raises CodeError.
+
+Formats register here; nothing else in the gate knows which formats exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kiosk.codes.base import CodeError, CodeFormat, Colour, Credential, Reason
+from kiosk.codes.pgc import PGC1
+from kiosk.codes.trust import TrustList
+
+FORMATS: list[CodeFormat] = [PGC1()]
+
+__all__ = ["FORMATS", "CodeError", "CodeFormat", "Colour", "Credential", "Reason", "TrustList", "read_code"]
+
+
+def format_for(text: str) -> CodeFormat | None:
+    """The format whose prefix the text carries (case-sensitive: QR alphanumeric mode is upper-case)."""
+    for fmt in FORMATS:
+        if text.startswith(fmt.prefixes):
+            return fmt
+    return None
+
+
+def read_code(text: str, trust: TrustList, now: datetime) -> Credential:
+    """Verify a scanned text against the trust list as of `now`."""
+    fmt = format_for(text)
+    if fmt is None:
+        raise CodeError(Reason.NOT_OURS)
+    return fmt.verify(text, trust, now)

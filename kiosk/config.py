@@ -1,0 +1,99 @@
+"""The gate's configuration (`kiosk.toml`), as a pydantic-settings model with one docstring per field.
+
+Values come from the file given with `--config` (or `$POCKET_GATE_CONFIG`, or the per-user default), and
+each can be overridden by an environment variable `POCKET_GATE_<FIELD>`. Relative paths in the file are
+relative to the file, so a gate folder can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kiosk.policy import Policy, load_policy
+
+DEFAULT_CONFIG = Path.home() / ".config" / "pocket-gate" / "kiosk.toml"
+DEFAULT_DATA = Path.home() / ".local" / "share" / "pocket-gate"
+_PATH_FIELDS = ("database", "trust_dir", "district_key_file", "policy_file")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid; the message says which and where."""
+
+
+class KioskConfig(BaseSettings):
+    """Everything a gate needs to know about itself."""
+
+    model_config = SettingsConfigDict(env_prefix="POCKET_GATE_", extra="forbid", frozen=True)
+
+    gate_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = "gate-1"
+    """This gate's id, as enrolled at HQ (letters, digits, '.', '_', '-')."""
+    database: Path = DEFAULT_DATA / "gate.db"
+    """The gate's SQLite file: entry log, roster, lists and keys."""
+    trust_dir: Path | None = None
+    """Folder of trusted issuer public keys (`*.pub.pem`), as written by `pocket-hq keys init`."""
+    district_key_file: Path | None = None
+    """The district HMAC key that turns typed ID numbers into the subject hashes codes carry."""
+    policy_file: Path | None = None
+    """The rules in force (`config/policy.toml`); without one, the field defaults apply."""
+    source: str = "0"
+    """Camera: a webcam index, a video file, an image folder or glob, or an rtsp:// or http:// URL."""
+    debounce_seconds: float = Field(5.0, ge=0, le=600)
+    """The same code seen again within this many seconds is one scan, not many."""
+    retention_days: int = Field(28, ge=1, le=3650)
+    """Entries older than this are purged (on start and by `pocket-kiosk purge`)."""
+    operator: str = ""
+    """Operator recorded on entries logged by the headless `scan` command."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment variables win over the file (whose values arrive as init arguments)."""
+        return env_settings, init_settings
+
+    def load_policy(self) -> Policy:
+        return load_policy(self.policy_file) if self.policy_file else Policy()
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """The file to read: the one given, else `$POCKET_GATE_CONFIG`, else the per-user file if it exists."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get("POCKET_GATE_CONFIG"):
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_config(explicit: Path | None = None) -> KioskConfig:
+    """Read and validate the configuration; any problem becomes one readable ConfigError."""
+    path = config_path(explicit)
+    data: dict[str, object] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        base = path.resolve().parent
+        for key in _PATH_FIELDS:
+            value = data.get(key)
+            if isinstance(value, str) and not Path(value).expanduser().is_absolute():
+                data[key] = str(base / value)
+    try:
+        return KioskConfig(**data)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        where = path or "the environment"
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"configuration from {where} is invalid: {problems}") from exc

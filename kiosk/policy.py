@@ -1,0 +1,240 @@
+"""The gate's rules: who passes, who is held, who is refused, and why in plain words.
+
+`judge()` is a pure function of what was presented (a verified credential or a manual entry), what the gate
+knows about that person (resident? HQ pass? on the red/yellow list?), the temperature and the direction. It
+never touches the database, so every rule is tested on its own. Rules come from `config/policy.toml`;
+the defaults below are the field's and match that file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kiosk.codes.base import Colour
+
+
+class Decision(StrEnum):
+    """Verdict words, in increasing severity."""
+
+    PASS = "pass"
+    HOLD = "hold"
+    REFUSE = "refuse"
+
+    @property
+    def severity(self) -> int:
+        return list(Decision).index(self)
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColourRules(_Rules):
+    """What each health-code colour leads to."""
+
+    green: Decision = Decision.PASS
+    """A green code passes (other rules may still refuse)."""
+    yellow: Decision = Decision.REFUSE
+    """Yellow: at risk; refused by default, some districts hold for a check instead."""
+    red: Decision = Decision.REFUSE
+    """Red: confirmed or close contact; always refused by default."""
+    manual_unlisted: Decision = Decision.PASS
+    """A person with no phone code, checked by ID number, who is not on HQ's red/yellow list."""
+
+
+class NegativeTestRule(_Rules):
+    required: bool = False
+    """Whether a recent negative nucleic-acid test is needed to pass."""
+    max_age_hours: float = Field(72, gt=0)
+    """A negative test older than this does not count (field practice: 48 or 72 hours)."""
+
+
+class TemperatureRule(_Rules):
+    refuse_at_or_above: float = Field(37.3, ge=30, le=45)
+    """Degrees Celsius; a reading at or above this is refused."""
+    required: bool = False
+    """Hold anyone whose temperature was not taken."""
+
+
+class AccessRule(_Rules):
+    non_resident_without_pass: Decision = Decision.REFUSE
+    """Someone not on the roster and without a valid HQ pass (staff, special vehicles, visitors)."""
+
+
+class TravelRule(_Rules):
+    risk: Decision = Decision.REFUSE
+    """A code flagged for a stay in a medium or high risk area within the last 14 days."""
+
+
+class ExitRule(_Rules):
+    check_health: bool = True
+    """Apply the colour, test and travel rules to people leaving (a red code stays home)."""
+    check_access: bool = False
+    """Apply the resident/pass rule to people leaving (off: visitors must be able to leave)."""
+    check_temperature: bool = False
+    """Apply the temperature rule to people leaving."""
+
+
+class FreshnessRule(_Rules):
+    lists_max_age_hours: float = Field(24, gt=0)
+    """The red/yellow list and roster are stale after this long without a sync from HQ."""
+    keys_max_age_hours: float = Field(168, gt=0)
+    """The trusted issuer keys are stale after this long without a sync from HQ."""
+
+
+class Policy(_Rules):
+    """All rules in force at a gate (`config/policy.toml`)."""
+
+    colours: ColourRules = ColourRules()
+    negative_test: NegativeTestRule = NegativeTestRule()
+    temperature: TemperatureRule = TemperatureRule()
+    access: AccessRule = AccessRule()
+    travel: TravelRule = TravelRule()
+    exit: ExitRule = ExitRule()
+    freshness: FreshnessRule = FreshnessRule()
+
+
+class PolicyError(Exception):
+    """The policy file is unreadable or invalid; the message says where."""
+
+
+def load_policy(path: Path) -> Policy:
+    """Read a policy file. Unknown keys are errors: a misspelt rule must not silently fall back to a default."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from exc
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise PolicyError(f"policy file {path} is invalid: {problems}") from exc
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """What was put in front of the gate: a verified credential's facts, or a manual entry's."""
+
+    kind: str
+    """'code', 'manual' or 'visitor'."""
+    subject: str | None
+    name: str
+    colour: Colour | None = None
+    """The code's own colour; None for a manual entry."""
+    negative_test_at: datetime | None = None
+    travel_risk: bool | None = None
+
+
+@dataclass(frozen=True)
+class PassInfo:
+    """An HQ pass held by a non-resident."""
+
+    kind: str
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the gate's lists say about the person."""
+
+    resident: bool = False
+    hq_pass: PassInfo | None = None
+    listed_colour: Colour | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    decision: Decision
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: Decision
+    reasons: tuple[str, ...]
+    """Plain words. When refused or held, the reasons that led there; when passed, why it passed."""
+    colour: Colour | None
+    """The colour in force after the red/yellow list was applied."""
+
+
+def _colour_findings(policy: Policy, who: Presentation, knows: Knowledge) -> tuple[Colour | None, list[Finding]]:
+    if knows.listed_colour is not None:
+        shown = f" (code shows {who.colour.value})" if who.colour and who.colour != knows.listed_colour else ""
+        decision = getattr(policy.colours, knows.listed_colour.value)
+        return knows.listed_colour, [Finding(decision, f"on HQ's {knows.listed_colour.value} list{shown}")]
+    if who.colour is None:
+        return None, [Finding(policy.colours.manual_unlisted, "not on HQ's red/yellow list")]
+    return who.colour, [Finding(getattr(policy.colours, who.colour.value), f"{who.colour.value} code")]
+
+
+def _test_findings(rule: NegativeTestRule, who: Presentation, now: datetime) -> list[Finding]:
+    if not rule.required:
+        return []
+    if who.negative_test_at is None:
+        return [Finding(Decision.REFUSE, "no negative test on record")]
+    age = now - who.negative_test_at
+    limit = timedelta(hours=rule.max_age_hours)
+    hours = age.total_seconds() / 3600
+    if age > limit:
+        return [Finding(Decision.REFUSE, f"negative test is {hours:.0f} h old (limit {rule.max_age_hours:g} h)")]
+    return [Finding(Decision.PASS, f"negative test {hours:.0f} h ago")]
+
+
+def _temperature_findings(rule: TemperatureRule, temperature: float | None) -> list[Finding]:
+    if temperature is None:
+        return [Finding(Decision.HOLD, "temperature not taken")] if rule.required else []
+    if temperature >= rule.refuse_at_or_above:
+        return [
+            Finding(Decision.REFUSE, f"temperature {temperature:.1f} °C (limit below {rule.refuse_at_or_above:.1f} °C)")
+        ]
+    return [Finding(Decision.PASS, f"temperature {temperature:.1f} °C")]
+
+
+def _access_findings(rule: AccessRule, knows: Knowledge, now: datetime) -> list[Finding]:
+    if knows.resident:
+        return [Finding(Decision.PASS, "resident")]
+    if knows.hq_pass is not None and knows.hq_pass.valid_until > now:
+        return [Finding(Decision.PASS, f"{knows.hq_pass.kind} pass until {knows.hq_pass.valid_until:%Y-%m-%d %H:%M}")]
+    return [Finding(rule.non_resident_without_pass, "not a resident and no valid pass from HQ")]
+
+
+def judge(
+    policy: Policy,
+    who: Presentation,
+    knows: Knowledge,
+    *,
+    temperature: float | None,
+    direction: Direction,
+    now: datetime,
+) -> Verdict:
+    """Apply every rule and combine: the most severe finding decides; every finding that is not a pass is
+    reported, most severe first. A pass reports what it rested on."""
+    leaving = direction is Direction.OUT
+    colour, colour_findings = _colour_findings(policy, who, knows)
+    findings: list[Finding] = []
+    if not leaving or policy.exit.check_health:
+        findings += colour_findings
+        findings += _test_findings(policy.negative_test, who, now)
+        if who.travel_risk:
+            findings.append(Finding(policy.travel.risk, "stayed in a medium/high risk area within 14 days"))
+    if not leaving or policy.exit.check_temperature:
+        findings += _temperature_findings(policy.temperature, temperature)
+    if not leaving or policy.exit.check_access:
+        findings += _access_findings(policy.access, knows, now)
+    failing = sorted((f for f in findings if f.decision is not Decision.PASS), key=lambda f: -f.decision.severity)
+    if failing:
+        return Verdict(decision=failing[0].decision, reasons=tuple(f.reason for f in failing), colour=colour)
+    return Verdict(decision=Decision.PASS, reasons=tuple(f.reason for f in findings) or ("leaving",), colour=colour)

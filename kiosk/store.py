@@ -1,0 +1,255 @@
+"""The gate's SQLite file: the hash-chained entry log and the lists the gate judges by.
+
+Durability first: WAL with synchronous=FULL, and `record()` returns only after COMMIT, so a verdict is never
+shown for an entry that a crash could lose. One connection is shared by the gate's threads behind a lock
+(SQLite serialises writers anyway; a re-entrant lock keeps that visible and avoids "database is locked"
+retries).
+Raw ID numbers never reach this file: subjects are keyed hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+from ulid import ULID
+
+from kiosk.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
+from kiosk.codes.base import Colour
+from kiosk.policy import Direction, Knowledge, PassInfo, Verdict
+
+migrations = Migrations("pocket-gate")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["entries"].create(
+        {
+            "id": str,
+            "seq": int,
+            "ts": str,
+            "gate": str,
+            "direction": str,
+            "subject": str,
+            "name": str,
+            "code_type": str,
+            "colour": str,
+            "verdict": str,
+            "reasons": str,
+            "temperature": float,
+            "operator": str,
+            "details": str,
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="id",
+        not_null={"seq", "ts", "gate", "direction", "code_type", "verdict", "reasons", "details", "prev_hash", "hash"},
+    )
+    db["entries"].create_index(["seq"], unique=True)
+    db["entries"].create_index(["ts"])
+    db["entries"].create_index(["subject"])
+    db["roster"].create({"subject": str, "name": str, "unit": str}, pk="subject")
+    db["passes"].create(
+        {"id": str, "subject": str, "kind": str, "valid_from": str, "valid_until": str, "note": str}, pk="id"
+    )
+    db["passes"].create_index(["subject"])
+    db["colour_list"].create({"subject": str, "colour": str, "note": str}, pk="subject")
+    db["trusted_keys"].create({"kid": str, "pem": str, "label": str}, pk="kid")
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+class StoreError(Exception):
+    """The entry could not be made durable (disk full, read-only file, corrupt database)."""
+
+
+def utc_text(moment: datetime) -> str:
+    """The one timestamp form in the store: UTC, ISO 8601, milliseconds; sorts as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """Everything about an entry that the caller decides; id, sequence, time and hashes are the store's."""
+
+    direction: Direction
+    code_type: str
+    """'PGC1', another code format, 'manual', 'visitor' or 'invalid'."""
+    verdict: Verdict
+    subject: str | None = None
+    name: str = ""
+    temperature: float | None = None
+    operator: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    seq: int
+    ts: str
+    verdict: str
+    row: dict[str, Any]
+
+
+class GateStore:
+    """One gate's database file."""
+
+    def __init__(self, path: Path, gate_id: str) -> None:
+        self.path = path
+        self.gate_id = gate_id
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            self.db = Database(conn)
+            migrations.apply(self.db)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> GateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- entries -----------------------------------------------------------------------------------------
+
+    def _anchor(self) -> tuple[int, str]:
+        row = self.db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is not None:
+            return row[0], row[1]
+        return int(self.get_meta("anchor_seq") or 0), self.get_meta("anchor_hash") or GENESIS_HASH
+
+    def record(self, draft: EntryDraft, now: datetime | None = None) -> Entry:
+        """Append an entry to the chain and COMMIT it before returning."""
+        moment = now or datetime.now(UTC)
+        with self._lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    last_seq, last_hash = self._anchor()
+                    row: dict[str, Any] = {
+                        "id": str(ULID.from_datetime(moment)),
+                        "seq": last_seq + 1,
+                        "ts": utc_text(moment),
+                        "gate": self.gate_id,
+                        "direction": draft.direction.value,
+                        "subject": draft.subject,
+                        "name": draft.name,
+                        "code_type": draft.code_type,
+                        "colour": draft.verdict.colour.value if draft.verdict.colour else None,
+                        "verdict": draft.verdict.decision.value,
+                        "reasons": json.dumps(list(draft.verdict.reasons), ensure_ascii=False),
+                        "temperature": round(draft.temperature, 1) if draft.temperature is not None else None,
+                        "operator": draft.operator,
+                        "details": json.dumps(draft.details, sort_keys=True, ensure_ascii=False),
+                        "prev_hash": last_hash,
+                    }
+                    row["hash"] = entry_hash(row)
+                    self.db["entries"].insert(row)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"entry NOT logged: {exc}") from exc
+        return Entry(id=row["id"], seq=row["seq"], ts=row["ts"], verdict=row["verdict"], row=row)
+
+    def entries(self, *, after_seq: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Entries in sequence order after `after_seq` (the sync cursor uses this)."""
+        with self._lock:
+            return list(
+                self.db["entries"].rows_where("seq > ?", [after_seq], order_by="seq", limit=limit)
+            )
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db["entries"].rows_where(order_by="seq desc", limit=limit))
+
+    def count_entries(self) -> int:
+        with self._lock:
+            return self.db["entries"].count
+
+    def verify(self) -> list[ChainProblem]:
+        """Check the whole chain from the last purge anchor."""
+        with self._lock:
+            anchor_seq = int(self.get_meta("anchor_seq") or 0)
+            anchor_hash = self.get_meta("anchor_hash") or GENESIS_HASH
+            return verify_chain(self._iter_rows(), anchor_seq, anchor_hash)
+
+    def _iter_rows(self) -> Iterator[dict[str, Any]]:
+        yield from self.db["entries"].rows_where(order_by="seq")
+
+    def purge(self, retention_days: int, now: datetime | None = None) -> int:
+        """Delete entries older than the retention period; remember the last one deleted as the chain anchor."""
+        cutoff = utc_text((now or datetime.now(UTC)) - timedelta(days=retention_days))
+        with self._lock, self.db.atomic():
+            last = self.db.execute(
+                "SELECT seq, hash FROM entries WHERE ts < ? ORDER BY seq DESC LIMIT 1", [cutoff]
+            ).fetchone()
+            if last is None:
+                return 0
+            deleted = self.db.execute("DELETE FROM entries WHERE seq <= ?", [last[0]]).rowcount
+            self.set_meta({"anchor_seq": str(last[0]), "anchor_hash": last[1]})
+            return deleted
+
+    # -- lists -------------------------------------------------------------------------------------------
+
+    def knowledge(self, subject: str | None, now: datetime) -> Knowledge:
+        """What the roster, passes and red/yellow list say about a subject."""
+        if subject is None:
+            return Knowledge()
+        with self._lock:
+            resident = self.db.execute("SELECT 1 FROM roster WHERE subject = ?", [subject]).fetchone() is not None
+            now_text = utc_text(now)
+            row = self.db.execute(
+                "SELECT kind, valid_until FROM passes WHERE subject = ? AND valid_from <= ? AND valid_until > ?"
+                " ORDER BY valid_until DESC LIMIT 1",
+                [subject, now_text, now_text],
+            ).fetchone()
+            listed = self.db.execute("SELECT colour FROM colour_list WHERE subject = ?", [subject]).fetchone()
+        return Knowledge(
+            resident=resident,
+            hq_pass=PassInfo(kind=row[0], valid_until=datetime.fromisoformat(row[1])) if row else None,
+            listed_colour=Colour(listed[0]) if listed else None,
+        )
+
+    def replace_table(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Swap a whole list (roster, passes, colour_list, trusted_keys) in one transaction: a gate never
+        judges by half a list."""
+        if table not in {"roster", "passes", "colour_list", "trusted_keys"}:
+            raise ValueError(f"not a list table: {table}")
+        with self._lock, self.db.atomic():
+            self.db.execute(f"DELETE FROM [{table}]")
+            if rows:
+                self.db[table].insert_all(rows)
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db[table].rows)
+
+    # -- meta --------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._lock, self.db.atomic():
+            self.db["meta"].upsert_all([{"key": k, "value": v} for k, v in values.items()], pk="key")

@@ -1,0 +1,1 @@
+"""District headquarters: issuing codes and (later) the server gates sync to."""
