@@ -60,7 +60,8 @@ class TrustList:
         if not isinstance(public_key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey)):
             raise TrustError(f"{label}: only Ed25519 and ECDSA P-256 keys are accepted")
         kid = key_id(public_key)
-        trusted = TrustedKey(kid=kid, cose_key=COSEKey.from_pem(pem, kid=kid), label=label)
+        alg = "EdDSA" if isinstance(public_key, ed25519.Ed25519PublicKey) else "ES256"
+        trusted = TrustedKey(kid=kid, cose_key=COSEKey.from_pem(pem, alg=alg, kid=kid), label=label)
         self._keys[kid] = trusted
         return trusted
 

@@ -1,0 +1,82 @@
+"""Shared fixtures: real issuer keys, codes issued through `pocket-hq issue`, and a gate folder with its config.
+
+Codes are made by the same CLI path HQ staff use, so a test that passes here exercises what a real code does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import KioskConfig, load_config
+from tests.helpers import IssueCode, make_resident_id, run_hq
+
+
+@pytest.fixture(scope="session")
+def hq_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hq") / "keys"
+    run_hq("keys", "init", "--dir", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def other_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An issuer the gate does not trust (with its own district key)."""
+    folder = tmp_path_factory.mktemp("rogue") / "keys"
+    run_hq("keys", "init", "--dir", str(folder), "--alg", "ES256")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def issue(hq_keys: Path) -> IssueCode:
+    """issue(serial=1, colour="green", name="Zhang San", keys=None, png=None, extra=()) -> code text."""
+
+    def _issue(
+        serial: int = 1,
+        colour: str = "green",
+        name: str = "Zhang San",
+        keys: Path | None = None,
+        png: Path | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> str:
+        args = ["issue", "--keys", str(keys or hq_keys), "--id", make_resident_id(serial), "--name", name]
+        args += ["--colour", colour, *extra]
+        if png is not None:
+            args += ["--png", str(png)]
+        return run_hq(*args).strip()
+
+    return _issue
+
+
+@dataclass
+class GateFolder:
+    root: Path
+    config_file: Path
+    config: KioskConfig
+
+    @property
+    def db(self) -> Path:
+        return self.config.database
+
+
+@pytest.fixture
+def gate(tmp_path: Path, hq_keys: Path) -> GateFolder:
+    """A gate configured like a real one: kiosk.toml with relative paths to its database and HQ's keys."""
+    root = tmp_path / "gate"
+    root.mkdir()
+    config_file = root / "kiosk.toml"
+    config_file.write_text(
+        "\n".join(
+            [
+                'gate_id = "north-gate"',
+                'database = "north-gate.db"',
+                f'trust_dir = "{hq_keys / "trust"}"',
+                f'district_key_file = "{hq_keys / "district.key"}"',
+                "debounce_seconds = 5",
+            ]
+        )
+        + "\n"
+    )
+    return GateFolder(root, config_file, load_config(config_file))
