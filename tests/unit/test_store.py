@@ -147,3 +147,18 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open the gate database"):
         GateStore(path, "north")
+
+
+def test_full_disk_refuses_the_entry_and_keeps_the_log_intact(store: GateStore) -> None:
+    """SQLite's own 'database or disk is full' (max_page_count caps the file as a full disk would)."""
+    fill(store, 3)
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreError, match="entry NOT logged: database or disk is full"):
+        for i in range(500):  # the current pages have some room left; fill it
+            store.record(draft(100 + i, name="x" * 2000))
+    kept = store.count_entries()
+    assert store.verify() == []
+    store.db.execute("PRAGMA max_page_count = 1073741823")
+    store.record(draft(999))
+    assert store.count_entries() == kept + 1 and store.verify() == []
