@@ -19,7 +19,7 @@ import cv2
 
 from kiosk.camera import CaptureThread, SourceError, open_source
 from kiosk.cli_types import UTC_TIME
-from kiosk.codes.trust import TrustError
+from kiosk.codes.trust import TrustError, read_trust_file
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.gate import open_gate
 from kiosk.identity import DistrictKeyError, load_district_key
@@ -29,6 +29,7 @@ from kiosk.report import assessment_json, human_line, outcome_json
 from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore, StoreError
 from kiosk.text import visible
+from kiosk.trust_store import import_document, list_documents, remove_document
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,6 +67,13 @@ trust_option = click.option(
     "trust_dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder of trusted issuer public keys (overrides the config).",
+)
+check_trust_option = click.option(
+    "--trust",
+    "trust_path",
+    type=click.Path(path_type=Path, exists=True),
+    help="Trusted keys: a folder (overrides the config), or ONE file to verify against that file alone: PEM or "
+    "DER X.509 document-signer certificates, PEM public keys, a JWKS or a SMART Health Card issuer directory.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
 direction_option = click.option(
@@ -155,7 +163,7 @@ def scan(
 )
 @config_option
 @db_option
-@trust_option
+@check_trust_option
 @click.option("--at", "at", type=UTC_TIME, help="Judge as of this ISO 8601 time instead of now (UTC if no offset).")
 @direction_option
 @click.option("--temperature", type=float, help="Temperature in °C to judge with.")
@@ -166,7 +174,7 @@ def check(
     images: tuple[Path, ...],
     config_file: Path | None,
     db: Path | None,
-    trust_dir: Path | None,
+    trust_path: Path | None,
     at: datetime | None,
     direction: str,
     temperature: float | None,
@@ -174,11 +182,20 @@ def check(
 ) -> None:
     """Decode and verify codes and show why each passes or fails, without logging anything.
 
-    Give code TEXTS, or images with --image. Uses the gate's roster and lists when its database exists."""
+    Give code TEXTS, or images with --image. Uses the gate's roster and lists when its database exists.
+    The JSON gives each verification step on its own: signature_valid, expired, key_usage_ok and
+    schema_valid (true, false, or null where the step was not reached)."""
     if not texts and not images:
         raise click.UsageError("give at least one code text or --image FILE")
     config = load_config(config_file)
-    gate = open_gate(config, db=db, trust_dir=trust_dir, read_only=True)
+    is_file = trust_path is not None and trust_path.is_file()
+    gate = open_gate(
+        config,
+        db=db,
+        trust_dir=None if is_file else trust_path,
+        trust_file=trust_path if is_file else None,
+        read_only=True,
+    )
     now = at or datetime.now(UTC)
     judge_kwargs = {"direction": Direction(direction), "temperature": temperature, "now": now}
     scanner = Scanner()
@@ -257,6 +274,92 @@ def roster_import(csv_file: Path, config_file: Path | None, db: Path | None) -> 
     with GateStore(db or config.database, config.gate_id) as store:
         store.replace_table("roster", rows)
     click.echo(f"roster replaced: {len(rows)} residents")
+
+
+@main.group()
+def trust() -> None:
+    """Trust lists kept in the gate database: EU DCC document signers, SMART Health Card issuers, our keys.
+
+    HQ's sync keeps them current; `trust import` loads them from a file so a gate with no HQ still works."""
+
+
+@trust.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--name", help="Name to store the document under (default: the file name; one file only).")
+@click.option(
+    "--issuer",
+    "shc_issuer",
+    help="For a JWKS that names no issuer: the issuer URL (iss) of the SMART Health Cards its keys sign.",
+)
+@config_option
+@db_option
+@friendly_errors
+def trust_import(
+    files: tuple[Path, ...], name: str | None, shc_issuer: str | None, config_file: Path | None, db: Path | None
+) -> None:
+    """Check trust FILES and store them in the gate database (a document of the same name is replaced).
+
+    A FILE is PEM or DER X.509 certificates (EU DCC document signers), PEM public keys (PGC1 issuers), a JWKS,
+    a directory of SMART Health Card issuers (participating_issuers) or a revocation list. Every file is
+    checked first: a bad one stores nothing."""
+    if name is not None and len(files) > 1:
+        raise click.UsageError("--name names one file; leave it out to use each file's name")
+    config = load_config(config_file)
+    with GateStore(db or config.database, config.gate_id) as store:
+        for path in files:
+            summary = import_document(
+                store, read_trust_file(path), name=name or path.name, origin="file", shc_issuer=shc_issuer
+            )
+            click.echo(f"imported {visible(summary.describe())}")
+        count = len(list_documents(store))
+    click.echo(f"trust list: {count} documents in {db or config.database}")
+
+
+@trust.command("list")
+@config_option
+@db_option
+@json_option
+@friendly_errors
+def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None:
+    """Show the trust documents in the gate database, where each came from and how fresh the list is."""
+    config = load_config(config_file)
+    policy = config.load_policy()
+    now = datetime.now(UTC)
+    with _store(config, db) as store:
+        documents = list_documents(store)
+    for doc in documents:
+        record = {
+            "name": visible(doc.name),
+            "origin": doc.origin,
+            "summary": visible(doc.summary),
+            "sha256": doc.sha256,
+            "imported_at": doc.imported_at.isoformat(),
+            "confirmed_at": doc.confirmed_at.isoformat(),
+        }
+        emit(record, as_json, f"{visible(doc.name)} [{doc.origin}, confirmed {doc.confirmed_at:%Y-%m-%d %H:%M}]: "
+             f"{visible(doc.summary)}")
+    if not documents:
+        click.echo("no trust documents stored; import some with `pocket-kiosk trust import FILE`", err=True)
+        return
+    age_hours = (now - max(doc.confirmed_at for doc in documents)).total_seconds() / 3600
+    limit = policy.freshness.keys_max_age_hours
+    state = f"STALE (limit {limit:g} h; codes then {policy.freshness.stale_keys.value})" if age_hours > limit else "fresh"
+    click.echo(f"trust list last refreshed {age_hours:.0f} h ago: {state}", err=True)
+
+
+@trust.command("remove")
+@click.argument("name")
+@config_option
+@db_option
+@friendly_errors
+def trust_remove(name: str, config_file: Path | None, db: Path | None) -> None:
+    """Forget the trust document stored as NAME (see `trust list`)."""
+    config = load_config(config_file)
+    with _store(config, db) as store:
+        removed = remove_document(store, name)
+    if not removed:
+        raise click.ClickException(f"no trust document named {visible(name)!r}")
+    click.echo(f"removed {visible(name)}")
 
 
 def _store(config: KioskConfig, db: Path | None) -> GateStore:

@@ -15,6 +15,7 @@ from kiosk.config import KioskConfig
 from kiosk.identity import load_district_key
 from kiosk.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
 from kiosk.store import Entry, EntryDraft, GateStore
+from kiosk.trust_store import load_documents
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,15 @@ class Assessment:
     def code_type(self) -> str:
         if self.credential is not None:
             return self.credential.format
+        if self.error is not None and self.error.reason is Reason.INCOMPLETE:
+            return "partial"
         return "invalid" if self.error and self.error.reason is not Reason.NOT_OURS else "unknown"
 
     @property
     def loggable(self) -> bool:
-        """A text in none of our formats (a Wi-Fi or shop QR in view) is not an attempt to pass; anything
-        that claims to be a code, valid or forged, is logged."""
-        return self.code_type != "unknown"
+        """A text in none of our formats (a Wi-Fi or shop QR in view) is not an attempt to pass, nor is one
+        part of a multi-part code; anything else that claims to be a code, valid or forged, is logged."""
+        return self.code_type not in ("unknown", "partial")
 
 
 @dataclass(frozen=True)
@@ -69,17 +72,28 @@ class Gate:
         try:
             credential = read_code(text, self.trust, moment)
         except CodeError as error:
-            return Assessment(text, None, error, Verdict(Decision.REFUSE, (str(error),), None))
+            # One part of a multi-part code is progress, not a failure: hold for the next part.
+            decision = Decision.HOLD if error.reason is Reason.INCOMPLETE else Decision.REFUSE
+            return Assessment(text, None, error, Verdict(decision, (str(error),), None))
         who = Presentation(
-            kind="code",
+            kind="certificate" if credential.is_certificate else "code",
             subject=credential.subject,
             name=credential.name,
             colour=credential.colour,
             negative_test_at=credential.negative_test_at,
             travel_risk=credential.travel_risk,
+            evidence=credential.evidence,
         )
         knows = self.store.knowledge(credential.subject, moment) if self.store else Knowledge()
-        verdict = judge(self.policy, who, knows, temperature=temperature, direction=direction, now=moment)
+        verdict = judge(
+            self.policy,
+            who,
+            knows,
+            temperature=temperature,
+            direction=direction,
+            now=moment,
+            trust_updated_at=self.trust.updated_at,
+        )
         return Assessment(text, credential, None, verdict)
 
     def present_code(
@@ -105,27 +119,44 @@ class Gate:
             name=credential.name if credential else "",
             temperature=temperature,
             operator=operator,
+            details={"warnings": "; ".join(assessment.verdict.warnings)} if assessment.verdict.warnings else {},
         )
         return Outcome(assessment, self.store.record(draft, moment))
 
 
-def load_trust(config: KioskConfig, trust_dir: Path | None = None, store: GateStore | None = None) -> TrustList:
-    """Trusted keys from the folder given (or configured) plus those HQ synced into the store."""
+def load_trust(
+    config: KioskConfig,
+    trust_dir: Path | None = None,
+    store: GateStore | None = None,
+    *,
+    trust_file: Path | None = None,
+) -> TrustList:
+    """Trusted keys from the folder given (or configured) plus those HQ synced into the store and the trust
+    documents imported there; or, with `trust_file`, that one file's keys alone (to diagnose a code)."""
+    if trust_file is not None:
+        return TrustList.from_file(trust_file)
     folder = trust_dir or config.trust_dir
     trust = TrustList.from_dir(folder) if folder else TrustList()
     if store is not None:
         for row in store.rows("trusted_keys"):
             trust.add_pem(row["pem"].encode(), label=row["label"])
+        load_documents(store, trust)
     return trust
 
 
 def open_gate(
-    config: KioskConfig, *, db: Path | None = None, trust_dir: Path | None = None, read_only: bool = False
+    config: KioskConfig,
+    *,
+    db: Path | None = None,
+    trust_dir: Path | None = None,
+    trust_file: Path | None = None,
+    read_only: bool = False,
 ) -> Gate:
     """Build a Gate from configuration. With `read_only`, a missing database is not created (for `check`)."""
     path = db or config.database
     store = None if read_only and not path.exists() else GateStore(path, config.gate_id)
     district_key = load_district_key(config.district_key_file) if config.district_key_file else None
-    return Gate(store, load_trust(config, trust_dir, store), config.load_policy(), district_key)
+    trust = load_trust(config, trust_dir, store, trust_file=trust_file)
+    return Gate(store, trust, config.load_policy(), district_key)
 
 

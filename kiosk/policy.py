@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kiosk.codes.base import Colour
+from kiosk.codes.base import Colour, Evidence, EvidenceKind, TestResult, TestType
 
 
 class Decision(StrEnum):
@@ -90,7 +90,40 @@ class FreshnessRule(_Rules):
     lists_max_age_hours: float = Field(24, gt=0)
     """The red/yellow list and roster are stale after this long without a sync from HQ."""
     keys_max_age_hours: float = Field(168, gt=0)
-    """The trusted issuer keys are stale after this long without a sync from HQ."""
+    """The trusted issuer keys are stale after this long without a sync from HQ (or a `trust import`)."""
+    stale_keys: Decision = Decision.PASS
+    """What a code verified against a stale trust list leads to: "pass" admits it with a warning shown,
+    "hold" or "refuse" stop it (a revoked signer may still be in an old list)."""
+
+
+class CertificateRules(_Rules):
+    """Which entries of a standard health certificate (EU DCC, SMART Health Card) count, and for how long.
+    A certificate carries no colour: it passes the health rules when one of its entries counts."""
+
+    naa_test: bool = True
+    """A negative nucleic-acid (NAA/PCR) test counts."""
+    naa_test_hours: float = Field(72, gt=0)
+    """...when its sample was taken at most this many hours ago."""
+    rapid_test: bool = True
+    """A negative rapid antigen test counts."""
+    rapid_test_hours: float = Field(24, gt=0)
+    """...when its sample was taken at most this many hours ago."""
+    vaccination: bool = False
+    """A completed vaccination series counts."""
+    vaccination_min_days: int = Field(14, ge=0)
+    """...from this many days after the last dose."""
+    vaccination_max_days: int = Field(270, gt=0)
+    """...until this many days after the last dose."""
+    recovery: bool = False
+    """A recovery certificate counts within its own valid-from and valid-until dates."""
+    nothing_counts: Decision = Decision.REFUSE
+    """A certificate none of whose entries counts (too old, of a kind not accepted, another disease)."""
+
+    @model_validator(mode="after")
+    def _vaccination_window(self) -> CertificateRules:
+        if self.vaccination_max_days <= self.vaccination_min_days:
+            raise ValueError("vaccination_max_days must be more than vaccination_min_days")
+        return self
 
 
 class Policy(_Rules):
@@ -103,6 +136,7 @@ class Policy(_Rules):
     travel: TravelRule = TravelRule()
     exit: ExitRule = ExitRule()
     freshness: FreshnessRule = FreshnessRule()
+    certificates: CertificateRules = CertificateRules()
 
 
 class PolicyError(Exception):
@@ -129,13 +163,15 @@ class Presentation:
     """What was put in front of the gate: a verified credential's facts, or a manual entry's."""
 
     kind: str
-    """'code', 'manual' or 'visitor'."""
+    """'code', 'certificate' (EU DCC, SMART Health Card), 'manual' or 'visitor'."""
     subject: str | None
     name: str
     colour: Colour | None = None
-    """The code's own colour; None for a manual entry."""
+    """The code's own colour; None for a manual entry or a certificate."""
     negative_test_at: datetime | None = None
     travel_risk: bool | None = None
+    evidence: tuple[Evidence, ...] = ()
+    """A certificate's tests, vaccinations and recoveries."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +204,8 @@ class Verdict:
     """Plain words. When refused or held, the reasons that led there; when passed, why it passed."""
     colour: Colour | None
     """The colour in force after the red/yellow list was applied."""
+    warnings: tuple[str, ...] = ()
+    """What the keeper should know whatever the decision (e.g. the trust list is stale)."""
 
 
 def _colour_findings(policy: Policy, who: Presentation, knows: Knowledge) -> tuple[Colour | None, list[Finding]]:
@@ -191,6 +229,88 @@ def _test_findings(rule: NegativeTestRule, who: Presentation, now: datetime) -> 
     if age > limit:
         return [Finding(Decision.REFUSE, f"negative test is {hours:.0f} h old (limit {rule.max_age_hours:g} h)")]
     return [Finding(Decision.PASS, f"negative test {hours:.0f} h ago")]
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.0f} h"
+
+
+def _test_evidence(rules: CertificateRules, evidence: Evidence, now: datetime) -> Finding:
+    if evidence.test_type is None or evidence.test_result is None or evidence.sampled_at is None:
+        return Finding(rules.nothing_counts, f"{evidence.describe()}: not a test the gate can read")
+    if evidence.test_type is TestType.NAA:
+        allowed, limit, rule, what = rules.naa_test, rules.naa_test_hours, "naa_test", "NAA test"
+    else:
+        allowed, limit, rule, what = rules.rapid_test, rules.rapid_test_hours, "rapid_test", "rapid antigen test"
+    if not allowed:
+        return Finding(rules.nothing_counts, f"a {what} does not count here (certificates.{rule} = false)")
+    age = now - evidence.sampled_at
+    if age < -timedelta(minutes=5):
+        return Finding(rules.nothing_counts, f"{what} sample time is in the future")
+    if age > timedelta(hours=limit):
+        return Finding(
+            rules.nothing_counts, f"negative {what} sampled {_hours(age)} ago (certificates.{rule}_hours: {limit:g} h)"
+        )
+    return Finding(Decision.PASS, f"negative {what} sampled {_hours(max(age, timedelta()))} ago")
+
+
+def _vaccination_evidence(rules: CertificateRules, evidence: Evidence, now: datetime) -> Finding:
+    if not rules.vaccination:
+        return Finding(rules.nothing_counts, "a vaccination does not count here (certificates.vaccination = false)")
+    if not evidence.complete or evidence.vaccinated_on is None:
+        return Finding(rules.nothing_counts, f"{evidence.describe()}: series not complete")
+    days = (now.date() - evidence.vaccinated_on).days
+    if days < rules.vaccination_min_days:
+        return Finding(
+            rules.nothing_counts,
+            f"last dose {days} days ago (certificates.vaccination_min_days: {rules.vaccination_min_days})",
+        )
+    if days > rules.vaccination_max_days:
+        return Finding(
+            rules.nothing_counts,
+            f"last dose {days} days ago (certificates.vaccination_max_days: {rules.vaccination_max_days})",
+        )
+    return Finding(Decision.PASS, f"vaccinated, last dose {days} days ago")
+
+
+def _recovery_evidence(rules: CertificateRules, evidence: Evidence, now: datetime) -> Finding:
+    if not rules.recovery:
+        return Finding(rules.nothing_counts, "a recovery does not count here (certificates.recovery = false)")
+    if evidence.valid_from is None or evidence.valid_until is None:
+        return Finding(rules.nothing_counts, "recovery without validity dates")
+    if not evidence.valid_from <= now.date() <= evidence.valid_until:
+        return Finding(rules.nothing_counts, f"{evidence.describe()}: not valid today")
+    return Finding(Decision.PASS, f"recovered, valid until {evidence.valid_until}")
+
+
+_EVIDENCE_JUDGES = {
+    EvidenceKind.TEST: _test_evidence,
+    EvidenceKind.VACCINATION: _vaccination_evidence,
+    EvidenceKind.RECOVERY: _recovery_evidence,
+}
+
+
+def _certificate_findings(rules: CertificateRules, who: Presentation, now: datetime) -> list[Finding]:
+    """A positive test refuses; otherwise one entry that counts passes; otherwise every entry says why not."""
+    if not who.evidence:
+        return [Finding(rules.nothing_counts, "certificate holds no COVID-19 test, vaccination or recovery")]
+    positive = [e for e in who.evidence if e.kind is EvidenceKind.TEST and e.test_result is TestResult.POSITIVE]
+    if positive:
+        return [Finding(Decision.REFUSE, f"{positive[0].describe()}: a positive test never admits")]
+    findings = [_EVIDENCE_JUDGES[e.kind](rules, e, now) for e in who.evidence]
+    passing = [f for f in findings if f.decision is Decision.PASS]
+    return passing[:1] or findings
+
+
+def _stale_keys(rule: FreshnessRule, trust_updated_at: datetime | None, now: datetime) -> Finding | None:
+    if trust_updated_at is None:
+        return None
+    age = now - trust_updated_at
+    if age <= timedelta(hours=rule.keys_max_age_hours):
+        return None
+    return Finding(
+        rule.stale_keys, f"trust list is {_hours(age)} old (freshness.keys_max_age_hours: {rule.keys_max_age_hours:g} h)"
+    )
 
 
 def _temperature_findings(rule: TemperatureRule, temperature: float | None) -> list[Finding]:
@@ -219,14 +339,27 @@ def judge(
     temperature: float | None,
     direction: Direction,
     now: datetime,
+    trust_updated_at: datetime | None = None,
 ) -> Verdict:
     """Apply every rule and combine: the most severe finding decides; every finding that is not a pass is
-    reported, most severe first. A pass reports what it rested on."""
+    reported, most severe first. A pass reports what it rested on.
+
+    `trust_updated_at` is when the trust list the code was verified against was last refreshed; a stale one
+    is always a warning, and the policy (`freshness.stale_keys`) says whether it also holds or refuses."""
     leaving = direction is Direction.OUT
     colour, colour_findings = _colour_findings(policy, who, knows)
     findings: list[Finding] = []
+    warnings: list[str] = []
+    stale = _stale_keys(policy.freshness, trust_updated_at, now) if who.kind in ("code", "certificate") else None
+    if stale is not None:
+        warnings.append(stale.reason)
+        if stale.decision is not Decision.PASS:
+            findings.append(stale)
     if not leaving or policy.exit.check_health:
-        findings += colour_findings
+        if who.kind == "certificate":
+            findings += _certificate_findings(policy.certificates, who, now)
+        else:
+            findings += colour_findings
         findings += _test_findings(policy.negative_test, who, now)
         if who.travel_risk:
             findings.append(Finding(policy.travel.risk, "stayed in a medium/high risk area within 14 days"))
@@ -236,5 +369,5 @@ def judge(
         findings += _access_findings(policy.access, knows, now)
     failing = sorted((f for f in findings if f.decision is not Decision.PASS), key=lambda f: -f.decision.severity)
     if failing:
-        return Verdict(decision=failing[0].decision, reasons=tuple(f.reason for f in failing), colour=colour)
-    return Verdict(decision=Decision.PASS, reasons=tuple(f.reason for f in findings) or ("leaving",), colour=colour)
+        return Verdict(failing[0].decision, tuple(f.reason for f in failing), colour, tuple(warnings))
+    return Verdict(Decision.PASS, tuple(f.reason for f in findings) or ("leaving",), colour, tuple(warnings))

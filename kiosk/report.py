@@ -3,26 +3,46 @@ passed through `text.visible` here, so no caller can forget to."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
-from kiosk.codes import Credential
+from kiosk.codes import Checks, Credential, Evidence
 from kiosk.gate import Assessment, Outcome
 from kiosk.text import visible
+
+
+def evidence_json(evidence: Evidence) -> dict[str, Any]:
+    """A certificate entry: its kind, the fields of that kind (times in ISO 8601) and a summary in words."""
+    out = {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in asdict(evidence).items()
+        if value is not None
+    }
+    return out | {"summary": evidence.describe()}
+
+
+def checks_json(assessment: Assessment) -> dict[str, bool | None]:
+    """Each verification step on its own (signature_valid, expired, key_usage_ok, schema_valid): True, False,
+    or None where it was not reached or does not apply to the format."""
+    source = assessment.credential or assessment.error
+    return asdict(source.checks if source is not None else Checks())
 
 
 def credential_json(credential: Credential) -> dict[str, Any]:
     return {
         "format": credential.format,
         "issuer": visible(credential.issuer),
-        "kid": credential.kid,
+        "kid": visible(credential.kid),
         "subject": credential.subject,
         "name": visible(credential.name),
         "colour": credential.colour.value if credential.colour else None,
         "issued_at": credential.issued_at.isoformat(),
-        "expires_at": credential.expires_at.isoformat(),
+        "expires_at": credential.expires_at.isoformat() if credential.expires_at else None,
         "negative_test_at": credential.negative_test_at.isoformat() if credential.negative_test_at else None,
         "travel_risk": credential.travel_risk,
         **{key: visible(value) for key, value in credential.extra.items()},
+        "evidence": [evidence_json(e) for e in credential.evidence],
     }
 
 
@@ -35,6 +55,8 @@ def assessment_json(assessment: Assessment) -> dict[str, Any]:
         "verdict": assessment.verdict.decision.value,
         "colour": assessment.verdict.colour.value if assessment.verdict.colour else None,
         "reasons": [visible(r) for r in assessment.verdict.reasons],
+        "warnings": [visible(w) for w in assessment.verdict.warnings],
+        **checks_json(assessment),
     }
 
 
@@ -53,4 +75,5 @@ def human_line(assessment: Assessment) -> str:
     name = visible(assessment.credential.name, limit=40) if assessment.credential else "-"
     colour = f" ({assessment.verdict.colour.value})" if assessment.verdict.colour else ""
     reasons = "; ".join(visible(r) for r in assessment.verdict.reasons)
-    return f"{assessment.verdict.decision.value.upper():<7} {name}{colour}: {reasons}"
+    warnings = "".join(f" [warning: {visible(w)}]" for w in assessment.verdict.warnings)
+    return f"{assessment.verdict.decision.value.upper():<7} {name}{colour}: {reasons}{warnings}"

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -242,6 +243,13 @@ class GateStore:
     def rows(self, table: str) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.db[table].rows)
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """The database under the store's lock, in one transaction: for modules that keep their own tables
+        (with their own migration set) in the gate's file."""
+        with self._lock, self.db.atomic():
+            yield self.db
 
     # -- meta --------------------------------------------------------------------------------------------
 

@@ -7,13 +7,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kiosk.codes.base import CodeError, CodeFormat, Colour, Credential, Reason
+from kiosk.codes.base import Checks, CodeError, CodeFormat, Colour, Credential, Evidence, Reason
+from kiosk.codes.hcert import HC1
 from kiosk.codes.pgc import PGC1
+from kiosk.codes.shc import SHC
 from kiosk.codes.trust import TrustList
 
-FORMATS: list[CodeFormat] = [PGC1()]
+FORMATS: list[CodeFormat] = [PGC1(), HC1(), SHC()]
+"""Our own health code, EU Digital COVID Certificates, SMART Health Cards. Each instance lives as long as the
+process, so a format that needs state across scans (SHC chunks) keeps it in itself."""
 
-__all__ = ["FORMATS", "CodeError", "CodeFormat", "Colour", "Credential", "Reason", "TrustList", "read_code"]
+__all__ = [
+    "FORMATS",
+    "Checks",
+    "CodeError",
+    "CodeFormat",
+    "Colour",
+    "Credential",
+    "Evidence",
+    "Reason",
+    "TrustList",
+    "read_code",
+]
 
 
 def format_for(text: str) -> CodeFormat | None:
