@@ -23,6 +23,7 @@ import cbor2
 import cv2
 import numpy as np
 import segno
+from segno import consts
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -352,13 +353,13 @@ def issue_shc(issuer: ShcIssuer, payload: Any | None = None, **kwargs: Any) -> s
 # -- QR frames -----------------------------------------------------------------------------------------------
 
 
-def qr_segments(text: str) -> list[tuple[str, str]]:
+def qr_segments(text: str) -> list[tuple[str, int]]:
     """QR segments as the standards prescribe: HC1 in alphanumeric mode; shc:/ in byte mode with the digits
-    in numeric mode (a third of the size of byte mode)."""
+    in numeric mode (less than half the size of byte mode)."""
     if text.startswith("shc:/"):
         head_end = text.rfind("/") + 1
-        return [(text[:head_end], "byte"), (text[head_end:], "numeric")]
-    return [(text, "alphanumeric" if text == text.upper() else "byte")]
+        return [(text[:head_end], consts.MODE_BYTE), (text[head_end:], consts.MODE_NUMERIC)]
+    return [(text, consts.MODE_ALPHANUMERIC if text == text.upper() else consts.MODE_BYTE)]
 
 
 def render_frame(text: str, path: Path, *, size: tuple[int, int] = (1280, 720), scale: int = 4) -> Path:
