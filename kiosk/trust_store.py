@@ -77,7 +77,7 @@ def _row(
         "origin": origin,
         "data": data,
         "sha256": hashlib.sha256(data).hexdigest(),
-        "summary": summary.describe(),
+        "summary": summary.contents(),
         "imported_at": utc_text(moment),
         "confirmed_at": utc_text(moment),
         "shc_issuer": shc_issuer,

@@ -382,10 +382,10 @@ def render_frame(text: str, path: Path, *, size: tuple[int, int] = (1280, 720), 
 def write_demo(folder: Path) -> dict[str, Path]:
     """Trust files and frames for trying the commands by hand; returns what was written."""
     folder.mkdir(parents=True, exist_ok=True)
-    csca = make_csca()
-    dsc = make_dsc(csca, usages=[EKU_TEST])
-    issuer = make_shc_issuer()
     now = datetime.now(UTC)
+    csca = make_csca()
+    dsc = make_dsc(csca, usages=[EKU_TEST], not_before=now - timedelta(days=30), not_after=now + timedelta(days=365))
+    issuer = make_shc_issuer()
     written = {
         "dsc": folder / "dsc.pem",
         "jwks": folder / "shc-issuer.jwks.json",

@@ -131,7 +131,8 @@ class TrustSummary:
     def entries(self) -> int:
         return self.pgc_keys + self.signers + self.shc_keys + self.revocations
 
-    def describe(self) -> str:
+    def contents(self) -> str:
+        """What it held, in words: '1 EU DCC document signer, 2 SMART Health Card issuer keys'."""
         parts = [
             f"{count} {name}{'' if count == 1 else 's'}"
             for count, name in (
@@ -142,10 +143,14 @@ class TrustSummary:
             )
             if count
         ]
-        text = f"{self.label}: " + (", ".join(parts) or "nothing usable")
+        text = ", ".join(parts) or "nothing usable"
         if self.skipped:
-            text += f" ({len(self.skipped)} skipped: {'; '.join(self.skipped[:3])}{'...' if len(self.skipped) > 3 else ''})"
+            shown = "; ".join(self.skipped[:3]) + ("..." if len(self.skipped) > 3 else "")
+            text += f" ({len(self.skipped)} skipped: {shown})"
         return text
+
+    def describe(self) -> str:
+        return f"{self.label}: {self.contents()}"
 
 
 class TrustList:
