@@ -343,7 +343,8 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
         return
     age_hours = (now - max(doc.confirmed_at for doc in documents)).total_seconds() / 3600
     limit = policy.freshness.keys_max_age_hours
-    state = f"STALE (limit {limit:g} h; codes then {policy.freshness.stale_keys.value})" if age_hours > limit else "fresh"
+    stale = f"STALE (limit {limit:g} h; codes then {policy.freshness.stale_keys.value})"
+    state = stale if age_hours > limit else "fresh"
     click.echo(f"trust list last refreshed {age_hours:.0f} h ago: {state}", err=True)
 
 

@@ -308,9 +308,8 @@ def _stale_keys(rule: FreshnessRule, trust_updated_at: datetime | None, now: dat
     age = now - trust_updated_at
     if age <= timedelta(hours=rule.keys_max_age_hours):
         return None
-    return Finding(
-        rule.stale_keys, f"trust list is {_hours(age)} old (freshness.keys_max_age_hours: {rule.keys_max_age_hours:g} h)"
-    )
+    limit = f"freshness.keys_max_age_hours: {rule.keys_max_age_hours:g} h"
+    return Finding(rule.stale_keys, f"trust list is {_hours(age)} old ({limit})")
 
 
 def _temperature_findings(rule: TemperatureRule, temperature: float | None) -> list[Finding]:

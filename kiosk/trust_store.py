@@ -152,7 +152,9 @@ def remove_document(store: GateStore, name: str) -> bool:
 def list_documents(store: GateStore) -> list[StoredDocument]:
     with store.atomic() as db:
         migrations.apply(db)
-        rows = list(db[TABLE].rows_where(order_by="name", select="name, origin, sha256, summary, imported_at, confirmed_at"))
+        rows = list(
+            db[TABLE].rows_where(order_by="name", select="name, origin, sha256, summary, imported_at, confirmed_at")
+        )
     return [
         StoredDocument(
             name=row["name"],
@@ -177,4 +179,3 @@ def load_documents(store: GateStore, trust: TrustList) -> int:
     if rows:
         trust.updated_at = max(datetime.fromisoformat(row["confirmed_at"]) for row in rows)
     return len(rows)
-

@@ -23,13 +23,13 @@ import cbor2
 import cv2
 import numpy as np
 import segno
-from segno import consts
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cwt import COSE, COSEKey
 from joserfc import jws
 from joserfc.jwk import ECKey
+from segno import consts
 
 from kiosk.codes.shc import _REGISTRY as SHC_JWS_REGISTRY
 from kiosk.codes.shc import jws_to_numeric
@@ -55,7 +55,10 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 def _name(common_name: str, country: str) -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(x509.NameOID.COUNTRY_NAME, country), x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)]
+        [
+            x509.NameAttribute(x509.NameOID.COUNTRY_NAME, country),
+            x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name),
+        ]
     )
 
 
@@ -158,7 +161,12 @@ def dcc_test_entry(
     return entry
 
 
-def vaccination_entry(dn: int = 2, sd: int = 2, dt: date = (NOW - timedelta(days=30)).date()) -> dict[str, Any]:
+LAST_DOSE = (NOW - timedelta(days=30)).date()
+RECOVERY_FROM = (NOW - timedelta(days=10)).date()
+RECOVERY_UNTIL = (NOW + timedelta(days=170)).date()
+
+
+def vaccination_entry(dn: int = 2, sd: int = 2, dt: date = LAST_DOSE) -> dict[str, Any]:
     return {
         "tg": COVID_19,
         "vp": "1119349007",
@@ -173,9 +181,7 @@ def vaccination_entry(dn: int = 2, sd: int = 2, dt: date = (NOW - timedelta(days
     }
 
 
-def recovery_entry(
-    df: date = (NOW - timedelta(days=10)).date(), du: date = (NOW + timedelta(days=170)).date()
-) -> dict[str, Any]:
+def recovery_entry(df: date = RECOVERY_FROM, du: date = RECOVERY_UNTIL) -> dict[str, Any]:
     return {
         "tg": COVID_19,
         "fr": (df - timedelta(days=11)).isoformat(),
@@ -211,14 +217,18 @@ def sign_dcc(
     claims: dict[Any, Any] | None = None,
 ) -> bytes:
     """The COSE_Sign1 bytes of a DCC (`claims` replaces the CWT claims map whole, for malformed cases)."""
-    body = claims if claims is not None else {1: iss, 6: int(iat.timestamp()), 4: int(exp.timestamp()), -260: {1: payload}}
+    body = (
+        claims if claims is not None else {1: iss, 6: int(iat.timestamp()), 4: int(exp.timestamp()), -260: {1: payload}}
+    )
     protected: dict[int, Any] = {1: signer.alg}
     unprotected: dict[int, Any] = {}
     if kid_in == "protected":
         protected[4] = signer.kid
     elif kid_in == "unprotected":
         unprotected[4] = signer.kid
-    return COSE.new().encode_and_sign(cbor2.dumps(body), signer.cose_key(), protected=protected, unprotected=unprotected)
+    return COSE.new().encode_and_sign(
+        cbor2.dumps(body), signer.cose_key(), protected=protected, unprotected=unprotected
+    )
 
 
 def hc1(cose: bytes) -> str:
@@ -300,7 +310,11 @@ def shc_payload(
 ) -> dict[str, Any]:
     """A health card: a patient and, by default, two COVID-19 vaccine doses."""
     if resources is None:
-        resources = [patient(), immunization((NOW - timedelta(days=60)).date()), immunization((NOW - timedelta(days=30)).date())]
+        resources = [
+            patient(),
+            immunization((NOW - timedelta(days=60)).date()),
+            immunization((NOW - timedelta(days=30)).date()),
+        ]
     vc: dict[str, Any] = {
         "type": ["https://smarthealth.cards#health-card"],
         "credentialSubject": {

@@ -294,9 +294,13 @@ class SHC:
         except (ValidationError, ValueError) as exc:
             raise CodeError(Reason.SCHEMA_INVALID, _problem(exc), Checks(True, schema_valid=False)) from exc
         if HEALTH_CARD not in payload.vc.type:
-            raise CodeError(Reason.SCHEMA_INVALID, "vc.type lacks the health-card type", Checks(True, schema_valid=False))
+            raise CodeError(
+                Reason.SCHEMA_INVALID, "vc.type lacks the health-card type", Checks(True, schema_valid=False)
+            )
         if key.issuer is not None and payload.iss != key.issuer:
-            raise CodeError(Reason.UNKNOWN_ISSUER, f"key {kid} belongs to another issuer", Checks(True, schema_valid=True))
+            raise CodeError(
+                Reason.UNKNOWN_ISSUER, f"key {kid} belongs to another issuer", Checks(True, schema_valid=True)
+            )
         issued_at = datetime.fromtimestamp(payload.nbf, UTC)
         expires_at = datetime.fromtimestamp(payload.exp, UTC) if payload.exp is not None else None
         expired = (expires_at is not None and now >= expires_at) or now + CLOCK_SKEW < issued_at
@@ -388,7 +392,9 @@ def _evidence(resources: list[tuple[str, _Model]]) -> tuple[Evidence, ...]:
             test_type = TestType.NAA if loinc & NAA_TESTS else TestType.RAPID if loinc & RAPID_TESTS else None
             if test_type is None:
                 continue
-            results = [TEST_RESULTS[c] for c in (model.valueCodeableConcept or _Concept()).codes("snomed") if c in TEST_RESULTS]
+            results = [
+                TEST_RESULTS[c] for c in (model.valueCodeableConcept or _Concept()).codes("snomed") if c in TEST_RESULTS
+            ]
             tests.append(
                 Evidence(
                     EvidenceKind.TEST,
@@ -400,7 +406,5 @@ def _evidence(resources: list[tuple[str, _Model]]) -> tuple[Evidence, ...]:
     if doses:
         doses.sort()
         complete = len(doses) >= 2 or any(code in SINGLE_DOSE_VACCINES for _, code in doses)
-        tests.append(
-            Evidence(EvidenceKind.VACCINATION, dose=len(doses), complete=complete, vaccinated_on=doses[-1][0])
-        )
+        tests.append(Evidence(EvidenceKind.VACCINATION, dose=len(doses), complete=complete, vaccinated_on=doses[-1][0]))
     return tuple(tests)

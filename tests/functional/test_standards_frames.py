@@ -92,7 +92,9 @@ def good_dcc(scene: Scene, hours_ago: float = 6, **kwargs: Any) -> str:
 
 
 def good_shc(scene: Scene, rid: str | None = None) -> str:
-    card = shc_payload([patient(), lab_result(scene.now - timedelta(hours=10))], nbf=scene.now - timedelta(hours=9), rid=rid)
+    card = shc_payload(
+        [patient(), lab_result(scene.now - timedelta(hours=10))], nbf=scene.now - timedelta(hours=9), rid=rid
+    )
     return sign_shc(scene.issuer, card)
 
 
@@ -103,7 +105,9 @@ def kiosk(*args: str) -> tuple[list[dict[str, Any]], str]:
 
 
 def check_image(scene: Scene, frame: Path, trust: Path, *extra: str) -> dict[str, Any]:
-    (record,), _ = kiosk("check", "--image", str(frame), "--trust", str(trust), "--config", str(scene.config), "--json", *extra)
+    (record,), _ = kiosk(
+        "check", "--image", str(frame), "--trust", str(trust), "--config", str(scene.config), "--json", *extra
+    )
     return record
 
 
@@ -142,13 +146,18 @@ def test_check_reports_each_failed_step(scene: Scene, tmp_path: Path) -> None:
     expired = check_image(scene, render_frame(good_dcc(scene), tmp_path / "dcc.png"), scene.dsc_pem, "--at", later)
     assert expired["error"] == "expired" and expired["expired"] is True and expired["signature_valid"] is True
 
-    wrong_use = issue_dcc(scene.dsc_vaccination_only, dcc_payload("t", [dcc_test_entry(scene.now - timedelta(hours=1))]),
-                          iat=scene.now - timedelta(hours=1), exp=scene.now + timedelta(days=1))  # fmt: skip
+    test_payload = dcc_payload("t", [dcc_test_entry(scene.now - timedelta(hours=1))])
+    times = {"iat": scene.now - timedelta(hours=1), "exp": scene.now + timedelta(days=1)}
+    wrong_use = issue_dcc(scene.dsc_vaccination_only, test_payload, **times)
     usage = check_image(scene, render_frame(wrong_use, tmp_path / "usage.png"), scene.dsc_pem)
     assert usage["error"] == "wrong_key_usage" and usage["key_usage_ok"] is False and usage["schema_valid"] is True
 
-    stranger = make_dsc(make_csca("XB"), not_before=scene.now - timedelta(days=1), not_after=scene.now + timedelta(days=9))
-    unknown = check_image(scene, render_frame(issue_dcc(stranger, iat=scene.now - timedelta(hours=1)), tmp_path / "u.png"), scene.dsc_pem)
+    stranger = make_dsc(
+        make_csca("XB"), not_before=scene.now - timedelta(days=1), not_after=scene.now + timedelta(days=9)
+    )
+    unknown = check_image(
+        scene, render_frame(issue_dcc(stranger, iat=scene.now - timedelta(hours=1)), tmp_path / "u.png"), scene.dsc_pem
+    )
     assert unknown["error"] == "unknown_issuer" and unknown["signature_valid"] is None
 
 
@@ -187,13 +196,22 @@ def test_scan_a_folder_logs_certificates_but_not_partial_codes(scene: Scene, tmp
     forged = cbor2.loads(sign_dcc(scene.dsc, dcc_payload()))
     forged.value[3] = bytes(64)
     chunks = shc_chunks(good_shc(scene), 3)
-    texts = [good_dcc(scene), hc1(cbor2.dumps(forged)), *chunks, issue_shc(scene.issuer, shc_payload(rid="revokedCard")),
-             "WIFI:S:guest;T:WPA;P:secret;;"]  # fmt: skip
+    revoked = issue_shc(scene.issuer, shc_payload(rid="revokedCard"))
+    texts = [good_dcc(scene), hc1(cbor2.dumps(forged)), *chunks, revoked, "WIFI:S:guest;T:WPA;P:secret;;"]
     for number, text in enumerate(texts, start=1):
         render_frame(text, frames / f"{number:02d}.png")
     db = tmp_path / "gate.db"
     records, summary = kiosk(
-        "scan", "--source", str(frames), "--config", str(scene.config), "--db", str(db), "--trust", str(scene.trust_dir), "--json"
+        "scan",
+        "--source",
+        str(frames),
+        "--config",
+        str(scene.config),
+        "--db",
+        str(db),
+        "--trust",
+        str(scene.trust_dir),
+        "--json",
     )
     assert [(r["frame"], r["code_type"], r["verdict"], r["logged"]) for r in records] == [
         ("01.png", "HC1", "pass", True),
@@ -224,7 +242,10 @@ def test_trust_import_then_scan_with_the_gate_database_alone(scene: Scene, tmp_p
     assert [d["name"] for d in listed] == ["dsc.der", "issuer.jwks.json"]
     assert "fresh" in freshness
     records, _ = kiosk("scan", "--source", str(frames), *base, "--json")
-    assert [(r["code_type"], r["verdict"], r["warnings"]) for r in records] == [("HC1", "pass", []), ("SHC", "pass", [])]
+    assert [(r["code_type"], r["verdict"], r["warnings"]) for r in records] == [
+        ("HC1", "pass", []),
+        ("SHC", "pass", []),
+    ]
 
 
 def test_a_stale_trust_list_is_a_warning_the_policy_can_make_a_hold(scene: Scene, tmp_path: Path) -> None:
@@ -233,7 +254,9 @@ def test_a_stale_trust_list_is_a_warning_the_policy_can_make_a_hold(scene: Scene
     later = scene.now + timedelta(days=8)
     payload = dcc_payload("t", [dcc_test_entry(later - timedelta(hours=2))])
     text = issue_dcc(scene.dsc, payload, iat=later - timedelta(hours=1), exp=later + timedelta(days=2))
-    (admitted,), _ = kiosk("check", text, "--config", str(scene.config), "--db", str(db), "--at", later.isoformat(), "--json")
+    (admitted,), _ = kiosk(
+        "check", text, "--config", str(scene.config), "--db", str(db), "--at", later.isoformat(), "--json"
+    )
     assert admitted["verdict"] == "pass"
     assert admitted["warnings"] == ["trust list is 192 h old (freshness.keys_max_age_hours: 168 h)"]
     strict_policy = tmp_path / "strict.toml"

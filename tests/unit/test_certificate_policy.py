@@ -122,8 +122,14 @@ def test_vaccination_window_when_it_counts(days: int, complete: bool, decision: 
 def test_recovery_counts_within_its_own_dates_when_allowed() -> None:
     policy = Policy(certificates=CertificateRules(recovery=True))
     today = NOW.date()
-    assert verdict(recovered(today - timedelta(days=5), today + timedelta(days=5)), policy=policy).decision is Decision.PASS
-    assert "not valid today" in verdict(recovered(today + timedelta(days=1), today + timedelta(days=9)), policy=policy).reasons[0]
+    assert (
+        verdict(recovered(today - timedelta(days=5), today + timedelta(days=5)), policy=policy).decision
+        is Decision.PASS
+    )
+    assert (
+        "not valid today"
+        in verdict(recovered(today + timedelta(days=1), today + timedelta(days=9)), policy=policy).reasons[0]
+    )
     assert "certificates.recovery = false" in verdict(recovered(today, today)).reasons[0]
 
 
@@ -189,6 +195,6 @@ def test_policy_file_matches_the_defaults_and_rejects_bad_windows(tmp_path: Path
     bad.write_text("[certificates]\nvaccination_min_days = 300\nvaccination_max_days = 200\n")
     with pytest.raises(PolicyError, match="vaccination_max_days"):
         load_policy(bad)
-    bad.write_text('[certificates]\nnaa_tests = true\n')
+    bad.write_text("[certificates]\nnaa_tests = true\n")
     with pytest.raises(PolicyError, match="naa_tests"):
         load_policy(bad)

@@ -125,7 +125,10 @@ def test_names_are_masked_and_hostile_text_stays_text(dsc: DocumentSignerKeys, t
     assert "\x1b" not in shown and "\u202e" not in shown
     assert shown.startswith("\\u202e****") and "\\x1b" in shown
     only_standardised = {"fnt": "DCERVENKOVA<PANKLOVA", "gnt": "JIRINA<MARIA"}
-    assert read_code(issue_dcc(dsc, dcc_payload(nam=only_standardised)), trust, NOW).name == "J***** M**** D********** P*******"
+    assert (
+        read_code(issue_dcc(dsc, dcc_payload(nam=only_standardised)), trust, NOW).name
+        == "J***** M**** D********** P*******"
+    )
 
 
 # -- EXPECTEDUNPREFIX, EXPECTEDB45DECODE, EXPECTEDCOMPRESSION, EXPECTEDDECODE --------------------------------
@@ -220,7 +223,9 @@ def test_kid_less_certificate_fails_closed(dsc: DocumentSignerKeys, trust: Trust
     assert error.checks.signature_valid is None
 
 
-def test_conflicting_kids_in_the_two_headers(dsc: DocumentSignerKeys, dsc_rsa: DocumentSignerKeys, trust: TrustList) -> None:
+def test_conflicting_kids_in_the_two_headers(
+    dsc: DocumentSignerKeys, dsc_rsa: DocumentSignerKeys, trust: TrustList
+) -> None:
     message = unwrap(issue_dcc(dsc))
     message.value[1] = {4: dsc_rsa.kid}
     assert failure(hc1(cbor2.dumps(message)), trust).reason is Reason.MALFORMED
@@ -323,7 +328,12 @@ def test_hcert_claim_that_is_not_a_dcc(dsc: DocumentSignerKeys, trust: TrustList
 
 @pytest.mark.parametrize(
     "claims",
-    [[1, 2, 3], {1: "XA", 4: int(NOW.timestamp()) + 60, -260: {1: {}}}, {1: 5, 6: 1, 4: 2, -260: {1: {}}}, {6: "x", 4: 1}],
+    [
+        [1, 2, 3],
+        {1: "XA", 4: int(NOW.timestamp()) + 60, -260: {1: {}}},
+        {1: 5, 6: 1, 4: 2, -260: {1: {}}},
+        {6: "x", 4: 1},
+    ],
 )
 def test_malformed_cwt_claims(dsc: DocumentSignerKeys, trust: TrustList, claims: object) -> None:
     error = failure(hc1(sign_dcc(dsc, None, claims=claims)), trust)

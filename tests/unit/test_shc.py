@@ -82,7 +82,11 @@ def test_lab_results_and_vaccines_are_read(shc_issuer: ShcIssuer, trust: TrustLi
     ]
     credential = read_code(issue_shc(shc_issuer, shc_payload(resources)), trust, NOW)
     naa, rapid, vaccination = credential.evidence
-    assert (naa.test_type, naa.test_result, naa.sampled_at) == (TestType.NAA, TestResult.NEGATIVE, NOW - timedelta(hours=30))
+    assert (naa.test_type, naa.test_result, naa.sampled_at) == (
+        TestType.NAA,
+        TestResult.NEGATIVE,
+        NOW - timedelta(hours=30),
+    )
     assert rapid.test_type is TestType.RAPID
     assert (vaccination.dose, vaccination.complete) == (1, True)  # one dose of a single-dose vaccine
     assert credential.negative_test_at == NOW - timedelta(hours=30)

@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 
 from kiosk.codes import CodeError, Reason, TrustList, read_code
 from kiosk.codes.shc import SHC
-from tests.standards_certs import NOW, DocumentSignerKeys, ShcIssuer, deflate, hc1, shc_chunks, shc_text, sign_dcc, sign_shc
+from tests.standards_certs import (
+    NOW,
+    DocumentSignerKeys,
+    ShcIssuer,
+    deflate,
+    hc1,
+    shc_chunks,
+    shc_text,
+    sign_dcc,
+    sign_shc,
+)
 from tests.standards_fixtures import (  # noqa: F401 - fixtures
     csca,
     dsc,
@@ -33,19 +43,45 @@ B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.binary(max_size=20)
 cbor_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(["ver", "nam", "dob", "v", "t", "r", "fn", "fnt", "sc", "tt", "tr", "tg"]) | st.integers(-300, 10), inner, max_size=5)
-    | st.builds(cbor2.CBORTag, st.integers(0, 300), inner),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["ver", "nam", "dob", "v", "t", "r", "fn", "fnt", "sc", "tt", "tr", "tg"])
+            | st.integers(-300, 10),
+            inner,
+            max_size=5,
+        )
+        | st.builds(cbor2.CBORTag, st.integers(0, 300), inner)
+    ),
     max_leaves=25,
 )
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["iss", "nbf", "exp", "vc", "type", "credentialSubject", "fhirBundle", "entry", "resource",
-                         "resourceType", "rid", "coding", "code", "status"]) | st.text(max_size=5),
-        inner,
-        max_size=5,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "iss",
+                    "nbf",
+                    "exp",
+                    "vc",
+                    "type",
+                    "credentialSubject",
+                    "fhirBundle",
+                    "entry",
+                    "resource",
+                    "resourceType",
+                    "rid",
+                    "coding",
+                    "code",
+                    "status",
+                ]
+            )
+            | st.text(max_size=5),
+            inner,
+            max_size=5,
+        )
     ),  # fmt: skip
     max_leaves=25,
 )
@@ -86,7 +122,9 @@ def test_hc1_any_compressed_bytes(trust: TrustList, payload: bytes) -> None:
 @given(cbor_values, st.dictionaries(st.integers(-5, 5), cbor_values, max_size=3), st.binary(max_size=80))
 def test_hc1_any_cose_shape(trust: TrustList, protected: object, unprotected: dict, signature: bytes) -> None:
     try:
-        message = cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps(protected), unprotected, cbor2.dumps(protected), signature]))
+        message = cbor2.dumps(
+            cbor2.CBORTag(18, [cbor2.dumps(protected), unprotected, cbor2.dumps(protected), signature])
+        )
     except (ValueError, TypeError, OverflowError):
         return
     only_code_errors(hc1(message), trust)

@@ -52,7 +52,11 @@ def test_pem_file_mixing_a_pgc_issuer_key_and_a_dsc(dsc: DocumentSignerKeys) -> 
 def test_shc_issuer_directory(shc_issuer: ShcIssuer, shc_other_issuer: ShcIssuer) -> None:
     directory = {
         "participating_issuers": [
-            {"issuer": {"iss": shc_issuer.iss, "name": "Health"}, "keys": [shc_issuer.public_jwk()], "crls": [shc_issuer.crl(["r1", "r2"])]},
+            {
+                "issuer": {"iss": shc_issuer.iss, "name": "Health"},
+                "keys": [shc_issuer.public_jwk()],
+                "crls": [shc_issuer.crl(["r1", "r2"])],
+            },
             {"issuer": {"iss": shc_other_issuer.iss}, "keys": [shc_other_issuer.public_jwk()]},
         ]
     }
@@ -107,7 +111,9 @@ def test_bad_documents_are_refused_with_a_reason(data: bytes, message: str) -> N
 def test_private_keys_are_refused(shc_issuer: ShcIssuer, dsc: DocumentSignerKeys) -> None:
     with pytest.raises(TrustError, match="private key"):
         TrustList().add_document(json.dumps({"keys": [shc_issuer.key.as_dict(private=True)]}).encode(), "oops.jwks")
-    pem = dsc.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = dsc.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     with pytest.raises(TrustError, match="private key"):
         TrustList().add_document(dsc.pem() + pem, "oops.pem")
 
