@@ -290,13 +290,19 @@ _EVIDENCE_JUDGES = {
 }
 
 
-def _certificate_findings(rules: CertificateRules, who: Presentation, now: datetime) -> list[Finding]:
-    """A positive test refuses; otherwise one entry that counts passes; otherwise every entry says why not."""
-    if not who.evidence:
-        return [Finding(rules.nothing_counts, "certificate holds no COVID-19 test, vaccination or recovery")]
+def _certificate_findings(
+    rules: CertificateRules, who: Presentation, now: datetime, *, leaving: bool
+) -> list[Finding]:
+    """A positive test refuses; otherwise one entry that counts passes; otherwise every entry says why not.
+    Someone leaving is only stopped by a positive test (as a red code stays home): an old test is no reason
+    to keep a visitor in."""
     positive = [e for e in who.evidence if e.kind is EvidenceKind.TEST and e.test_result is TestResult.POSITIVE]
     if positive:
         return [Finding(Decision.REFUSE, f"{positive[0].describe()}: a positive test never admits")]
+    if leaving:
+        return []
+    if not who.evidence:
+        return [Finding(rules.nothing_counts, "certificate holds no COVID-19 test, vaccination or recovery")]
     findings = [_EVIDENCE_JUDGES[e.kind](rules, e, now) for e in who.evidence]
     passing = [f for f in findings if f.decision is Decision.PASS]
     return passing[:1] or findings
@@ -356,7 +362,7 @@ def judge(
             findings.append(stale)
     if not leaving or policy.exit.check_health:
         if who.kind == "certificate":
-            findings += _certificate_findings(policy.certificates, who, now)
+            findings += _certificate_findings(policy.certificates, who, now, leaving=leaving)
         else:
             findings += colour_findings
         findings += _test_findings(policy.negative_test, who, now)

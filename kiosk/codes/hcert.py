@@ -49,6 +49,8 @@ MAX_TEXT_CHARS = 4096
 MAX_COSE_BYTES = 4096
 """Inflating stops here: a compressed bomb is refused after at most this many bytes of output."""
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_EPOCH = 2**37
+"""Times past this (the year 6325) are refused as malformed: Python's datetime stops at the year 9999."""
 ALGORITHMS = {-7: "ES256", -37: "PS256"}
 HCERT_CLAIM = -260
 EU_DCC_V1 = 1
@@ -118,7 +120,7 @@ def _json_like(value: Any, depth: int = 0) -> Any:
 
 def _numeric_date(claims: dict[Any, Any], key: int, name: str, checks: Checks) -> datetime:
     value = claims.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 2**40:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < MAX_EPOCH:
         raise CodeError(Reason.MALFORMED, f"claim {name} is missing or not a time", checks)
     return datetime.fromtimestamp(value, UTC)
 
@@ -267,7 +269,7 @@ class HC1:
         )
         extra = {"certificate": kind.value, "country": entry["co"], "signer": signer.subject}
         if evidence:
-            extra["entry"] = evidence[0].describe()
+            extra["entries"] = evidence[0].describe()
         return Credential(
             format=self.name,
             issuer=f"{entry['is']} ({iss})" if iss else entry["is"],

@@ -92,7 +92,8 @@ _REGISTRY = jws.JWSRegistry(
 # -- payload shape -------------------------------------------------------------------------------------------
 
 _Text = Annotated[str, StringConstraints(max_length=512)]
-_Epoch = Annotated[float, Field(ge=0, lt=2**40)]
+_Epoch = Annotated[float, Field(ge=0, lt=2**37)]
+"""Seconds since 1970, below the year 6325 (Python's datetime stops at 9999)."""
 
 
 class _Model(BaseModel):

@@ -198,3 +198,13 @@ def test_policy_file_matches_the_defaults_and_rejects_bad_windows(tmp_path: Path
     bad.write_text("[certificates]\nnaa_tests = true\n")
     with pytest.raises(PolicyError, match="naa_tests"):
         load_policy(bad)
+
+
+def test_leaving_is_only_stopped_by_a_positive_test() -> None:
+    def leaving(*evidence: Evidence) -> Verdict:
+        who = Presentation(kind="certificate", subject=None, name="x", evidence=evidence)
+        return judge(Policy(), who, Knowledge(), temperature=None, direction=Direction.OUT, now=NOW)
+
+    assert leaving(naa(500)).decision is Decision.PASS
+    assert leaving().decision is Decision.PASS
+    assert leaving(naa(1, TestResult.POSITIVE)).decision is Decision.REFUSE

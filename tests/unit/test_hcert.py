@@ -329,6 +329,7 @@ def test_hcert_claim_that_is_not_a_dcc(dsc: DocumentSignerKeys, trust: TrustList
 @pytest.mark.parametrize(
     "claims",
     [
+        {1: "XA", 6: 2**39, 4: 2**39 + 10, -260: {1: {}}},  # beyond the year 9999
         [1, 2, 3],
         {1: "XA", 4: int(NOW.timestamp()) + 60, -260: {1: {}}},
         {1: 5, 6: 1, 4: 2, -260: {1: {}}},

@@ -213,6 +213,7 @@ def test_expired_and_not_yet_valid_cards(shc_issuer: ShcIssuer, trust: TrustList
     [
         {"iss": "https://health.example.org/issuer", "nbf": 1},
         shc_payload() | {"nbf": "yesterday"},
+        shc_payload() | {"nbf": 2**39},  # beyond the year 9999
         shc_payload() | {"iss": "http://health.example.org/issuer"},
         shc_payload() | {"vc": {"type": ["https://smarthealth.cards#health-card"]}},
         shc_payload() | {"vc": shc_payload()["vc"] | {"type": ["https://example.org#other"]}},
