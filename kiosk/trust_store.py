@@ -150,8 +150,10 @@ def remove_document(store: GateStore, name: str) -> bool:
 
 
 def list_documents(store: GateStore) -> list[StoredDocument]:
+    """The stored documents, without their bytes. Reading never changes the file (no migration runs)."""
     with store.atomic() as db:
-        migrations.apply(db)
+        if not db[TABLE].exists():
+            return []
         rows = list(
             db[TABLE].rows_where(order_by="name", select="name, origin, sha256, summary, imported_at, confirmed_at")
         )
@@ -170,10 +172,10 @@ def list_documents(store: GateStore) -> list[StoredDocument]:
 
 def load_documents(store: GateStore, trust: TrustList) -> int:
     """Add every stored document to `trust` and set `trust.updated_at` to the latest confirmation (the
-    freshness the policy judges). Returns how many documents were loaded."""
+    freshness the policy judges). Returns how many documents were loaded. Reading never changes the file, so
+    `pocket-kiosk check` leaves a gate database exactly as it was."""
     with store.atomic() as db:
-        migrations.apply(db)
-        rows = list(db[TABLE].rows_where(order_by="name"))
+        rows = list(db[TABLE].rows_where(order_by="name")) if db[TABLE].exists() else []
     for row in rows:
         trust.add_document(row["data"], row["name"], shc_issuer=row["shc_issuer"])
     if rows:

@@ -224,8 +224,10 @@ def test_remove(store: GateStore, dsc: DocumentSignerKeys) -> None:
     assert list_documents(store) == []
 
 
-def test_trust_tables_use_their_own_migration_set(store: GateStore) -> None:
-    list_documents(store)
+def test_trust_tables_use_their_own_migration_set(store: GateStore, dsc: DocumentSignerKeys) -> None:
+    assert list_documents(store) == [] and load_documents(store, TrustList()) == 0
+    assert not store.db["trust_documents"].exists()  # reading creates nothing
+    import_document(store, dsc.pem(), name="dsc.pem")
     sets = {row["migration_set"] for row in store.db["_sqlite_migrations"].rows}
     assert sets == {"pocket-gate", "pocket-gate-trust"}
 
