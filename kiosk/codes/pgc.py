@@ -39,7 +39,9 @@ PRIVATE_CLAIM = -70000
 COSE_SIGN1_TAG = 18
 ALGORITHMS = {-8: "EdDSA", -7: "ES256"}
 
-_EPOCH = Annotated[int, Field(ge=0, lt=2**40)]
+MAX_EPOCH = 253402300799
+"""9999-12-31T23:59:59Z: Python's datetime ends there, so a later time is malformed, not a crash."""
+_EPOCH = Annotated[int, Field(ge=0, le=MAX_EPOCH)]
 
 
 class _Details(BaseModel):

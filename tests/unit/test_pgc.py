@@ -159,3 +159,11 @@ def test_kid_in_unprotected_header_only_is_malformed(issue: IssueCode, trust: Tr
 
 def test_size_limits_are_sane() -> None:
     assert MAX_COSE_BYTES >= 1024 and MAX_TEXT_CHARS >= 1024
+
+
+def test_signed_times_beyond_year_9999_are_malformed_not_a_crash(hq_keys: Path, trust: TrustList) -> None:
+    key = load_issuer_key(hq_keys)
+    t = int(now().timestamp())
+    claims = {1: "hq", 2: "a" * 32, 4: 2**39, 6: t, -70000: {1: "A*", 2: "green", 3: 2**38}}
+    signed = COSE.new().encode_and_sign(cbor2.dumps(claims), key.cose_key, protected={1: key.alg, 4: key.kid})
+    assert reason_of(_wrap(signed), trust) is Reason.MALFORMED
