@@ -1,0 +1,369 @@
+"""Hard camera frames of issued codes, made reproducibly from a seed, for the scan benchmark.
+
+Each frame shows a phone (bezel, screen, an app header and the QR rendered by segno exactly as `pocket-hq issue
+--png` renders it) placed in 3-D in front of a webcam and photographed through a simple camera model: the scene
+is drawn at 3x resolution and averaged down (the sensor integrates over its pixels), then lens blur, sensor noise,
+a Bayer mosaic with OpenCV's demosaicing and MJPG-like JPEG compression, as a USB webcam delivers it.
+
+Every frame has the everyday imperfections (a little tilt, a little blur, noise) plus one hard condition, its
+category, drawn at a random severity from a range running from "readable with care" to "barely readable":
+
+    small         the code is far away: 1.6-3.2 pixels per QR module (zxing-cpp gives up near 2)
+    tilt          the phone is tilted 35-66 degrees away from the camera (strong perspective)
+    gauss_blur    out of focus: Gaussian blur of 0.25-0.60 module widths (sigma)
+    motion_blur   the phone moves during the exposure: a 0.8-2.0 module streak in a random direction
+    glare         a lamp reflected in the screen: a saturated spot (0.06-0.20 of the code wide) on the code and
+                  a veil over the whole screen that lifts the dark modules
+    low_contrast  a dim screen in a bright room: 14-42 grey levels between dark and light modules, uneven light
+    moire         the code on a phone screen with its pixel grid (5-10 screen pixels per module, 0.3-1.1 camera
+                  pixels per screen pixel): sub-pixel stripes and the gaps between pixels alias against the
+                  sensor (moire), plus the screen's flicker bands
+
+Frame i depends only on (seed, i), so `--frames 100` is a prefix of `--frames 400` and a run can be repeated
+exactly. The ranges were set once so that zxing-cpp alone reads roughly four frames in five, like the set of
+hard frames measured for issue 2; they are not tuned to the Scanner.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import segno
+
+CATEGORIES = ("small", "tilt", "gauss_blur", "motion_blur", "glare", "low_contrast", "moire")
+RESOLUTIONS = ((640, 480), (1280, 720))
+SUPERSAMPLE = 3
+"""The scene is drawn at this multiple of the frame size and averaged down, as a sensor integrates light."""
+QR_SCALE = 6
+QR_BORDER = 4
+"""What `pocket-hq issue --png` writes: 6 pixels per module, a 4-module quiet zone."""
+
+
+@dataclass(frozen=True)
+class HardFrame:
+    index: int
+    category: str
+    image: np.ndarray
+    """BGR, uint8, as a webcam delivers it (the decoded `jpeg`)."""
+    jpeg: bytes
+    """The frame as the camera sent it: a few tens of kB, so a benchmark can keep hundreds and decode them again
+    to exactly the same pixels."""
+    text: str
+    """The code text the frame shows: a read counts only when it yields exactly this."""
+    detail: str
+    """The drawn severity in words, e.g. 'sigma=0.52 module'."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[0]
+
+
+def qr_png(text: str) -> np.ndarray:
+    """The code's QR as `pocket-hq issue --png` writes it, read back as a greyscale image (255 light, 0 dark)."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    image = cv2.imdecode(np.frombuffer(buffer.getvalue(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise RuntimeError("segno wrote a PNG OpenCV cannot read")
+    return image
+
+
+def qr_modules(text: str) -> np.ndarray:
+    """The QR of `qr_png` as one value per module (True = dark), quiet zone included."""
+    png = qr_png(text)
+    return png[QR_SCALE // 2 :: QR_SCALE, QR_SCALE // 2 :: QR_SCALE] < 128
+
+
+def generate(
+    texts: Sequence[str], count: int, seed: int, *, sizes: Sequence[tuple[int, int]] = RESOLUTIONS
+) -> Iterator[HardFrame]:
+    """`count` frames cycling through the categories, then the sizes; frame i shows texts[i % len(texts)]."""
+    for index in range(count):
+        yield make_frame(index, texts[index % len(texts)], seed, sizes=sizes)
+
+
+def frame_plan(index: int, sizes: Sequence[tuple[int, int]] = RESOLUTIONS) -> tuple[str, tuple[int, int]]:
+    """Category and frame size of frame `index` (known without drawing it)."""
+    category = CATEGORIES[index % len(CATEGORIES)]
+    size = sizes[(index // len(CATEGORIES)) % len(sizes)]
+    return category, size
+
+
+def make_frame(index: int, text: str, seed: int, *, sizes: Sequence[tuple[int, int]] = RESOLUTIONS) -> HardFrame:
+    category, (width, height) = frame_plan(index, sizes)
+    rng = np.random.default_rng([seed, index])
+    modules = qr_modules(text)
+    scene = _Scene(rng, width, height)
+    if category == "moire":
+        jpeg, detail = scene.moire(modules)
+    else:
+        jpeg, detail = scene.photo(modules, category)
+    return HardFrame(index, category, decode_jpeg(jpeg), jpeg, text, detail)
+
+
+def make_empty_frame(index: int, seed: int, size: tuple[int, int]) -> np.ndarray:
+    """A frame with no code in it, through the same camera: what the gate sees most of the day."""
+    scene = _Scene(np.random.default_rng([seed, index, 0]), *size)
+    return decode_jpeg(scene.camera(scene.background() * scene.lighting(), 0.5, 3.0))
+
+
+def decode_jpeg(jpeg: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise RuntimeError("OpenCV cannot decode its own JPEG")
+    return image
+
+
+@dataclass
+class _Pose:
+    homography: np.ndarray
+    detail: str
+
+
+class _Scene:
+    """One frame being drawn: a background, a phone in 3-D, a camera."""
+
+    def __init__(self, rng: np.random.Generator, width: int, height: int) -> None:
+        self.rng = rng
+        self.width = width
+        self.height = height
+        self.focal = 0.8 * width
+        """About a 64 degree horizontal field of view, a common laptop webcam."""
+
+    # -- the parts of the picture ----------------------------------------------------------------------------
+
+    def background(self) -> np.ndarray:
+        """A room: a smooth uneven wall with a few hard-edged objects, in grey levels 30-210."""
+        rng = self.rng
+        coarse = rng.uniform(50, 190, size=(6, 8)).astype(np.float32)
+        wall = cv2.resize(coarse, (self.width, self.height), interpolation=cv2.INTER_CUBIC)
+        for _ in range(rng.integers(2, 6)):
+            x0, y0 = rng.integers(0, self.width), rng.integers(0, self.height)
+            w, h = rng.integers(30, self.width // 3), rng.integers(30, self.height // 3)
+            cv2.rectangle(wall, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)), float(rng.uniform(30, 210)), -1)
+        return np.clip(wall, 0, 255)
+
+    def phone_screen(self, modules: np.ndarray, px: int, dark: float, light: float) -> tuple[np.ndarray, np.ndarray]:
+        """The phone (bezel and screen with an app header, a few text lines and the QR) at `px` image pixels per
+        module. Returns the image and the QR's four corners (quiet zone included) in its pixel coordinates."""
+        rng = self.rng
+        code = np.where(modules, dark, light).astype(np.float32)
+        code = cv2.resize(code, None, fx=px, fy=px, interpolation=cv2.INTER_NEAREST)
+        side = code.shape[0]
+        margin = side // 10
+        screen_w = side + 2 * margin
+        header = side // 3
+        screen_h = int(screen_w * 2.0)
+        screen = np.full((screen_h, screen_w), light, np.float32)
+        header_level = dark + (light - dark) * rng.uniform(0.3, 0.7)
+        screen[:header] = header_level
+        top = header + margin
+        screen[top : top + side, margin : margin + side] = code
+        for row in range(4):  # lines of text under the code: name, colour, time
+            y = top + side + margin + row * (side // 8)
+            length = int(screen_w * rng.uniform(0.3, 0.8))
+            screen[y : y + side // 20, margin : margin + length] = dark + (light - dark) * 0.2
+        bezel = max(px * 2, screen_w // 25)
+        phone = np.full((screen_h + 2 * bezel, screen_w + 2 * bezel), rng.uniform(10, 40), np.float32)
+        phone[bezel : bezel + screen_h, bezel : bezel + screen_w] = screen
+        x0, y0 = bezel + margin, bezel + top
+        corners = np.float32([[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side]])
+        return phone, corners
+
+    def pose(
+        self, phone_shape: tuple[int, ...], corners: np.ndarray, module_px: float, px: float, tilt: float
+    ) -> _Pose:
+        """A homography from phone-image pixels to frame pixels: the phone faces the camera so that a module is
+        `module_px` frame pixels wide, then is tilted `tilt` degrees about a random axis in its own plane and
+        turned in-plane (held roughly upright, +-35 degrees), and placed where the whole code is in view."""
+        rng = self.rng
+        h, w = phone_shape[:2]
+        scale = module_px / px  # world units per phone pixel, with the phone at distance `focal`
+        axis = rng.uniform(0, 2 * math.pi)
+        spin = math.radians(rng.uniform(-35, 35))
+        tilt_rad = math.radians(tilt)
+        # Rodrigues rotation about an in-plane axis, then the in-plane spin.
+        rot_tilt, _ = cv2.Rodrigues(np.float64([math.cos(axis), math.sin(axis), 0]) * tilt_rad)
+        rot_spin, _ = cv2.Rodrigues(np.float64([0, 0, spin]))
+        rotation = rot_tilt @ rot_spin
+        centre = corners.mean(axis=0)
+        source = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+
+        def project(points: np.ndarray, shift: np.ndarray) -> np.ndarray:
+            local = np.column_stack([(points - centre) * scale, np.zeros(len(points))])
+            world = local @ rotation.T + np.float64([0, 0, self.focal])
+            return (world[:, :2] * self.focal / world[:, 2:3] + shift).astype(np.float32)
+
+        code_at_origin = project(corners, np.zeros(2))
+        lo, hi = code_at_origin.min(axis=0), code_at_origin.max(axis=0)
+        room = 8.0
+        shift = np.float64(
+            [
+                rng.uniform(room - lo[0], max(room - lo[0], self.width - room - hi[0])),
+                rng.uniform(room - lo[1], max(room - lo[1], self.height - room - hi[1])),
+            ]
+        )
+        homography = cv2.getPerspectiveTransform(source, project(source, shift))
+        return _Pose(homography, f"tilt={tilt:.0f}deg")
+
+    def render(
+        self, phone: np.ndarray, pose: _Pose, *, interpolation: int = cv2.INTER_LINEAR
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Composite the phone over the background at SUPERSAMPLE x resolution and average down to the frame.
+        Returns the scene and the phone's coverage (0-1) of each frame pixel."""
+        ss = SUPERSAMPLE
+        up = np.diag([ss, ss, 1.0]) @ pose.homography
+        size = (self.width * ss, self.height * ss)
+        channels = phone.shape[2] if phone.ndim == 3 else 1
+        warped = cv2.warpPerspective(phone, up, size, flags=interpolation, borderMode=cv2.BORDER_CONSTANT)
+        mask = cv2.warpPerspective(np.ones(phone.shape[:2], np.float32), up, size, flags=cv2.INTER_LINEAR)
+        warped = cv2.resize(warped, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        background = self.background()
+        if channels == 1:
+            return background * (1 - mask) + warped * mask, mask
+        return background[..., None] * (1 - mask[..., None]) + warped * mask[..., None], mask
+
+    def lighting(self) -> np.ndarray:
+        """Uneven light over the frame: a gradient in a random direction times lens vignetting."""
+        rng = self.rng
+        ys, xs = np.mgrid[0 : self.height, 0 : self.width].astype(np.float32)
+        angle = rng.uniform(0, 2 * math.pi)
+        ramp = (xs * math.cos(angle) + ys * math.sin(angle)) / max(self.width, self.height)
+        gradient = 1 + rng.uniform(0.0, 0.25) * (ramp - ramp.mean())
+        r2 = ((xs - self.width / 2) ** 2 + (ys - self.height / 2) ** 2) / (self.width / 2) ** 2
+        return (gradient * (1 - 0.15 * r2)).astype(np.float32)
+
+    def camera(self, scene: np.ndarray, blur_sigma: float, noise: float) -> bytes:
+        """Lens blur, sensor noise and clipping, a Bayer mosaic demosaiced by OpenCV, then JPEG (MJPG webcams)."""
+        rng = self.rng
+        if blur_sigma > 0:
+            scene = cv2.GaussianBlur(scene, (0, 0), blur_sigma)
+        scene = scene + rng.normal(0, noise, scene.shape).astype(np.float32)
+        bgr = np.clip(scene, 0, 255).astype(np.uint8)
+        if bgr.ndim == 2:
+            bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
+        bayer = np.empty(bgr.shape[:2], np.uint8)  # BGGR: B G / G R
+        bayer[0::2, 0::2] = bgr[0::2, 0::2, 0]
+        bayer[0::2, 1::2] = bgr[0::2, 1::2, 1]
+        bayer[1::2, 0::2] = bgr[1::2, 0::2, 1]
+        bayer[1::2, 1::2] = bgr[1::2, 1::2, 2]
+        bgr = cv2.cvtColor(bayer, cv2.COLOR_BayerRG2BGR)
+        quality = int(rng.integers(75, 93))
+        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        return jpeg.tobytes()
+
+    # -- the categories ----------------------------------------------------------------------------------------
+
+    def photo(self, modules: np.ndarray, category: str) -> tuple[bytes, str]:
+        """Every category but moire: a printed-looking screen photographed under one hard condition."""
+        rng = self.rng
+        module_px = rng.uniform(3.0, 6.0)
+        tilt = rng.uniform(0, 20)
+        blur = rng.uniform(0.35, 0.6)
+        noise = rng.uniform(1.5, 4.0)
+        dark, light = rng.uniform(10, 45), rng.uniform(200, 245)
+        detail = ""
+        if category == "small":
+            module_px = rng.uniform(1.6, 3.2)
+            detail = f"module={module_px:.2f}px"
+        elif category == "tilt":
+            tilt = rng.uniform(35, 66)
+            module_px = rng.uniform(3.5, 6.0)
+            detail = f"tilt={tilt:.0f}deg"
+        elif category == "gauss_blur":
+            amount = rng.uniform(0.25, 0.60)
+            blur = math.hypot(blur, amount * module_px)
+            detail = f"sigma={amount:.2f}module"
+        elif category == "low_contrast":
+            contrast = rng.uniform(14, 42)
+            dark = rng.uniform(40, 200 - contrast)
+            light = dark + contrast
+            noise = rng.uniform(1.5, 3.0)
+            detail = f"contrast={contrast:.0f}"
+        px = max(3, round(SUPERSAMPLE * module_px))
+        phone, corners = self.phone_screen(modules, px, dark, light)
+        pose = self.pose(phone.shape, corners, module_px, px, tilt)
+        scene, phone_mask = self.render(phone, pose)
+        scene = scene * self.lighting()
+        if category == "glare":
+            scene, detail = self._glare(scene, phone_mask, corners, pose)
+        if category == "motion_blur":
+            length = rng.uniform(0.8, 2.0) * module_px
+            scene = cv2.filter2D(scene, -1, _streak(length, rng.uniform(0, 180)))
+            detail = f"streak={length / module_px:.2f}module"
+        return self.camera(scene, blur, noise), detail
+
+    def _glare(
+        self, scene: np.ndarray, phone_mask: np.ndarray, corners: np.ndarray, pose: _Pose
+    ) -> tuple[np.ndarray, str]:
+        """A lamp reflected in the screen: a veil over the whole screen (lifting the dark modules) and a
+        saturated spot somewhere on the code."""
+        rng = self.rng
+        code = cv2.perspectiveTransform(corners[None], pose.homography)[0]
+        side = float(np.linalg.norm(code[1] - code[0]))
+        centre = code.mean(axis=0) + rng.uniform(-0.4, 0.4, 2) * side
+        radius = rng.uniform(0.06, 0.20) * side
+        ys, xs = np.mgrid[0 : self.height, 0 : self.width].astype(np.float32)
+        spot = np.exp(-((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2) / (2 * radius**2))
+        veil = rng.uniform(20, 70)
+        strength = rng.uniform(150, 350)
+        glared = scene + phone_mask * (veil + strength * spot)
+        return glared, f"spot={radius / side:.2f}code veil={veil:.0f}"
+
+    def moire(self, modules: np.ndarray) -> tuple[bytes, str]:
+        """The code shown on a phone screen: every screen pixel is three coloured stripes with a dark gap, and
+        the camera samples that grid at a pitch close to its own, which aliases into moire. Screens also flicker
+        (PWM dimming), which a rolling shutter turns into bands across the frame."""
+        rng = self.rng
+        module_px = rng.uniform(3.0, 5.5)
+        screen_px = int(rng.integers(5, 11))  # screen pixels per module
+        light, dark = rng.uniform(190, 255), rng.uniform(15, 50)
+        phone, corners = self.phone_screen(modules, screen_px, dark, light)
+        # Each screen pixel becomes 3x3 sub-pixels: columns R, G, B (BGR order below), a darker bottom row.
+        gap = rng.uniform(0.2, 0.6)
+        cell = np.zeros((3, 3, 3), np.float32)
+        cell[:, 0, 2], cell[:, 1, 1], cell[:, 2, 0] = 1.0, 1.0, 1.0
+        cell[2] *= gap
+        cell *= 3.0 / (2 + gap)  # keep the average brightness of a pixel
+        rows, cols = phone.shape
+        grid = np.tile(cell, (rows, cols, 1))
+        subpixels = np.repeat(np.repeat(phone, 3, axis=0), 3, axis=1)[..., None] * grid
+        pose = self.pose(subpixels.shape, corners * 3, module_px, screen_px * 3, rng.uniform(0, 25))
+        scene, phone_mask = self.render(subpixels, pose)
+        scene = scene * self.lighting()[..., None]
+        period = rng.uniform(12, 60)
+        depth = rng.uniform(0.05, 0.25)
+        bands = 1 - depth * (0.5 + 0.5 * np.sin(2 * math.pi * np.arange(self.height) / period + rng.uniform(0, 6.3)))
+        flicker = 1 - phone_mask * (1 - bands[:, None].astype(np.float32))
+        scene = scene * flicker[..., None]
+        pitch = module_px / screen_px
+        return self.camera(scene, rng.uniform(0.25, 0.5), rng.uniform(1.5, 3.5)), f"pixel pitch={pitch:.2f}px"
+
+
+def _streak(length: float, angle_deg: float) -> np.ndarray:
+    """A normalised line kernel: what a point becomes when it moves `length` pixels during the exposure."""
+    size = int(math.ceil(length)) | 1
+    kernel = np.zeros((size, size), np.float32)
+    centre = (size - 1) / 2
+    dx, dy = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    for t in np.linspace(-length / 2, length / 2, max(2, int(length * 4))):
+        x, y = centre + t * dx, centre + t * dy
+        x0, y0 = int(math.floor(x)), int(math.floor(y))
+        fx, fy = x - x0, y - y0
+        for xi, yi, wgt in (
+            (x0, y0, (1 - fx) * (1 - fy)),
+            (x0 + 1, y0, fx * (1 - fy)),
+            (x0, y0 + 1, (1 - fx) * fy),
+            (x0 + 1, y0 + 1, fx * fy),
+        ):
+            if 0 <= xi < size and 0 <= yi < size:
+                kernel[yi, xi] += wgt
+    return kernel / kernel.sum()
