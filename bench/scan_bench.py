@@ -179,7 +179,7 @@ def print_decode_table(run: DecodeRun, count: int, seed: int) -> None:
     print(f"\nHARD FRAMES: {count} frames, seed {seed}, categories cycled, half 640x480 and half 1280x720.")
     print("Per decoder: share of frames read with the right text, then median and p99 ms per frame (frame in ->")
     print("texts out, grey conversion included). Our Scanner's time includes its repairs on frames the first pass")
-    print("misses.\n")
+    print("misses. In a group of a few dozen frames, p99 is close to the slowest frame.\n")
     head = f"{'':14}{'n':>4} " + "".join(f"| {n:^22}" for n in names)
     sub = f"{'group':14}{'':>4} " + "".join(f"| {'read':>6} {'med':>6} {'p99':>7} " for _ in names)
     print(head)
