@@ -1,7 +1,9 @@
-"""`pocket-kiosk`: the gate's command line. Headless commands for scanning, checking and maintaining a gate.
+"""`pocket-kiosk`: the gate's command line. With no command it starts the kiosk app (`--demo` for the built-in
+demo); the commands scan, check and maintain a gate headless, and manage the operators who sign in.
 
 Every command and option carries help text (a test enforces it). Errors are one readable line on stderr and a
-non-zero exit, never a traceback.
+non-zero exit, never a traceback. The Textual app is imported only when it is started, so the headless
+commands stay quick and never touch the terminal UI.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from kiosk.codes.trust import TrustError, read_trust_file
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.gate import open_gate
 from kiosk.identity import DistrictKeyError, load_district_key
+from kiosk.operators import OperatorBook, OperatorError
 from kiosk.policy import Direction, PolicyError
 from kiosk.roster import RosterError, read_roster
 from kiosk.report import assessment_json, human_line, outcome_json
@@ -33,7 +36,16 @@ from kiosk.trust_store import import_document, list_documents, remove_document
 
 P = ParamSpec("P")
 R = TypeVar("R")
-EXPECTED_ERRORS = (ConfigError, PolicyError, TrustError, DistrictKeyError, SourceError, StoreError, RosterError)
+EXPECTED_ERRORS = (
+    ConfigError,
+    PolicyError,
+    TrustError,
+    DistrictKeyError,
+    SourceError,
+    StoreError,
+    RosterError,
+    OperatorError,
+)
 
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -85,10 +97,32 @@ direction_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="pocket-gate")
-def main() -> None:
-    """Pocket Gate at the gate: scan health codes, judge them by policy and log every entry, offline."""
+@click.option("--demo", is_flag=True, help="Run the kiosk on built-in sample frames: no webcam or configuration needed.")
+@config_option
+@db_option
+@click.option("--source", help="Camera for the kiosk (overrides the config): webcam index, video, folder or URL.")
+@click.pass_context
+@friendly_errors
+def main(ctx: click.Context, demo: bool, config_file: Path | None, db: Path | None, source: str | None) -> None:
+    """Pocket Gate at the gate: scan health codes, judge them by policy and log every entry, offline.
+
+    With no command, start the kiosk: a terminal app for the gate keeper (sign in, then show codes to the
+    camera). `pocket-kiosk --demo` plays sample codes of every kind, with its own keys, lists and log."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kiosk.ui.launch import run_kiosk  # the Textual app loads only when it runs
+
+    if demo:
+        from kiosk.demo import demo_config
+
+        config = demo_config(db, source=source)
+    else:
+        config = load_config(config_file)
+        overrides = {key: value for key, value in (("database", db), ("source", source)) if value is not None}
+        config = config.model_copy(update=overrides) if overrides else config
+    click.echo(run_kiosk(config, demo=demo, config_file=config_file), err=True)
 
 
 @main.command()
@@ -361,6 +395,61 @@ def trust_remove(name: str, config_file: Path | None, db: Path | None) -> None:
     if not removed:
         raise click.ClickException(f"no trust document named {visible(name)!r}")
     click.echo(f"removed {visible(name)}")
+
+
+@main.group()
+def operators() -> None:
+    """The gate keepers who may sign in at the kiosk (PINs are stored only as salted hashes)."""
+
+
+@operators.command("add")
+@click.argument("operator_id")
+@click.option("--name", required=True, help="The keeper's name, shown on screen and in handover summaries.")
+@click.option(
+    "--pin",
+    prompt="PIN (4-12 digits)",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The PIN; asked for (twice, hidden) when not given. Avoid giving it here: it stays in shell history.",
+)
+@click.option("--replace", is_flag=True, help="Reset the name and PIN of an operator who already exists.")
+@config_option
+@db_option
+@friendly_errors
+def operators_add(operator_id: str, name: str, pin: str, replace: bool, config_file: Path | None, db: Path | None) -> None:
+    """Add OPERATOR_ID (letters, digits, '.', '_', '-') who signs in with a PIN."""
+    config = load_config(config_file)
+    with OperatorBook(db or config.database) as book:
+        operator = book.add(operator_id, name, pin, replace=replace)
+    click.echo(f"operator {operator.id} ({visible(operator.name)}) can sign in at gate {config.gate_id}")
+
+
+@operators.command("list")
+@config_option
+@db_option
+@friendly_errors
+def operators_list(config_file: Path | None, db: Path | None) -> None:
+    """List the operators who may sign in."""
+    config = load_config(config_file)
+    with OperatorBook(db or config.database) as book:
+        found = book.operators()
+    for operator in found:
+        click.echo(f"{operator.id}\t{visible(operator.name)}")
+    if not found:
+        click.echo("no operators yet: add one with `pocket-kiosk operators add ID --name NAME`", err=True)
+
+
+@operators.command("remove")
+@click.argument("operator_id")
+@config_option
+@db_option
+@friendly_errors
+def operators_remove(operator_id: str, config_file: Path | None, db: Path | None) -> None:
+    """Stop OPERATOR_ID from signing in (entries they logged keep their id)."""
+    config = load_config(config_file)
+    with OperatorBook(db or config.database) as book:
+        book.remove(operator_id)
+    click.echo(f"operator {operator_id} can no longer sign in")
 
 
 def _store(config: KioskConfig, db: Path | None) -> GateStore:

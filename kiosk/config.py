@@ -49,6 +49,10 @@ class KioskConfig(BaseSettings):
     """Entries older than this are purged (on start and by `pocket-kiosk purge`)."""
     operator: str = ""
     """Operator recorded on entries logged by the headless `scan` command."""
+    banner_seconds: float = Field(6.0, ge=1, le=120)
+    """The kiosk's verdict banner clears itself after this many seconds."""
+    document_types: tuple[str, ...] = ("passport", "other-id")
+    """Documents the kiosk accepts for manual entry besides the 18-character resident ID (form-checked only)."""
 
     @classmethod
     def settings_customise_sources(

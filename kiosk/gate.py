@@ -2,17 +2,22 @@
 
 The CLI's `scan` and `check`, the kiosk UI and the tests all go through `Gate`, so what a keeper sees and
 what the log holds can never disagree. `Gate` imports nothing from the UI and never touches the network.
+
+Typed entries (a person without a phone code, a visitor) are checked here before anything is judged: a
+mistyped ID number is an `EntryInputError` with the keeper's words for it, and nothing is logged. A
+temperature taken right after a verdict is logged as a new entry that amends the first: the chain only grows.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.codes import CodeError, Credential, Reason, TrustList, read_code
 from kiosk.config import KioskConfig
-from kiosk.identity import load_district_key
+from kiosk.identity import load_district_key, mask_name, normalise_id, resident_id_problem, subject_hash
 from kiosk.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
 from kiosk.store import Entry, EntryDraft, GateStore
 from kiosk.trust_store import load_documents
@@ -26,9 +31,13 @@ class Assessment:
     credential: Credential | None
     error: CodeError | None
     verdict: Verdict
+    presentation: Presentation | None = None
+    """What was judged: the credential's facts, or a typed entry's (None when the code failed to verify)."""
 
     @property
     def code_type(self) -> str:
+        if self.presentation is not None and self.presentation.kind != "code":
+            return self.presentation.kind
         if self.credential is not None:
             return self.credential.format
         if self.error is not None and self.error.reason is Reason.INCOMPLETE:
@@ -47,6 +56,74 @@ class Outcome:
     assessment: Assessment
     entry: Entry | None
     """The committed entry, or None when nothing was logged."""
+
+
+RESIDENT_ID = "resident-id"
+"""The document type whose numbers carry a check digit (GB 11643); other types are checked for form only."""
+TEMPERATURE_RANGE = (30.0, 45.0)
+"""A reading outside this is a typing or thermometer mistake, not a person's temperature."""
+MAX_NAME_CHARS = 64
+MAX_NOTE_CHARS = 120
+
+
+class EntryInputError(ValueError):
+    """A typed entry is incomplete or wrong. Nothing was judged or logged; the message is for the keeper."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A visitor's registration as typed by the keeper."""
+
+    name: str
+    phone: str
+    household: str
+    """The household (flat, unit) being visited."""
+    reason: str
+    id_number: str = ""
+    """Optional: with it, an HQ pass held by the visitor is found; without it the visitor has none."""
+    doc_type: str = RESIDENT_ID
+
+
+def temperature_problem(temperature: float | None) -> str | None:
+    low, high = TEMPERATURE_RANGE
+    if temperature is not None and not low <= temperature <= high:
+        return f"a temperature between {low:g} and {high:g} °C, please (was {temperature:g})"
+    return None
+
+
+def document_problem(id_number: str, doc_type: str) -> str | None:
+    """Why a typed document number cannot be right, or None."""
+    if doc_type == RESIDENT_ID:
+        return resident_id_problem(id_number)
+    value = normalise_id(id_number)
+    if not 5 <= len(value) <= 32:
+        return f"a {doc_type} number has 5 to 32 letters and digits, this one has {len(value)}"
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """'13812345678' -> '138****5678': enough for the keeper to read back, not enough to call."""
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return phone[:1] + "*" * (len(phone) - 1)
+
+
+def _plain(text: str) -> str:
+    """One line, single spaces: typed text as it will be logged."""
+    return " ".join(text.split())
+
+
+def _required(field: str, label: str, value: str, limit: int) -> str:
+    text = _plain(value)
+    if not text:
+        raise EntryInputError(field, f"{label} is required")
+    if len(text) > limit:
+        raise EntryInputError(field, f"{label} is at most {limit} characters")
+    return text
 
 
 class Gate:
@@ -84,8 +161,12 @@ class Gate:
             travel_risk=credential.travel_risk,
             evidence=credential.evidence,
         )
-        knows = self.store.knowledge(credential.subject, moment) if self.store else Knowledge()
-        verdict = judge(
+        verdict = self._judge(who, direction, temperature, moment)
+        return Assessment(text, credential, None, verdict, who)
+
+    def _judge(self, who: Presentation, direction: Direction, temperature: float | None, moment: datetime) -> Verdict:
+        knows = self.store.knowledge(who.subject, moment) if self.store else Knowledge()
+        return judge(
             self.policy,
             who,
             knows,
@@ -94,7 +175,6 @@ class Gate:
             now=moment,
             trust_updated_at=self.trust.updated_at,
         )
-        return Assessment(text, credential, None, verdict)
 
     def present_code(
         self,
@@ -122,6 +202,126 @@ class Gate:
             details={"warnings": "; ".join(assessment.verdict.warnings)} if assessment.verdict.warnings else {},
         )
         return Outcome(assessment, self.store.record(draft, moment))
+
+    def _subject(self, id_number: str, doc_type: str) -> str:
+        if self.district_key is None:
+            raise EntryInputError("id_number", "this gate has no district key, so typed ID numbers cannot be checked")
+        return subject_hash(self.district_key, id_number, doc_type)
+
+    def _log(
+        self,
+        assessment: Assessment,
+        *,
+        direction: Direction,
+        temperature: float | None,
+        operator: str,
+        moment: datetime,
+        details: dict[str, str],
+    ) -> Outcome:
+        if self.store is None:
+            return Outcome(assessment, None)
+        who = assessment.presentation
+        draft = EntryDraft(
+            direction=direction,
+            code_type=assessment.code_type,
+            verdict=assessment.verdict,
+            subject=who.subject if who else None,
+            name=who.name if who else "",
+            temperature=temperature,
+            operator=operator,
+            details=details,
+        )
+        return Outcome(assessment, self.store.record(draft, moment))
+
+    def present_manual(
+        self,
+        id_number: str,
+        name: str,
+        *,
+        doc_type: str = RESIDENT_ID,
+        direction: Direction,
+        temperature: float | None = None,
+        operator: str = "",
+        now: datetime | None = None,
+    ) -> Outcome:
+        """A person without a phone code, checked by their typed ID number: judged by the same policy (the
+        red/yellow list, roster and passes by the keyed hash of the number) and logged the same way."""
+        if problem := document_problem(id_number, doc_type):
+            raise EntryInputError("id_number", problem)
+        masked = mask_name(_required("name", "the name", name, MAX_NAME_CHARS))
+        if problem := temperature_problem(temperature):
+            raise EntryInputError("temperature", problem)
+        moment = now or datetime.now(UTC)
+        who = Presentation(kind="manual", subject=self._subject(id_number, doc_type), name=masked)
+        assessment = Assessment("", None, None, self._judge(who, direction, temperature, moment), who)
+        return self._log(
+            assessment,
+            direction=direction,
+            temperature=temperature,
+            operator=operator,
+            moment=moment,
+            details={"doc_type": doc_type},
+        )
+
+    def present_visitor(
+        self,
+        visitor: Visitor,
+        *,
+        direction: Direction,
+        temperature: float | None = None,
+        operator: str = "",
+        now: datetime | None = None,
+    ) -> Outcome:
+        """Register a visitor and judge them: without an HQ pass (found by their ID number) a visitor is a
+        non-resident without a pass, which the default policy refuses. The refusal is logged with the
+        visit's details; the phone is kept masked and as a keyed hash, never in full."""
+        masked = mask_name(_required("name", "the visitor's name", visitor.name, MAX_NAME_CHARS))
+        phone = "".join(ch for ch in visitor.phone if ch.isdigit())
+        if not 5 <= len(phone) <= 20:
+            raise EntryInputError("phone", "a phone number has 5 to 20 digits")
+        household = _required("household", "the household visited", visitor.household, MAX_NAME_CHARS)
+        reason = _required("reason", "the reason for the visit", visitor.reason, MAX_NOTE_CHARS)
+        subject = None
+        if visitor.id_number.strip():
+            if problem := document_problem(visitor.id_number, visitor.doc_type):
+                raise EntryInputError("id_number", problem)
+            subject = self._subject(visitor.id_number, visitor.doc_type)
+        if problem := temperature_problem(temperature):
+            raise EntryInputError("temperature", problem)
+        details = {"phone": mask_phone(phone), "household": household, "reason": reason}
+        if subject is not None:
+            details["doc_type"] = visitor.doc_type
+        if self.district_key is not None:
+            details["phone_hash"] = subject_hash(self.district_key, phone, "phone")
+        moment = now or datetime.now(UTC)
+        who = Presentation(kind="visitor", subject=subject, name=masked)
+        assessment = Assessment("", None, None, self._judge(who, direction, temperature, moment), who)
+        return self._log(
+            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
+        )
+
+    def retake_temperature(
+        self, previous: Outcome, temperature: float, *, operator: str = "", now: datetime | None = None
+    ) -> Outcome:
+        """Re-judge a logged presentation with a temperature taken right after it, and log the result as a
+        new entry that amends the first (same direction, details carried over plus `amends`)."""
+        if previous.entry is None:
+            raise EntryInputError("temperature", "nothing was logged to take a temperature for")
+        if problem := temperature_problem(temperature):
+            raise EntryInputError("temperature", problem)
+        moment = now or datetime.now(UTC)
+        row = previous.entry.row
+        direction = Direction(row["direction"])
+        earlier = previous.assessment
+        if earlier.presentation is None or earlier.presentation.kind == "code":
+            assessment = self.assess_code(earlier.text, direction=direction, temperature=temperature, now=moment)
+        else:
+            verdict = self._judge(earlier.presentation, direction, temperature, moment)
+            assessment = Assessment(earlier.text, None, None, verdict, earlier.presentation)
+        details = json.loads(row["details"] or "{}") | {"amends": previous.entry.id}
+        return self._log(
+            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
+        )
 
 
 def load_trust(

@@ -1,0 +1,95 @@
+"""The kiosk app: which screen comes when, worker errors made visible, and the command palette's actions.
+
+Kept thin on purpose: the gate screen does the work, the domain (kiosk.gate and friends) does the judging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from kiosk.operators import Operator, Shift
+from kiosk.ui.context import KioskContext
+from kiosk.ui.messages import SyncStatusChanged
+from kiosk.ui.safe import shown
+from kiosk.ui.screens.gate import GateScreen
+from kiosk.ui.screens.signin import SignInScreen
+from kiosk.ui.sync_status import SyncState
+
+
+class GateApp(App[None]):
+    CSS_PATH = "kiosk.tcss"
+    TITLE = "Pocket Gate"
+
+    def __init__(self, context: KioskContext) -> None:
+        super().__init__()
+        self.context = context
+        self.shift: Shift | None = None
+
+    def on_mount(self) -> None:
+        if self.context.signed_in is not None:
+            self.start_shift(self.context.signed_in)
+        else:
+            self.ask_sign_in()
+
+    def ask_sign_in(self) -> None:
+        self.push_screen(SignInScreen(self.context), self.start_shift)
+
+    def start_shift(self, operator: Operator | None) -> None:
+        if operator is None:
+            return
+        self.shift = self.context.operators.start_shift(operator, now=self.context.clock())
+        self.push_screen(GateScreen(self.context, self.shift), self.shift_ended)
+
+    def shift_ended(self, _: None = None) -> None:
+        self.end_shift()
+        self.ask_sign_in()
+
+    def end_shift(self) -> None:
+        if self.shift is not None:
+            self.context.operators.end_shift(self.shift, now=self.context.clock())
+            self.shift = None
+
+    async def action_quit(self) -> None:
+        self.end_shift()
+        self.exit()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's unexpected failure becomes something the keeper sees."""
+        if event.state is not WorkerState.ERROR:
+            return
+        worker = event.worker
+        error = worker.error
+        self.notify(
+            f"{shown(worker.name or 'background task')} stopped: {shown(f'{type(error).__name__}: {error}')}",
+            title="Something went wrong",
+            severity="error",
+            timeout=30,
+        )
+        if worker.group == "camera":
+            for screen in self.screen_stack:
+                if isinstance(screen, GateScreen):
+                    screen.query_one("#preview").show_status("lost", f"Camera stopped: {error}")  # type: ignore[attr-defined]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The gate screen's keys, also in the command palette (ctrl+p)."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, GateScreen):
+            for binding in screen.BINDINGS:
+                if isinstance(binding, Binding) and binding.show:
+                    yield SystemCommand(
+                        f"{binding.description} (key {binding.key})",
+                        binding.tooltip,
+                        partial(screen.run_action, binding.action),
+                    )
+
+    def report_sync(self, state: SyncState) -> None:
+        """For the background sync worker (any thread): show its latest state on the gate screen."""
+        for screen in self.screen_stack:
+            if isinstance(screen, GateScreen):
+                screen.post_message(SyncStatusChanged(state))

@@ -1,0 +1,118 @@
+"""The verdict banner: the whole right side turns green, amber or red with the verdict word and its reasons.
+
+It shows only committed entries (the screen calls it after the gate returned a logged outcome) and clears
+itself back to the instructions after the configured number of seconds.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from kiosk.export import details_of, local_time
+from kiosk.gate import Outcome
+from kiosk.policy import Decision, Direction
+from kiosk.ui.safe import plain
+
+WORDS = {Decision.PASS: "PASS", Decision.HOLD: "HOLD", Decision.REFUSE: "REFUSED"}
+HINTS = {
+    Decision.PASS: "Let them through.",
+    Decision.HOLD: "Stop them and check before letting them through.",
+    Decision.REFUSE: "Do not let them through.",
+}
+STATES = ("-idle", "-pass", "-hold", "-refuse")
+
+
+def spaced(word: str) -> str:
+    """'PASS' -> 'P A S S': the verdict word reads from across the gate."""
+    return " ".join(word)
+
+
+class VerdictBanner(Vertical):
+    shown: Outcome | None = None
+    """The outcome on show, or None when idle (a temperature typed now is for the next person)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="verdict-word")
+        yield Static(id="verdict-who")
+        yield Static(id="verdict-reasons")
+        yield Static(id="verdict-note")
+
+    def on_mount(self) -> None:
+        self.show_idle()
+
+    def _state(self, state: str) -> None:
+        self.remove_class(*STATES)
+        self.add_class(state)
+
+    def _set(self, word: str | Text, who: str | Text, reasons: str | Text, note: str | Text) -> None:
+        self.query_one("#verdict-word", Static).update(word)
+        self.query_one("#verdict-who", Static).update(who)
+        self.query_one("#verdict-reasons", Static).update(reasons)
+        self.query_one("#verdict-note", Static).update(note)
+
+    def show_idle(self) -> None:
+        self._state("-idle")
+        self.shown = None
+        self._set(
+            Text("READY"),
+            Text("Show the health code to the camera."),
+            Text("No phone code?  m  manual entry   ·   v  visitor"),
+            Text(""),
+        )
+
+    def show_outcome(self, outcome: Outcome, origin: str) -> None:
+        assert outcome.entry is not None
+        self.shown = outcome
+        row = outcome.entry.row
+        verdict = outcome.assessment.verdict
+        self._state(f"-{verdict.decision.value}")
+        word = Text(spaced(WORDS[verdict.decision]), style="bold")
+        who = Text(" · ").join(self._who(outcome, row))
+        reasons = Text("\n").join(Text.assemble("• ", plain(reason, limit=160)) for reason in verdict.reasons)
+        note = Text.assemble(HINTS[verdict.decision], "\n", self._note(outcome, origin))
+        self._set(word, who, reasons, note)
+
+    def _who(self, outcome: Outcome, row: dict[str, object]) -> list[Text]:
+        parts: list[Text] = []
+        name = str(row.get("name") or "")
+        code_type = str(row["code_type"])
+        if name:
+            parts.append(plain(name, limit=40, style="bold"))
+        if code_type == "manual":
+            parts.append(Text("manual entry"))
+        elif code_type == "visitor":
+            details = details_of(row)
+            parts.append(Text.assemble("visitor to ", plain(details.get("household"), limit=40)))
+            parts.append(plain(details.get("reason"), limit=60))
+        elif code_type == "invalid":
+            parts.append(Text("unreadable or forged code"))
+        colour = outcome.assessment.verdict.colour
+        if colour is not None:
+            parts.append(Text(f"{colour.value} code"))
+        parts.append(Text("entering" if row["direction"] == Direction.IN.value else "leaving"))
+        parts.append(Text(local_time(str(row["ts"]), "%H:%M:%S")))
+        return parts
+
+    def _note(self, outcome: Outcome, origin: str) -> Text:
+        assert outcome.entry is not None
+        row = outcome.entry.row
+        pieces = [f"Logged as entry {outcome.entry.seq}"]
+        if row["temperature"] is not None:
+            pieces.append(f"{row['temperature']:.1f} °C")
+        if origin == "temperature":
+            pieces.append("re-judged with the temperature")
+        return Text(" · ".join(pieces) + ".", style="italic")
+
+    def show_failure(self, error: str) -> None:
+        """Nothing was logged: the keeper must not act on a verdict."""
+        self.shown = None
+        self._state("-refuse")
+        self._set(
+            Text(spaced("NOT LOGGED"), style="bold"),
+            Text("The entry could not be saved. Do not let anyone through on this scan."),
+            plain(error),
+            Text("Tell your supervisor: the gate's disk or database needs attention.", style="italic"),
+        )

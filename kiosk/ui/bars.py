@@ -1,0 +1,55 @@
+"""The gate screen's top bar (gate, operator, direction) and status line (shift counters, sync)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from kiosk.operators import Operator
+from kiosk.policy import Direction
+from kiosk.shift import ShiftTally
+from kiosk.ui.safe import plain
+from kiosk.ui.sync_status import SyncState
+
+
+class TopBar(Horizontal):
+    def __init__(self, gate_id: str, operator: Operator, demo: bool, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._gate_id = gate_id
+        self._operator = operator
+        self._demo = demo
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("POCKET GATE" + (" DEMO" if self._demo else ""), style="bold"), id="brand")
+        yield Static(
+            Text.assemble(
+                plain(self._gate_id, limit=24), " · ", plain(self._operator.name, limit=24), f" ({self._operator.id})"
+            ),
+            id="who-is-on",
+        )
+        yield Static(id="direction")
+
+    def show_direction(self, direction: Direction) -> None:
+        widget = self.query_one("#direction", Static)
+        entering = direction is Direction.IN
+        widget.update(Text("▶ ENTERING" if entering else "◀ LEAVING", style="bold"))
+        widget.set_class(entering, "-in")
+        widget.set_class(not entering, "-out")
+
+
+class StatusLine(Horizontal):
+    def compose(self) -> ComposeResult:
+        yield Static(id="counters")
+        yield Static(id="sync-status")
+
+    def show_counts(self, tally: ShiftTally) -> None:
+        self.query_one("#counters", Static).update(
+            Text(f"In {tally.entered}  Out {tally.left}  Refused {tally.refused}  Held {tally.held}")
+        )
+
+    def show_sync(self, state: SyncState) -> None:
+        widget = self.query_one("#sync-status", Static)
+        widget.update(Text("Sync: " + state.describe()))
+        widget.set_class(bool(state.error) or state.online is False, "-problem")

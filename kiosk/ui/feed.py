@@ -1,0 +1,129 @@
+"""The camera loop that runs in the gate screen's thread worker: frames in, committed verdicts out.
+
+It opens the configured source, previews a few frames a second, decodes every frame, and for each new code
+(the debouncer drops repeats) asks the gate to judge and commit the entry before posting the verdict. A
+missing or failing camera is reported and tried again every few seconds, so plugging the webcam back in is
+all a keeper has to do; a file source that ends is reported once. It knows the UI only through `post`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import cv2
+from textual.message import Message
+
+from kiosk.camera import CaptureThread, Frame, SourceError, open_source
+from kiosk.scanner import Debouncer, Scanner
+from kiosk.store import StoreError
+from kiosk.ui.context import KioskContext
+from kiosk.ui.messages import CameraStatus, CodeIgnored, EntryFailed, FramePreview, VerdictReady
+from kiosk.ui.preview import thumbnail
+from kiosk.ui.session import GateSession
+
+# OpenCV reports a missing webcam on the terminal's stderr, which is the screen Textual draws on; the kiosk
+# says so itself, in words.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+class CameraFeed:
+    def __init__(self, context: KioskContext, session: GateSession, post: Callable[[Message], object]) -> None:
+        self.context = context
+        self.session = session
+        self.post = post
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._capture: CaptureThread | None = None
+        self._last_preview = 0.0
+
+    def stop(self) -> None:
+        """Stop from any thread; the loop ends within half a second."""
+        self._stop.set()
+        capture = self._capture
+        if capture is not None:
+            capture.stop()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for the loop to have ended (after `stop`); True if it has."""
+        return self._done.wait(timeout)
+
+    def _wait(self, seconds: float, cancelled: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + seconds
+        while not (self._stop.is_set() or cancelled()) and time.monotonic() < deadline:
+            self._stop.wait(min(0.1, max(deadline - time.monotonic(), 0)))
+
+    def run(self, cancelled: Callable[[], bool]) -> None:
+        """Loop until stopped or cancelled (checked every frame and every tenth of a second while waiting)."""
+        try:
+            self._run(cancelled)
+        finally:
+            self._done.set()
+
+    def _run(self, cancelled: Callable[[], bool]) -> None:
+        spec = self.context.config.source
+        retry = self.context.reconnect_seconds
+        scanner = Scanner()
+        debouncer = Debouncer(self.context.config.debounce_seconds)
+        while not (self._stop.is_set() or cancelled()):
+            try:
+                source = open_source(spec, loop=self.context.loop_source)
+            except SourceError as exc:
+                self.post(CameraStatus("missing", f"No camera: {exc}. Trying again every {retry:g} s."))
+                self._wait(retry, cancelled)
+                continue
+            capture = CaptureThread(source, min_interval=self.context.frame_interval).start()
+            self._capture = capture
+            if self._stop.is_set():  # stop() came before the capture was visible to it
+                capture.stop()
+                return
+            self.post(CameraStatus("live", f"Camera: {self.context.source_label or source.description}"))
+            try:
+                for frame in capture.frames():
+                    if self._stop.is_set() or cancelled():
+                        return
+                    self._preview(frame)
+                    self._decode(frame, scanner, debouncer)
+            finally:
+                capture.stop()
+                self._capture = None
+            if self._stop.is_set() or cancelled():
+                return
+            if capture.error is not None:
+                self.post(CameraStatus("lost", f"Camera lost: {capture.error}. Reconnecting every {retry:g} s."))
+                self._wait(retry, cancelled)
+                continue
+            self.post(CameraStatus("ended", f"Camera source ended: {source.description} has no more frames."))
+            return
+
+    def _preview(self, frame: Frame) -> None:
+        now = time.monotonic()
+        if now - self._last_preview < 1 / self.context.preview_fps:
+            return
+        self._last_preview = now
+        self.post(FramePreview(thumbnail(frame.image, self.session.preview_cells), frame.label))
+
+    def _decode(self, frame: Frame, scanner: Scanner, debouncer: Debouncer) -> None:
+        result = scanner.scan(frame.image)
+        for text in result.texts:
+            if not debouncer.is_new(text):
+                continue
+            temperature = self.session.pending_temperature
+            try:
+                outcome = self.context.gate.present_code(
+                    text,
+                    direction=self.session.direction,
+                    temperature=temperature,
+                    operator=self.session.operator_id,
+                    now=self.context.clock(),
+                )
+            except StoreError as exc:
+                self.post(EntryFailed(str(exc)))
+                continue
+            if outcome.entry is None:
+                self.post(CodeIgnored(text))
+                continue
+            if temperature is not None:
+                self.session.consume_temperature(temperature)
+            self.post(VerdictReady(outcome, "scan", result.decoder))

@@ -1,0 +1,36 @@
+"""Starting the kiosk from the command line: open everything, run the app, say where the log is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.config import KioskConfig
+from kiosk.demo import DEMO_OPERATOR, FRAME_SECONDS, prepare_demo
+from kiosk.ui.app import GateApp
+from kiosk.ui.context import open_kiosk
+
+
+def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | None = None) -> str:
+    """Run the kiosk until the keeper quits; return a line saying what was logged and where."""
+    if demo:
+        prepare_demo(config)
+    context = open_kiosk(
+        config,
+        demo=demo,
+        config_file=config_file,
+        signed_in=DEMO_OPERATOR if demo else None,
+        frame_interval=FRAME_SECONDS if demo else 0.0,
+        loop_source=demo,
+        source_label="demo sample frames" if demo else "",
+    )
+    try:
+        first = _last_seq(context.store.recent(limit=1))
+        GateApp(context).run()
+        logged = _last_seq(context.store.recent(limit=1)) - first
+    finally:
+        context.close()
+    return f"{logged} entries logged this session in {config.database}"
+
+
+def _last_seq(rows: list[dict[str, object]]) -> int:
+    return int(rows[0]["seq"]) if rows else 0  # type: ignore[call-overload]

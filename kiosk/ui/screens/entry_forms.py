@@ -1,0 +1,205 @@
+"""Typed entries: a person without a phone code (manual entry) and visitor registration.
+
+Each form hands what was typed to the gate in a thread worker; the gate checks it (an ID number's check
+digit, a phone's length...) before judging, and commits the entry before the form closes with the verdict.
+A mistake keeps the form open with the reason next to the field, and nothing is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from kiosk.gate import RESIDENT_ID, EntryInputError, Outcome, Visitor, temperature_problem
+from kiosk.ui.entries import parse_temperature, settle
+from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
+from kiosk.ui.safe import shown
+
+ManualSubmit = Callable[[str, str, str, float | None], Outcome]
+VisitorSubmit = Callable[[Visitor, float | None], Outcome]
+
+
+def document_options(others: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [("Resident ID (18 characters)", RESIDENT_ID)] + [(kind.replace("-", " ").capitalize(), kind) for kind in others]
+
+
+def field(label: str, widget: Input | Select[str]) -> ComposeResult:
+    yield Label(label, classes="form-label")
+    yield widget
+
+
+class EntryForm(ModalScreen[Outcome | None]):
+    """What both forms share: the error line, the worker, Esc to cancel."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    TITLE_TEXT = ""
+    origin = ""
+
+    def __init__(self, document_types: tuple[str, ...], temperature: float | None) -> None:
+        super().__init__()
+        self.document_types = document_types
+        self.temperature = temperature
+
+    def form_fields(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form-box"):
+            yield Label(self.TITLE_TEXT, classes="form-title")
+            with Grid(classes="form-grid"):
+                yield from self.form_fields()
+            yield Static(id="form-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Log entry", variant="primary", id="submit", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def temperature_field(self) -> ComposeResult:
+        value = "" if self.temperature is None else f"{self.temperature:.1f}"
+        yield from field(
+            "Temperature °C",
+            Input(value, placeholder="optional, e.g. 36.6", restrict=r"[0-9.,]{0,5}", id="f-temperature", compact=True),
+        )
+
+    def value(self, name: str) -> str:
+        return self.query_one(f"#f-{name}", Input).value
+
+    def document_type(self) -> str:
+        selected = self.query_one("#f-doc_type", Select).value
+        return selected if isinstance(selected, str) else RESIDENT_ID
+
+    def typed_temperature(self) -> float | None:
+        value = parse_temperature(self.value("temperature"))
+        if problem := temperature_problem(value):
+            raise EntryInputError("temperature", problem)
+        return value
+
+    def show_error(self, field_name: str, text: str) -> None:
+        self.query_one("#form-error", Static).update(shown(text))
+        self.query_one("#submit", Button).disabled = False
+        for widget in self.query(f"#f-{field_name}"):
+            widget.focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def cancelled(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#submit")
+    @on(Input.Submitted)
+    def submitted(self) -> None:
+        try:
+            make = self.entry()
+        except EntryInputError as exc:
+            self.show_error(exc.field, str(exc))
+            return
+        self.query_one("#form-error", Static).update("Logging…")
+        self.query_one("#submit", Button).disabled = True
+        self.log_entry(make)
+
+    def entry(self) -> Callable[[], Outcome]:
+        """Read the form (raising EntryInputError for what can be checked here) and return the gate call."""
+        raise NotImplementedError
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="entries", name="entry")
+    def log_entry(self, make: Callable[[], Outcome]) -> None:
+        settle(make, self.origin, self.post_message)
+
+    def on_verdict_ready(self, message: VerdictReady) -> None:
+        message.stop()
+        self.dismiss(message.outcome)
+
+    def on_entry_rejected(self, message: EntryRejected) -> None:
+        message.stop()
+        self.show_error(message.field, message.text)
+
+    def on_entry_failed(self, message: EntryFailed) -> None:
+        message.stop()
+        self.show_error("", f"NOT logged: {message.error}")
+
+
+class ManualEntryScreen(EntryForm):
+    """A person without a phone code, checked by their ID number."""
+
+    TITLE_TEXT = "Manual entry: no phone code"
+    origin = "manual"
+
+    def __init__(self, submit: ManualSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
+        super().__init__(document_types, temperature)
+        self.submit = submit
+
+    def form_fields(self) -> ComposeResult:
+        yield from field(
+            "Document",
+            Select(
+                document_options(self.document_types),
+                value=RESIDENT_ID,
+                allow_blank=False,
+                id="f-doc_type",
+                compact=True,
+            ),
+        )
+        yield from field("ID number", Input(placeholder="as printed on the card", max_length=40, id="f-id_number", compact=True))
+        yield from field("Name", Input(placeholder="full name (shown masked)", max_length=64, id="f-name", compact=True))
+        yield from self.temperature_field()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-id_number", Input).focus()
+
+    def entry(self) -> Callable[[], Outcome]:
+        id_number, name, doc_type = self.value("id_number"), self.value("name"), self.document_type()
+        temperature = self.typed_temperature()
+        return lambda: self.submit(id_number, name, doc_type, temperature)
+
+
+class VisitorScreen(EntryForm):
+    """A visitor: who, how to reach them, whom they visit and why."""
+
+    TITLE_TEXT = "Visitor registration"
+    origin = "visitor"
+
+    def __init__(self, submit: VisitorSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
+        super().__init__(document_types, temperature)
+        self.submit = submit
+
+    def form_fields(self) -> ComposeResult:
+        yield from field("Name", Input(placeholder="visitor's full name (shown masked)", max_length=64, id="f-name", compact=True))
+        yield from field("Phone", Input(placeholder="mobile number", max_length=24, id="f-phone", compact=True))
+        yield from field("Visiting", Input(placeholder="household, e.g. 3-2-501", max_length=64, id="f-household", compact=True))
+        yield from field("Reason", Input(placeholder="e.g. family visit, repair", max_length=120, id="f-reason", compact=True))
+        yield from field(
+            "Document",
+            Select(
+                document_options(self.document_types),
+                value=RESIDENT_ID,
+                allow_blank=False,
+                id="f-doc_type",
+                compact=True,
+            ),
+        )
+        yield from field(
+            "ID number", Input(placeholder="optional: finds an HQ pass", max_length=40, id="f-id_number", compact=True)
+        )
+        yield from self.temperature_field()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-name", Input).focus()
+
+    def entry(self) -> Callable[[], Outcome]:
+        visitor = Visitor(
+            name=self.value("name"),
+            phone=self.value("phone"),
+            household=self.value("household"),
+            reason=self.value("reason"),
+            id_number=self.value("id_number"),
+            doc_type=self.document_type(),
+        )
+        temperature = self.typed_temperature()
+        return lambda: self.submit(visitor, temperature)

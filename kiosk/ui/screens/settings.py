@@ -1,0 +1,106 @@
+"""Settings, read-only: what this gate runs on, the rules in force, and how old its lists and keys are.
+
+A keeper cannot change anything here (configuration is the district's), but can read out to a supervisor on
+the phone what the gate has, and sees at once when the red/yellow list or trusted keys are out of date.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from kiosk.freshness import LIST_TABLES, list_ages, list_sizes
+from kiosk.policy import Policy
+from kiosk.ui.context import KioskContext
+from kiosk.ui.safe import plain
+from kiosk.ui.sync_status import state_from_store
+
+WARNING = "bold black on yellow"
+
+
+def policy_lines(policy: Policy) -> list[tuple[str, str]]:
+    colours = policy.colours
+    test = policy.negative_test
+    exit_rule = policy.exit
+    return [
+        ("code colours", f"green {colours.green}, yellow {colours.yellow}, red {colours.red}"),
+        ("no code, not listed", str(colours.manual_unlisted)),
+        ("temperature", f"refused at or above {policy.temperature.refuse_at_or_above:.1f} °C"
+         + ("; must be taken" if policy.temperature.required else "")),
+        ("negative test", f"required, at most {test.max_age_hours:g} h old" if test.required else "not required"),
+        ("non-resident without pass", str(policy.access.non_resident_without_pass)),
+        ("travel risk", str(policy.travel.risk)),
+        (
+            "people leaving",
+            ", ".join(
+                name
+                for name, on in (
+                    ("health checked", exit_rule.check_health),
+                    ("access checked", exit_rule.check_access),
+                    ("temperature checked", exit_rule.check_temperature),
+                )
+                if on
+            )
+            or "not checked",
+        ),
+    ]
+
+
+class SettingsScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, context: KioskContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def compose(self) -> ComposeResult:
+        yield Label("Settings (read-only: the district changes them)", id="settings-title")
+        yield DataTable(id="settings", cursor_type="row", show_header=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("setting", "value")
+        for label, value in self.rows():
+            table.add_row(Text(label, style="bold"), value)
+        table.focus()
+
+    def rows(self) -> list[tuple[str, Text]]:
+        context = self.context
+        config = context.config
+        gate = context.gate
+        where = "built-in demo" if context.demo else str(context.config_file or "none (defaults)")
+        rows: list[tuple[str, Text]] = [
+            ("gate id", plain(config.gate_id)),
+            ("configuration", plain(where)),
+            ("database", plain(str(config.database))),
+            ("camera source", plain(config.source)),
+            ("verdict shown for", Text(f"{config.banner_seconds:g} s")),
+            ("same code ignored for", Text(f"{config.debounce_seconds:g} s")),
+            ("entries kept for", Text(f"{config.retention_days} days")),
+            ("policy file", plain(str(config.policy_file or "none (field defaults)"))),
+        ]
+        rows += [(f"rule: {label}", Text(value)) for label, value in policy_lines(gate.policy)]
+        keys = Text(f"{len(gate.trust)} from {config.trust_dir or 'nowhere'}")
+        if len(gate.trust) == 0:
+            keys = Text("none: every code will be refused", style=WARNING)
+        rows.append(("trusted issuer keys", keys))
+        rows.append(
+            (
+                "district key",
+                plain(str(config.district_key_file))
+                if gate.district_key
+                else Text("missing: manual entry cannot check ID numbers", style=WARNING),
+            )
+        )
+        sizes = list_sizes(config.database)
+        rows += [(LIST_TABLES[table], Text(str(count))) for table, count in sizes.items()]
+        for age in list_ages(context.store, gate.policy, context.clock()):
+            text = age.describe()
+            rows.append((f"age of {age.label}", Text(("OUT OF DATE: " + text) if age.stale else text,
+                                                       style=WARNING if age.stale else "")))
+        rows.append(("sync", Text(state_from_store(context.store).describe(context.clock()))))
+        return rows

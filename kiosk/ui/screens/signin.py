@@ -1,0 +1,103 @@
+"""Sign-in at the start of a shift: operator id and PIN, checked against salted hashes off the UI thread.
+
+Five wrong tries lock sign-in for a minute, so a PIN cannot be guessed at the gate by trying them all.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from kiosk.operators import Operator
+from kiosk.ui.context import KioskContext
+from kiosk.ui.messages import SignInChecked
+from kiosk.ui.safe import plain
+
+MAX_TRIES = 5
+LOCK_SECONDS = 60.0
+
+
+class SignInScreen(Screen[Operator]):
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+
+    def __init__(self, context: KioskContext) -> None:
+        super().__init__()
+        self.context = context
+        self._failures = 0
+        self._locked_until = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            with Vertical(id="signin-box"):
+                yield Label("POCKET GATE · sign in to start your shift", id="signin-title")
+                yield Static(self._hint(), id="signin-hint")
+                yield Label("Operator id")
+                yield Input(placeholder="e.g. li01", max_length=32, id="operator-id", compact=True)
+                yield Label("PIN")
+                yield Input(placeholder="digits", password=True, restrict=r"[0-9]{0,12}", id="pin", compact=True)
+                yield Button("Sign in", variant="primary", id="sign-in", compact=True)
+                yield Static(id="signin-error")
+        yield Footer()
+
+    def _hint(self) -> Text:
+        gate = Text.assemble("Gate ", plain(self.context.config.gate_id, limit=40), ". ")
+        if self.context.demo:
+            return gate + Text("Demo: operator demo, PIN 0000.")
+        if not self.context.operators.operators():
+            return gate + Text(
+                "No operators yet: in a terminal run  pocket-kiosk operators add ID --name NAME  then start again."
+            )
+        return gate + Text("Every entry you log carries your operator id.")
+
+    def on_mount(self) -> None:
+        self.query_one("#operator-id", Input).focus()
+
+    @on(Input.Submitted, "#operator-id")
+    def next_field(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    @on(Button.Pressed, "#sign-in")
+    def sign_in(self) -> None:
+        remaining = self._locked_until - time.monotonic()
+        if remaining > 0:
+            self._error(f"Too many wrong PINs: try again in {remaining:.0f} s.")
+            return
+        operator_id = self.query_one("#operator-id", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        if not operator_id or not pin:
+            self._error("Type your operator id and PIN.")
+            return
+        self.query_one("#sign-in", Button).disabled = True
+        self._error("Checking…")
+        self.check_pin(operator_id, pin)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in", name="sign-in")
+    def check_pin(self, operator_id: str, pin: str) -> None:
+        self.post_message(SignInChecked(operator_id, self.context.operators.verify(operator_id, pin)))
+
+    def on_sign_in_checked(self, message: SignInChecked) -> None:
+        self.query_one("#sign-in", Button).disabled = False
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        if message.operator is not None:
+            self.dismiss(message.operator)
+            return
+        self._failures += 1
+        if self._failures >= MAX_TRIES:
+            self._failures = 0
+            self._locked_until = time.monotonic() + LOCK_SECONDS
+            self._error(f"Too many wrong PINs: sign-in is locked for {LOCK_SECONDS:.0f} s.")
+        else:
+            self._error(f"Unknown operator or wrong PIN ({MAX_TRIES - self._failures} tries left).")
+        pin.focus()
+
+    def _error(self, text: str) -> None:
+        self.query_one("#signin-error", Static).update(Text(text))
