@@ -41,12 +41,12 @@ class ListAge:
         return self.age is None or self.age > self.max_age
 
     def describe(self) -> str:
-        """'version 12, updated 3 h ago (limit 24 h)' or 'never updated from HQ (limit 24 h)'."""
+        """'3 h old (version 12, limit 24 h)' or 'never updated from HQ (limit 24 h)'."""
         limit = f"limit {self.max_age.total_seconds() / 3600:g} h"
         if self.age is None:
             return f"never updated from HQ ({limit})"
         version = f"version {self.version}, " if self.version else ""
-        return f"{version}updated {_ago(self.age)} ago ({limit})"
+        return f"{_ago(self.age)} old ({version}{limit})"
 
 
 def _ago(age: timedelta) -> str:
@@ -74,14 +74,14 @@ def list_ages(store: GateStore, policy: Policy, now: datetime | None = None) -> 
     version = store.get_meta(LISTS_VERSION)
     return [
         ListAge(
-            "red/yellow list and roster",
+            "red/yellow list, roster",
             version,
             _moment(store.get_meta(LISTS_UPDATED_AT)),
             timedelta(hours=policy.freshness.lists_max_age_hours),
             moment,
         ),
         ListAge(
-            "trusted issuer keys",
+            "issuer keys",
             version,
             _moment(store.get_meta(KEYS_UPDATED_AT)),
             timedelta(hours=policy.freshness.keys_max_age_hours),

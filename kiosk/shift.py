@@ -19,6 +19,19 @@ from kiosk.operators import Shift
 from kiosk.policy import Decision, Direction
 
 
+REASON_PREFIX = "refused or held: "
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without its particulars, so refusals can be counted by kind: 'code has expired: valid until
+    ...' -> 'code has expired', 'temperature 37.9 °C (limit ...)' -> 'temperature too high'."""
+    if reason.startswith("temperature ") and "limit" in reason:
+        return "temperature too high"
+    if reason.startswith("negative test is "):
+        return "negative test too old"
+    return reason.split(": ", 1)[0].split(" (", 1)[0]
+
+
 @dataclass(frozen=True)
 class _Counted:
     direction: str
@@ -72,9 +85,12 @@ class ShiftTally:
         return len(self._latest)
 
     def refusals_by_reason(self) -> list[tuple[str, int]]:
-        """Each reason given for a refusal or hold, most frequent first."""
+        """Each kind of reason given for a refusal or hold, most frequent first."""
         counts = Counter(
-            reason for c in self._latest.values() if c.verdict != Decision.PASS.value for reason in c.reasons
+            reason_kind(reason)
+            for c in self._latest.values()
+            if c.verdict != Decision.PASS.value
+            for reason in c.reasons
         )
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
@@ -100,7 +116,7 @@ class Handover:
             ("refused", str(tally.refused)),
             ("held", str(tally.held)),
         ]
-        pairs += [(f"reason: {reason}", str(count)) for reason, count in tally.refusals_by_reason()]
+        pairs += [(f"{REASON_PREFIX}{reason}", str(count)) for reason, count in tally.refusals_by_reason()]
         return pairs
 
 

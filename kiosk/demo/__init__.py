@@ -66,18 +66,19 @@ def demo_config(database: Path | None = None, *, source: str | None = None) -> K
     )
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(encoding="utf-8", newline="") as fh:
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def prepare_demo(config: KioskConfig, now: datetime | None = None) -> None:
-    """Load the demo's roster, HQ pass and red list into its database and make sure the demo operator exists."""
+def load_lists(config: KioskConfig, folder: Path = DATA, *, version: str = "demo", now: datetime | None = None) -> None:
+    """Load a kit's roster, HQ passes and red/yellow list (CSV with raw demo ID numbers) into the database,
+    hashing the numbers with the configured district key as HQ would."""
     moment = now or datetime.now(UTC)
     assert config.district_key_file is not None
     key = load_district_key(config.district_key_file)
     with GateStore(config.database, config.gate_id) as store:
-        store.replace_table("roster", read_roster(DATA / "roster.csv", key))
+        store.replace_table("roster", read_roster(folder / "roster.csv", key))
         store.replace_table(
             "passes",
             [
@@ -89,17 +90,22 @@ def prepare_demo(config: KioskConfig, now: datetime | None = None) -> None:
                     "valid_until": utc_text(datetime.fromisoformat(row["valid_until"])),
                     "note": "demo",
                 }
-                for number, row in enumerate(_read("passes.csv"), start=1)
+                for number, row in enumerate(_read(folder / "passes.csv"), start=1)
             ],
         )
         store.replace_table(
             "colour_list",
             [
                 {"subject": subject_hash(key, row["id_number"]), "colour": row["colour"], "note": row["note"]}
-                for row in _read("colour_list.csv")
+                for row in _read(folder / "colour_list.csv")
             ],
         )
-        mark_updated(store, lists=True, keys=True, version="demo", now=moment)
+        mark_updated(store, lists=True, keys=True, version=version, now=moment)
+
+
+def prepare_demo(config: KioskConfig, now: datetime | None = None) -> None:
+    """Load the demo's roster, HQ pass and red list into its database and make sure the demo operator exists."""
+    load_lists(config, DATA, now=now)
     with OperatorBook(config.database) as book:
         if DEMO_OPERATOR.id not in {op.id for op in book.operators()}:
             book.add(DEMO_OPERATOR.id, DEMO_OPERATOR.name, DEMO_PIN, replace=True)

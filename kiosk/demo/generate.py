@@ -63,6 +63,8 @@ class Person:
     listed: str = ""
     expired: bool = False
     forged: bool = False
+    mask: bool = True
+    """Mask the name as HQ does; False puts it in the code as given (like `pocket-hq issue --no-mask`)."""
 
 
 PEOPLE = (
@@ -118,7 +120,7 @@ def _issue(keys: Path, person: Person, now: datetime) -> str:
         key,
         issuer="demo-district-hq",
         subject=subject_hash(district_key, demo_id(person.serial)),
-        name=mask_name(person.name),
+        name=mask_name(person.name) if person.mask else person.name,
         colour=person.colour,
         issued_at=issued_at,
         expires_at=expires_at,
@@ -205,12 +207,16 @@ yellow = "hold"
 """
 
 
-def generate(out: Path = DATA) -> None:
-    """Rewrite the demo data folder: keys, frames, lists, policy and a manifest the tests read."""
+def generate(out: Path = DATA, keys: Path | None = None) -> None:
+    """Rewrite the demo data folder: keys, frames, lists, policy and a manifest the tests read.
+
+    With `keys` (an existing `pocket-hq keys init` folder) those keys sign the codes and stay usable for
+    issuing more; without, a throw-away issuer key is made and only its public half kept."""
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        keys = Path(tmp) / "keys"
-        create_issuer_keys(keys)
+        if keys is None:
+            keys = Path(tmp) / "keys"
+            create_issuer_keys(keys)
         if out.exists():
             shutil.rmtree(out)
         (out / TRUST_SUBDIR).mkdir(parents=True)

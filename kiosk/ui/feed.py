@@ -73,12 +73,13 @@ class CameraFeed:
                 self.post(CameraStatus("missing", f"No camera: {exc}. Trying again every {retry:g} s."))
                 self._wait(retry, cancelled)
                 continue
+            name = self.context.source_label or source.description
             capture = CaptureThread(source, min_interval=self.context.frame_interval).start()
             self._capture = capture
             if self._stop.is_set():  # stop() came before the capture was visible to it
                 capture.stop()
                 return
-            self.post(CameraStatus("live", f"Camera: {self.context.source_label or source.description}"))
+            self.post(CameraStatus("live", f"Camera: {name}"))
             try:
                 for frame in capture.frames():
                     if self._stop.is_set() or cancelled():
@@ -94,7 +95,7 @@ class CameraFeed:
                 self.post(CameraStatus("lost", f"Camera lost: {capture.error}. Reconnecting every {retry:g} s."))
                 self._wait(retry, cancelled)
                 continue
-            self.post(CameraStatus("ended", f"Camera source ended: {source.description} has no more frames."))
+            self.post(CameraStatus("ended", f"Camera source ended: {name} has no more frames."))
             return
 
     def _preview(self, frame: Frame) -> None:

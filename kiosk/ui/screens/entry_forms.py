@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from kiosk.gate import RESIDENT_ID, EntryInputError, Outcome, Visitor, temperature_problem
 from kiosk.ui.entries import parse_temperature, settle
@@ -58,6 +58,7 @@ class EntryForm(ModalScreen[Outcome | None]):
             with Horizontal(classes="form-buttons"):
                 yield Button("Log entry", variant="primary", id="submit", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
 
     def temperature_field(self) -> ComposeResult:
         value = "" if self.temperature is None else f"{self.temperature:.1f}"

@@ -79,7 +79,7 @@ class GateScreen(Screen[None]):
             yield VerdictBanner(id="banner")
         with Horizontal(id="temperature-bar"):
             yield Label("Temperature °C (t)", id="temperature-label")
-            yield Input(placeholder="36.6", restrict=r"[0-9.,]{0,5}", max_length=5, id="temperature")
+            yield Input(placeholder="--.-", restrict=r"[0-9.,]{0,5}", max_length=5, id="temperature")
             yield Static(id="temperature-note")
         yield StatusLine(id="status")
         yield Footer(compact=True)

@@ -6,13 +6,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from kiosk.export import ExportError
 from kiosk.operators import Shift
-from kiosk.shift import Handover, handover, write_handover_csv
+from kiosk.shift import REASON_PREFIX, Handover, handover, write_handover_csv
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain, shown
 
@@ -31,18 +31,29 @@ class HandoverScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="handover-box"):
             yield Label("Handover: your shift", id="handover-title")
-            yield DataTable(id="handover", show_header=False, cursor_type="none")
+            with VerticalScroll(id="handover"):
+                yield Static(self.summary_text(), id="handover-summary")
             yield Static(id="handover-note")
             with Horizontal(classes="form-buttons"):
                 yield Button("Sign out", variant="primary", id="sign-out", compact=True)
                 yield Button("Export CSV", id="export", compact=True)
                 yield Button("Back", id="back", compact=True)
+        yield Footer()
+
+    def summary_text(self) -> Text:
+        """Counts first, then the reasons for refusals with their counts, one per line."""
+        counts: list[Text] = []
+        reasons: list[Text] = []
+        for label, value in self.summary.lines():
+            if label.startswith(REASON_PREFIX):
+                reasons.append(Text.assemble(f"{value:>5}  ", plain(label.removeprefix(REASON_PREFIX), limit=120)))
+            else:
+                counts.append(Text.assemble(f"{label:<16}", (value, "bold")))
+        if reasons:
+            counts.append(Text("Refused or held, by reason:", style="italic"))
+        return Text("\n").join(counts + reasons)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("item", "value")
-        for label, value in self.summary.lines():
-            table.add_row(plain(label, limit=80), Text(value, style="bold"))
         self.query_one("#sign-out", Button).focus()
 
     @on(Button.Pressed, "#export")

@@ -100,7 +100,7 @@ class SettingsScreen(Screen[None]):
         rows += [(LIST_TABLES[table], Text(str(count))) for table, count in sizes.items()]
         for age in list_ages(context.store, gate.policy, context.clock()):
             text = age.describe()
-            rows.append((f"age of {age.label}", Text(("OUT OF DATE: " + text) if age.stale else text,
-                                                       style=WARNING if age.stale else "")))
+            shown_text = ("OUT OF DATE: " + text) if age.stale else text
+            rows.append((f"{age.label} age", Text(shown_text, style=WARNING if age.stale else "")))
         rows.append(("sync", Text(state_from_store(context.store).describe(context.clock()))))
         return rows
