@@ -11,7 +11,7 @@ from functools import partial
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from kiosk.operators import Operator, Shift
 from kiosk.ui.context import KioskContext
@@ -59,11 +59,8 @@ class GateApp(App[None]):
         self.end_shift()
         self.exit()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place a worker's unexpected failure becomes something the keeper sees."""
-        if event.state is not WorkerState.ERROR:
-            return
-        worker = event.worker
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """A worker raised something unexpected (see `errors.ShowsWorkerErrors`): say so on screen."""
         error = worker.error
         self.notify(
             f"{shown(worker.name or 'background task')} stopped: {shown(f'{type(error).__name__}: {error}')}",

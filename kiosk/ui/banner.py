@@ -7,13 +7,15 @@ itself back to the instructions after the configured number of seconds.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from kiosk.export import details_of, local_time
 from kiosk.gate import Outcome
 from kiosk.policy import Decision, Direction
+from kiosk.ui.bigtext import big, big_width, can_draw
 from kiosk.ui.safe import plain
 
 WORDS = {Decision.PASS: "PASS", Decision.HOLD: "HOLD", Decision.REFUSE: "REFUSED"}
@@ -26,8 +28,23 @@ STATES = ("-idle", "-pass", "-hold", "-refuse")
 
 
 def spaced(word: str) -> str:
-    """'PASS' -> 'P A S S': the verdict word reads from across the gate."""
+    """'PASS' -> 'P A S S', for banners too narrow for large letters."""
     return " ".join(word)
+
+
+class VerdictWord(Widget):
+    """The verdict in large letters when they fit, else letter-spaced; `word` is what it says."""
+
+    word = ""
+
+    def show(self, word: str) -> None:
+        self.word = word
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        if can_draw(self.word) and big_width(self.word) <= self.size.width:
+            return Text("\n".join(big(self.word)), style="bold")
+        return Text("\n" + spaced(self.word), style="bold")
 
 
 class VerdictBanner(Vertical):
@@ -35,7 +52,7 @@ class VerdictBanner(Vertical):
     """The outcome on show, or None when idle (a temperature typed now is for the next person)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="verdict-word")
+        yield VerdictWord(id="verdict-word")
         yield Static(id="verdict-who")
         yield Static(id="verdict-reasons")
         yield Static(id="verdict-note")
@@ -47,8 +64,8 @@ class VerdictBanner(Vertical):
         self.remove_class(*STATES)
         self.add_class(state)
 
-    def _set(self, word: str | Text, who: str | Text, reasons: str | Text, note: str | Text) -> None:
-        self.query_one("#verdict-word", Static).update(word)
+    def _set(self, word: str, who: str | Text, reasons: str | Text, note: str | Text) -> None:
+        self.query_one(VerdictWord).show(word)
         self.query_one("#verdict-who", Static).update(who)
         self.query_one("#verdict-reasons", Static).update(reasons)
         self.query_one("#verdict-note", Static).update(note)
@@ -57,7 +74,7 @@ class VerdictBanner(Vertical):
         self._state("-idle")
         self.shown = None
         self._set(
-            Text("READY"),
+            "READY",
             Text("Show the health code to the camera."),
             Text("No phone code?  m  manual entry   ·   v  visitor"),
             Text(""),
@@ -69,11 +86,10 @@ class VerdictBanner(Vertical):
         row = outcome.entry.row
         verdict = outcome.assessment.verdict
         self._state(f"-{verdict.decision.value}")
-        word = Text(spaced(WORDS[verdict.decision]), style="bold")
         who = Text(" · ").join(self._who(outcome, row))
         reasons = Text("\n").join(Text.assemble("• ", plain(reason, limit=160)) for reason in verdict.reasons)
         note = Text.assemble(HINTS[verdict.decision], "\n", self._note(outcome, origin))
-        self._set(word, who, reasons, note)
+        self._set(WORDS[verdict.decision], who, reasons, note)
 
     def _who(self, outcome: Outcome, row: dict[str, object]) -> list[Text]:
         parts: list[Text] = []
@@ -111,7 +127,7 @@ class VerdictBanner(Vertical):
         self.shown = None
         self._state("-refuse")
         self._set(
-            Text(spaced("NOT LOGGED"), style="bold"),
+            "NOT LOGGED",
             Text("The entry could not be saved. Do not let anyone through on this scan."),
             plain(error),
             Text("Tell your supervisor: the gate's disk or database needs attention.", style="italic"),

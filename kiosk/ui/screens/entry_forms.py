@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from kiosk.gate import RESIDENT_ID, EntryInputError, Outcome, Visitor, temperature_problem
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.entries import parse_temperature, settle
 from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
 from kiosk.ui.safe import shown
@@ -34,7 +35,7 @@ def field(label: str, widget: Input | Select[str]) -> ComposeResult:
     yield widget
 
 
-class EntryForm(ModalScreen[Outcome | None]):
+class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
     """What both forms share: the error line, the worker, Esc to cancel."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

@@ -21,6 +21,7 @@ from kiosk.gate import EntryInputError, Outcome, Visitor, temperature_problem
 from kiosk.operators import Shift
 from kiosk.policy import Decision, Direction
 from kiosk.shift import ShiftTally
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.banner import VerdictBanner
 from kiosk.ui.bars import StatusLine, TopBar
 from kiosk.ui.context import KioskContext
@@ -47,7 +48,7 @@ from kiosk.ui.sync_status import SyncState, state_from_store
 SYNC_REFRESH_SECONDS = 5.0
 
 
-class GateScreen(Screen[None]):
+class GateScreen(ShowsWorkerErrors, Screen[None]):
     AUTO_FOCUS = ""  # nothing focused: a normal pass needs no key, and keys act on the gate at once
     BINDINGS = [
         Binding("d", "switch_direction", "In/Out", tooltip="Switch between entering and leaving", priority=True),

@@ -13,11 +13,12 @@ from textual.widgets import Button, Footer, Label, Static
 from kiosk.export import ExportError
 from kiosk.operators import Shift
 from kiosk.shift import REASON_PREFIX, Handover, handover, write_handover_csv
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain, shown
 
 
-class HandoverScreen(ModalScreen[bool]):
+class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):
     """Dismissed with True when the keeper signs out, False to go back to the gate."""
 
     BINDINGS = [Binding("escape", "back", "Back")]

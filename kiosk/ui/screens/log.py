@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from kiosk.export import ExportError, export_entries, local_time, read_entries, reasons_of
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain, shown
 
@@ -55,7 +56,7 @@ def matches(row: dict[str, Any], query: str) -> bool:
     return not needle or needle in (row["name"] or "").casefold() or needle in local_time(row["ts"]).casefold()
 
 
-class LogScreen(Screen[None]):
+class LogScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("ctrl+f", "focus_search", "Search"),

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Label
 
 from kiosk.freshness import LIST_TABLES, list_ages, list_sizes
 from kiosk.policy import Policy
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain
 from kiosk.ui.sync_status import state_from_store
@@ -49,7 +50,7 @@ def policy_lines(policy: Policy) -> list[tuple[str, str]]:
     ]
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, context: KioskContext) -> None:

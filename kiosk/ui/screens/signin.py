@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from kiosk.operators import Operator
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.messages import SignInChecked
 from kiosk.ui.safe import plain
@@ -24,7 +25,7 @@ MAX_TRIES = 5
 LOCK_SECONDS = 60.0
 
 
-class SignInScreen(Screen[Operator]):
+class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
 
     def __init__(self, context: KioskContext) -> None:

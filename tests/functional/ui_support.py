@@ -1,0 +1,142 @@
+"""What the kiosk UI tests share: a freshly issued kit of code images, a gate set up on it, and waiting helpers.
+
+The kit is made by `kiosk.demo.generate` with keys from `pocket-hq keys init` (the real issuing path), so
+the app under test decodes real PNG frames and verifies real signatures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from kiosk.config import KioskConfig
+from kiosk.demo import load_lists
+from kiosk.demo.generate import PEOPLE, Person, generate, issue_frames
+from kiosk.operators import Operator
+from kiosk.store import GateStore
+from kiosk.ui.app import GateApp
+from kiosk.ui.banner import VerdictWord
+from kiosk.ui.context import KioskContext, open_kiosk
+from sync.hq.cli import main as hq_main
+
+KEEPER = Operator("li01", "Li Ming")
+MARKUP_NAME = "[bold red]Evil[/] \x1b[2J"
+"""A name a hostile issuer could put in a code: Rich markup and a terminal 'clear screen'."""
+
+
+@dataclass(frozen=True)
+class Kit:
+    folder: Path
+    keys: Path
+    frames: Path
+
+    def frame(self, prefix: str) -> Path:
+        return next(self.frames.glob(f"{prefix}*.png"))
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
+    root = tmp_path_factory.mktemp("kit")
+    keys = root / "keys"
+    result = CliRunner().invoke(hq_main, ["keys", "init", "--dir", str(keys)])
+    assert result.exit_code == 0, result.output
+    generate(root / "data", keys=keys)
+    markup = Person("09-markup.png", "hostile name", MARKUP_NAME, 1, PEOPLE[0].colour, "pass", "resident", mask=False)
+    issue_frames(keys, root / "data" / "frames", (markup,))
+    return Kit(root / "data", keys, root / "data" / "frames")
+
+
+def camera_folder(tmp_path: Path, kit: Kit, *prefixes: str) -> Path:
+    """A folder standing in for the camera, holding the kit's frames with these prefixes."""
+    folder = tmp_path / "camera"
+    folder.mkdir(exist_ok=True)
+    for prefix in prefixes:
+        shutil.copy(kit.frame(prefix), folder)
+    return folder
+
+
+def gate_config(tmp_path: Path, kit: Kit, source: str | Path, **values: Any) -> KioskConfig:
+    config = KioskConfig(
+        _env_prefix="POCKET_GATE_TEST_",  # type: ignore[call-arg]
+        gate_id="north-gate",
+        database=tmp_path / "gate.db",
+        trust_dir=kit.folder / "trust",
+        district_key_file=kit.folder / "district.key",
+        policy_file=kit.folder / "policy.toml",
+        source=str(source),
+        **values,
+    )
+    load_lists(config, kit.folder, version="test")
+    return config
+
+
+def open_context(config: KioskConfig, **options: Any) -> KioskContext:
+    options.setdefault("signed_in", KEEPER)
+    options.setdefault("reconnect_seconds", 0.2)
+    options.setdefault("exports_dir", config.database.parent / "exports")
+    return open_kiosk(config, **options)
+
+
+def entries(config: KioskConfig) -> list[dict[str, Any]]:
+    with GateStore(config.database, config.gate_id) as store:
+        return store.entries()
+
+
+@dataclass
+class Recorder:
+    """Collects the messages the app handles (run_test's message_hook) and counts terminal bells."""
+
+    messages: list[Message] = field(default_factory=list)
+    bells: int = 0
+
+    def __call__(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def of(self, kind: type[Message]) -> list[Any]:
+        """Each message of this kind once (a message that bubbles is seen by every pump it reaches)."""
+        unique = {id(m): m for m in self.messages if isinstance(m, kind)}
+        return list(unique.values())
+
+    def ring(self) -> None:
+        self.bells += 1
+
+
+def recorded_app(context: KioskContext, recorder: Recorder) -> GateApp:
+    app = GateApp(context)
+    app.bell = recorder.ring  # type: ignore[method-assign]  # headless apps have no terminal to ring
+    return app
+
+
+def run(scenario: Callable[[], Any]) -> None:
+    asyncio.run(scenario())
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Let the app run until `condition` holds (bounded in time)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {seconds} s")
+        await pilot.pause(0.05)
+
+
+def text_of(pilot: Pilot[Any], selector: str) -> str:
+    """The plain text a Static shows (what the keeper reads)."""
+    widget = pilot.app.screen.query_one(selector, Static)
+    return str(widget.render())
+
+
+def verdict_word(pilot: Pilot[Any]) -> str:
+    """The word the verdict banner shows (PASS, HOLD, REFUSED, NOT LOGGED or READY)."""
+    return pilot.app.screen.query_one(VerdictWord).word
