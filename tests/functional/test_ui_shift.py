@@ -1,0 +1,192 @@
+"""A keeper's shift through the real app: sign-in with a PIN, the log and its export, settings, the handover."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Input
+
+from kiosk.demo.generate import demo_id
+from kiosk.operators import OperatorBook
+from kiosk.ui.screens.gate import GateScreen
+from kiosk.ui.screens.handover import HandoverScreen
+from kiosk.ui.screens.log import LogScreen
+from kiosk.ui.screens.settings import SettingsScreen
+from kiosk.ui.screens.signin import SignInScreen
+from tests.functional.ui_support import (
+    KEEPER,
+    Kit,
+    Recorder,
+    entries,
+    gate_config,
+    kit,  # noqa: F401  (fixture)
+    open_context,
+    recorded_app,
+    run,
+    text_of,
+    verdict_word,
+    wait_for,
+)
+
+
+async def manual_resident(pilot, name: str = "Chen Yi") -> None:  # type: ignore[no-untyped-def]
+    before = pilot.app.screen.tally.people
+    await pilot.press("m", *demo_id(9), "tab", *name, "enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.tally.people > before)
+
+
+def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    with OperatorBook(config.database) as book:
+        book.add(KEEPER.id, KEEPER.name, "4821")
+    context = open_context(config, signed_in=None)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test() as pilot:
+            assert isinstance(pilot.app.screen, SignInScreen)
+            await pilot.press(*"li01", "enter", *"1111", "enter")
+            await wait_for(pilot, lambda: "wrong PIN" in text_of(pilot, "#signin-error"))
+            assert isinstance(pilot.app.screen, SignInScreen)
+            await pilot.press(*"4821", "enter")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
+            assert "Li Ming (li01)" in text_of(pilot, "#who-is-on")
+            await manual_resident(pilot)
+            # Sign out: the handover shows the shift, then the sign-in screen comes back.
+            await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, HandoverScreen))
+            summary = text_of(pilot, "#handover-summary")
+            assert "Li Ming (li01)" in summary and "people checked  1" in summary
+            await pilot.click("#export")
+            await wait_for(pilot, lambda: "written to" in text_of(pilot, "#handover-note"))
+            await pilot.click("#sign-out")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SignInScreen))
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+    assert [row["operator"] for row in entries(config)] == ["li01"]
+    shifts = sqlite3.connect(config.database).execute("SELECT operator, ended_at FROM shifts").fetchall()
+    assert len(shifts) == 1 and shifts[0][0] == "li01" and shifts[0][1] is not None
+    (export,) = (tmp_path / "exports").glob("handover-north-gate-li01-*.csv")
+    assert dict(csv.reader(export.open(encoding="utf-8-sig")))["people checked"] == "1"
+
+
+def test_sign_in_locks_after_five_wrong_pins(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    with OperatorBook(config.database) as book:
+        book.add(KEEPER.id, KEEPER.name, "4821")
+    context = open_context(config, signed_in=None)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test() as pilot:
+            await pilot.press(*"li01", "enter")
+            for _ in range(5):
+                await pilot.press(*"0000", "enter")
+                await wait_for(pilot, lambda: "Checking" not in text_of(pilot, "#signin-error"))
+            assert "locked" in text_of(pilot, "#signin-error")
+            await pilot.press(*"4821", "enter")
+            assert "try again in" in text_of(pilot, "#signin-error")
+            assert isinstance(pilot.app.screen, SignInScreen)
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+
+
+def test_with_no_operators_the_sign_in_screen_says_how_to_add_one(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    context = open_context(config, signed_in=None)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test() as pilot:
+            assert "pocket-kiosk operators add" in text_of(pilot, "#signin-hint")
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+
+
+def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(100, 30)) as pilot:
+            await manual_resident(pilot, "Chen Yi")
+            await pilot.press("v")
+            for value in ("Zhou Ba", "13812345678", "3-2-501", "[b]visit"):
+                await pilot.press(*value, "tab")
+            await pilot.click("#submit")
+            await wait_for(pilot, lambda: verdict_word(pilot) == "REFUSED")
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogScreen))
+            table = pilot.app.screen.query_one(DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+            search = pilot.app.screen.query_one("#search", Input)
+            search.focus()
+            await pilot.press(*"z***")
+            await wait_for(pilot, lambda: table.row_count == 1)
+            assert str(table.get_row_at(0)[2]) == "Z*** B*"
+            await pilot.click("#export")
+            await wait_for(pilot, lambda: "2 entries written" in text_of(pilot, "#export-note"))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+    (export,) = (tmp_path / "exports").glob("entries-north-gate-*.csv")
+    rows = list(csv.DictReader(export.open(encoding="utf-8-sig")))
+    assert [r["code_type"] for r in rows] == ["manual", "visitor"]
+
+
+def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    with sqlite3.connect(config.database) as conn:  # as if HQ had not been heard from for two days
+        conn.execute("UPDATE meta SET value = '2000-01-01T00:00:00+00:00' WHERE key = 'lists_updated_at'")
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(120, 40)) as pilot:
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+            table = pilot.app.screen.query_one(DataTable)
+            rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+            assert rows["gate id"] == "north-gate"
+            assert rows["rule: code colours"] == "green pass, yellow hold, red refuse"
+            assert rows["red/yellow list, roster age"].startswith("OUT OF DATE")
+            assert not rows["issuer keys age"].startswith("OUT OF DATE")
+            assert rows["residents on the roster"] == "7"
+            assert rows["sync"].startswith("not enrolled")
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+
+
+def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test() as pilot:
+            commands = [c.title for c in pilot.app.get_system_commands(pilot.app.screen)]
+            assert "In/Out (key d)" in commands and "Manual (key m)" in commands and "Quit (key q)" in commands
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+            await pilot.press(*"In/Out", "enter")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
+            await wait_for(pilot, lambda: "LEAVING" in text_of(pilot, "#direction"))
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
