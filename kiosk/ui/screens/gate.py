@@ -112,6 +112,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
     def refresh_sync(self) -> None:
         self.post_message(SyncStatusChanged(state_from_store(self.context.store), from_store=True))
 
+    # Not exclusive: every typed entry must finish (a thread cannot be interrupted mid-commit anyway).
     @work(thread=True, exit_on_error=False, group="entries", name="entry")
     def present(self, make: Callable[[], Outcome], origin: str) -> None:
         settle(make, origin, self.post_message)

@@ -49,6 +49,8 @@ class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
 
     def _hint(self) -> Text:
         gate = Text.assemble("Gate ", plain(self.context.config.gate_id, limit=40), ". ")
+        if self.context.notes:
+            gate += Text("\n".join(self.context.notes) + "\n", style="bold")
         if self.context.demo:
             return gate + Text("Demo: operator demo, PIN 0000.")
         if not self.context.operators.operators():
