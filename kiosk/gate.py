@@ -23,6 +23,10 @@ from kiosk.store import Entry, EntryDraft, GateStore
 from kiosk.trust_store import load_documents
 
 
+TYPED_KINDS = ("manual", "visitor")
+"""Presentations typed by the keeper rather than scanned; their kind is their code type in the log."""
+
+
 @dataclass(frozen=True)
 class Assessment:
     """A judged code before (or without) logging."""
@@ -36,7 +40,7 @@ class Assessment:
 
     @property
     def code_type(self) -> str:
-        if self.presentation is not None and self.presentation.kind != "code":
+        if self.presentation is not None and self.presentation.kind in TYPED_KINDS:
             return self.presentation.kind
         if self.credential is not None:
             return self.credential.format
@@ -221,6 +225,8 @@ class Gate:
         if self.store is None:
             return Outcome(assessment, None)
         who = assessment.presentation
+        if assessment.verdict.warnings:
+            details = details | {"warnings": "; ".join(assessment.verdict.warnings)}
         draft = EntryDraft(
             direction=direction,
             code_type=assessment.code_type,
@@ -313,7 +319,7 @@ class Gate:
         row = previous.entry.row
         direction = Direction(row["direction"])
         earlier = previous.assessment
-        if earlier.presentation is None or earlier.presentation.kind == "code":
+        if earlier.presentation is None or earlier.presentation.kind not in TYPED_KINDS:
             assessment = self.assess_code(earlier.text, direction=direction, temperature=temperature, now=moment)
         else:
             verdict = self._judge(earlier.presentation, direction, temperature, moment)

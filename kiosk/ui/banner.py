@@ -87,7 +87,9 @@ class VerdictBanner(Vertical):
         verdict = outcome.assessment.verdict
         self._state(f"-{verdict.decision.value}")
         who = Text(" · ").join(self._who(outcome, row))
-        reasons = Text("\n").join(Text.assemble("• ", plain(reason, limit=160)) for reason in verdict.reasons)
+        lines = [Text.assemble("• ", plain(reason, limit=160)) for reason in verdict.reasons]
+        lines += [Text.assemble(("⚠ ", "bold"), plain(warning, limit=160)) for warning in verdict.warnings]
+        reasons = Text("\n").join(lines)
         note = Text.assemble(HINTS[verdict.decision], "\n", self._note(outcome, origin))
         self._set(WORDS[verdict.decision], who, reasons, note)
 

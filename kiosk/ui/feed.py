@@ -123,7 +123,7 @@ class CameraFeed:
                 self.post(EntryFailed(str(exc)))
                 continue
             if outcome.entry is None:
-                self.post(CodeIgnored(text))
+                self.post(CodeIgnored(text, partial=outcome.assessment.code_type == "partial"))
                 continue
             if temperature is not None:
                 self.session.consume_temperature(temperature)

@@ -68,11 +68,13 @@ class EntryRejected(Message):
 
 
 class CodeIgnored(Message):
-    """A QR code that is not a health code (a shop's or a Wi-Fi code) was seen and not logged."""
+    """A QR code was seen and not logged: not a health code (a shop's or a Wi-Fi code), or one part of a
+    multi-part code (`partial`), whose next part the keeper should ask for."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, partial: bool = False) -> None:
         super().__init__()
         self.text = text
+        self.partial = partial
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, CodeIgnored)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 from textual.widgets import Input
@@ -304,7 +305,8 @@ def test_an_unexpected_worker_error_is_shown_to_the_keeper(tmp_path: Path, kit: 
         real_notify = app.notify
         app.notify = lambda message, **kw: (shown.append(message), real_notify(message, **kw))  # type: ignore[method-assign]
         async with app.run_test() as pilot:
-            context.store.db.conn.close()  # the database vanishes under the camera worker
+            with sqlite3.connect(config.database) as other:  # the database is damaged under the camera worker
+                other.execute("DROP TABLE roster")
             later.mkdir()
             shutil.copy(kit.frame("01"), later)
             await wait_for(pilot, lambda: "Camera stopped" in text_of(pilot, "#camera-message"))
@@ -313,4 +315,4 @@ def test_an_unexpected_worker_error_is_shown_to_the_keeper(tmp_path: Path, kit: 
         run(scenario)
     finally:
         context.close()
-    assert any("camera stopped" in message and "ProgrammingError" in message for message in shown)
+    assert any("camera stopped" in message and "no such table: roster" in message for message in shown)

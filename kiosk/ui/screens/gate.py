@@ -137,6 +137,9 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._temperature_note(message.text, problem=True)
 
     def on_code_ignored(self, message: CodeIgnored) -> None:
+        if message.partial:
+            self.notify("Part of a multi-part code was read: show the next part.", timeout=4)
+            return
         self.notify(
             f"Ignored a QR code that is not a health code: {shown(message.text, limit=60)}",
             severity="warning",
