@@ -11,10 +11,12 @@ from functools import partial
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker
+from textual import work
+from textual.worker import Worker, get_current_worker
 
 from kiosk.operators import Operator, Shift
 from kiosk.ui.context import KioskContext
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.messages import SyncStatusChanged
 from kiosk.ui.safe import shown
 from kiosk.ui.screens.gate import GateScreen
@@ -22,7 +24,7 @@ from kiosk.ui.screens.signin import SignInScreen
 from kiosk.ui.sync_status import SyncState
 
 
-class GateApp(App[None]):
+class GateApp(ShowsWorkerErrors, App[None]):
     CSS_PATH = "kiosk.tcss"
     TITLE = "Pocket Gate"
 
@@ -30,8 +32,12 @@ class GateApp(App[None]):
         super().__init__()
         self.context = context
         self.shift: Shift | None = None
+        self.last_sync_state: SyncState | None = None
+        """The sync worker's latest report, for a gate screen that opens after it (a new shift)."""
 
     def on_mount(self) -> None:
+        if self.context.sync_runner is not None:
+            self.run_sync()
         if self.context.signed_in is not None:
             self.start_shift(self.context.signed_in)
         else:
@@ -85,8 +91,16 @@ class GateApp(App[None]):
                         partial(screen.run_action, binding.action),
                     )
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", name="sync")
+    def run_sync(self) -> None:
+        """The background sync, for the whole run (across shifts); it reports through `report_sync`."""
+        assert self.context.sync_runner is not None
+        worker = get_current_worker()
+        self.context.sync_runner(self.report_sync, lambda: worker.is_cancelled)
+
     def report_sync(self, state: SyncState) -> None:
         """For the background sync worker (any thread): show its latest state on the gate screen."""
-        for screen in self.screen_stack:
+        self.last_sync_state = state
+        for screen in list(self.screen_stack):
             if isinstance(screen, GateScreen):
                 screen.post_message(SyncStatusChanged(state))

@@ -10,12 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
 from kiosk.operators import Operator, OperatorBook
 from kiosk.store import GateStore
+
+if TYPE_CHECKING:
+    from kiosk.ui.sync_status import SyncState
+
+
+SyncRunner = Callable[[Callable[["SyncState"], None], Callable[[], bool]], None]
+"""`runner(report, cancelled)`: sync in the background until `cancelled()` is true, calling `report(state)`
+whenever there is news for the indicator. It runs in a thread worker; it must never touch the UI itself."""
 
 
 class CameraFeedLike(Protocol):
@@ -51,6 +59,8 @@ class KioskContext:
     clock: Callable[[], datetime] = utc_now
     notes: list[str] = field(default_factory=list)
     """Things to tell the keeper once the screen is up (entries purged on start, missing keys...)."""
+    sync_runner: SyncRunner | None = None
+    """The background sync (sync/client.py), started with the app when the gate is enrolled."""
     feeds: list[CameraFeedLike] = field(default_factory=list)
     """Camera loops started by gate screens, stopped and waited for before the database is closed."""
 

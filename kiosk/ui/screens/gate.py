@@ -90,6 +90,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one(TopBar).show_direction(self.session.direction)
         self.query_one(StatusLine).show_counts(self.tally)
         self.watch_camera()
+        self.sync_state = getattr(self.app, "last_sync_state", None)
         self.refresh_sync()
         self.set_interval(SYNC_REFRESH_SECONDS, self.refresh_sync)
         for note in self.context.notes:
