@@ -19,7 +19,7 @@ from kiosk.codes import Colour
 from kiosk.codes.keys import DISTRICT_KEY_FILE, create_issuer_keys, load_issuer_key
 from kiosk.codes.pgc import issue_code
 from kiosk.identity import load_district_key, resident_id_check_digit, subject_hash
-from kiosk.scanner import Debouncer, OpenCVDecoder, Scanner, ScanResult, ZbarDecoder, ZxingDecoder
+from kiosk.scanner import Debouncer, Scanner, ScanResult, ZbarDecoder, ZxingDecoder
 
 
 def resident_id(serial: int) -> str:
