@@ -1,0 +1,194 @@
+"""The gate's sync state, kept in the gate's own SQLite file under its own migration set ("pocket-gate-sync").
+
+- `upload_cursor`: the highest sequence number HQ has acknowledged. Entries after it are the upload queue
+  (each entry's place in that queue is its `seq`, written in the same transaction as the entry itself), and
+  the cursor only moves forward, in one transaction, after HQ's 2xx answer.
+- The bundle in force: its version, when HQ issued it and when this gate applied it (the UI shows its age).
+- The last attempt, the last success and the last error, so any process (the kiosk UI, `sync --once`) can
+  show the same status without talking to HQ.
+- Every trust document of the last bundle, including types this version does not apply, so a later module
+  (EU DCC certificates, SMART Health Card JWKS) can read them without a new protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlite_utils import Database, Migrations
+
+from kiosk.codes.trust import TrustError, TrustList
+from kiosk.gate import HQ_POLICY_META
+from kiosk.policy import Policy
+from kiosk.store import GateStore, utc_text
+from sync.bundle import BundleError
+from sync.protocol import ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
+
+migrations = Migrations("pocket-gate-sync")
+
+
+@migrations()
+def m001_sync_state(db: Database) -> None:
+    db["sync_state"].create(
+        {
+            "id": int,
+            "upload_cursor": int,
+            "bundle_version": int,
+            "bundle_issued_at": str,
+            "bundle_applied_at": str,
+            "last_attempt_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "hq_alerts": int,
+        },
+        pk="id",
+        not_null={"upload_cursor", "bundle_version", "hq_alerts"},
+        defaults={"upload_cursor": 0, "bundle_version": 0, "hq_alerts": 0},
+    )
+    db["sync_state"].insert({"id": 1})
+    db["sync_trust_documents"].create(
+        {"type": str, "id": str, "label": str, "content": str}, pk=("type", "id"), not_null={"content"}
+    )
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """The sync state as stored (no network involved in reading it)."""
+
+    upload_cursor: int
+    bundle_version: int
+    bundle_issued_at: datetime | None
+    bundle_applied_at: datetime | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    hq_alerts: int
+    """Alerts HQ reported about this gate's history (gaps, edits) since enrolment."""
+
+
+class SyncState:
+    """Reads and writes the sync tables of one gate database (through its GateStore's connection)."""
+
+    def __init__(self, store: GateStore) -> None:
+        self.store = store
+        with store.transaction() as db:
+            migrations.apply(db)
+
+    def record(self) -> SyncRecord:
+        row = self.store.db.execute(
+            "SELECT upload_cursor, bundle_version, bundle_issued_at, bundle_applied_at, last_attempt_at,"
+            " last_success_at, last_error, hq_alerts FROM sync_state WHERE id = 1"
+        ).fetchone()
+        return SyncRecord(
+            upload_cursor=row[0],
+            bundle_version=row[1],
+            bundle_issued_at=_time(row[2]),
+            bundle_applied_at=_time(row[3]),
+            last_attempt_at=_time(row[4]),
+            last_success_at=_time(row[5]),
+            last_error=row[6],
+            hq_alerts=row[7],
+        )
+
+    def entries_waiting(self) -> int:
+        """Entries not yet acknowledged by HQ."""
+        row = self.store.db.execute(
+            "SELECT count(*) FROM entries WHERE seq > (SELECT upload_cursor FROM sync_state WHERE id = 1)"
+        ).fetchone()
+        return int(row[0])
+
+    def advance_cursor(self, through_seq: int, alerts: int = 0) -> None:
+        """HQ acknowledged everything up to `through_seq`: move the checkpoint (never backwards)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE sync_state SET upload_cursor = max(upload_cursor, ?), hq_alerts = hq_alerts + ? WHERE id = 1",
+                [through_seq, alerts],
+            )
+
+    def note_attempt(self, now: datetime, error: str | None) -> None:
+        """Record how the last sync ended: a success clears the error; a failure keeps the last success."""
+        moment = utc_text(now)
+        with self.store.transaction() as db:
+            if error is None:
+                db.execute(
+                    "UPDATE sync_state SET last_attempt_at = ?, last_success_at = ?, last_error = NULL WHERE id = 1",
+                    [moment, moment],
+                )
+            else:
+                db.execute(
+                    "UPDATE sync_state SET last_attempt_at = ?, last_error = ? WHERE id = 1", [moment, error[:2000]]
+                )
+
+    def apply_bundle(self, content: BundleContent, now: datetime) -> bool:
+        """Replace roster, passes, red/yellow list, trusted keys and policy with the bundle's, in one transaction.
+
+        Returns False (changing nothing) when the gate already has this version. Raises BundleError, changing
+        nothing, when the bundle is for another gate, older than the one in force, or carries a policy or key
+        this gate cannot use: the previous lists stay in force."""
+        if content.gate != self.store.gate_id:
+            raise BundleError(f"bundle is for gate {content.gate!r}, not this gate ({self.store.gate_id!r})")
+        policy_json = _policy_json(content.policy)
+        trusted_keys = _trusted_keys(content.trust)
+        with self.store.transaction() as db:
+            current = db.execute("SELECT bundle_version FROM sync_state WHERE id = 1").fetchone()[0]
+            if content.version == current:
+                return False
+            if content.version < current:
+                raise BundleError(f"bundle version {content.version} is older than the one in force ({current})")
+            self.store.replace_table("roster", [row.model_dump() for row in content.roster])
+            self.store.replace_table("passes", [row.model_dump() for row in content.passes])
+            self.store.replace_table("colour_list", [row.model_dump() for row in content.colour_list])
+            self.store.replace_table("trusted_keys", trusted_keys)
+            db.execute("DELETE FROM sync_trust_documents")
+            if content.trust:
+                db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
+            if policy_json is None:
+                db.execute("DELETE FROM meta WHERE key = ?", [HQ_POLICY_META])
+            else:
+                self.store.set_meta({HQ_POLICY_META: policy_json})
+            db.execute(
+                "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ? WHERE id = 1",
+                [content.version, utc_text(content.issued_at), utc_text(now)],
+            )
+        return True
+
+    def trust_documents(self, doc_type: str) -> list[TrustDocument]:
+        """Trust documents of one type from the bundle in force (for formats that bring their own trust)."""
+        rows = self.store.db.execute(
+            "SELECT type, id, label, content FROM sync_trust_documents WHERE type = ? ORDER BY id", [doc_type]
+        ).fetchall()
+        return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3]) for r in rows]
+
+
+def _policy_json(policy: dict[str, object] | None) -> str | None:
+    if policy is None:
+        return None
+    try:
+        return Policy.model_validate(policy).model_dump_json()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise BundleError(f"HQ's policy cannot be used by this gate ({problems}); update the gate software") from exc
+
+
+def _trusted_keys(documents: Sequence[TrustDocument]) -> list[dict[str, str]]:
+    """Rows for the `trusted_keys` table; every issuer key must load and match its stated key id."""
+    rows = []
+    for doc in documents:
+        if doc.type != ISSUER_PUBLIC_KEY:
+            continue
+        label = f"HQ: {doc.label or doc.id}"
+        try:
+            trusted = TrustList().add_pem(doc.content.encode(), label=label)
+        except TrustError as exc:
+            raise BundleError(f"trusted key {doc.id}: {exc}") from exc
+        if trusted.kid.hex() != doc.id:
+            raise BundleError(f"trusted key {doc.id} is really key {trusted.kid.hex()}")
+        rows.append({"kid": doc.id, "pem": doc.content, "label": label})
+    return rows
+
