@@ -41,6 +41,7 @@ def m001_sync_state(db: Database) -> None:
             "last_attempt_at": str,
             "last_success_at": str,
             "last_error": str,
+            "last_outcome": str,
             "hq_alerts": int,
         },
         pk="id",
@@ -68,6 +69,8 @@ class SyncRecord:
     last_attempt_at: datetime | None
     last_success_at: datetime | None
     last_error: str | None
+    last_outcome: str | None
+    """How the last attempt ended, as the client's `Connection` value ('online', 'offline', 'error')."""
     hq_alerts: int
     """Alerts HQ reported about this gate's history (gaps, edits) since enrolment."""
 
@@ -83,7 +86,7 @@ class SyncState:
     def record(self) -> SyncRecord:
         row = self.store.db.execute(
             "SELECT upload_cursor, bundle_version, bundle_issued_at, bundle_applied_at, last_attempt_at,"
-            " last_success_at, last_error, hq_alerts FROM sync_state WHERE id = 1"
+            " last_success_at, last_error, last_outcome, hq_alerts FROM sync_state WHERE id = 1"
         ).fetchone()
         return SyncRecord(
             upload_cursor=row[0],
@@ -93,7 +96,8 @@ class SyncState:
             last_attempt_at=_time(row[4]),
             last_success_at=_time(row[5]),
             last_error=row[6],
-            hq_alerts=row[7],
+            last_outcome=row[7],
+            hq_alerts=row[8],
         )
 
     def entries_waiting(self) -> int:
@@ -111,18 +115,20 @@ class SyncState:
                 [through_seq, alerts],
             )
 
-    def note_attempt(self, now: datetime, error: str | None) -> None:
+    def note_attempt(self, now: datetime, outcome: str, error: str | None) -> None:
         """Record how the last sync ended: a success clears the error; a failure keeps the last success."""
         moment = utc_text(now)
         with self.store.transaction() as db:
             if error is None:
                 db.execute(
-                    "UPDATE sync_state SET last_attempt_at = ?, last_success_at = ?, last_error = NULL WHERE id = 1",
-                    [moment, moment],
+                    "UPDATE sync_state SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
+                    " last_outcome = ? WHERE id = 1",
+                    [moment, moment, outcome],
                 )
             else:
                 db.execute(
-                    "UPDATE sync_state SET last_attempt_at = ?, last_error = ? WHERE id = 1", [moment, error[:2000]]
+                    "UPDATE sync_state SET last_attempt_at = ?, last_error = ?, last_outcome = ? WHERE id = 1",
+                    [moment, error[:2000], outcome],
                 )
 
     def apply_bundle(self, content: BundleContent, now: datetime) -> bool:

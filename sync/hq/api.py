@@ -112,7 +112,7 @@ async def upload(request: Request, who: Annotated[Authenticated, Depends(this_ga
         raise HTTPException(422, _readable(exc)) from exc
     if batch.protocol not in SUPPORTED_PROTOCOLS:
         raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
-    strangers = sorted({e.gate for e in batch.entries} | {batch.gate} - {who.gate_id})
+    strangers = sorted(({e.gate for e in batch.entries} | {batch.gate}) - {who.gate_id})
     if strangers:
         raise HTTPException(403, f"gate {who.gate_id} can only upload its own entries, not those of {', '.join(strangers)}")
     try:

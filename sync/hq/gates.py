@@ -119,6 +119,15 @@ def list_gates(db: HqDatabase) -> list[GateRow]:
         return [GateRow(*row) for row in conn.execute(query)]
 
 
+def list_alerts(db: HqDatabase, gate_id: str | None = None) -> list[dict[str, object]]:
+    """Alerts in the order they were raised, of one gate or all."""
+    query = select(alerts).order_by(alerts.c.id)
+    if gate_id:
+        query = query.where(alerts.c.gate == gate_id)
+    with db.read() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
 @dataclass(frozen=True)
 class Authenticated:
     gate_id: str
