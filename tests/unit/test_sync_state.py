@@ -1,0 +1,115 @@
+"""The gate's sync state: its own migration set, a cursor that only moves forward, and bundles applied all at
+once or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from kiosk.codes.keys import create_issuer_keys
+from kiosk.config import KioskConfig
+from kiosk.gate import policy_in_force
+from kiosk.policy import Decision
+from kiosk.store import GateStore
+from sync.bundle import BundleError
+from sync.hq.lists import issuer_key_documents
+from sync.protocol import ISSUER_PUBLIC_KEY, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
+from sync.state import SyncState
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[GateStore]:
+    with GateStore(tmp_path / "gate.db", "north-gate") as opened:
+        yield opened
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> TrustDocument:
+    create_issuer_keys(tmp_path / "keys")
+    return issuer_key_documents([tmp_path / "keys"])[0]
+
+
+def _bundle(version: int, issuer: TrustDocument, **changes: object) -> BundleContent:
+    values: dict[str, object] = {
+        "gate": "north-gate",
+        "version": version,
+        "issued_at": NOW,
+        "roster": [RosterRow(subject="11" * 16, name="L* S*", unit="3-201")],
+        "passes": [PassRow(id="p1", subject="22" * 16, kind="staff", valid_from="2026-11-23T00:00:00.000+00:00",
+                           valid_until="2026-11-24T00:00:00.000+00:00")],
+        "colour_list": [ColourRow(subject="33" * 16, colour="red")],
+        "policy": {"colours": {"yellow": "hold"}},
+        "trust": [issuer],
+    }
+    return BundleContent.model_validate(values | changes)
+
+
+def test_sync_tables_have_their_own_migration_set(store: GateStore) -> None:
+    SyncState(store)
+    SyncState(store)  # applying twice is harmless
+    sets = store.db.execute("SELECT DISTINCT migration_set FROM _sqlite_migrations ORDER BY 1").fetchall()
+    assert [s[0] for s in sets] == ["pocket-gate", "pocket-gate-sync"]
+
+
+def test_the_cursor_only_moves_forward(store: GateStore) -> None:
+    state = SyncState(store)
+    state.advance_cursor(40, alerts=1)
+    state.advance_cursor(12)
+    record = state.record()
+    assert (record.upload_cursor, record.hq_alerts) == (40, 1)
+
+
+def test_a_bundle_replaces_every_list_and_the_policy(store: GateStore, issuer: TrustDocument) -> None:
+    state = SyncState(store)
+
+    assert state.apply_bundle(_bundle(3, issuer), NOW)
+
+    assert [r["unit"] for r in store.rows("roster")] == ["3-201"]
+    assert [r["id"] for r in store.rows("passes")] == ["p1"]
+    assert [r["colour"] for r in store.rows("colour_list")] == ["red"]
+    assert [r["kid"] for r in store.rows("trusted_keys")] == [issuer.id]
+    assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.HOLD
+    assert (state.record().bundle_version, state.record().bundle_applied_at) == (3, NOW)
+    assert not state.apply_bundle(_bundle(3, issuer), NOW)  # same version: nothing to do
+
+
+def test_a_bundle_without_policy_returns_the_gate_to_its_own_file(store: GateStore, issuer: TrustDocument) -> None:
+    state = SyncState(store)
+    state.apply_bundle(_bundle(3, issuer), NOW)
+    state.apply_bundle(_bundle(4, issuer, policy=None), NOW)
+    assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.REFUSE
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"version": 2}, "older than the one in force"),
+        ({"gate": "south-gate"}, "is for gate 'south-gate'"),
+        ({"policy": {"colours": {"purple": "pass"}}}, "policy cannot be used"),
+        ({"trust": [TrustDocument(type=ISSUER_PUBLIC_KEY, id="00" * 8, content="garbage")]}, "not a PEM public key"),
+    ],
+    ids=["rollback", "other-gate", "unknown-rule", "bad-key"],
+)
+def test_a_bad_bundle_changes_nothing(
+    store: GateStore, issuer: TrustDocument, changes: dict[str, object], words: str
+) -> None:
+    state = SyncState(store)
+    state.apply_bundle(_bundle(3, issuer), NOW)
+    before = {t: store.rows(t) for t in ("roster", "passes", "colour_list", "trusted_keys", "meta")}
+
+    with pytest.raises(BundleError, match=words):
+        state.apply_bundle(_bundle(5, issuer, roster=[], colour_list=[]).model_copy(update=changes), NOW)
+
+    assert {t: store.rows(t) for t in before} == before
+    assert state.record().bundle_version == 3
+
+
+def test_a_key_that_lies_about_its_id_is_refused(store: GateStore, issuer: TrustDocument) -> None:
+    liar = issuer.model_copy(update={"id": "ff" * 8})
+    with pytest.raises(BundleError, match="is really key"):
+        SyncState(store).apply_bundle(_bundle(1, liar), NOW)
