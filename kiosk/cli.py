@@ -24,8 +24,8 @@ from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.gate import open_gate
 from kiosk.identity import DistrictKeyError, load_district_key
 from kiosk.policy import Direction, PolicyError
-from kiosk.roster import RosterError, read_roster
 from kiosk.report import assessment_json, human_line, outcome_json
+from kiosk.roster import RosterError, read_roster
 from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore, StoreError
 from kiosk.text import visible

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -78,7 +79,7 @@ class UploadBatch(_Wire):
     @model_validator(mode="after")
     def _ordered(self) -> UploadBatch:
         seqs = [e.seq for e in self.entries]
-        if any(b <= a for a, b in zip(seqs, seqs[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(seqs)):
             raise ValueError("entries must be in strictly increasing seq order")
         if len({e.id for e in self.entries}) != len(self.entries):
             raise ValueError("an entry id appears twice in the batch")

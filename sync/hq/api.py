@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from sync.bundle import fingerprint, public_pem
-from sync.hq.gates import AuthError, Authenticated, authenticate, touch
+from sync.hq.gates import Authenticated, AuthError, authenticate, touch
 from sync.hq.ingest import BatchConflict, ingest
 from sync.hq.runtime import Hq
 from sync.protocol import SUPPORTED_PROTOCOLS, GateInfo, UploadBatch, UploadReceipt
