@@ -212,7 +212,10 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
             per = conn.execute(select(entries.c.gate, func.count()).group_by(entries.c.gate)).all()
             flagged = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
         hq_db.dispose()
-    errors = sum(1 for r in results if isinstance(r, BaseException) or r != (200, 200))
+    failures = [r for r in results if isinstance(r, BaseException) or r != (200, 200)]
+    for failure in sorted({repr(f) for f in failures})[:5]:
+        print(f"  {backend}: failed gate: {failure}")
+    errors = len(failures)
     expected = gate_count * per_gate
     lost = expected - held
     uneven = sum(1 for _, n in per if n != per_gate) + (gate_count - len(per))

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from sync.bundle import fingerprint, public_pem
-from sync.hq.gates import Authenticated, AuthError, authenticate, touch
+from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
 from sync.hq.runtime import Hq
 from sync.protocol import SUPPORTED_PROTOCOLS, GateInfo, UploadBatch, UploadReceipt
@@ -69,7 +69,7 @@ def whoami(request: Request, who: Annotated[Authenticated, Depends(any_gate)]) -
     """Which gate this token belongs to, how far HQ holds its chain, and HQ's signing key (for enrolment)."""
     hq = hq_of(request)
     now = datetime.now(UTC)
-    touch(hq.db, who.gate_id, now)
+    hq.sightings.note(who.gate_id, now)
     return GateInfo(
         gate=who.gate_id,
         chain_seq=who.chain_seq,
@@ -133,9 +133,9 @@ def bundle(
     version = hq.publisher.version(who.gate_id)
     etag = f'"v{version}"'
     if if_none_match is not None and etag in [tag.strip() for tag in if_none_match.split(",")]:
-        touch(hq.db, who.gate_id, now)
+        hq.sightings.note(who.gate_id, now)
         return Response(status_code=304, headers={"ETag": etag})
     version, data = hq.publisher.signed(who.gate_id, now)
-    touch(hq.db, who.gate_id, now, bundle_version_fetched=version)
+    hq.sightings.note(who.gate_id, now, bundle_version=version)
     return Response(content=data, media_type="application/json", headers={"ETag": f'"v{version}"'})
 

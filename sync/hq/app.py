@@ -2,7 +2,7 @@
 
 Routers are mounted here, one per concern (the gate API now; the staff dashboard adds its own), all reaching
 the running HQ through `app.state.hq`. On start the schema is migrated, then old entries are purged, and
-again every `purge_interval_hours` while the server runs.
+again every `purge_interval_hours` while the server runs; gates' last contact is written every second.
 """
 
 from __future__ import annotations
@@ -26,6 +26,18 @@ from sync.hq.settings import HqSettings
 log = logging.getLogger("pocket_hq")
 
 
+SIGHTINGS_FLUSH_SECONDS = 1.0
+
+
+async def _flush_sightings_periodically(hq: Hq) -> None:
+    while True:
+        await asyncio.sleep(SIGHTINGS_FLUSH_SECONDS)
+        try:
+            await run_in_threadpool(hq.sightings.flush)
+        except DBAPIError as exc:
+            log.error("recording gates' last contact failed: %s", exc.orig)
+
+
 async def _purge_periodically(hq: Hq) -> None:
     while True:
         try:
@@ -44,13 +56,14 @@ def create_app(settings: HqSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_purge_periodically(hq))
+        tasks = [asyncio.create_task(_purge_periodically(hq)), asyncio.create_task(_flush_sightings_periodically(hq))]
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             hq.close()
 
     app = FastAPI(title="Pocket Gate HQ", version="1", lifespan=lifespan)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from kiosk.chain import GENESIS_HASH
 from kiosk.store import utc_text
@@ -159,7 +160,37 @@ def authenticate(db: HqDatabase, token: str | None, gate_id: str | None) -> Auth
     return Authenticated(row.gate_id, row.chain_seq)
 
 
-def touch(db: HqDatabase, gate_id: str, now: datetime, **values: object) -> None:
-    """Remember when a gate was last heard from (and, with values, what it last did)."""
-    with db.begin() as conn:
-        conn.execute(update(gates).where(gates.c.gate_id == gate_id).values(last_seen_at=utc_text(now), **values))
+class Sightings:
+    """When each gate was last heard from (and which bundle version it last fetched), written in batches.
+
+    A gate asking for its bundle every minute should not cost HQ a write transaction each time: sightings
+    are kept in memory and `flush()`ed together (the server does so every second and on shutdown)."""
+
+    def __init__(self, db: HqDatabase) -> None:
+        self.db = db
+        self._pending: dict[str, tuple[str, int | None]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, gate_id: str, now: datetime, bundle_version: int | None = None) -> None:
+        with self._lock:
+            _, known = self._pending.get(gate_id, ("", None))
+            self._pending[gate_id] = (utc_text(now), bundle_version if bundle_version is not None else known)
+
+    def flush(self) -> int:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+        statement = (
+            update(gates)
+            .where(gates.c.gate_id == bindparam("gate"))
+            .values(
+                last_seen_at=bindparam("seen"),
+                bundle_version_fetched=func.coalesce(bindparam("version"), gates.c.bundle_version_fetched),
+            )
+        )
+        with self.db.begin() as conn:
+            conn.execute(
+                statement, [{"gate": gate, "seen": seen, "version": version} for gate, (seen, version) in pending.items()]
+            )
+        return len(pending)

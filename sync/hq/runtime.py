@@ -16,6 +16,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sync.bundle import load_signing_key
 from sync.hq.bundles import BundlePublisher
 from sync.hq.db import HqDatabase
+from sync.hq.gates import Sightings
 from sync.hq.settings import HqSettings
 
 
@@ -25,6 +26,7 @@ class Hq:
         self.signing_key = load_signing_key(settings.signing_key_file)
         self.db = HqDatabase(settings.db)
         self.publisher = BundlePublisher(self.db, self.signing_key)
+        self.sightings = Sightings(self.db)
         self._limits = parse_many(settings.rate_limit)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
@@ -38,4 +40,5 @@ class Hq:
         return max(1, math.ceil(max(resets) - time.time()))
 
     def close(self) -> None:
+        self.sightings.flush()
         self.db.dispose()
