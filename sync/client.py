@@ -17,6 +17,7 @@ and `service.wake()` from any thread to sync now instead of at the next interval
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,10 @@ from sync.protocol import GateInfo, UploadBatch, UploadReceipt, WireEntry
 from sync.state import SyncState
 
 USER_AGENT = "pocket-gate-sync/1"
+
+# stamina reports each retry through logging; without a handler Python would print the bare event name on
+# stderr (across a terminal UI). The outcome is in SyncStatus; an app that configures logging still sees them.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 
 class SyncError(Exception):
