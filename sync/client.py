@@ -386,9 +386,11 @@ class SyncService:
             raise NotEnrolled(f"cannot read HQ's pinned key {self.config.hq_key_file}: {exc.strerror}; enrol again") from exc
         key = load_public_key(pem, label=str(self.config.hq_key_file))
         data = client.bundle(self.config.gate_id, state.record().bundle_version)
-        if data is None:
-            return False
-        return state.apply_bundle(verify_bundle(data, key), datetime.now(UTC))
+        now = datetime.now(UTC)
+        applied = data is not None and state.apply_bundle(verify_bundle(data, key), now)
+        if not applied:
+            state.confirm_trust(now)  # HQ says the lists in force are current: the trust list is not stale
+        return applied
 
     # -- background loop ---------------------------------------------------------------------------------
 

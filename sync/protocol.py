@@ -13,6 +13,7 @@ Rules of the road:
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
@@ -165,8 +166,14 @@ class ColourRow(_Wire):
 
 
 ISSUER_PUBLIC_KEY = "issuer-public-key"
-"""Trust document type: a PEM SubjectPublicKeyInfo (Ed25519 or P-256) of a code issuer; `id` is its key id
-(hex). Gates load these into their trust list."""
+"""Trust document type: a PEM SubjectPublicKeyInfo (Ed25519 or P-256) of a PGC1 code issuer; `id` is its key id
+(hex)."""
+TRUST_FILE = "trust-file"
+"""Trust document type: any trust file the gate's trust list reads (`kiosk.codes.trust.TrustList.add_document`):
+X.509 document-signer certificates (PEM or DER) for EU DCC, a JWKS or issuer directory for SMART Health Cards,
+a revocation list; `id` is its name."""
+GATE_TRUST_TYPES = frozenset({ISSUER_PUBLIC_KEY, TRUST_FILE})
+"""The types a gate of this version applies; it keeps documents of other types without applying them."""
 
 
 class TrustDocument(_Wire):
@@ -174,10 +181,26 @@ class TrustDocument(_Wire):
     (in `sync_trust_documents`) and applies the types it knows, so new kinds need no protocol change."""
 
     type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+-]{0,63}$")]
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=180)]
     label: _Short = ""
-    content: Annotated[str, StringConstraints(max_length=4 * 1024 * 1024)]
-    """Text as the type defines it: PEM for keys and certificates, JSON text for JWKS."""
+    content: Annotated[str, StringConstraints(max_length=6 * 1024 * 1024)]
+    """The document: text as its type defines it (PEM, JSON), or base64 of its bytes (a DER certificate)."""
+    encoding: Literal["text", "base64"] = "text"
+
+    def data(self) -> bytes:
+        """The document's bytes (raises ValueError when base64 content is not base64)."""
+        return base64.b64decode(self.content, validate=True) if self.encoding == "base64" else self.content.encode()
+
+    @classmethod
+    def from_bytes(cls, doc_type: str, doc_id: str, data: bytes, label: str = "") -> TrustDocument:
+        """Text documents travel as text (readable in the bundle), anything else as base64."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        if text and "\x00" not in text:
+            return cls(type=doc_type, id=doc_id, label=label, content=text)
+        return cls(type=doc_type, id=doc_id, label=label, content=base64.b64encode(data).decode(), encoding="base64")
 
 
 class BundleContent(_Wire):

@@ -6,8 +6,10 @@
 - The bundle in force: its version, when HQ issued it and when this gate applied it (the UI shows its age).
 - The last attempt, the last success and the last error, so any process (the kiosk UI, `sync --once`) can
   show the same status without talking to HQ.
-- Every trust document of the last bundle, including types this version does not apply, so a later module
-  (EU DCC certificates, SMART Health Card JWKS) can read them without a new protocol.
+- Every trust document of the last bundle, including types this version does not apply, so a later gate
+  version can use a new kind of trust material without a new protocol. The kinds it knows (PGC1 issuer keys,
+  and any trust file: EU DCC certificates, SMART Health Card JWKS) go to `kiosk.trust_store` with origin
+  "hq", where the gate's trust list reads them and their freshness is tracked.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from kiosk.codes.trust import TrustError, TrustList
 from kiosk.gate import HQ_POLICY_META
 from kiosk.policy import Policy
 from kiosk.store import GateStore, utc_text
+from kiosk.trust_store import confirm_documents, replace_documents
 from sync.bundle import BundleError
-from sync.protocol import ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
+from sync.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
 
 migrations = Migrations("pocket-gate-sync")
+HQ_ORIGIN = "hq"
+"""Origin of HQ's documents in `kiosk.trust_store` (a keeper's imports are "file" and are left alone)."""
 
 
 @migrations()
@@ -50,7 +55,9 @@ def m001_sync_state(db: Database) -> None:
     )
     db["sync_state"].insert({"id": 1})
     db["sync_trust_documents"].create(
-        {"type": str, "id": str, "label": str, "content": str}, pk=("type", "id"), not_null={"content"}
+        {"type": str, "id": str, "label": str, "content": str, "encoding": str},
+        pk=("type", "id"),
+        not_null={"content", "encoding"},
     )
 
 
@@ -140,7 +147,7 @@ class SyncState:
         if content.gate != self.store.gate_id:
             raise BundleError(f"bundle is for gate {content.gate!r}, not this gate ({self.store.gate_id!r})")
         policy_json = _policy_json(content.policy)
-        trusted_keys = _trusted_keys(content.trust)
+        trust_files = _trust_files(content.trust)
         with self.store.transaction() as db:
             current = db.execute("SELECT bundle_version FROM sync_state WHERE id = 1").fetchone()[0]
             if content.version == current:
@@ -150,7 +157,10 @@ class SyncState:
             self.store.replace_table("roster", [row.model_dump() for row in content.roster])
             self.store.replace_table("passes", [row.model_dump() for row in content.passes])
             self.store.replace_table("colour_list", [row.model_dump() for row in content.colour_list])
-            self.store.replace_table("trusted_keys", trusted_keys)
+            try:
+                replace_documents(self.store, trust_files, origin=HQ_ORIGIN, now=now)
+            except TrustError as exc:
+                raise BundleError(f"trust: {exc}") from exc
             db.execute("DELETE FROM sync_trust_documents")
             if content.trust:
                 db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
@@ -164,12 +174,16 @@ class SyncState:
             )
         return True
 
+    def confirm_trust(self, now: datetime) -> None:
+        """HQ confirmed the bundle in force is current: its trust documents are fresh as of `now`."""
+        confirm_documents(self.store, origin=HQ_ORIGIN, now=now)
+
     def trust_documents(self, doc_type: str) -> list[TrustDocument]:
         """Trust documents of one type from the bundle in force (for formats that bring their own trust)."""
         rows = self.store.db.execute(
-            "SELECT type, id, label, content FROM sync_trust_documents WHERE type = ? ORDER BY id", [doc_type]
+            "SELECT type, id, label, content, encoding FROM sync_trust_documents WHERE type = ? ORDER BY id", [doc_type]
         ).fetchall()
-        return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3]) for r in rows]
+        return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3], encoding=r[4]) for r in rows]
 
 
 def _policy_json(policy: dict[str, object] | None) -> str | None:
@@ -182,19 +196,24 @@ def _policy_json(policy: dict[str, object] | None) -> str | None:
         raise BundleError(f"HQ's policy cannot be used by this gate ({problems}); update the gate software") from exc
 
 
-def _trusted_keys(documents: Sequence[TrustDocument]) -> list[dict[str, str]]:
-    """Rows for the `trusted_keys` table; every issuer key must load and match its stated key id."""
-    rows = []
+def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:
+    """The documents this gate applies, by the name they are stored under in the trust store ('hq/<id>', so a
+    keeper's own `trust import` of a file with the same name never clashes). An issuer key must be the key
+    its id says."""
+    files: dict[str, bytes] = {}
     for doc in documents:
-        if doc.type != ISSUER_PUBLIC_KEY:
+        if doc.type not in GATE_TRUST_TYPES:
             continue
-        label = f"HQ: {doc.label or doc.id}"
         try:
-            trusted = TrustList().add_pem(doc.content.encode(), label=label)
-        except TrustError as exc:
-            raise BundleError(f"trusted key {doc.id}: {exc}") from exc
-        if trusted.kid.hex() != doc.id:
-            raise BundleError(f"trusted key {doc.id} is really key {trusted.kid.hex()}")
-        rows.append({"kid": doc.id, "pem": doc.content, "label": label})
-    return rows
-
+            data = doc.data()
+        except ValueError as exc:
+            raise BundleError(f"trust document {doc.id}: content is not base64") from exc
+        if doc.type == ISSUER_PUBLIC_KEY:
+            try:
+                trusted = TrustList().add_pem(data, label=doc.id)
+            except TrustError as exc:
+                raise BundleError(f"trusted key {doc.id}: {exc}") from exc
+            if trusted.kid.hex() != doc.id:
+                raise BundleError(f"trusted key {doc.id} is really key {trusted.kid.hex()}")
+        files[f"hq/{doc.id}"] = data
+    return files

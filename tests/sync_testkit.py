@@ -1,8 +1,8 @@
 """Test fixtures for sync: a real HQ (uvicorn on 127.0.0.1, SQLite or PostgreSQL), real gate folders with real
 SQLite files enrolled through the real enrolment path, and a loopback proxy the test controls.
 
-Import the fixtures a test module uses (`from sync_testkit import hq, make_gate`); pytest finds this module
-through `pythonpath = ["tests"]`.
+Import the fixtures a test module uses (`from tests.sync_testkit import hq, make_gate`): a fixture is found
+where the test module names it.
 
 PostgreSQL: tests that take `hq` (or `hq_db`) run once per backend. The PostgreSQL run needs a server reachable
 at $POCKET_HQ_TEST_POSTGRES (default postgresql://pocket:pocket@127.0.0.1:5432/postgres, which .ci/run sets

@@ -87,8 +87,13 @@ def _content(conn: Connection, gate_id: str, version: int, now: datetime) -> Bun
         select(colour_list.c.subject, colour_list.c.colour, colour_list.c.note).order_by(colour_list.c.subject)
     )
     trust_rows = conn.execute(
-        select(trust_documents.c.type, trust_documents.c.id, trust_documents.c.label, trust_documents.c.content)
-        .order_by(trust_documents.c.type, trust_documents.c.id)
+        select(
+            trust_documents.c.type,
+            trust_documents.c.id,
+            trust_documents.c.label,
+            trust_documents.c.content,
+            trust_documents.c.encoding,
+        ).order_by(trust_documents.c.type, trust_documents.c.id)
     )
     policy = conn.execute(select(settings.c.value).where(settings.c.key == POLICY_KEY)).scalar()
     return BundleContent(
@@ -99,6 +104,8 @@ def _content(conn: Connection, gate_id: str, version: int, now: datetime) -> Bun
         passes=[PassRow.model_validate(r._mapping) for r in pass_rows],
         colour_list=[ColourRow(subject=r.subject, colour=r.colour, note=r.note) for r in colour_rows],
         policy=None if policy is None else json.loads(policy),
-        trust=[TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content) for r in trust_rows],
+        trust=[
+            TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content, encoding=r.encoding) for r in trust_rows
+        ],
     )
 

@@ -31,6 +31,7 @@ from sync.hq import lists
 from sync.hq.db import DatabaseError, HqDatabase
 from sync.hq.retention import purge as purge_entries
 from sync.hq.settings import HqSettings
+from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -504,8 +505,9 @@ def trust() -> None:
 @db_option
 @hq_errors
 def trust_add(paths: tuple[Path, ...], db: str | None) -> None:
-    """Publish issuer public keys: PEM files, or keys folders from `keys init` (their trust/ keys)."""
-    documents = lists.issuer_key_documents(list(paths))
+    """Publish trust to every gate: PGC1 issuer keys (PEM files, or keys folders from `keys init`) and trust
+    files for standard certificates (EU DCC signer certificates, SMART Health Card JWKS or issuer directories)."""
+    documents = lists.trust_documents_from(list(paths))
     version = lists.add_trust(open_db(db), documents)
     for doc in documents:
         click.echo(f"trusted {doc.type} {doc.id} ({doc.label})")
@@ -513,13 +515,21 @@ def trust_add(paths: tuple[Path, ...], db: str | None) -> None:
 
 
 @trust.command("remove")
-@click.argument("key_id")
+@click.argument("doc_id")
+@click.option(
+    "--type",
+    "doc_type",
+    type=click.Choice([ISSUER_PUBLIC_KEY, TRUST_FILE]),
+    default=ISSUER_PUBLIC_KEY,
+    show_default=True,
+    help="Kind of document: an issuer key (by key id) or a trust file (by file name).",
+)
 @db_option
 @hq_errors
-def trust_remove(key_id: str, db: str | None) -> None:
-    """Stop publishing the issuer key KEY_ID (gates distrust it at their next sync)."""
-    version = lists.remove_trust(open_db(db), key_id)
-    click.echo(f"{key_id} removed (bundle version {version})")
+def trust_remove(doc_id: str, doc_type: str, db: str | None) -> None:
+    """Stop publishing DOC_ID (gates distrust it at their next sync); see `trust list` for ids."""
+    version = lists.remove_trust(open_db(db), doc_id, doc_type)
+    click.echo(f"{doc_id} removed (bundle version {version})")
 
 
 @trust.command("list")

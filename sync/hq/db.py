@@ -142,6 +142,7 @@ trust_documents = Table(
     Column("id", String(200), primary_key=True),
     Column("label", Text, nullable=False),
     Column("content", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),
     Column("added_at", String(40), nullable=False),
 )
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, insert, select
 
-from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList
+from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from kiosk.identity import resident_id_problem, subject_hash
 from kiosk.policy import Policy, PolicyError, load_policy
 from kiosk.store import utc_text
 from sync.hq.db import HqDatabase, colour_list, gates, passes, roster, settings, trust_documents
 from sync.hq.revisions import DISTRICT, bump, gate_scope
-from sync.protocol import ISSUER_PUBLIC_KEY, TrustDocument
+from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
 
 MAX_CSV_ROWS = 1_000_000
 POLICY_KEY = "policy"
@@ -183,8 +183,11 @@ def current_policy(db: HqDatabase) -> Policy | None:
         raise ListError(f"the stored policy is invalid: {exc.error_count()} problems; set it again") from exc
 
 
-def issuer_key_documents(paths: list[Path]) -> list[TrustDocument]:
-    """Trust documents for issuer public keys: PEM files, or keys folders (their `trust/*.pub.pem`)."""
+def trust_documents_from(paths: list[Path]) -> list[TrustDocument]:
+    """Trust documents from files, read with the gates' own parser so HQ never publishes what gates refuse:
+    PGC1 issuer keys (a PEM public key, or a keys folder from `keys init`: its trust/*.pub.pem) and any other
+    trust file (EU DCC signer certificates in PEM or DER, a SMART Health Card JWKS that names its issuer or an
+    issuer directory, a revocation list)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -197,13 +200,21 @@ def issuer_key_documents(paths: list[Path]) -> list[TrustDocument]:
     documents = []
     for file in files:
         try:
-            pem = file.read_text(encoding="ascii")
-            trusted = TrustList().add_pem(pem.encode(), label=file.name)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ListError(f"cannot read {file}: {exc}") from exc
+            data = read_trust_file(file)
         except TrustError as exc:
             raise ListError(str(exc)) from exc
-        documents.append(TrustDocument(type=ISSUER_PUBLIC_KEY, id=trusted.kid.hex(), label=file.name, content=pem))
+        try:
+            if data.count(b"-----BEGIN") == 1 and b"-----BEGIN PUBLIC KEY-----" in data:
+                trusted = TrustList().add_pem(data, label=file.name)
+                documents.append(TrustDocument.from_bytes(ISSUER_PUBLIC_KEY, trusted.kid.hex(), data, label=file.name))
+                continue
+            staged = TrustList()
+            summary = staged.add_document(data, file.name)
+        except TrustError as exc:
+            raise ListError(str(exc)) from exc
+        if staged.has_unbound_shc_keys():
+            raise ListError(f"{file.name}: this JWKS names no issuer, so gates could not tell whose cards it signs")
+        documents.append(TrustDocument.from_bytes(TRUST_FILE, file.name, data, label=summary.contents()[:500]))
     return documents
 
 
@@ -230,7 +241,12 @@ def remove_trust(db: HqDatabase, doc_id: str, doc_type: str = ISSUER_PUBLIC_KEY)
 def list_trust(db: HqDatabase) -> list[TrustDocument]:
     with db.read() as conn:
         rows = conn.execute(
-            select(trust_documents.c.type, trust_documents.c.id, trust_documents.c.label, trust_documents.c.content)
-            .order_by(trust_documents.c.type, trust_documents.c.id)
+            select(
+                trust_documents.c.type,
+                trust_documents.c.id,
+                trust_documents.c.label,
+                trust_documents.c.content,
+                trust_documents.c.encoding,
+            ).order_by(trust_documents.c.type, trust_documents.c.id)
         )
-        return [TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content) for r in rows]
+        return [TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content, encoding=r.encoding) for r in rows]

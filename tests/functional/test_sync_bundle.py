@@ -3,12 +3,13 @@ stale or unusable bundle is refused whole and the gate keeps the lists it had.""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sync_testkit import (  # noqa: F401
+from tests.sync_testkit import (  # noqa: F401
     FaultyProxy,
     Gate,
     MakeGate,
@@ -27,11 +28,13 @@ from kiosk.codes.pgc import issue_code
 from kiosk.gate import open_gate
 from kiosk.identity import load_district_key, subject_hash
 from kiosk.policy import Decision, Direction
+from kiosk.trust_store import list_documents
 from sync.bundle import create_signing_key, public_pem
 from sync.client import Connection
 from sync.hq import lists
 from sync.protocol import ISSUER_PUBLIC_KEY, TrustDocument
 from sync.state import SyncState
+from tests.standards_certs import issue_dcc, issue_shc, make_csca, make_dsc, make_shc_issuer
 
 RESIDENT = "110101199001010031"
 VISITOR = "110101199001010015"
@@ -63,7 +66,7 @@ def _verdict(gate: Gate, text: str) -> tuple[Decision, tuple[str, ...]]:
 
 def _publish_district(hq: RunningHq, keys: Path, tmp_path: Path) -> None:
     district_key = load_district_key(keys / DISTRICT_KEY_FILE)
-    lists.add_trust(hq.db, lists.issuer_key_documents([keys]))
+    lists.add_trust(hq.db, lists.trust_documents_from([keys]))
     red = tmp_path / "red.csv"
     red.write_text(f"id_number,colour,note\n{CONTACT},red,close contact\n")
     lists.replace_colour_list(hq.db, lists.read_colour_list(red, district_key))
@@ -118,7 +121,7 @@ def test_an_unchanged_bundle_is_not_fetched_again(hq: RunningHq, make_gate: Make
 
 def _lists(gate: Gate) -> dict[str, list[dict[str, object]]]:
     with gate.store() as store:
-        return {table: store.rows(table) for table in ("roster", "passes", "colour_list", "trusted_keys")}
+        return {table: store.rows(table) for table in ("roster", "passes", "colour_list", "trust_documents")}
 
 
 def test_a_tampered_bundle_is_refused_and_the_previous_lists_stay(
@@ -180,20 +183,41 @@ def test_a_stale_bundle_never_replaces_a_newer_one(hq: RunningHq, make_gate: Mak
     assert "older than the one in force (999)" in (status.last_error or "")
 
 
-def test_trust_documents_of_new_types_travel_without_a_protocol_change(hq: RunningHq, make_gate: MakeGate) -> None:
-    certificate = TrustDocument(type="x509-certificate", id="de-dsc-1", label="DE DSC", content="-----BEGIN CERTIFICATE-----\n...")
-    jwks = TrustDocument(type="jwks", id="https://spec.smarthealth.cards/examples/issuer", content='{"keys": []}')
-    lists.add_trust(hq.db, [certificate, jwks])
+def test_trust_documents_of_types_a_gate_does_not_know_travel_and_wait(hq: RunningHq, make_gate: MakeGate) -> None:
+    future = TrustDocument(type="ca-pin-set", id="pins-1", label="from a newer HQ", content="...")
+    lists.add_trust(hq.db, [future])
     gate = make_gate(hq, "north-gate")
 
     status = gate.sync()
 
     assert status.connection is Connection.ONLINE, status.last_error
     with gate.store() as store:
-        state = SyncState(store)
-        assert state.trust_documents("x509-certificate") == [certificate]
-        assert state.trust_documents("jwks") == [jwks]
-        assert store.rows("trusted_keys") == []
+        assert SyncState(store).trust_documents("ca-pin-set") == [future]
+        assert list_documents(store) == []
+
+
+def test_standard_certificates_verify_with_trust_files_from_hq(hq: RunningHq, make_gate: MakeGate, tmp_path: Path) -> None:
+    signer = make_dsc(make_csca())
+    issuer = make_shc_issuer()
+    (tmp_path / "dsc.der").write_bytes(signer.der())
+    (tmp_path / "issuer.jwks.json").write_text(json.dumps(issuer.jwks()))
+    gate = make_gate(hq, "north-gate")
+    dcc, shc = issue_dcc(signer), issue_shc(issuer)
+    assert _verdict(gate, dcc)[1][0].startswith("code signed by an unknown issuer")
+
+    lists.add_trust(hq.db, lists.trust_documents_from([tmp_path / "dsc.der", tmp_path / "issuer.jwks.json"]))
+    status = gate.sync()
+
+    assert status.connection is Connection.ONLINE, status.last_error
+    with gate.store() as store:
+        assert sorted((d.name, d.origin) for d in list_documents(store)) == [
+            ("hq/dsc.der", "hq"), ("hq/issuer.jwks.json", "hq")
+        ]
+    for text in (dcc, shc):
+        judge = open_gate(gate.config)
+        assessment = judge.assess_code(text, direction=Direction.IN)
+        judge.store.close()  # type: ignore[union-attr]
+        assert assessment.error is None and assessment.credential is not None
 
 
 def test_a_gate_can_only_read_its_own_bundle(hq: RunningHq, make_gate: MakeGate) -> None:

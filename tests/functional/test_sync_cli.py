@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
+from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
 from kiosk.cli import main as kiosk_main
 from kiosk.codes.keys import create_issuer_keys
 from kiosk.config import load_config
 from kiosk.store import utc_text
+from kiosk.trust_store import list_documents
 from sync.hq.cli import main as hq_main
 from sync.hq.db import entries
 from sync.hq.gates import list_gates
@@ -132,7 +133,7 @@ def test_hq_commands_publish_lists_to_a_gate(hq: RunningHq, make_gate: MakeGate,
         assert [r["unit"] for r in store.rows("roster")] == ["3-201"]
         assert sorted(r["colour"] for r in store.rows("colour_list")) == ["red", "yellow"]
         assert [r["id"] for r in store.rows("passes")] == [pass_id]
-        assert len(store.rows("trusted_keys")) == 1
+        assert [d.origin for d in list_documents(store)] == ["hq"]
         assert '"refuse_at_or_above":37.5' in (store.get_meta("hq_policy") or "")
     assert "revoked" in run(hq_main, "passes", "revoke", pass_id, *db).stdout
     later = gate.sync()

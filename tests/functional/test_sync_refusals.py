@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file, start_hq  # noqa: F401
+from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file, start_hq  # noqa: F401
 
 from sync.client import Connection
 from sync.hq.gates import revoke_gate

@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
+from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
 from kiosk.config import KioskConfig
 from sync.client import Connection, SyncService, SyncStatus

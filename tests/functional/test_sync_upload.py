@@ -10,7 +10,7 @@ import sqlite3
 
 import httpx
 import pytest
-from sync_testkit import FaultyProxy, MakeGate, RunningHq, hq, hq_db_url, make_gate, proxy, signing_key_file  # noqa: F401
+from tests.sync_testkit import FaultyProxy, MakeGate, RunningHq, hq, hq_db_url, make_gate, proxy, signing_key_file  # noqa: F401
 
 from kiosk.chain import entry_hash
 from sync.client import Connection

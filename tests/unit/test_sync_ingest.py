@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sync_testkit import hq_db, hq_db_url  # noqa: F401
+from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
 from kiosk.chain import entry_hash
 from kiosk.codes.base import Colour

@@ -14,9 +14,10 @@ from kiosk.config import KioskConfig
 from kiosk.gate import policy_in_force
 from kiosk.policy import Decision
 from kiosk.store import GateStore
+from kiosk.trust_store import import_document, list_documents
 from sync.bundle import BundleError
-from sync.hq.lists import issuer_key_documents
-from sync.protocol import ISSUER_PUBLIC_KEY, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
+from sync.hq.lists import trust_documents_from
+from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
 from sync.state import SyncState
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ def store(tmp_path: Path) -> Iterator[GateStore]:
 @pytest.fixture
 def issuer(tmp_path: Path) -> TrustDocument:
     create_issuer_keys(tmp_path / "keys")
-    return issuer_key_documents([tmp_path / "keys"])[0]
+    return trust_documents_from([tmp_path / "keys"])[0]
 
 
 def _bundle(version: int, issuer: TrustDocument, **changes: object) -> BundleContent:
@@ -72,7 +73,7 @@ def test_a_bundle_replaces_every_list_and_the_policy(store: GateStore, issuer: T
     assert [r["unit"] for r in store.rows("roster")] == ["3-201"]
     assert [r["id"] for r in store.rows("passes")] == ["p1"]
     assert [r["colour"] for r in store.rows("colour_list")] == ["red"]
-    assert [r["kid"] for r in store.rows("trusted_keys")] == [issuer.id]
+    assert [(d.name, d.origin) for d in list_documents(store)] == [(f"hq/{issuer.id}", "hq")]
     assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.HOLD
     assert (state.record().bundle_version, state.record().bundle_applied_at) == (3, NOW)
     assert not state.apply_bundle(_bundle(3, issuer), NOW)  # same version: nothing to do
@@ -92,15 +93,17 @@ def test_a_bundle_without_policy_returns_the_gate_to_its_own_file(store: GateSto
         ({"gate": "south-gate"}, "is for gate 'south-gate'"),
         ({"policy": {"colours": {"purple": "pass"}}}, "policy cannot be used"),
         ({"trust": [TrustDocument(type=ISSUER_PUBLIC_KEY, id="00" * 8, content="garbage")]}, "not a PEM public key"),
+        ({"trust": [TrustDocument(type=TRUST_FILE, id="dsc.der", content="%%%", encoding="base64")]}, "not base64"),
+        ({"trust": [TrustDocument(type=TRUST_FILE, id="x.json", content='{"keys": []}')]}, "trust: hq/x.json"),
     ],
-    ids=["rollback", "other-gate", "unknown-rule", "bad-key"],
+    ids=["rollback", "other-gate", "unknown-rule", "bad-key", "bad-encoding", "unusable-file"],
 )
 def test_a_bad_bundle_changes_nothing(
     store: GateStore, issuer: TrustDocument, changes: dict[str, object], words: str
 ) -> None:
     state = SyncState(store)
     state.apply_bundle(_bundle(3, issuer), NOW)
-    before = {t: store.rows(t) for t in ("roster", "passes", "colour_list", "trusted_keys", "meta")}
+    before = {t: store.rows(t) for t in ("roster", "passes", "colour_list", "trust_documents", "meta")}
 
     with pytest.raises(BundleError, match=words):
         state.apply_bundle(_bundle(5, issuer, roster=[], colour_list=[]).model_copy(update=changes), NOW)
@@ -113,3 +116,23 @@ def test_a_key_that_lies_about_its_id_is_refused(store: GateStore, issuer: Trust
     liar = issuer.model_copy(update={"id": "ff" * 8})
     with pytest.raises(BundleError, match="is really key"):
         SyncState(store).apply_bundle(_bundle(1, liar), NOW)
+
+
+def test_hq_confirming_its_bundle_keeps_the_trust_list_fresh(store: GateStore, issuer: TrustDocument) -> None:
+    state = SyncState(store)
+    state.apply_bundle(_bundle(3, issuer), NOW)
+    later = NOW.replace(hour=20)
+
+    state.confirm_trust(later)
+
+    assert [d.confirmed_at for d in list_documents(store)] == [later]
+
+
+def test_a_keepers_own_trust_import_is_left_alone(store: GateStore, issuer: TrustDocument) -> None:
+    import_document(store, issuer.data(), name=f"hq/{issuer.id}.pem", origin="file")
+    state = SyncState(store)
+
+    state.apply_bundle(_bundle(3, issuer), NOW)
+    state.apply_bundle(_bundle(4, issuer, trust=[]), NOW)
+
+    assert [(d.name, d.origin) for d in list_documents(store)] == [(f"hq/{issuer.id}.pem", "file")]

@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(200), primary_key=True),
         sa.Column("label", sa.Text, nullable=False),
         sa.Column("content", sa.Text, nullable=False),
+        sa.Column("encoding", sa.String(8), nullable=False),
         sa.Column("added_at", sa.String(40), nullable=False),
     )
     op.create_table(
