@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -249,9 +250,14 @@ class SyncService:
             self._store = self._state = None
 
     def status(self, *, uploaded: int = 0, bundle_changed: bool = False) -> SyncStatus:
-        """The status from the gate's database alone (no network)."""
-        state = self._open()
-        record = state.record()
+        """The status from the gate's database alone (no network); a database that cannot be read is an ERROR
+        status saying why, not an exception."""
+        try:
+            state = self._open()
+            record = state.record()
+            waiting = state.entries_waiting()
+        except (StoreError, sqlite3.Error) as exc:
+            return _store_failure(exc)
         if not self.enrolled:
             connection = Connection.NOT_ENROLLED
         elif record.last_outcome is None:
@@ -260,7 +266,7 @@ class SyncService:
             connection = Connection(record.last_outcome)
         return SyncStatus(
             connection=connection,
-            entries_waiting=state.entries_waiting(),
+            entries_waiting=waiting,
             upload_cursor=record.upload_cursor,
             last_success_at=record.last_success_at,
             last_attempt_at=record.last_attempt_at,
@@ -283,12 +289,15 @@ class SyncService:
         progress: Callable[[SyncProgress], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> SyncStatus:
-        """Upload what is waiting, then fetch and apply HQ's bundle. Never raises for network, HQ or bundle
-        trouble: that is in the returned status (and stored, for the next `status()`)."""
+        """Upload what is waiting, then fetch and apply HQ's bundle. Never raises for network, HQ, bundle or
+        database trouble: that is in the returned status (and stored, for the next `status()`)."""
         try:
-            state = self._open()
-        except StoreError as exc:
+            return self._run_once(progress, should_stop)
+        except (StoreError, sqlite3.Error) as exc:
             return _store_failure(exc)
+
+    def _run_once(self, progress: Callable[[SyncProgress], None] | None, should_stop: Callable[[], bool]) -> SyncStatus:
+        state = self._open()
         if not self.enrolled:
             return self.status()
         tally = _Tally()
@@ -429,7 +438,7 @@ class _Tally:
     bundle_changed: bool = False
 
 
-def _store_failure(exc: StoreError) -> SyncStatus:
+def _store_failure(exc: Exception) -> SyncStatus:
     return SyncStatus(
         connection=Connection.ERROR,
         entries_waiting=0,

@@ -99,3 +99,11 @@ def test_a_gate_without_hq_settings_is_not_enrolled(tmp_path: Path) -> None:
 
     assert status.connection is Connection.NOT_ENROLLED
     assert status.last_attempt_at is None and status.bundle_age() is None
+
+
+def test_an_unreadable_gate_database_is_an_error_status_not_a_crash(tmp_path: Path) -> None:
+    service = SyncService(KioskConfig(database=tmp_path, hq_url="http://127.0.0.1:9"))  # a folder, not a file
+
+    statuses = [service.status(), service.run_once()]
+
+    assert all(s.connection is Connection.ERROR and "gate database" in (s.last_error or "") for s in statuses)
