@@ -4,7 +4,8 @@
    SyncService; seconds end to end (target <= 30 s).
 2. HQ ingest rate: the same entries fed to HQ's ingest function directly, in batches of 1,000 (entries/s).
 3. Many gates at once: 1,000 simulated gates, each on its own connection, all upload a batch and fetch their
-   bundle at the same moment; errors, lost or doubled entries, alerts, and request times (p50/p99).
+   bundle at the same moment, retrying a dropped connection as the real client does; retries, errors, lost
+   or doubled entries, alerts, and request times (p50/p99, per attempt).
 
 HQ runs as a separate `pocket-hq serve` process on 127.0.0.1, as it would in production. Each figure is given
 for SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, for PostgreSQL, side by side.
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,6 +36,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import stamina
 from sqlalchemy import func, select
 from ulid import ULID
 
@@ -172,28 +175,40 @@ def ingest_rate(backend: str, count: int, work: Path) -> float:
 
 
 async def _one_gate(
-    url: str, gate: str, token: str, body: bytes, times: list[float], tls: ssl.SSLContext
+    url: str, gate: str, token: str, body: bytes, times: list[float], retries: list[str], tls: ssl.SSLContext
 ) -> tuple[int, int]:
-    """One gate's sync as the real client does it: its own connection, an upload, then its bundle."""
+    """One gate's sync as the real client does it: its own connection, an upload, then its bundle, each
+    retried on a dropped connection as HqClient does (both are idempotent)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, verify=tls) as client:
-        started = time.perf_counter()
-        upload = await client.post(f"/v1/gates/{gate}/entries", content=body)
-        times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        bundle = await client.get(f"/v1/gates/{gate}/bundle")
-        times.append(time.perf_counter() - started)
+
+        async def timed(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            async for attempt in stamina.retry_context(on=httpx.TransportError, attempts=3, wait_initial=0.1):
+                with attempt:
+                    if attempt.num > 1:
+                        retries.append(f"{method} {path.rsplit('/', 1)[-1]}")
+                    started = time.perf_counter()
+                    response = await client.request(method, path, **kwargs)
+                    times.append(time.perf_counter() - started)
+            return response
+
+        upload = await timed("POST", f"/v1/gates/{gate}/entries", content=body)
+        bundle = await timed("GET", f"/v1/gates/{gate}/bundle")
     return upload.status_code, bundle.status_code
 
 
-async def _stampede(url: str, gates: dict[str, tuple[str, bytes]]) -> tuple[list[tuple[int, int] | BaseException], list[float], float]:
+async def _stampede(
+    url: str, gates: dict[str, tuple[str, bytes]]
+) -> tuple[list[tuple[int, int] | BaseException], list[float], list[str], float]:
     times: list[float] = []
+    retries: list[str] = []
     tls = ssl.create_default_context()  # made once: loading CA certificates per client would dominate the run
     started = time.perf_counter()
     results = await asyncio.gather(
-        *(_one_gate(url, gate, token, body, times, tls) for gate, (token, body) in gates.items()), return_exceptions=True
+        *(_one_gate(url, gate, token, body, times, retries, tls) for gate, (token, body) in gates.items()),
+        return_exceptions=True,
     )
-    return results, times, time.perf_counter() - started
+    return results, times, retries, time.perf_counter() - started
 
 
 def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Path) -> dict[str, float]:
@@ -208,13 +223,15 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
             body = UploadBatch(gate=gate, batch_id="first", entries=rows).model_dump_json().encode()
             gates[gate] = (add_gate(hq_db, gate), body)
         with hq_process(db, key, work) as url:
-            results, times, wall = asyncio.run(_stampede(url, gates))
+            results, times, retries, wall = asyncio.run(_stampede(url, gates))
         with hq_db.read() as conn:
             held = conn.execute(select(func.count()).select_from(entries)).scalar_one()
             distinct = conn.execute(select(func.count(func.distinct(entries.c.id)))).scalar_one()
             per = conn.execute(select(entries.c.gate, func.count()).group_by(entries.c.gate)).all()
             flagged = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
         hq_db.dispose()
+    if retries:
+        print(f"  {backend}: retried after a dropped connection: " + ", ".join(f"{n} x {what}" for what, n in Counter(retries).items()))
     failures = [r for r in results if isinstance(r, BaseException) or r != (200, 200)]
     for failure in sorted({repr(f) for f in failures})[:5]:
         print(f"  {backend}: failed gate: {failure}")
@@ -224,6 +241,7 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
     uneven = sum(1 for _, n in per if n != per_gate) + (gate_count - len(per))
     times.sort()
     return {
+        "retried": len(retries),
         "errors": errors,
         "lost": lost,
         "doubled": held - distinct,
@@ -273,7 +291,8 @@ def main() -> None:
         crowd = {b: many_gates(b, args.gates, args.per_gate, key, work) for b in backends}
         print(f"{f'{args.gates:,} gates at once (upload {args.per_gate} + bundle)':44}")
         for label, name, fmt in [
-            ("  errors", "errors", "{:14.0f}"),
+            ("  requests retried (dropped connection)", "retried", "{:14.0f}"),
+            ("  errors (after retries)", "errors", "{:14.0f}"),
             ("  entries lost", "lost", "{:14.0f}"),
             ("  entries doubled", "doubled", "{:14.0f}"),
             ("  gates with a wrong count", "uneven_gates", "{:14.0f}"),

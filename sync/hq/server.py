@@ -13,10 +13,21 @@ from fastapi import FastAPI
 
 BACKLOG = 4096
 """Listen queue: a thousand gates may connect in the same second."""
+KEEP_ALIVE_SECONDS = 30
+"""How long an idle gate connection stays open. uvicorn's 5 s default, under a thousand gates at once, closes
+connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
 
 
 def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
-    uvicorn.run(app, host=host, port=port, log_level=log_level, backlog=BACKLOG, server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        server_header=False,
+    )
 
 
 class ServerThread:
@@ -29,7 +40,14 @@ class ServerThread:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", backlog=BACKLOG, server_header=False, lifespan="on")
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            backlog=BACKLOG,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            server_header=False,
+            lifespan="on",
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
         self._startup_timeout = startup_timeout
