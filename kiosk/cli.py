@@ -27,12 +27,16 @@ from kiosk.gate import open_gate
 from kiosk.identity import DistrictKeyError, load_district_key
 from kiosk.operators import OperatorBook, OperatorError
 from kiosk.policy import Direction, PolicyError
-from kiosk.roster import RosterError, read_roster
 from kiosk.report import assessment_json, human_line, outcome_json
+from kiosk.roster import RosterError, read_roster
 from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore, StoreError
 from kiosk.text import visible
 from kiosk.trust_store import import_document, list_documents, remove_document
+from sync.client import SyncProgress, SyncService
+from sync.enrollment import EnrolmentError
+from sync.enrollment import enroll as enroll_gate
+from sync.report import status_json, status_line
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -450,6 +454,106 @@ def operators_remove(operator_id: str, config_file: Path | None, db: Path | None
     with OperatorBook(db or config.database) as book:
         book.remove(operator_id)
     click.echo(f"operator {operator_id} can no longer sign in")
+
+
+@main.command()
+@click.option("--hq", "hq_url", required=True, help="HQ's address, e.g. https://hq.example.org or http://127.0.0.1:8000.")
+@click.option(
+    "--token",
+    required=True,
+    help="This gate's token as printed once by `pocket-hq gates add`; '-' reads it from standard input.",
+)
+@click.option("--fingerprint", help="HQ's signing-key fingerprint (from `pocket-hq gates add`), checked before pinning.")
+@click.option("--no-sync", is_flag=True, help="Only enrol; skip the first sync.")
+@config_option
+@friendly_errors
+def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, config_file: Path | None) -> None:
+    """Enrol this gate with district HQ: check the token, pin HQ's signing key, save both in the config, sync.
+
+    The token is kept in a file only this user can read (hq.token beside the config), never in the config."""
+    if token == "-":
+        token = sys.stdin.readline().strip()
+    try:
+        done = enroll_gate(config_file, hq_url, token, expected_fingerprint=fingerprint)
+    except EnrolmentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"enrolled gate {done.gate_id} with {done.hq_url}; settings saved in {done.config_file}")
+    click.echo(f"HQ signing key pinned: {done.fingerprint}" + (" (replaces the previous key)" if done.key_changed else ""))
+    if not no_sync:
+        _sync_once(done.config, as_json=False)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Sync once and exit: status 0 when HQ has everything, 1 when not.")
+@click.option("--status", "show_status", is_flag=True, help="Show the sync status from the gate's database; no network.")
+@config_option
+@json_option
+@friendly_errors
+def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool) -> None:
+    """Upload the entry log to HQ and fetch HQ's lists; without --once, keep doing so every sync interval
+    (the kiosk does this by itself in the background) until Ctrl-C."""
+    config = load_config(config_file)
+    if show_status:
+        service = SyncService(config)
+        try:
+            status = service.status()
+        finally:
+            service.close()
+        emit(status_json(status), as_json, status_line(status))
+        return
+    if not config.hq_url:
+        raise click.ClickException("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
+    if once:
+        _sync_once(config, as_json)
+        return
+    service = SyncService(config)
+    try:
+        service.run(should_stop=lambda: False, on_status=lambda s: emit(status_json(s), as_json, status_line(s)))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.close()
+
+
+def _sync_once(config: KioskConfig, as_json: bool) -> None:
+    """One sync with progress on stderr for a large backlog; exits 1 unless everything reached HQ."""
+    service = SyncService(config)
+    reporter = _ProgressReporter(min_total=2 * config.sync_batch_entries)
+    try:
+        status = service.run_once(progress=reporter)
+    finally:
+        reporter.finish()
+        service.close()
+    emit(status_json(status), as_json, status_line(status))
+    if not status.online or status.entries_waiting:
+        raise SystemExit(1)
+
+
+class _ProgressReporter:
+    """Upload progress on stderr: a bar on a terminal, a line per tenth of the backlog elsewhere (logs)."""
+
+    def __init__(self, min_total: int) -> None:
+        self._min_total = min_total
+        self._bar: Any = None
+        self._shown = 0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, progress: SyncProgress) -> None:
+        if progress.total < self._min_total:
+            return
+        if self._tty:
+            if self._bar is None:
+                self._bar = click.progressbar(length=progress.total, label="uploading to HQ", file=sys.stderr)
+                self._bar.__enter__()
+            self._bar.update(progress.sent - self._shown)
+            self._shown = progress.sent
+        elif progress.sent * 10 // progress.total > self._shown * 10 // progress.total or progress.sent == progress.total:
+            click.echo(f"uploaded {progress.sent}/{progress.total} entries", err=True)
+            self._shown = progress.sent
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
 
 
 def _store(config: KioskConfig, db: Path | None) -> GateStore:

@@ -19,7 +19,7 @@ from kiosk.policy import Policy, load_policy
 
 DEFAULT_CONFIG = Path.home() / ".config" / "pocket-gate" / "kiosk.toml"
 DEFAULT_DATA = Path.home() / ".local" / "share" / "pocket-gate"
-_PATH_FIELDS = ("database", "trust_dir", "district_key_file", "policy_file")
+_PATH_FIELDS = ("database", "trust_dir", "district_key_file", "policy_file", "hq_token_file", "hq_key_file")
 
 
 class ConfigError(Exception):
@@ -53,6 +53,22 @@ class KioskConfig(BaseSettings):
     """The kiosk's verdict banner clears itself after this many seconds."""
     document_types: tuple[str, ...] = ("passport", "other-id")
     """Documents the kiosk accepts for manual entry besides the 18-character resident ID (form-checked only)."""
+    hq_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")] | None = None
+    """District HQ's address (http:// or https://), written by `pocket-kiosk enroll`; none: the gate stays offline."""
+    hq_token_file: Path | None = None
+    """File holding this gate's HQ token (readable by its owner only), written by `pocket-kiosk enroll`."""
+    hq_key_file: Path | None = None
+    """HQ's bundle-signing public key (PEM), pinned at enrolment; bundles signed by any other key are refused."""
+    sync_interval_seconds: float = Field(60.0, ge=1, le=86_400)
+    """How often the kiosk syncs with HQ in the background."""
+    sync_batch_entries: int = Field(1000, ge=1, le=2000)
+    """Most entries sent to HQ in one request."""
+    sync_batch_bytes: int = Field(1_000_000, ge=10_000, le=4_000_000)
+    """Most bytes of entries sent to HQ in one request (HQ refuses bodies over 4 MiB)."""
+    sync_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    """How long one request to HQ may take before it counts as failed (and is retried)."""
+    sync_retry_seconds: float = Field(30.0, ge=0, le=3600)
+    """How long one sync keeps retrying a failing request, with backoff, before it reports the gate offline."""
 
     @classmethod
     def settings_customise_sources(

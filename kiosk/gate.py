@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from kiosk.codes import CodeError, Credential, Reason, TrustList, read_code
 from kiosk.config import KioskConfig
 from kiosk.identity import load_district_key, mask_name, normalise_id, resident_id_problem, subject_hash
-from kiosk.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
+from kiosk.policy import Decision, Direction, Knowledge, Policy, PolicyError, Presentation, Verdict, judge
 from kiosk.store import Entry, EntryDraft, GateStore
 from kiosk.trust_store import load_documents
 
@@ -350,6 +352,21 @@ def load_trust(
     return trust
 
 
+HQ_POLICY_META = "hq_policy"
+"""Meta key holding the policy HQ pushed (JSON, written by the sync client); once there it is the rules in force."""
+
+
+def policy_in_force(config: KioskConfig, store: GateStore | None) -> Policy:
+    """HQ's policy when the gate has synced one, else the configured file (or the field defaults)."""
+    text = store.get_meta(HQ_POLICY_META) if store is not None else None
+    if text is None:
+        return config.load_policy()
+    try:
+        return Policy.model_validate_json(text)
+    except ValidationError as exc:
+        raise PolicyError(f"the policy synced from HQ is invalid ({exc.error_count()} problems); sync again") from exc
+
+
 def open_gate(
     config: KioskConfig,
     *,
@@ -363,6 +380,6 @@ def open_gate(
     store = None if read_only and not path.exists() else GateStore(path, config.gate_id)
     district_key = load_district_key(config.district_key_file) if config.district_key_file else None
     trust = load_trust(config, trust_dir, store, trust_file=trust_file)
-    return Gate(store, trust, config.load_policy(), district_key)
+    return Gate(store, trust, policy_in_force(config, store), district_key)
 
 

@@ -126,6 +126,22 @@ class GateStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """Several changes as one, all or nothing (an HQ bundle replaces every list at once). Takes SQLite's
+        write lock at the start (BEGIN IMMEDIATE), so another connection to the file waits its turn rather
+        than failing half way; store methods called inside nest as savepoints."""
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
     # -- entries -----------------------------------------------------------------------------------------
 
     def _anchor(self) -> tuple[int, str]:

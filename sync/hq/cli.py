@@ -1,12 +1,19 @@
-"""`pocket-hq`: the district's command line. Issuer keys and codes for now; the server joins later.
+"""`pocket-hq`: the district's command line. Issuer keys and codes, the HQ server, gate enrolment, and the
+lists HQ publishes to gates (rosters, red/yellow list, passes, policy, trusted keys).
 
-Codes issued here are what demos and tests scan, so they go through exactly the path real use does.
+Codes issued here are what demos and tests scan, so they go through exactly the path real use does. Server
+and list commands share `--db`, `--signing-key` and `--district-key`, which default to the POCKET_HQ_*
+environment variables (see sync/hq/settings.py), so an operator sets them once.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import click
 import segno
@@ -17,12 +24,31 @@ from kiosk.codes import Colour
 from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
 from kiosk.codes.pgc import issue_code
 from kiosk.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
+from kiosk.roster import RosterError, read_roster
+from sync.bundle import SigningKeyError, create_signing_key, fingerprint, load_signing_key, public_pem
+from sync.hq import gates as gate_admin
+from sync.hq import lists
+from sync.hq.db import DatabaseError, HqDatabase
+from sync.hq.retention import purge as purge_entries
+from sync.hq.settings import HqSettings
+from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
+
+P = ParamSpec("P")
+R = TypeVar("R")
+HQ_ERRORS = (
+    DatabaseError,
+    SigningKeyError,
+    gate_admin.GateError,
+    lists.ListError,
+    RosterError,
+    DistrictKeyError,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pocket-gate")
 def main() -> None:
-    """Pocket Gate at district HQ: issuer keys and health codes."""
+    """Pocket Gate at district HQ: keys and codes, the HQ server, gates and the lists they receive."""
 
 
 @main.group()
@@ -107,3 +133,409 @@ def issue(
     if png is not None:
         segno.make(text, error="m").save(str(png), scale=scale, border=4)
         click.echo(f"QR image written to {png}", err=True)
+
+
+# -- shared options ------------------------------------------------------------------------------------------
+
+
+def hq_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """HQ's own errors become `Error: ...` and exit status 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except HQ_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise click.ClickException(f"invalid setting: {problems}") from exc
+
+    return wrapper
+
+
+db_option = click.option(
+    "--db", help="HQ database: a SQLite file path or a postgresql:// URL (default: $POCKET_HQ_DB or hq.db)."
+)
+signing_key_option = click.option(
+    "--signing-key",
+    "signing_key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Bundle-signing private key (default: $POCKET_HQ_SIGNING_KEY_FILE or hq-signing.key.pem).",
+)
+district_key_option = click.option(
+    "--district-key",
+    "district_key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="District key that hashes ID numbers (default: $POCKET_HQ_DISTRICT_KEY_FILE).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def settings_from(**overrides: Any) -> HqSettings:
+    """HqSettings from the environment, with the options that were given on top."""
+    return HqSettings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def open_db(db: str | None) -> HqDatabase:
+    database = HqDatabase(settings_from(db=db).db)
+    database.upgrade()
+    return database
+
+
+def district_key(district_key_file: Path | None) -> bytes:
+    path = settings_from(district_key_file=district_key_file).district_key_file
+    if path is None:
+        raise click.UsageError("give --district-key FILE (or set POCKET_HQ_DISTRICT_KEY_FILE): ID numbers must be hashed")
+    return load_district_key(path)
+
+
+# -- server --------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@db_option
+@signing_key_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port to listen on.")
+@click.option("--retention-days", type=click.IntRange(1, 3650), help="Purge entries older than this (default 28).")
+@click.option("--rate-limit", help="Requests allowed per gate, e.g. '600/minute' (the default).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+    help="How much the server logs.",
+)
+@hq_errors
+def serve(
+    db: str | None,
+    signing_key_file: Path | None,
+    host: str,
+    port: int,
+    retention_days: int | None,
+    rate_limit: str | None,
+    log_level: str,
+) -> None:
+    """Run the HQ server that gates sync with (migrates the database first)."""
+    # Imported here: the web stack is not needed by (and would slow down) every other command.
+    from sync.hq.app import create_app
+    from sync.hq.server import serve as run_server
+
+    settings = settings_from(db=db, signing_key_file=signing_key_file, retention_days=retention_days, rate_limit=rate_limit)
+    app = create_app(settings)
+    hq = app.state.hq
+    click.echo(f"HQ database {hq.db.display}; signing key {fingerprint(hq.signing_key)}", err=True)
+    run_server(app, host, port, log_level)
+
+
+@main.group("db")
+def db_group() -> None:
+    """HQ's database schema."""
+
+
+@db_group.command("upgrade")
+@db_option
+@hq_errors
+def db_upgrade(db: str | None) -> None:
+    """Create or migrate HQ's database to the newest schema (serve does this too)."""
+    database = open_db(db)
+    click.echo(f"{database.display}: schema is current")
+
+
+@main.group("signing-key")
+def signing_key() -> None:
+    """HQ's bundle-signing key: gates pin its public half at enrolment and refuse bundles it did not sign."""
+
+
+@signing_key.command("init")
+@signing_key_option
+@hq_errors
+def signing_key_init(signing_key_file: Path | None) -> None:
+    """Create the signing key (never overwrites one: every enrolled gate has pinned it)."""
+    path = settings_from(signing_key_file=signing_key_file).signing_key_file
+    key = create_signing_key(path)
+    click.echo(f"signing key written to {path} (keep it private and backed up)")
+    click.echo(f"fingerprint: {fingerprint(key)}")
+
+
+@signing_key.command("show")
+@signing_key_option
+@hq_errors
+def signing_key_show(signing_key_file: Path | None) -> None:
+    """Print the signing key's fingerprint and public half (PEM)."""
+    key = load_signing_key(settings_from(signing_key_file=signing_key_file).signing_key_file)
+    click.echo(f"fingerprint: {fingerprint(key)}")
+    click.echo(public_pem(key), nl=False)
+
+
+@main.command()
+@db_option
+@click.option("--days", type=click.IntRange(1, 3650), help="Retention in days (default: $POCKET_HQ_RETENTION_DAYS or 28).")
+@hq_errors
+def purge(db: str | None, days: int | None) -> None:
+    """Delete entries older than the retention period (a running server also does this daily)."""
+    settings = settings_from(db=db, retention_days=days)
+    done = purge_entries(open_db(db), settings.retention_days)
+    click.echo(f"purged {done.entries} entries older than {done.cutoff}")
+
+
+# -- gates ---------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def gates() -> None:
+    """Enrol, list and revoke gates."""
+
+
+def _print_token(gate_id: str, token: str, signing_key_file: Path | None) -> None:
+    click.echo(f"token for gate {gate_id} (shown only now; HQ keeps only its hash):")
+    click.echo(token)
+    try:
+        mark = fingerprint(load_signing_key(settings_from(signing_key_file=signing_key_file).signing_key_file))
+    except SigningKeyError as exc:
+        click.echo(f"warning: {exc}", err=True)
+        return
+    click.echo(f"on the gate: pocket-kiosk enroll --hq URL --token {token} --fingerprint {mark}")
+
+
+@gates.command("add")
+@click.argument("gate_id")
+@db_option
+@signing_key_option
+@hq_errors
+def gates_add(gate_id: str, db: str | None, signing_key_file: Path | None) -> None:
+    """Enrol GATE_ID and print its token once (with the line to run on the gate)."""
+    token = gate_admin.add_gate(open_db(db), gate_id)
+    _print_token(gate_id, token, signing_key_file)
+
+
+@gates.command("token")
+@click.argument("gate_id")
+@db_option
+@signing_key_option
+@hq_errors
+def gates_token(gate_id: str, db: str | None, signing_key_file: Path | None) -> None:
+    """Give GATE_ID a new token (a replaced laptop, a leaked token); the old one stops working at once."""
+    token = gate_admin.replace_token(open_db(db), gate_id)
+    _print_token(gate_id, token, signing_key_file)
+
+
+@gates.command("revoke")
+@click.argument("gate_id")
+@db_option
+@hq_errors
+def gates_revoke(gate_id: str, db: str | None) -> None:
+    """Refuse GATE_ID's token from now on (what it uploaded stays at HQ)."""
+    gate_admin.revoke_gate(open_db(db), gate_id)
+    click.echo(f"gate {gate_id} revoked")
+
+
+@gates.command("list")
+@db_option
+@json_option
+@hq_errors
+def gates_list(db: str | None, as_json: bool) -> None:
+    """Every gate: entries held, chain position, alerts, last contact."""
+    rows = gate_admin.list_gates(open_db(db))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row.__dict__))
+        return
+    for row in rows:
+        state = f"revoked {row.revoked_at}" if row.revoked_at else f"last seen {row.last_seen_at or 'never'}"
+        click.echo(f"{row.gate_id}: {row.entries} entries, chain #{row.chain_seq}, {row.alerts} alerts, {state}")
+
+
+@main.command()
+@click.option("--gate", "gate_id", help="Only this gate's alerts.")
+@db_option
+@json_option
+@hq_errors
+def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
+    """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains."""
+    for row in gate_admin.list_alerts(open_db(db), gate_id):
+        click.echo(json.dumps(row) if as_json else f"{row['created_at']} {row['gate']} #{row['seq']} {row['kind']}: {row['detail']}")
+
+
+# -- lists ---------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def roster() -> None:
+    """Each gate's residents (they pass without an HQ pass)."""
+
+
+@roster.command("load")
+@click.argument("gate_id")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@db_option
+@district_key_option
+@hq_errors
+def roster_load(gate_id: str, csv_file: Path, db: str | None, district_key_file: Path | None) -> None:
+    """Replace GATE_ID's roster with CSV_FILE (id_number,name,unit); ID numbers are hashed, names masked."""
+    rows = read_roster(csv_file, district_key(district_key_file))
+    version = lists.replace_roster(open_db(db), gate_id, rows)
+    click.echo(f"roster of {gate_id}: {len(rows)} residents (bundle version {version})")
+
+
+@main.group("colour-list")
+def colour_list() -> None:
+    """The district's red/yellow list: it overrides the colour a person's code shows."""
+
+
+@colour_list.command("load")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@db_option
+@district_key_option
+@hq_errors
+def colour_list_load(csv_file: Path, db: str | None, district_key_file: Path | None) -> None:
+    """Replace the red/yellow list with CSV_FILE (id_number,colour,note; colour red or yellow)."""
+    rows = lists.read_colour_list(csv_file, district_key(district_key_file))
+    version = lists.replace_colour_list(open_db(db), rows)
+    reds = sum(row["colour"] == "red" for row in rows)
+    click.echo(f"red/yellow list: {reds} red, {len(rows) - reds} yellow (bundle version {version})")
+
+
+@main.group()
+def passes() -> None:
+    """Passes that let non-residents (staff, vehicles, visitors) through a gate for a while."""
+
+
+@passes.command("issue")
+@click.option("--id", "id_number", required=True, help="The holder's ID number (hashed at once; never stored).")
+@click.option("--doc-type", default="resident-id", show_default=True, help="Kind of ID document; other kinds skip the check digit.")
+@click.option("--kind", default="staff", show_default=True, help="What the pass is for: staff, vehicle, visitor...")
+@click.option("--gate", "gate_id", help="The gate it is valid at (default: every gate).")
+@click.option("--from", "valid_from", type=UTC_TIME, help="Start, ISO 8601 (default now; UTC if no offset).")
+@click.option("--hours", type=click.FloatRange(min=0.01, max=24 * 366), default=24.0, show_default=True, help="Validity in hours.")
+@click.option("--note", default="", help="A note shown to HQ staff.")
+@db_option
+@district_key_option
+@hq_errors
+def passes_issue(
+    id_number: str,
+    doc_type: str,
+    kind: str,
+    gate_id: str | None,
+    valid_from: datetime | None,
+    hours: float,
+    note: str,
+    db: str | None,
+    district_key_file: Path | None,
+) -> None:
+    """Issue a pass and print its id (for `passes revoke`)."""
+    start = valid_from or datetime.now(UTC)
+    issued = lists.issue_pass(
+        open_db(db),
+        id_number=id_number,
+        district_key=district_key(district_key_file),
+        kind=kind,
+        valid_from=start,
+        valid_until=start + timedelta(hours=hours),
+        gate_id=gate_id,
+        note=note,
+        doc_type=doc_type,
+    )
+    where = f"gate {issued.gate}" if issued.gate else "every gate"
+    click.echo(f"{issued.id}: {issued.kind} pass at {where} until {issued.valid_until} (bundle version {issued.version})")
+
+
+@passes.command("revoke")
+@click.argument("pass_id")
+@db_option
+@hq_errors
+def passes_revoke(pass_id: str, db: str | None) -> None:
+    """Withdraw PASS_ID (gates drop it at their next sync)."""
+    version = lists.revoke_pass(open_db(db), pass_id)
+    click.echo(f"{pass_id} revoked (bundle version {version})")
+
+
+@passes.command("list")
+@db_option
+@json_option
+@hq_errors
+def passes_list(db: str | None, as_json: bool) -> None:
+    """Every pass, soonest to expire first."""
+    for row in lists.list_passes(open_db(db)):
+        click.echo(json.dumps(row) if as_json else f"{row['id']}: {row['kind']} at {row['gate'] or 'every gate'} "
+                   f"{row['valid_from']} .. {row['valid_until']} {row['note']}")
+
+
+@main.group()
+def policy() -> None:
+    """The rules every gate applies (the shape of config/policy.toml)."""
+
+
+@policy.command("set")
+@click.argument("policy_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@db_option
+@hq_errors
+def policy_set(policy_file: Path, db: str | None) -> None:
+    """Publish POLICY_FILE to every gate (checked first: a misspelt rule is refused)."""
+    version = lists.set_policy(open_db(db), policy_file)
+    click.echo(f"policy published (bundle version {version})")
+
+
+@policy.command("clear")
+@db_option
+@hq_errors
+def policy_clear(db: str | None) -> None:
+    """Stop publishing a policy: gates fall back to their own policy file."""
+    version = lists.set_policy(open_db(db), None)
+    click.echo(f"policy withdrawn (bundle version {version})")
+
+
+@policy.command("show")
+@db_option
+@hq_errors
+def policy_show(db: str | None) -> None:
+    """Print the published policy as JSON (or say there is none)."""
+    current = lists.current_policy(open_db(db))
+    click.echo(current.model_dump_json(indent=2) if current else "no policy published; gates use their own file")
+
+
+@main.group()
+def trust() -> None:
+    """Issuer public keys (and other trust documents) that gates believe."""
+
+
+@trust.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@db_option
+@hq_errors
+def trust_add(paths: tuple[Path, ...], db: str | None) -> None:
+    """Publish trust to every gate: PGC1 issuer keys (PEM files, or keys folders from `keys init`) and trust
+    files for standard certificates (EU DCC signer certificates, SMART Health Card JWKS or issuer directories)."""
+    documents = lists.trust_documents_from(list(paths))
+    version = lists.add_trust(open_db(db), documents)
+    for doc in documents:
+        click.echo(f"trusted {doc.type} {doc.id} ({doc.label})")
+    click.echo(f"bundle version {version}")
+
+
+@trust.command("remove")
+@click.argument("doc_id")
+@click.option(
+    "--type",
+    "doc_type",
+    type=click.Choice([ISSUER_PUBLIC_KEY, TRUST_FILE]),
+    default=ISSUER_PUBLIC_KEY,
+    show_default=True,
+    help="Kind of document: an issuer key (by key id) or a trust file (by file name).",
+)
+@db_option
+@hq_errors
+def trust_remove(doc_id: str, doc_type: str, db: str | None) -> None:
+    """Stop publishing DOC_ID (gates distrust it at their next sync); see `trust list` for ids."""
+    version = lists.remove_trust(open_db(db), doc_id, doc_type)
+    click.echo(f"{doc_id} removed (bundle version {version})")
+
+
+@trust.command("list")
+@db_option
+@hq_errors
+def trust_list(db: str | None) -> None:
+    """Every trust document HQ publishes."""
+    for doc in lists.list_trust(open_db(db)):
+        click.echo(f"{doc.type} {doc.id} {doc.label}")

@@ -1,0 +1,309 @@
+"""Sync benchmark: prints figures, asserts nothing (targets are in shared/DESIGN.md).
+
+1. Backlog: a gate that was offline for a week (100,000 entries) uploads to a local HQ with the real
+   SyncService; seconds end to end (target <= 30 s).
+2. HQ ingest rate: the same entries fed to HQ's ingest function directly, in batches of 1,000 (entries/s).
+3. Many gates at once: 1,000 simulated gates, each on its own connection, all upload a batch and fetch their
+   bundle at the same moment, retrying a dropped connection as the real client does; retries, errors, lost
+   or doubled entries, alerts, and request times (p50/p99, per attempt).
+
+HQ runs as a separate `pocket-hq serve` process on 127.0.0.1, as it would in production. Each figure is given
+for SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, for PostgreSQL, side by side.
+
+    .venv/bin/python bench/sync_bench.py [--backlog 100000] [--gates 1000] [--per-gate 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import stamina
+from sqlalchemy import func, select
+from ulid import ULID
+
+from kiosk.chain import GENESIS_HASH, entry_hash
+from kiosk.config import load_config
+from kiosk.store import GateStore, utc_text
+from sync.bundle import create_signing_key
+from sync.client import SyncService
+from sync.enrollment import enroll
+from sync.hq.db import HqDatabase, alerts, entries
+from sync.hq.gates import add_gate
+from sync.hq.ingest import ingest
+from sync.protocol import UploadBatch, WireEntry
+
+POSTGRES_URL = os.environ.get("POCKET_HQ_TEST_POSTGRES", "postgresql://pocket:pocket@127.0.0.1:5432/postgres")
+HQ_BIN = Path(sys.executable).with_name("pocket-hq")
+
+
+def chained_rows(gate: str, count: int, start: datetime) -> Iterator[dict[str, Any]]:
+    """Entries exactly as GateStore.record writes them (same fields, ids and hash chain), made without a
+    commit per entry so that a week's backlog takes seconds to build."""
+    prev = GENESIS_HASH
+    for seq in range(1, count + 1):
+        moment = start + timedelta(seconds=6 * seq)
+        row: dict[str, Any] = {
+            "id": str(ULID.from_datetime(moment)),
+            "seq": seq,
+            "ts": utc_text(moment),
+            "gate": gate,
+            "direction": "in" if seq % 2 else "out",
+            "subject": f"{seq % 5000:032x}",
+            "name": "Z**** S**",
+            "code_type": "PGC1",
+            "colour": "green",
+            "verdict": "pass",
+            "reasons": json.dumps(["green code", "resident"]),
+            "temperature": 36.5,
+            "operator": "keeper-1",
+            "details": "{}",
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = entry_hash(row)
+        yield row
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def hq_process(db: str, key: Path, work: Path) -> Iterator[str]:
+    """`pocket-hq serve` in its own process; yields its URL."""
+    port = free_port()
+    log = (work / f"hq-{port}.log").open("w")
+    process = subprocess.Popen(
+        [str(HQ_BIN), "serve", "--db", db, "--signing-key", str(key), "--port", str(port), "--log-level", "warning",
+         "--rate-limit", "100000/minute"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"HQ did not start; see {log.name}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@contextmanager
+def database(backend: str, work: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield str(work / f"hq-{secrets.token_hex(4)}.db")
+        return
+    name = f"pocket_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def backlog_upload(backend: str, count: int, key: Path, work: Path) -> dict[str, float]:
+    """Seconds for SyncService to upload `count` waiting entries to a fresh HQ."""
+    with database(backend, work) as db:
+        hq_db = HqDatabase(db)
+        hq_db.upgrade()
+        token = add_gate(hq_db, "busy-gate")
+        folder = work / f"gate-{backend}"
+        folder.mkdir()
+        with GateStore(folder / "gate.db", "busy-gate") as store, store.transaction() as conn:
+            conn["entries"].insert_all(chained_rows("busy-gate", count, datetime.now(UTC) - timedelta(days=7)), batch_size=5000)
+        with hq_process(db, key, work) as url:
+            (folder / "kiosk.toml").write_text('gate_id = "busy-gate"\ndatabase = "gate.db"\n')
+            enroll(folder / "kiosk.toml", url, token)
+            service = SyncService(load_config(folder / "kiosk.toml"))
+            started = time.perf_counter()
+            status = service.run_once()
+            seconds = time.perf_counter() - started
+            service.close()
+        with hq_db.read() as conn:
+            held = conn.execute(select(func.count()).select_from(entries)).scalar_one()
+            flagged = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
+        hq_db.dispose()
+    ok = status.online and status.entries_waiting == 0 and held == count and flagged == 0
+    return {"seconds": seconds, "rate": count / seconds, "ok": float(ok)}
+
+
+def ingest_rate(backend: str, count: int, work: Path) -> float:
+    """Entries per second through HQ's ingest function alone (no HTTP), batches of 1,000."""
+    rows = [WireEntry.model_validate(r) for r in chained_rows("g", count, datetime.now(UTC) - timedelta(days=7))]
+    with database(backend, work) as db:
+        hq_db = HqDatabase(db)
+        hq_db.upgrade()
+        add_gate(hq_db, "g")
+        started = time.perf_counter()
+        for first in range(0, count, 1000):
+            ingest(hq_db, "g", UploadBatch(gate="g", batch_id=f"b{first}", entries=rows[first : first + 1000]))
+        seconds = time.perf_counter() - started
+        hq_db.dispose()
+    return count / seconds
+
+
+async def _one_gate(
+    url: str, gate: str, token: str, body: bytes, times: list[float], retries: list[str], tls: ssl.SSLContext
+) -> tuple[int, int]:
+    """One gate's sync as the real client does it: its own connection, an upload, then its bundle, each
+    retried on a dropped connection as HqClient does (both are idempotent)."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, verify=tls) as client:
+
+        async def timed(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            async for attempt in stamina.retry_context(on=httpx.TransportError, attempts=3, wait_initial=0.1):
+                with attempt:
+                    if attempt.num > 1:
+                        retries.append(f"{method} {path.rsplit('/', 1)[-1]}")
+                    started = time.perf_counter()
+                    response = await client.request(method, path, **kwargs)
+                    times.append(time.perf_counter() - started)
+            return response
+
+        upload = await timed("POST", f"/v1/gates/{gate}/entries", content=body)
+        bundle = await timed("GET", f"/v1/gates/{gate}/bundle")
+    return upload.status_code, bundle.status_code
+
+
+async def _stampede(
+    url: str, gates: dict[str, tuple[str, bytes]]
+) -> tuple[list[tuple[int, int] | BaseException], list[float], list[str], float]:
+    times: list[float] = []
+    retries: list[str] = []
+    tls = ssl.create_default_context()  # made once: loading CA certificates per client would dominate the run
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(_one_gate(url, gate, token, body, times, retries, tls) for gate, (token, body) in gates.items()),
+        return_exceptions=True,
+    )
+    return results, times, retries, time.perf_counter() - started
+
+
+def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Path) -> dict[str, float]:
+    with database(backend, work) as db:
+        hq_db = HqDatabase(db)
+        hq_db.upgrade()
+        start = datetime.now(UTC) - timedelta(hours=2)
+        gates: dict[str, tuple[str, bytes]] = {}
+        for n in range(gate_count):
+            gate = f"gate-{n:04d}"
+            rows = [WireEntry.model_validate(r) for r in chained_rows(gate, per_gate, start)]
+            body = UploadBatch(gate=gate, batch_id="first", entries=rows).model_dump_json().encode()
+            gates[gate] = (add_gate(hq_db, gate), body)
+        with hq_process(db, key, work) as url:
+            results, times, retries, wall = asyncio.run(_stampede(url, gates))
+        with hq_db.read() as conn:
+            held = conn.execute(select(func.count()).select_from(entries)).scalar_one()
+            distinct = conn.execute(select(func.count(func.distinct(entries.c.id)))).scalar_one()
+            per = conn.execute(select(entries.c.gate, func.count()).group_by(entries.c.gate)).all()
+            flagged = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
+        hq_db.dispose()
+    if retries:
+        print(f"  {backend}: retried after a dropped connection: " + ", ".join(f"{n} x {what}" for what, n in Counter(retries).items()))
+    failures = [r for r in results if isinstance(r, BaseException) or r != (200, 200)]
+    for failure in sorted({repr(f) for f in failures})[:5]:
+        print(f"  {backend}: failed gate: {failure}")
+    errors = len(failures)
+    expected = gate_count * per_gate
+    lost = expected - held
+    uneven = sum(1 for _, n in per if n != per_gate) + (gate_count - len(per))
+    times.sort()
+    return {
+        "retried": len(retries),
+        "errors": errors,
+        "lost": lost,
+        "doubled": held - distinct,
+        "uneven_gates": uneven,
+        "alerts": flagged,
+        "p50_ms": statistics.median(times) * 1000,
+        "p99_ms": times[int(len(times) * 0.99) - 1] * 1000,
+        "max_ms": times[-1] * 1000,
+        "wall_s": wall,
+    }
+
+
+def postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backlog", type=int, default=100_000, help="entries waiting at the offline gate")
+    parser.add_argument("--gates", type=int, default=1000, help="simulated gates syncing at once")
+    parser.add_argument("--per-gate", type=int, default=20, help="entries each simulated gate uploads")
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when reachable")
+    args = parser.parse_args()
+
+    backends = ["sqlite"]
+    problem = "skipped by --sqlite-only" if args.sqlite_only else postgres_reachable()
+    if problem is None:
+        backends.append("postgresql")
+    else:
+        print(f"PostgreSQL: not measured ({problem})")
+    with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
+        work = Path(tmp)
+        key = work / "hq-signing.key.pem"
+        create_signing_key(key)
+        print(f"\n{'':44}" + "".join(f"{b:>14}" for b in backends))
+        up = {b: backlog_upload(b, args.backlog, key, work) for b in backends}
+        print(f"{f'backlog of {args.backlog:,} entries: upload s':44}" + "".join(f"{up[b]['seconds']:14.1f}" for b in backends)
+              + "   (target <= 30 s)")
+        print(f"{'  end-to-end entries/s':44}" + "".join(f"{up[b]['rate']:14,.0f}" for b in backends))
+        print(f"{'  all held once, no alerts':44}" + "".join(f"{'yes' if up[b]['ok'] else 'NO':>14}" for b in backends))
+        rate = {b: ingest_rate(b, args.backlog, work) for b in backends}
+        print(f"{'HQ ingest alone, entries/s':44}" + "".join(f"{rate[b]:14,.0f}" for b in backends))
+        crowd = {b: many_gates(b, args.gates, args.per_gate, key, work) for b in backends}
+        print(f"{f'{args.gates:,} gates at once (upload {args.per_gate} + bundle)':44}")
+        for label, name, fmt in [
+            ("  requests retried (dropped connection)", "retried", "{:14.0f}"),
+            ("  errors (after retries)", "errors", "{:14.0f}"),
+            ("  entries lost", "lost", "{:14.0f}"),
+            ("  entries doubled", "doubled", "{:14.0f}"),
+            ("  gates with a wrong count", "uneven_gates", "{:14.0f}"),
+            ("  alerts", "alerts", "{:14.0f}"),
+            ("  request p50 ms", "p50_ms", "{:14.0f}"),
+            ("  request p99 ms", "p99_ms", "{:14.0f}"),
+            ("  request max ms", "max_ms", "{:14.0f}"),
+            ("  wall time s", "wall_s", "{:14.1f}"),
+        ]:
+            print(f"{label:44}" + "".join(fmt.format(crowd[b][name]) for b in backends))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Signing HQ bundles (HQ side) and verifying them (gate side), with Ed25519 from `cryptography`.
+
+HQ signs the exact payload bytes; the gate checks the signature with the key it pinned at enrolment before it
+parses a single field, then validates the content. A bundle that fails any step is refused whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from pydantic import ValidationError
+
+from kiosk.codes.trust import key_id
+from sync.protocol import MAX_BUNDLE_BYTES, SUPPORTED_PROTOCOLS, BundleContent, SignedBundle
+
+
+class SigningKeyError(Exception):
+    """HQ's signing key (or a gate's pinned copy of its public half) is missing or unusable."""
+
+
+class BundleError(Exception):
+    """A bundle was refused; the message says why. The gate keeps the lists it had."""
+
+
+def create_signing_key(path: Path) -> ed25519.Ed25519PrivateKey:
+    """Write a new Ed25519 private key (PKCS#8 PEM, owner-only). Never overwrites an existing key: every
+    enrolled gate has pinned its public half."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError as exc:
+        raise SigningKeyError(f"{path} already exists; a signing key is never overwritten (gates pinned it)") from exc
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    return key
+
+
+def load_signing_key(path: Path) -> ed25519.Ed25519PrivateKey:
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(
+            f"no bundle signing key at {path} ({exc.strerror}); create one with `pocket-hq signing-key init`"
+        ) from exc
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyError(f"{path} is not an unencrypted PEM private key") from exc
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise SigningKeyError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def public_pem(key: ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey) -> str:
+    public = key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def load_public_key(pem: str | bytes, label: str = "HQ signing key") -> ed25519.Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+    except ValueError as exc:
+        raise SigningKeyError(f"{label} is not a PEM public key") from exc
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise SigningKeyError(f"{label} is not an Ed25519 public key")
+    return key
+
+
+def fingerprint(key: ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey) -> str:
+    """SHA-256 (hex) of the public key's DER SubjectPublicKeyInfo: what an installer compares at enrolment."""
+    public = key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey) else key
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def sign_bundle(content: BundleContent, key: ed25519.Ed25519PrivateKey) -> bytes:
+    """The signed bundle as the JSON bytes HQ serves."""
+    payload = content.model_dump_json().encode()
+    envelope = SignedBundle(
+        key_id=key_id(key.public_key()).hex(),
+        payload=base64.b64encode(payload).decode(),
+        signature=base64.b64encode(key.sign(payload)).decode(),
+    )
+    return envelope.model_dump_json().encode()
+
+
+def verify_bundle(data: bytes, key: ed25519.Ed25519PublicKey) -> BundleContent:
+    """Check the signature with the pinned key, then parse the content. Raises BundleError with the reason."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleError(f"bundle of {len(data)} bytes is larger than the {MAX_BUNDLE_BYTES} a gate accepts")
+    try:
+        envelope = SignedBundle.model_validate_json(data)
+    except ValidationError as exc:
+        raise BundleError(f"bundle is malformed: {_first_problem(exc)}") from exc
+    if envelope.protocol not in SUPPORTED_PROTOCOLS:
+        raise BundleError(f"bundle uses protocol {envelope.protocol}; this gate speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    if envelope.key_id != key_id(key).hex():
+        raise BundleError(
+            f"bundle is signed by key {envelope.key_id}, not the HQ key this gate pinned ({key_id(key).hex()})"
+        )
+    try:
+        payload = base64.b64decode(envelope.payload, validate=True)
+        signature = base64.b64decode(envelope.signature, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BundleError("bundle payload or signature is not base64") from exc
+    try:
+        key.verify(signature, payload)
+    except InvalidSignature as exc:
+        raise BundleError("bundle signature is invalid: it was altered or not signed by HQ") from exc
+    try:
+        content = BundleContent.model_validate_json(payload)
+    except ValidationError as exc:
+        raise BundleError(f"bundle content is invalid: {_first_problem(exc)}") from exc
+    if content.protocol not in SUPPORTED_PROTOCOLS:
+        raise BundleError(f"bundle content uses protocol {content.protocol}; update this gate's software")
+    return content
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(map(str, error["loc"])) or "body"
+    return f"{where}: {error['msg']}" + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")

@@ -1,0 +1,451 @@
+"""The gate's side of sync: an HTTP client for HQ and a UI-agnostic `SyncService` that uploads the entry log
+and applies HQ's bundle, in the background or once from the command line.
+
+Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
+bytes; the cursor moves only after HQ's 2xx answer, in one transaction; retries back off exponentially with
+jitter (stamina) for timeouts, dropped connections, 5xx and 429; 401/403/409/422 and other 4xx are not retried
+but shown. The service knows nothing of any UI: it returns a `SyncStatus` and takes plain callables.
+
+Use from a UI (a Textual thread worker, for instance)::
+
+    service = SyncService(config)
+    service.run(should_stop=lambda: worker.is_cancelled, on_status=post_status_message)
+
+and `service.wake()` from any thread to sync now instead of at the next interval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import httpx
+import stamina
+from pydantic import ValidationError
+
+from kiosk.config import KioskConfig
+from kiosk.store import GateStore, StoreError
+from sync.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
+from sync.protocol import GateInfo, UploadBatch, UploadReceipt, WireEntry
+from sync.state import SyncState
+
+USER_AGENT = "pocket-gate-sync/1"
+
+# stamina reports each retry through logging; without a handler Python would print the bare event name on
+# stderr (across a terminal UI). The outcome is in SyncStatus; an app that configures logging still sees them.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
+
+
+class SyncError(Exception):
+    """A sync step failed; `str()` is what the keeper or the operator reads."""
+
+
+class NotEnrolled(SyncError):
+    """The gate has no HQ address, token or pinned key yet (`pocket-kiosk enroll`)."""
+
+
+class HqUnreachable(SyncError):
+    """No answer from HQ, or only 5xx/429, for the whole retry budget: the gate is offline for now."""
+
+
+class HqRefused(SyncError):
+    """HQ answered with a 4xx that retrying will not fix (wrong or revoked token, malformed data)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"HQ refused ({status}): {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class _RetryableAnswer(Exception):
+    """A 5xx or 429 answer, raised inside the retry loop so stamina retries it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HQ answered {response.status_code}: {_detail(response)}")
+        self.response = response
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return str(detail)[:500] if detail else response.reason_phrase
+
+
+def _retry_hook(exc: Exception) -> bool | float:
+    """stamina backoff hook: retry transport failures and 5xx; honour 429's Retry-After."""
+    if isinstance(exc, httpx.TransportError):
+        return True
+    if isinstance(exc, _RetryableAnswer):
+        retry_after = exc.response.headers.get("Retry-After", "")
+        if exc.response.status_code == 429 and retry_after.isdigit():
+            return float(min(int(retry_after), 60))
+        return True
+    return False
+
+
+class HqClient:
+    """httpx against one HQ with one gate's token; every call retries within `retry_seconds`."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        retry_seconds: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.retry_seconds = retry_seconds
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HqClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        attempts = None if self.retry_seconds > 0 else 1
+        try:
+            for attempt in stamina.retry_context(
+                on=_retry_hook,
+                attempts=attempts,
+                timeout=self.retry_seconds or None,
+                wait_initial=0.2,
+                wait_max=5.0,
+                wait_jitter=0.5,
+            ):
+                with attempt:
+                    response = self._http.request(method, path, **kwargs)
+                    if response.status_code >= 500 or response.status_code == 429:
+                        raise _RetryableAnswer(response)
+        except httpx.TransportError as exc:
+            raise HqUnreachable(f"HQ at {self.url} is unreachable: {exc.__class__.__name__}: {exc}") from exc
+        except _RetryableAnswer as exc:
+            raise HqUnreachable(str(exc)) from exc
+        if response.status_code >= 400:
+            raise HqRefused(response.status_code, _detail(response))
+        return response
+
+    def whoami(self) -> GateInfo:
+        return _parse(GateInfo, self._request("GET", "/v1/gate"))
+
+    def upload(self, batch: UploadBatch) -> UploadReceipt:
+        body = batch.model_dump_json().encode()
+        response = self._request(
+            "POST", f"/v1/gates/{batch.gate}/entries", content=body, headers={"Content-Type": "application/json"}
+        )
+        return _parse(UploadReceipt, response)
+
+    def bundle(self, gate_id: str, have_version: int) -> bytes | None:
+        """The signed bundle, or None when HQ says the gate's version is current (304)."""
+        response = self._request("GET", f"/v1/gates/{gate_id}/bundle", headers={"If-None-Match": f'"v{have_version}"'})
+        return None if response.status_code == 304 else response.content
+
+
+def _parse(model: Any, response: httpx.Response) -> Any:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise SyncError(f"HQ's answer to {response.request.url.path} is not understood: {exc.errors()[0]['msg']}") from exc
+
+
+class Connection(StrEnum):
+    """What the keeper's status line says about HQ."""
+
+    NOT_ENROLLED = "not enrolled"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    ERROR = "error"
+    """HQ answered but refused something (a revoked token, a bad bundle): needs a person, not a retry."""
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Upload progress within one run (for a progress bar on a large backlog)."""
+
+    sent: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """Everything a status line needs; plain data, safe to hand to another thread."""
+
+    connection: Connection
+    entries_waiting: int
+    """Entries logged at the gate and not yet acknowledged by HQ."""
+    upload_cursor: int
+    """Sequence number up to which HQ has acknowledged the log."""
+    last_success_at: datetime | None
+    last_attempt_at: datetime | None
+    last_error: str | None
+    bundle_version: int
+    """Version of HQ's lists in force at the gate (0: none yet)."""
+    bundle_applied_at: datetime | None
+    hq_alerts: int = 0
+    """Problems HQ found in this gate's history (gaps, edited rows) since enrolment."""
+    uploaded: int = 0
+    """Entries acknowledged by HQ in the run that produced this status."""
+    bundle_changed: bool = False
+    """A new bundle was applied in this run: reload trust list and policy (see kiosk.gate.open_gate)."""
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def online(self) -> bool:
+        return self.connection is Connection.ONLINE
+
+    def bundle_age(self, now: datetime | None = None) -> timedelta | None:
+        """How old the lists in force are (None before the first bundle)."""
+        if self.bundle_applied_at is None:
+            return None
+        return (now or datetime.now(UTC)) - self.bundle_applied_at
+
+
+class SyncService:
+    """Uploads this gate's log to HQ and applies HQ's bundle. One instance per gate; `run_once` and `run` are
+    meant for one worker thread, `status` and `wake` may be called from any thread."""
+
+    def __init__(self, config: KioskConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.config = config
+        self._transport = transport
+        self._store: GateStore | None = None
+        self._state: SyncState | None = None
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- local state -------------------------------------------------------------------------------------
+
+    def _open(self) -> SyncState:
+        with self._lock:
+            if self._state is None:
+                self._store = GateStore(self.config.database, self.config.gate_id)
+                self._state = SyncState(self._store)
+            return self._state
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+            self._store = self._state = None
+
+    def status(self, *, uploaded: int = 0, bundle_changed: bool = False) -> SyncStatus:
+        """The status from the gate's database alone (no network); a database that cannot be read is an ERROR
+        status saying why, not an exception."""
+        try:
+            state = self._open()
+            record = state.record()
+            waiting = state.entries_waiting()
+        except (StoreError, sqlite3.Error) as exc:
+            return _store_failure(exc)
+        if not self.enrolled:
+            connection = Connection.NOT_ENROLLED
+        elif record.last_outcome is None:
+            connection = Connection.OFFLINE
+        else:
+            connection = Connection(record.last_outcome)
+        return SyncStatus(
+            connection=connection,
+            entries_waiting=waiting,
+            upload_cursor=record.upload_cursor,
+            last_success_at=record.last_success_at,
+            last_attempt_at=record.last_attempt_at,
+            last_error=record.last_error,
+            bundle_version=record.bundle_version,
+            bundle_applied_at=record.bundle_applied_at,
+            hq_alerts=record.hq_alerts,
+            uploaded=uploaded,
+            bundle_changed=bundle_changed,
+        )
+
+    @property
+    def enrolled(self) -> bool:
+        return bool(self.config.hq_url and self.config.hq_token_file and self.config.hq_key_file)
+
+    # -- one sync ----------------------------------------------------------------------------------------
+
+    def run_once(
+        self,
+        progress: Callable[[SyncProgress], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> SyncStatus:
+        """Upload what is waiting, then fetch and apply HQ's bundle. Never raises for network, HQ, bundle or
+        database trouble: that is in the returned status (and stored, for the next `status()`)."""
+        try:
+            return self._run_once(progress, should_stop)
+        except (StoreError, sqlite3.Error) as exc:
+            return _store_failure(exc)
+
+    def _run_once(self, progress: Callable[[SyncProgress], None] | None, should_stop: Callable[[], bool]) -> SyncStatus:
+        state = self._open()
+        if not self.enrolled:
+            return self.status()
+        tally = _Tally()
+        errors: list[str] = []
+        outcome = Connection.ONLINE
+        try:
+            client = self._client()
+        except SyncError as exc:
+            state.note_attempt(datetime.now(UTC), Connection.ERROR, str(exc))
+            return self.status()
+        with client:
+            try:
+                self._upload(client, state, tally, progress, should_stop)
+            except HqUnreachable as exc:
+                state.note_attempt(datetime.now(UTC), Connection.OFFLINE, str(exc))
+                return self.status(uploaded=tally.uploaded)
+            except (SyncError, StoreError) as exc:
+                errors.append(f"upload: {exc}")
+                outcome = Connection.ERROR
+            if not should_stop():
+                try:
+                    tally.bundle_changed = self._fetch_bundle(client, state)
+                except HqUnreachable as exc:
+                    errors.append(str(exc))
+                    outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
+                except (SyncError, BundleError, SigningKeyError, StoreError) as exc:
+                    errors.append(f"bundle: {exc}")
+                    outcome = Connection.ERROR
+        state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
+        return self.status(uploaded=tally.uploaded, bundle_changed=tally.bundle_changed)
+
+    def _client(self) -> HqClient:
+        assert self.config.hq_url and self.config.hq_token_file
+        try:
+            token = self.config.hq_token_file.read_text().strip()
+        except OSError as exc:
+            raise NotEnrolled(f"cannot read the HQ token file {self.config.hq_token_file}: {exc.strerror}") from exc
+        if not token:
+            raise NotEnrolled(f"the HQ token file {self.config.hq_token_file} is empty; enrol again")
+        return HqClient(
+            self.config.hq_url,
+            token,
+            timeout=self.config.sync_timeout_seconds,
+            retry_seconds=self.config.sync_retry_seconds,
+            transport=self._transport,
+        )
+
+    def _upload(
+        self,
+        client: HqClient,
+        state: SyncState,
+        tally: _Tally,
+        progress: Callable[[SyncProgress], None] | None,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        total = state.entries_waiting()
+        # Entries logged during the upload are taken too, up to one batch more; the rest waits for next time.
+        budget = total + self.config.sync_batch_entries
+        while tally.uploaded < budget and not should_stop():
+            batch = self._next_batch(state.store, state.record().upload_cursor)
+            if batch is None:
+                return
+            receipt = client.upload(batch)
+            if receipt.through_seq != batch.entries[-1].seq or receipt.gate != batch.gate:
+                raise SyncError(f"HQ acknowledged up to {receipt.through_seq}, not the batch sent; not moving on")
+            state.advance_cursor(receipt.through_seq, alerts=0 if receipt.replayed else len(receipt.alerts))
+            tally.uploaded += len(batch.entries)
+            if progress is not None:
+                progress(SyncProgress(sent=tally.uploaded, total=max(total, tally.uploaded)))
+
+    def _next_batch(self, store: GateStore, cursor: int) -> UploadBatch | None:
+        rows = store.entries(after_seq=cursor, limit=self.config.sync_batch_entries)
+        if not rows:
+            return None
+        chosen: list[WireEntry] = []
+        size = 0
+        for row in rows:
+            try:
+                entry = WireEntry.model_validate(row)
+            except ValidationError as exc:
+                raise SyncError(f"entry {row.get('seq')} in the gate's log cannot be sent: {exc.errors()[0]['msg']}") from exc
+            size += len(entry.model_dump_json()) + 1
+            if chosen and size > self.config.sync_batch_bytes:
+                break
+            chosen.append(entry)
+        digest = hashlib.sha256("\n".join(f"{e.id}:{e.seq}:{e.hash}" for e in chosen).encode()).hexdigest()
+        batch_id = f"{chosen[0].seq}-{chosen[-1].seq}-{digest[:32]}"
+        return UploadBatch(gate=store.gate_id, batch_id=batch_id, entries=chosen)
+
+    def _fetch_bundle(self, client: HqClient, state: SyncState) -> bool:
+        assert self.config.hq_key_file
+        try:
+            pem = self.config.hq_key_file.read_bytes()
+        except OSError as exc:
+            raise NotEnrolled(f"cannot read HQ's pinned key {self.config.hq_key_file}: {exc.strerror}; enrol again") from exc
+        key = load_public_key(pem, label=str(self.config.hq_key_file))
+        data = client.bundle(self.config.gate_id, state.record().bundle_version)
+        now = datetime.now(UTC)
+        applied = data is not None and state.apply_bundle(verify_bundle(data, key), now)
+        if not applied:
+            state.confirm_trust(now)  # HQ says the lists in force are current: the trust list is not stale
+        return applied
+
+    # -- background loop ---------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Sync now rather than at the end of the current wait (thread-safe)."""
+        self._wake.set()
+
+    def run(
+        self,
+        should_stop: Callable[[], bool],
+        on_status: Callable[[SyncStatus], None],
+        *,
+        interval: float | None = None,
+        tick: float = 0.25,
+    ) -> None:
+        """Sync every `interval` seconds (default: the config's) until `should_stop()` is true; it is checked
+        at least every `tick` seconds while waiting and between batches. Each run's status goes to
+        `on_status`, the local status once before the first run."""
+        every = interval if interval is not None else self.config.sync_interval_seconds
+        on_status(self.status())
+        while not should_stop():
+            self._wake.clear()
+            on_status(self.run_once(should_stop=should_stop))
+            deadline = time.monotonic() + every
+            while not should_stop():
+                left = deadline - time.monotonic()
+                if left <= 0 or self._wake.wait(min(tick, left)):
+                    break
+
+
+@dataclass
+class _Tally:
+    """What one run did so far."""
+
+    uploaded: int = 0
+    bundle_changed: bool = False
+
+
+def _store_failure(exc: Exception) -> SyncStatus:
+    return SyncStatus(
+        connection=Connection.ERROR,
+        entries_waiting=0,
+        upload_cursor=0,
+        last_success_at=None,
+        last_attempt_at=None,
+        last_error=f"gate database: {exc}",
+        bundle_version=0,
+        bundle_applied_at=None,
+    )

@@ -1,0 +1,159 @@
+"""Enrolling a gate with HQ: check the token against HQ, pin HQ's bundle-signing key, and write the HQ address,
+token file and key file into the gate's configuration.
+
+The token goes in its own file readable only by the gate's user (never in kiosk.toml, which is copied around
+and shown in issues). The config file is edited with tomlkit, so a keeper's comments and layout survive. If
+the gate's database already holds another gate's entries, enrolment refuses rather than mixing two logs.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from kiosk.config import DEFAULT_CONFIG, KioskConfig, config_path, load_config
+from sync.bundle import SigningKeyError, fingerprint, load_public_key
+from sync.client import HqClient, SyncError
+
+TOKEN_FILE = "hq.token"
+KEY_FILE = "hq-signing.pub.pem"
+
+
+class EnrolmentError(Exception):
+    """Enrolment was refused and nothing was changed; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    config_file: Path
+    gate_id: str
+    hq_url: str
+    fingerprint: str
+    key_changed: bool
+    """The gate had pinned another HQ key before (and --fingerprint confirmed the new one)."""
+    config: KioskConfig
+
+
+def enroll(
+    explicit_config: Path | None,
+    hq_url: str,
+    token: str,
+    *,
+    expected_fingerprint: str | None = None,
+    timeout: float = 15.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Enrolment:
+    """Check `token` against HQ, then write the gate's HQ settings. Raises EnrolmentError changing nothing."""
+    url = hq_url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise EnrolmentError(f"{hq_url!r} is not an http:// or https:// address")
+    token = token.strip()
+    if not token:
+        raise EnrolmentError("the token is empty; copy it from `pocket-hq gates add`")
+    path = config_path(explicit_config) or DEFAULT_CONFIG
+    current = load_config(path) if path.exists() else KioskConfig()
+    try:
+        with HqClient(url, token, timeout=timeout, retry_seconds=0, transport=transport) as client:
+            info = client.whoami()
+    except SyncError as exc:
+        raise EnrolmentError(f"HQ did not accept the enrolment: {exc}") from exc
+    try:
+        key = load_public_key(info.signing_key_pem, label="HQ's signing key")
+    except SigningKeyError as exc:
+        raise EnrolmentError(str(exc)) from exc
+    seen = fingerprint(key)
+    if seen != info.signing_key_fingerprint:
+        raise EnrolmentError("HQ's signing key does not match the fingerprint it states; refusing to pin it")
+    wanted = (expected_fingerprint or "").replace(":", "").strip().lower()
+    if wanted and wanted != seen:
+        raise EnrolmentError(f"HQ's signing key fingerprint is {seen}, not the {wanted} you expected: refusing to pin it")
+    key_changed = _pinned_fingerprint(current) not in (None, seen)
+    if key_changed and not wanted:
+        raise EnrolmentError(
+            f"HQ's signing key changed (now {seen}); if HQ really rotated its key, enrol again with --fingerprint {seen}"
+        )
+    if info.gate != current.gate_id and _holds_entries(current):
+        raise EnrolmentError(
+            f"this token is for gate {info.gate}, but the gate database {current.database} holds entries of gate "
+            f"{current.gate_id}; use {current.gate_id}'s token, or a new database for {info.gate}"
+        )
+    folder = path.parent
+    token_file = current.hq_token_file or folder / TOKEN_FILE
+    key_file = current.hq_key_file or folder / KEY_FILE
+    document = _read_document(path)
+    for name, value in {
+        "gate_id": info.gate,
+        "hq_url": url,
+        "hq_token_file": _relative(token_file, folder),
+        "hq_key_file": _relative(key_file, folder),
+    }.items():
+        document[name] = value
+    _write_private(token_file, token + "\n")
+    _write_atomic(key_file, info.signing_key_pem.encode())
+    _write_atomic(path, tomlkit.dumps(document).encode("utf-8"))
+    return Enrolment(path, info.gate, url, seen, key_changed, load_config(path))
+
+
+def _pinned_fingerprint(config: KioskConfig) -> str | None:
+    if config.hq_key_file is None or not config.hq_key_file.exists():
+        return None
+    try:
+        return fingerprint(load_public_key(config.hq_key_file.read_bytes()))
+    except SigningKeyError:
+        return None
+
+
+def _holds_entries(config: KioskConfig) -> bool:
+    if not config.database.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{config.database}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Owner-only from the first byte (the file is created 0600, never chmod-ed after writing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".token-")
+    try:
+        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def _read_document(path: Path) -> tomlkit.TOMLDocument:
+    """The config as an editable document that keeps comments and layout (a new one if there is no file)."""
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, TOMLKitError, UnicodeDecodeError) as exc:
+        raise EnrolmentError(f"cannot edit config file {path}: {exc}") from exc

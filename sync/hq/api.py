@@ -1,0 +1,141 @@
+"""The gate API (`/v1`): who am I, upload entries, fetch my bundle. Every route is authenticated by gate.
+
+Order of checks on an upload, so that a refused request changes nothing and costs little: token (401/403),
+rate limit (429), declared and actual body size (413), JSON shape and protocol (422), that every entry is the
+caller's own (403), then the ingest transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+
+from sync.bundle import fingerprint, public_pem
+from sync.hq.gates import Authenticated, AuthError, authenticate
+from sync.hq.ingest import BatchConflict, ingest
+from sync.hq.runtime import Hq
+from sync.protocol import SUPPORTED_PROTOCOLS, GateInfo, UploadBatch, UploadReceipt
+
+router = APIRouter(prefix="/v1", tags=["gate sync"])
+
+
+def hq_of(request: Request) -> Hq:
+    hq: Hq = request.app.state.hq
+    return hq
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _authorise(hq: Hq, authorization: str | None, gate_id: str | None) -> Authenticated:
+    try:
+        who = authenticate(hq.db, _bearer(authorization), gate_id)
+    except AuthError as exc:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        raise HTTPException(exc.status, str(exc), headers=headers) from exc
+    if not hq.allow(who.gate_id):
+        raise HTTPException(
+            429,
+            f"too many requests from gate {who.gate_id} (limit {hq.settings.rate_limit})",
+            headers={"Retry-After": str(hq.retry_after(who.gate_id))},
+        )
+    return who
+
+
+def any_gate(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Authenticated:
+    """The gate the bearer token belongs to."""
+    return _authorise(hq_of(request), authorization, None)
+
+
+def this_gate(
+    request: Request, gate_id: str, authorization: Annotated[str | None, Header()] = None
+) -> Authenticated:
+    """The gate in the path, when the bearer token is that gate's."""
+    return _authorise(hq_of(request), authorization, gate_id)
+
+
+@router.get("/gate", response_model=GateInfo)
+def whoami(request: Request, who: Annotated[Authenticated, Depends(any_gate)]) -> GateInfo:
+    """Which gate this token belongs to, how far HQ holds its chain, and HQ's signing key (for enrolment)."""
+    hq = hq_of(request)
+    now = datetime.now(UTC)
+    hq.sightings.note(who.gate_id, now)
+    return GateInfo(
+        gate=who.gate_id,
+        chain_seq=who.chain_seq,
+        bundle_version=hq.publisher.version(who.gate_id),
+        signing_key_pem=public_pem(hq.signing_key),
+        signing_key_fingerprint=fingerprint(hq.signing_key),
+        server_time=now,
+    )
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {declared} bytes is larger than the {limit} HQ accepts; send smaller batches")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body is larger than the {limit} bytes HQ accepts; send smaller batches")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _readable(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(map(str, error["loc"])) or "body"
+    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+    return f"malformed batch: {where}: {error['msg']}{more}"
+
+
+@router.post("/gates/{gate_id}/entries", response_model=UploadReceipt)
+async def upload(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> UploadReceipt:
+    """Store a batch of this gate's entries; a batch sent again is answered without being stored twice."""
+    hq = hq_of(request)
+    body = await _body(request, hq.settings.max_body_bytes)
+    try:
+        batch = UploadBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise HTTPException(422, _readable(exc)) from exc
+    if batch.protocol not in SUPPORTED_PROTOCOLS:
+        raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    strangers = sorted(({e.gate for e in batch.entries} | {batch.gate}) - {who.gate_id})
+    if strangers:
+        raise HTTPException(403, f"gate {who.gate_id} can only upload its own entries, not those of {', '.join(strangers)}")
+    try:
+        return await run_in_threadpool(ingest, hq.db, who.gate_id, batch)
+    except BatchConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.get("/gates/{gate_id}/bundle")
+def bundle(
+    request: Request,
+    who: Annotated[Authenticated, Depends(this_gate)],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """This gate's signed bundle; 304 when the gate already has the current version (ETag "v<version>")."""
+    hq = hq_of(request)
+    now = datetime.now(UTC)
+    version = hq.publisher.version(who.gate_id)
+    etag = f'"v{version}"'
+    if if_none_match is not None and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        hq.sightings.note(who.gate_id, now)
+        return Response(status_code=304, headers={"ETag": etag})
+    version, data = hq.publisher.signed(who.gate_id, now)
+    hq.sightings.note(who.gate_id, now, bundle_version=version)
+    return Response(content=data, media_type="application/json", headers={"ETag": f'"v{version}"'})
+

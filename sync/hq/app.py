@@ -1,0 +1,84 @@
+"""The HQ server as an ASGI app (FastAPI): `create_app(settings)`.
+
+Routers are mounted here, one per concern (the gate API now; the staff dashboard adds its own), all reaching
+the running HQ through `app.state.hq`. On start the schema is migrated, then old entries are purged, and
+again every `purge_interval_hours` while the server runs; gates' last contact is written every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+
+from sync.hq import api
+from sync.hq.retention import purge
+from sync.hq.runtime import Hq
+from sync.hq.settings import HqSettings
+
+log = logging.getLogger("pocket_hq")
+
+
+SIGHTINGS_FLUSH_SECONDS = 1.0
+
+
+async def _flush_sightings_periodically(hq: Hq) -> None:
+    while True:
+        await asyncio.sleep(SIGHTINGS_FLUSH_SECONDS)
+        try:
+            await run_in_threadpool(hq.sightings.flush)
+        except DBAPIError as exc:
+            log.error("recording gates' last contact failed: %s", exc.orig)
+
+
+async def _purge_periodically(hq: Hq) -> None:
+    while True:
+        try:
+            purged = await run_in_threadpool(purge, hq.db, hq.settings.retention_days)
+            if purged.entries:
+                log.info("purged %d entries older than %s", purged.entries, purged.cutoff)
+        except DBAPIError as exc:
+            log.error("purge failed: %s", exc.orig)
+        await asyncio.sleep(hq.settings.purge_interval_hours * 3600)
+
+
+def create_app(settings: HqSettings) -> FastAPI:
+    """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable."""
+    hq = Hq(settings)
+    hq.db.upgrade()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(_purge_periodically(hq)), asyncio.create_task(_flush_sightings_periodically(hq))]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            hq.close()
+
+    app = FastAPI(title="Pocket Gate HQ", version="1", lifespan=lifespan)
+    app.state.hq = hq
+    app.add_middleware(GZipMiddleware, minimum_size=4096)
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error: %s", exc.orig)
+        return JSONResponse({"detail": "HQ's database is unavailable; try again later"}, status_code=503)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, bool]:
+        """Liveness for load balancers and scripts (no authentication)."""
+        return {"ok": True}
+
+    app.include_router(api.router)
+    return app

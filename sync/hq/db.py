@@ -1,0 +1,242 @@
+"""HQ's database: one schema on SQLite (the embedded default) or PostgreSQL (a city), through SQLAlchemy Core,
+with Alembic migrations that run on both.
+
+Times are stored as UTC ISO 8601 text (`kiosk.store.utc_text`), exactly as gates send them: an entry's `ts` is
+part of its hash, and the fixed-width text sorts in time order on both databases.
+
+SQLite allows one writer at a time; a process-wide lock queues HQ's writers instead of letting SQLite answer
+"database is locked". One HQ process per SQLite file; run PostgreSQL for more.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+metadata = MetaData()
+
+gates = Table(
+    "gates",
+    metadata,
+    Column("gate_id", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+    Column("chain_seq", BigInteger, nullable=False, server_default="0"),
+    Column("chain_hash", String(64), nullable=False),
+    Column("last_seen_at", String(40)),
+    Column("last_upload_at", String(40)),
+    Column("bundle_version_fetched", BigInteger),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("gate", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("subject", String(32)),
+    Column("name", Text, nullable=False),
+    Column("code_type", String(40), nullable=False),
+    Column("colour", String(8)),
+    Column("verdict", String(8), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("temperature", Float),
+    Column("operator", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    UniqueConstraint("gate", "seq", name="uq_entries_gate_seq"),
+    Index("ix_entries_ts", "ts"),
+    Index("ix_entries_subject_ts", "subject", "ts"),
+    Index("ix_entries_gate_ts", "gate", "ts"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("gate", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_alerts_gate", "gate", "seq"),
+)
+
+upload_batches = Table(
+    "upload_batches",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("batch_id", String(100), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("receipt", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Index("ix_upload_batches_received_at", "received_at"),
+)
+
+roster = Table(
+    "roster",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("subject", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("unit", Text, nullable=False),
+)
+
+passes = Table(
+    "passes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subject", String(32), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("gate", String(64)),
+    Column("valid_from", String(40), nullable=False),
+    Column("valid_until", String(40), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("issued_at", String(40), nullable=False),
+    Index("ix_passes_gate", "gate"),
+)
+
+colour_list = Table(
+    "colour_list",
+    metadata,
+    Column("subject", String(32), primary_key=True),
+    Column("colour", String(8), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+trust_documents = Table(
+    "trust_documents",
+    metadata,
+    Column("type", String(64), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),
+    Column("added_at", String(40), nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("scope", String(100), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+"""Bundle versions. Scope 'counter' only grows; every change to what gates receive takes the next value for its
+scope ('district' for lists every gate gets, 'gate:<id>' for one gate's roster and passes). A gate's bundle
+version is the larger of the two, so it only ever grows too."""
+
+
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """INSERT with the connection's dialect's ON CONFLICT support (both spell it the same)."""
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+class DatabaseError(Exception):
+    """HQ's database URL is wrong or the database cannot be reached; the message says which."""
+
+
+def database_url(db: str) -> str:
+    """A SQLAlchemy URL from what an operator types: a file path (SQLite) or a postgresql:// URL."""
+    if "://" not in db:
+        return f"sqlite:///{Path(db).expanduser().resolve()}"
+    for plain in ("postgresql://", "postgres://"):
+        if db.startswith(plain):
+            return "postgresql+psycopg://" + db[len(plain) :]
+    return db
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class HqDatabase:
+    """The engine, the dialect-specific bits, and the writer lock (SQLite only)."""
+
+    def __init__(self, db: str) -> None:
+        url = database_url(db)
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseError(f"{db!r} is neither a file path nor a database URL") from exc
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=40
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            self._write_lock: threading.Lock | None = threading.Lock()
+        elif self.dialect == "postgresql":
+            self.engine = create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)
+            self._write_lock = None
+        else:
+            raise DatabaseError(f"HQ runs on SQLite or PostgreSQL, not {self.dialect}")
+        self.display = parsed.render_as_string(hide_password=True)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (safe to run on every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot reach HQ's database {self.display}: {exc.orig}") from exc
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self._write_lock or nullcontext(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

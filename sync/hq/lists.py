@@ -1,0 +1,252 @@
+"""What HQ publishes to gates: rosters, passes, the red/yellow list, the policy and trust documents.
+
+Every change is one transaction that also takes the next bundle version for the scope it touches (see
+`revisions`), so a gate sees either all of a change or none of it. ID numbers arrive raw (CSV, the pass
+command) and are hashed with the district key at once; HQ's tables hold subjects only, like the gates'.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, delete, insert, select
+
+from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
+from kiosk.identity import resident_id_problem, subject_hash
+from kiosk.policy import Policy, PolicyError, load_policy
+from kiosk.store import utc_text
+from sync.hq.db import HqDatabase, colour_list, gates, passes, roster, settings, trust_documents
+from sync.hq.revisions import DISTRICT, bump, gate_scope
+from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
+
+MAX_CSV_ROWS = 1_000_000
+POLICY_KEY = "policy"
+
+
+class ListError(Exception):
+    """A list, pass, policy or trust change was refused; nothing was changed. The message says why."""
+
+
+def _require_gate(conn: Connection, gate_id: str) -> None:
+    if conn.execute(select(gates.c.gate_id).where(gates.c.gate_id == gate_id)).first() is None:
+        raise ListError(f"no gate {gate_id} is enrolled (see `pocket-hq gates list`)")
+
+
+def replace_roster(db: HqDatabase, gate_id: str, rows: list[dict[str, str]]) -> int:
+    """Replace one gate's roster (rows from `kiosk.roster.read_roster`); returns the new bundle version."""
+    with db.begin() as conn:
+        _require_gate(conn, gate_id)
+        conn.execute(delete(roster).where(roster.c.gate == gate_id))
+        if rows:
+            conn.execute(insert(roster), [{"gate": gate_id, **row} for row in rows])
+        return bump(conn, gate_scope(gate_id))
+
+
+def read_colour_list(path: Path, district_key: bytes, doc_type: str = "resident-id") -> list[dict[str, str]]:
+    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note]. The whole file is checked
+    first: one bad line refuses the file, naming the first few bad lines."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ListError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ListError(f"{path} is not UTF-8 text (save the spreadsheet as CSV UTF-8)") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"id_number", "colour"} - set(reader.fieldnames or [])
+    if missing:
+        raise ListError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; expected id_number,colour,note")
+    rows: dict[str, dict[str, str]] = {}
+    problems: list[str] = []
+    for line, record in enumerate(reader, start=2):
+        if line - 1 > MAX_CSV_ROWS:
+            raise ListError(f"{path} has more than {MAX_CSV_ROWS} rows")
+        id_number = (record.get("id_number") or "").strip()
+        colour = (record.get("colour") or "").strip().lower()
+        problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
+        if not id_number or problem:
+            problems.append(f"line {line}: {problem or 'no id_number'}")
+        elif colour not in {"red", "yellow"}:
+            problems.append(f"line {line}: colour must be red or yellow, not {colour!r}")
+        else:
+            subject = subject_hash(district_key, id_number, doc_type)
+            rows[subject] = {"subject": subject, "colour": colour, "note": (record.get("note") or "").strip()}
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise ListError(f"{path}: nothing loaded: {shown}")
+    return list(rows.values())
+
+
+def replace_colour_list(db: HqDatabase, rows: list[dict[str, str]]) -> int:
+    """Replace the district's red/yellow list; returns the new bundle version."""
+    with db.begin() as conn:
+        conn.execute(delete(colour_list))
+        if rows:
+            conn.execute(insert(colour_list), rows)
+        return bump(conn, DISTRICT)
+
+
+@dataclass(frozen=True)
+class IssuedPass:
+    id: str
+    subject: str
+    kind: str
+    gate: str | None
+    valid_from: str
+    valid_until: str
+    note: str
+    version: int
+
+
+def issue_pass(
+    db: HqDatabase,
+    *,
+    id_number: str,
+    district_key: bytes,
+    kind: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    gate_id: str | None = None,
+    note: str = "",
+    doc_type: str = "resident-id",
+) -> IssuedPass:
+    """Let a non-resident through one gate (or every gate) for a while. The ID number is hashed at once."""
+    if doc_type == "resident-id" and (problem := resident_id_problem(id_number)):
+        raise ListError(problem)
+    if valid_until <= valid_from:
+        raise ListError("a pass must end after it starts")
+    if not 1 <= len(kind) <= 40:
+        raise ListError("the pass kind (staff, vehicle, visitor...) must be 1-40 characters")
+    pass_id = "pass-" + secrets.token_hex(8)
+    row = {
+        "id": pass_id,
+        "subject": subject_hash(district_key, id_number, doc_type),
+        "kind": kind,
+        "gate": gate_id,
+        "valid_from": utc_text(valid_from),
+        "valid_until": utc_text(valid_until),
+        "note": note,
+        "issued_at": utc_text(datetime.now(UTC)),
+    }
+    with db.begin() as conn:
+        if gate_id is not None:
+            _require_gate(conn, gate_id)
+        conn.execute(insert(passes).values(**row))
+        version = bump(conn, gate_scope(gate_id) if gate_id else DISTRICT)
+    return IssuedPass(
+        id=pass_id, subject=row["subject"], kind=kind, gate=gate_id, valid_from=row["valid_from"],
+        valid_until=row["valid_until"], note=note, version=version,
+    )
+
+
+def revoke_pass(db: HqDatabase, pass_id: str) -> int:
+    with db.begin() as conn:
+        gate_id = conn.execute(select(passes.c.gate).where(passes.c.id == pass_id)).first()
+        if gate_id is None:
+            raise ListError(f"no pass {pass_id}")
+        conn.execute(delete(passes).where(passes.c.id == pass_id))
+        return bump(conn, gate_scope(gate_id[0]) if gate_id[0] else DISTRICT)
+
+
+def list_passes(db: HqDatabase) -> list[dict[str, object]]:
+    with db.read() as conn:
+        return [dict(row._mapping) for row in conn.execute(select(passes).order_by(passes.c.valid_until))]
+
+
+def set_policy(db: HqDatabase, path: Path | None) -> int:
+    """Publish the policy file to every gate (validated first), or with None stop publishing one."""
+    with db.begin() as conn:
+        conn.execute(delete(settings).where(settings.c.key == POLICY_KEY))
+        if path is not None:
+            try:
+                policy = load_policy(path)
+            except PolicyError as exc:
+                raise ListError(str(exc)) from exc
+            conn.execute(insert(settings).values(key=POLICY_KEY, value=policy.model_dump_json()))
+        return bump(conn, DISTRICT)
+
+
+def current_policy(db: HqDatabase) -> Policy | None:
+    with db.read() as conn:
+        text = conn.execute(select(settings.c.value).where(settings.c.key == POLICY_KEY)).scalar()
+    if text is None:
+        return None
+    try:
+        return Policy.model_validate(json.loads(text))
+    except ValidationError as exc:
+        raise ListError(f"the stored policy is invalid: {exc.error_count()} problems; set it again") from exc
+
+
+def trust_documents_from(paths: list[Path]) -> list[TrustDocument]:
+    """Trust documents from files, read with the gates' own parser so HQ never publishes what gates refuse:
+    PGC1 issuer keys (a PEM public key, or a keys folder from `keys init`: its trust/*.pub.pem) and any other
+    trust file (EU DCC signer certificates in PEM or DER, a SMART Health Card JWKS that names its issuer or an
+    issuer directory, a revocation list)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            folder = path / "trust" if (path / "trust").is_dir() else path
+            files += sorted(folder.glob(f"*{PUBLIC_KEY_SUFFIX}"))
+        else:
+            files.append(path)
+    if not files:
+        raise ListError("no public key files (*.pub.pem) found in " + ", ".join(map(str, paths)))
+    documents = []
+    for file in files:
+        try:
+            data = read_trust_file(file)
+        except TrustError as exc:
+            raise ListError(str(exc)) from exc
+        try:
+            if data.count(b"-----BEGIN") == 1 and b"-----BEGIN PUBLIC KEY-----" in data:
+                trusted = TrustList().add_pem(data, label=file.name)
+                documents.append(TrustDocument.from_bytes(ISSUER_PUBLIC_KEY, trusted.kid.hex(), data, label=file.name))
+                continue
+            staged = TrustList()
+            summary = staged.add_document(data, file.name)
+        except TrustError as exc:
+            raise ListError(str(exc)) from exc
+        if staged.has_unbound_shc_keys():
+            raise ListError(f"{file.name}: this JWKS names no issuer, so gates could not tell whose cards it signs")
+        documents.append(TrustDocument.from_bytes(TRUST_FILE, file.name, data, label=summary.contents()[:500]))
+    return documents
+
+
+def add_trust(db: HqDatabase, documents: list[TrustDocument]) -> int:
+    """Publish trust documents to every gate (a document with the same type and id is replaced)."""
+    moment = utc_text(datetime.now(UTC))
+    with db.begin() as conn:
+        for doc in documents:
+            conn.execute(delete(trust_documents).where(trust_documents.c.type == doc.type, trust_documents.c.id == doc.id))
+            conn.execute(insert(trust_documents).values(**doc.model_dump(), added_at=moment))
+        return bump(conn, DISTRICT)
+
+
+def remove_trust(db: HqDatabase, doc_id: str, doc_type: str = ISSUER_PUBLIC_KEY) -> int:
+    with db.begin() as conn:
+        gone = conn.execute(
+            delete(trust_documents).where(trust_documents.c.type == doc_type, trust_documents.c.id == doc_id)
+        ).rowcount
+        if not gone:
+            raise ListError(f"no trusted {doc_type} {doc_id}")
+        return bump(conn, DISTRICT)
+
+
+def list_trust(db: HqDatabase) -> list[TrustDocument]:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(
+                trust_documents.c.type,
+                trust_documents.c.id,
+                trust_documents.c.label,
+                trust_documents.c.content,
+                trust_documents.c.encoding,
+            ).order_by(trust_documents.c.type, trust_documents.c.id)
+        )
+        return [TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content, encoding=r.encoding) for r in rows]

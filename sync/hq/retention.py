@@ -1,0 +1,31 @@
+"""HQ's retention: entries older than the district's period are deleted here as they are at the gates.
+
+Chain positions live on the gate rows, so purging old entries never makes HQ think a gate's history broke;
+alerts are kept (they say what went wrong, not who passed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+
+from kiosk.store import utc_text
+from sync.hq.db import HqDatabase, entries, upload_batches
+
+
+@dataclass(frozen=True)
+class Purged:
+    entries: int
+    batches: int
+    cutoff: str
+
+
+def purge(db: HqDatabase, retention_days: int, now: datetime | None = None) -> Purged:
+    """Delete entries whose time is older than `retention_days`, and the upload records of that age."""
+    cutoff = utc_text((now or datetime.now(UTC)) - timedelta(days=retention_days))
+    with db.begin() as conn:
+        gone = conn.execute(delete(entries).where(entries.c.ts < cutoff)).rowcount
+        batches = conn.execute(delete(upload_batches).where(upload_batches.c.received_at < cutoff)).rowcount
+    return Purged(entries=gone, batches=batches, cutoff=cutoff)

@@ -1,0 +1,36 @@
+"""Bundle versions: every change to what gates receive takes the next number of one counter.
+
+A change to district-wide lists (red/yellow list, policy, trust, passes for every gate) stamps scope
+'district'; a change to one gate's roster or passes stamps 'gate:<id>'. A gate's bundle version is the larger
+of its two stamps, so it grows with every change that reaches that gate and with no other.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from sync.hq.db import revisions
+
+COUNTER = "counter"
+DISTRICT = "district"
+
+
+def gate_scope(gate_id: str) -> str:
+    return f"gate:{gate_id}"
+
+
+def bump(conn: Connection, scope: str) -> int:
+    """Take the next counter value and stamp `scope` with it (inside the caller's transaction)."""
+    value = conn.execute(
+        update(revisions).where(revisions.c.scope == COUNTER).values(value=revisions.c.value + 1).returning(revisions.c.value)
+    ).scalar_one()
+    if conn.execute(update(revisions).where(revisions.c.scope == scope).values(value=value)).rowcount == 0:
+        conn.execute(insert(revisions).values(scope=scope, value=value))
+    return int(value)
+
+
+def bundle_version(conn: Connection, gate_id: str) -> int:
+    value = conn.execute(
+        select(func.max(revisions.c.value)).where(revisions.c.scope.in_([DISTRICT, gate_scope(gate_id)]))
+    ).scalar()
+    return int(value or 0)

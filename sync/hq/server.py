@@ -1,0 +1,77 @@
+"""Running the HQ app on uvicorn: in the foreground (`pocket-hq serve`) or in a background thread (tests,
+benchmarks, anything that embeds an HQ on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from fastapi import FastAPI
+
+BACKLOG = 4096
+"""Listen queue: a thousand gates may connect in the same second."""
+KEEP_ALIVE_SECONDS = 30
+"""How long an idle gate connection stays open. uvicorn's 5 s default, under a thousand gates at once, closes
+connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
+
+
+def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        server_header=False,
+    )
+
+
+class ServerThread:
+    """`with ServerThread(app) as server: httpx.get(server.url + "/healthz")`. Binds 127.0.0.1 on a free port
+    (or the one given), starts uvicorn in a daemon thread, and stops it on exit."""
+
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 20) -> None:
+        self.app = app
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            backlog=BACKLOG,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            server_header=False,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+        self._startup_timeout = startup_timeout
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + self._startup_timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the HQ server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.stop()

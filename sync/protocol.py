@@ -1,0 +1,237 @@
+"""The wire between a gate and HQ: pydantic models both sides validate, with a protocol version in every body.
+
+Rules of the road:
+- Every body carries `protocol`. HQ speaks the versions in `SUPPORTED_PROTOCOLS` and refuses others with 422
+  and a readable reason, so an old gate is told to update instead of being misread.
+- Within one protocol version, models ignore fields they do not know: HQ can add a bundle section (or a
+  gate a field) and older peers keep working. Fields a version has are never re-purposed.
+- Entries travel exactly as the gate stored them (JSON text fields stay text), because HQ recomputes each
+  entry's hash with `kiosk.chain.entry_hash` and a re-encoded field would look like an edit.
+- Trust material is a list of typed documents, so new kinds (X.509 certificates for EU DCC, JWKS for SMART
+  Health Cards) are new `type` values, not a new protocol.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from enum import StrEnum
+from itertools import pairwise
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+PROTOCOL_VERSION = 1
+SUPPORTED_PROTOCOLS = frozenset({1})
+
+MAX_BATCH_ENTRIES = 2000
+"""HQ refuses a batch with more entries than this (the gate sends at most its configured batch size)."""
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""HQ refuses a request body larger than this with 413 before reading it all."""
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+"""A gate refuses a bundle larger than this (a district roster with every field is far smaller)."""
+
+GateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Subject = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+_Text = Annotated[str, StringConstraints(max_length=20_000)]
+_Short = Annotated[str, StringConstraints(max_length=500)]
+
+
+class _Wire(BaseModel):
+    """Forward compatible within a protocol version: unknown fields are ignored, known ones checked."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WireEntry(_Wire):
+    """One gate entry exactly as the gate's `entries` table holds it (see kiosk/store.py)."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+    seq: Annotated[int, Field(ge=1, lt=2**62)]
+    ts: Annotated[str, StringConstraints(min_length=10, max_length=40)]
+    gate: GateId
+    direction: Literal["in", "out"]
+    subject: Subject | None
+    name: _Short
+    code_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    colour: Literal["green", "yellow", "red"] | None
+    verdict: Literal["pass", "hold", "refuse"]
+    reasons: _Text
+    """JSON text of a list of plain-word reasons, as stored."""
+    temperature: float | None
+    operator: _Short
+    details: _Text
+    """JSON text of a map, as stored."""
+    prev_hash: Hash
+    hash: Hash
+
+
+class UploadBatch(_Wire):
+    """POST /v1/gates/{gate}/entries: a run of the gate's entries in sequence order."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    batch_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
+    """Idempotency key: the same batch re-sent (after a dropped answer) carries the same id, and HQ answers it
+    from its record instead of ingesting again."""
+    entries: Annotated[list[WireEntry], Field(min_length=1, max_length=MAX_BATCH_ENTRIES)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UploadBatch:
+        seqs = [e.seq for e in self.entries]
+        if any(b <= a for a, b in pairwise(seqs)):
+            raise ValueError("entries must be in strictly increasing seq order")
+        if len({e.id for e in self.entries}) != len(self.entries):
+            raise ValueError("an entry id appears twice in the batch")
+        return self
+
+
+class AlertKind(StrEnum):
+    """What HQ found wrong with a gate's history; each is recorded and shown, never silently accepted."""
+
+    GAP = "gap"
+    """Sequence numbers are missing: entries were deleted (or purged at the gate before upload)."""
+    EDITED = "edited"
+    """An entry's content does not match its hash, or differs from the copy HQ already holds."""
+    BROKEN = "broken"
+    """An entry does not follow the one before it (its prev_hash is wrong): history was rewritten."""
+    REWRITTEN = "rewritten"
+    """A sequence number HQ already holds arrived again as a different entry; the new one is not stored."""
+
+
+class Alert(_Wire):
+    kind: AlertKind
+    seq: int
+    detail: str
+
+
+class UploadReceipt(_Wire):
+    """HQ's answer to an upload: what it now holds. The gate moves its cursor to `through_seq` on receipt."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    batch_id: str
+    received: int
+    """Entries in the batch."""
+    stored: int
+    """Entries new to HQ and stored by this request."""
+    duplicates: int
+    """Entries HQ already held, identical (a re-sent batch)."""
+    refused: int
+    """Entries not stored because HQ holds a different entry with the same id or sequence (see alerts)."""
+    through_seq: int
+    """The highest sequence number in the batch: everything up to it is held or accounted for by an alert."""
+    chain_seq: int
+    """How far HQ has followed this gate's hash chain."""
+    alerts: list[Alert] = []
+    replayed: bool = False
+    """True when this answer was recorded for the same batch id earlier (nothing was ingested again)."""
+
+
+class GateInfo(_Wire):
+    """GET /v1/gate: who the token belongs to, and what HQ holds for it (enrolment checks this)."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    chain_seq: int
+    """Highest sequence number HQ has followed in this gate's chain."""
+    bundle_version: int
+    signing_key_pem: str
+    """HQ's bundle-signing public key; the gate pins it at enrolment."""
+    signing_key_fingerprint: Hash
+    server_time: datetime
+
+
+class RosterRow(_Wire):
+    subject: Subject
+    name: _Short = ""
+    unit: _Short = ""
+
+
+class PassRow(_Wire):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    subject: Subject
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    valid_from: Annotated[str, StringConstraints(max_length=40)]
+    """UTC ISO 8601 with milliseconds (`kiosk.store.utc_text`), so the gate's text comparisons hold."""
+    valid_until: Annotated[str, StringConstraints(max_length=40)]
+    note: _Short = ""
+
+
+class ColourRow(_Wire):
+    subject: Subject
+    colour: Literal["green", "yellow", "red"]
+    note: _Short = ""
+
+
+ISSUER_PUBLIC_KEY = "issuer-public-key"
+"""Trust document type: a PEM SubjectPublicKeyInfo (Ed25519 or P-256) of a PGC1 code issuer; `id` is its key id
+(hex)."""
+TRUST_FILE = "trust-file"
+"""Trust document type: any trust file the gate's trust list reads (`kiosk.codes.trust.TrustList.add_document`):
+X.509 document-signer certificates (PEM or DER) for EU DCC, a JWKS or issuer directory for SMART Health Cards,
+a revocation list; `id` is its name."""
+GATE_TRUST_TYPES = frozenset({ISSUER_PUBLIC_KEY, TRUST_FILE})
+"""The types a gate of this version applies; it keeps documents of other types without applying them."""
+
+
+class TrustDocument(_Wire):
+    """One piece of trust material. `type` says how to read `content`; a gate keeps every document it is sent
+    (in `sync_trust_documents`) and applies the types it knows, so new kinds need no protocol change."""
+
+    type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+-]{0,63}$")]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=180)]
+    label: _Short = ""
+    content: Annotated[str, StringConstraints(max_length=6 * 1024 * 1024)]
+    """The document: text as its type defines it (PEM, JSON), or base64 of its bytes (a DER certificate)."""
+    encoding: Literal["text", "base64"] = "text"
+
+    def data(self) -> bytes:
+        """The document's bytes (raises ValueError when base64 content is not base64)."""
+        return base64.b64decode(self.content, validate=True) if self.encoding == "base64" else self.content.encode()
+
+    @classmethod
+    def from_bytes(cls, doc_type: str, doc_id: str, data: bytes, label: str = "") -> TrustDocument:
+        """Text documents travel as text (readable in the bundle), anything else as base64."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        if text and "\x00" not in text:
+            return cls(type=doc_type, id=doc_id, label=label, content=text)
+        return cls(type=doc_type, id=doc_id, label=label, content=base64.b64encode(data).decode(), encoding="base64")
+
+
+class BundleContent(_Wire):
+    """What HQ publishes to one gate. `version` only grows; a gate never applies an older one."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    version: Annotated[int, Field(ge=1)]
+    issued_at: datetime
+    roster: list[RosterRow] = []
+    passes: list[PassRow] = []
+    colour_list: list[ColourRow] = []
+    policy: dict[str, Any] | None = None
+    """The district's rules (the shape of config/policy.toml), or None when HQ leaves the gate's own file."""
+    trust: list[TrustDocument] = []
+
+
+class SignedBundle(_Wire):
+    """GET /v1/gates/{gate}/bundle: the content as exact bytes (base64) and HQ's signature over those bytes,
+    so nothing depends on re-serialising JSON the same way twice."""
+
+    protocol: int = PROTOCOL_VERSION
+    alg: Literal["Ed25519"] = "Ed25519"
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+    payload: str
+    """base64 of the UTF-8 JSON of a BundleContent."""
+    signature: str
+    """base64 of the Ed25519 signature over the payload bytes (not the base64 text)."""
+
+
+class Problem(_Wire):
+    """Every error answer from HQ: a readable reason (FastAPI's `detail`)."""
+
+    detail: str

@@ -1,0 +1,219 @@
+"""The gate's sync state, kept in the gate's own SQLite file under its own migration set ("pocket-gate-sync").
+
+- `upload_cursor`: the highest sequence number HQ has acknowledged. Entries after it are the upload queue
+  (each entry's place in that queue is its `seq`, written in the same transaction as the entry itself), and
+  the cursor only moves forward, in one transaction, after HQ's 2xx answer.
+- The bundle in force: its version, when HQ issued it and when this gate applied it (the UI shows its age).
+- The last attempt, the last success and the last error, so any process (the kiosk UI, `sync --once`) can
+  show the same status without talking to HQ.
+- Every trust document of the last bundle, including types this version does not apply, so a later gate
+  version can use a new kind of trust material without a new protocol. The kinds it knows (PGC1 issuer keys,
+  and any trust file: EU DCC certificates, SMART Health Card JWKS) go to `kiosk.trust_store` with origin
+  "hq", where the gate's trust list reads them and their freshness is tracked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+from sqlite_utils import Database, Migrations
+
+from kiosk.codes.trust import TrustError, TrustList
+from kiosk.gate import HQ_POLICY_META
+from kiosk.policy import Policy
+from kiosk.store import GateStore, utc_text
+from kiosk.trust_store import confirm_documents, replace_documents
+from sync.bundle import BundleError
+from sync.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
+
+migrations = Migrations("pocket-gate-sync")
+HQ_ORIGIN = "hq"
+"""Origin of HQ's documents in `kiosk.trust_store` (a keeper's imports are "file" and are left alone)."""
+
+
+@migrations()
+def m001_sync_state(db: Database) -> None:
+    db["sync_state"].create(
+        {
+            "id": int,
+            "upload_cursor": int,
+            "bundle_version": int,
+            "bundle_issued_at": str,
+            "bundle_applied_at": str,
+            "last_attempt_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "last_outcome": str,
+            "hq_alerts": int,
+        },
+        pk="id",
+        not_null={"upload_cursor", "bundle_version", "hq_alerts"},
+        defaults={"upload_cursor": 0, "bundle_version": 0, "hq_alerts": 0},
+    )
+    db["sync_state"].insert({"id": 1})
+    db["sync_trust_documents"].create(
+        {"type": str, "id": str, "label": str, "content": str, "encoding": str},
+        pk=("type", "id"),
+        not_null={"content", "encoding"},
+    )
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """The sync state as stored (no network involved in reading it)."""
+
+    upload_cursor: int
+    bundle_version: int
+    bundle_issued_at: datetime | None
+    bundle_applied_at: datetime | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_outcome: str | None
+    """How the last attempt ended, as the client's `Connection` value ('online', 'offline', 'error')."""
+    hq_alerts: int
+    """Alerts HQ reported about this gate's history (gaps, edits) since enrolment."""
+
+
+class SyncState:
+    """Reads and writes the sync tables of one gate database (through its GateStore's connection)."""
+
+    def __init__(self, store: GateStore) -> None:
+        self.store = store
+        with store.transaction() as db:
+            migrations.apply(db)
+
+    def record(self) -> SyncRecord:
+        row = self.store.db.execute(
+            "SELECT upload_cursor, bundle_version, bundle_issued_at, bundle_applied_at, last_attempt_at,"
+            " last_success_at, last_error, last_outcome, hq_alerts FROM sync_state WHERE id = 1"
+        ).fetchone()
+        return SyncRecord(
+            upload_cursor=row[0],
+            bundle_version=row[1],
+            bundle_issued_at=_time(row[2]),
+            bundle_applied_at=_time(row[3]),
+            last_attempt_at=_time(row[4]),
+            last_success_at=_time(row[5]),
+            last_error=row[6],
+            last_outcome=row[7],
+            hq_alerts=row[8],
+        )
+
+    def entries_waiting(self) -> int:
+        """Entries not yet acknowledged by HQ."""
+        row = self.store.db.execute(
+            "SELECT count(*) FROM entries WHERE seq > (SELECT upload_cursor FROM sync_state WHERE id = 1)"
+        ).fetchone()
+        return int(row[0])
+
+    def advance_cursor(self, through_seq: int, alerts: int = 0) -> None:
+        """HQ acknowledged everything up to `through_seq`: move the checkpoint (never backwards)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE sync_state SET upload_cursor = max(upload_cursor, ?), hq_alerts = hq_alerts + ? WHERE id = 1",
+                [through_seq, alerts],
+            )
+
+    def note_attempt(self, now: datetime, outcome: str, error: str | None) -> None:
+        """Record how the last sync ended: a success clears the error; a failure keeps the last success."""
+        moment = utc_text(now)
+        with self.store.transaction() as db:
+            if error is None:
+                db.execute(
+                    "UPDATE sync_state SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
+                    " last_outcome = ? WHERE id = 1",
+                    [moment, moment, outcome],
+                )
+            else:
+                db.execute(
+                    "UPDATE sync_state SET last_attempt_at = ?, last_error = ?, last_outcome = ? WHERE id = 1",
+                    [moment, error[:2000], outcome],
+                )
+
+    def apply_bundle(self, content: BundleContent, now: datetime) -> bool:
+        """Replace roster, passes, red/yellow list, trusted keys and policy with the bundle's, in one transaction.
+
+        Returns False (changing nothing) when the gate already has this version. Raises BundleError, changing
+        nothing, when the bundle is for another gate, older than the one in force, or carries a policy or key
+        this gate cannot use: the previous lists stay in force."""
+        if content.gate != self.store.gate_id:
+            raise BundleError(f"bundle is for gate {content.gate!r}, not this gate ({self.store.gate_id!r})")
+        policy_json = _policy_json(content.policy)
+        trust_files = _trust_files(content.trust)
+        with self.store.transaction() as db:
+            current = db.execute("SELECT bundle_version FROM sync_state WHERE id = 1").fetchone()[0]
+            if content.version == current:
+                return False
+            if content.version < current:
+                raise BundleError(f"bundle version {content.version} is older than the one in force ({current})")
+            self.store.replace_table("roster", [row.model_dump() for row in content.roster])
+            self.store.replace_table("passes", [row.model_dump() for row in content.passes])
+            self.store.replace_table("colour_list", [row.model_dump() for row in content.colour_list])
+            try:
+                replace_documents(self.store, trust_files, origin=HQ_ORIGIN, now=now)
+            except TrustError as exc:
+                raise BundleError(f"trust: {exc}") from exc
+            db.execute("DELETE FROM sync_trust_documents")
+            if content.trust:
+                db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
+            if policy_json is None:
+                db.execute("DELETE FROM meta WHERE key = ?", [HQ_POLICY_META])
+            else:
+                self.store.set_meta({HQ_POLICY_META: policy_json})
+            db.execute(
+                "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ? WHERE id = 1",
+                [content.version, utc_text(content.issued_at), utc_text(now)],
+            )
+        return True
+
+    def confirm_trust(self, now: datetime) -> None:
+        """HQ confirmed the bundle in force is current: its trust documents are fresh as of `now`."""
+        confirm_documents(self.store, origin=HQ_ORIGIN, now=now)
+
+    def trust_documents(self, doc_type: str) -> list[TrustDocument]:
+        """Trust documents of one type from the bundle in force (for formats that bring their own trust)."""
+        rows = self.store.db.execute(
+            "SELECT type, id, label, content, encoding FROM sync_trust_documents WHERE type = ? ORDER BY id", [doc_type]
+        ).fetchall()
+        return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3], encoding=r[4]) for r in rows]
+
+
+def _policy_json(policy: dict[str, object] | None) -> str | None:
+    if policy is None:
+        return None
+    try:
+        return Policy.model_validate(policy).model_dump_json()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise BundleError(f"HQ's policy cannot be used by this gate ({problems}); update the gate software") from exc
+
+
+def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:
+    """The documents this gate applies, by the name they are stored under in the trust store ('hq/<id>', so a
+    keeper's own `trust import` of a file with the same name never clashes). An issuer key must be the key
+    its id says."""
+    files: dict[str, bytes] = {}
+    for doc in documents:
+        if doc.type not in GATE_TRUST_TYPES:
+            continue
+        try:
+            data = doc.data()
+        except ValueError as exc:
+            raise BundleError(f"trust document {doc.id}: content is not base64") from exc
+        if doc.type == ISSUER_PUBLIC_KEY:
+            try:
+                trusted = TrustList().add_pem(data, label=doc.id)
+            except TrustError as exc:
+                raise BundleError(f"trusted key {doc.id}: {exc}") from exc
+            if trusted.kid.hex() != doc.id:
+                raise BundleError(f"trusted key {doc.id} is really key {trusted.kid.hex()}")
+        files[f"hq/{doc.id}"] = data
+    return files

@@ -1,0 +1,229 @@
+"""HQ's bundle reaching a gate: lists, passes, policy and trusted keys change real verdicts; a forged, tampered,
+stale or unusable bundle is refused whole and the gate keeps the lists it had."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from tests.sync_testkit import (  # noqa: F401
+    FaultyProxy,
+    Gate,
+    MakeGate,
+    RunningHq,
+    hq,
+    hq_db_url,
+    issuer_keys,
+    make_gate,
+    proxy,
+    signing_key_file,
+)
+
+from kiosk.codes.base import Colour
+from kiosk.codes.keys import DISTRICT_KEY_FILE, load_issuer_key
+from kiosk.codes.pgc import issue_code
+from kiosk.gate import open_gate
+from kiosk.identity import load_district_key, subject_hash
+from kiosk.policy import Decision, Direction
+from kiosk.trust_store import list_documents
+from sync.bundle import create_signing_key, public_pem
+from sync.client import Connection
+from sync.hq import lists
+from sync.protocol import ISSUER_PUBLIC_KEY, TrustDocument
+from sync.state import SyncState
+from tests.standards_certs import issue_dcc, issue_shc, make_csca, make_dsc, make_shc_issuer
+
+RESIDENT = "110101199001010031"
+VISITOR = "110101199001010015"
+CONTACT = "110101199001010023"
+
+
+def _code(keys: Path, id_number: str, colour: Colour = Colour.GREEN) -> str:
+    now = datetime.now(UTC)
+    return issue_code(
+        load_issuer_key(keys),
+        issuer="district-hq",
+        subject=subject_hash(load_district_key(keys / DISTRICT_KEY_FILE), id_number),
+        name="Z**** S**",
+        colour=colour,
+        issued_at=now - timedelta(minutes=1),
+        expires_at=now + timedelta(hours=24),
+    )
+
+
+def _verdict(gate: Gate, text: str) -> tuple[Decision, tuple[str, ...]]:
+    judge = open_gate(gate.config)
+    try:
+        assessment = judge.assess_code(text, direction=Direction.IN)
+    finally:
+        assert judge.store is not None
+        judge.store.close()
+    return assessment.verdict.decision, assessment.verdict.reasons
+
+
+def _publish_district(hq: RunningHq, keys: Path, tmp_path: Path) -> None:
+    district_key = load_district_key(keys / DISTRICT_KEY_FILE)
+    lists.add_trust(hq.db, lists.trust_documents_from([keys]))
+    red = tmp_path / "red.csv"
+    red.write_text(f"id_number,colour,note\n{CONTACT},red,close contact\n")
+    lists.replace_colour_list(hq.db, lists.read_colour_list(red, district_key))
+    lists.replace_roster(hq.db, "north-gate", [{"subject": subject_hash(district_key, RESIDENT), "name": "L* S*", "unit": "3-201"}])
+
+
+def test_hq_lists_decide_verdicts_at_the_gate(hq: RunningHq, make_gate: MakeGate, issuer_keys: Path, tmp_path: Path) -> None:
+    gate = make_gate(hq, "north-gate")
+    _publish_district(hq, issuer_keys, tmp_path)
+    assert _verdict(gate, _code(issuer_keys, RESIDENT))[0] is Decision.REFUSE  # no trusted keys yet
+
+    status = gate.sync()
+
+    assert status.connection is Connection.ONLINE and status.bundle_changed, status.last_error
+    assert _verdict(gate, _code(issuer_keys, RESIDENT)) == (Decision.PASS, ("green code", "resident"))
+    decision, reasons = _verdict(gate, _code(issuer_keys, CONTACT))
+    assert decision is Decision.REFUSE and reasons[0] == "on HQ's red list (code shows green)"
+    assert _verdict(gate, _code(issuer_keys, VISITOR))[0] is Decision.REFUSE
+
+    now = datetime.now(UTC)
+    lists.issue_pass(
+        hq.db,
+        id_number=VISITOR,
+        district_key=load_district_key(issuer_keys / DISTRICT_KEY_FILE),
+        kind="staff",
+        valid_from=now - timedelta(minutes=1),
+        valid_until=now + timedelta(hours=8),
+        gate_id="north-gate",
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[colours]\nred = "hold"\n[access]\nnon_resident_without_pass = "hold"\n')
+    lists.set_policy(hq.db, policy)
+    later = gate.sync()
+
+    assert later.bundle_version > status.bundle_version
+    decision, reasons = _verdict(gate, _code(issuer_keys, VISITOR))
+    assert decision is Decision.PASS and reasons[-1].startswith("staff pass until")
+    assert _verdict(gate, _code(issuer_keys, CONTACT))[0] is Decision.HOLD  # HQ's policy is in force
+
+
+def test_an_unchanged_bundle_is_not_fetched_again(hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy) -> None:
+    gate = make_gate(hq, "north-gate", url=proxy.url)
+    first = gate.sync()
+
+    second = gate.sync()
+
+    assert first.bundle_changed and not second.bundle_changed
+    assert second.bundle_version == first.bundle_version
+    bundle_answers = [p for p in proxy.requests if p.endswith("/bundle")]
+    assert len(bundle_answers) == 2  # the second was a 304
+
+
+def _lists(gate: Gate) -> dict[str, list[dict[str, object]]]:
+    with gate.store() as store:
+        return {table: store.rows(table) for table in ("roster", "passes", "colour_list", "trust_documents")}
+
+
+def test_a_tampered_bundle_is_refused_and_the_previous_lists_stay(
+    hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, issuer_keys: Path, tmp_path: Path
+) -> None:
+    gate = make_gate(hq, "north-gate", url=proxy.url)
+    _publish_district(hq, issuer_keys, tmp_path)
+    gate.sync()
+    before = _lists(gate)
+    lists.replace_colour_list(hq.db, [])
+    proxy.fail_next("tamper", "/bundle")
+
+    status = gate.sync()
+
+    assert proxy.applied == [("tamper", "/v1/gates/north-gate/bundle")]
+    assert status.connection is Connection.ERROR
+    assert "bundle" in (status.last_error or "") and not status.bundle_changed
+    assert _lists(gate) == before
+    assert gate.sync().bundle_changed  # untampered, it applies
+    assert _lists(gate)["colour_list"] == []
+
+
+def test_a_bundle_signed_by_another_key_is_refused(hq: RunningHq, make_gate: MakeGate, tmp_path: Path) -> None:
+    gate = make_gate(hq, "north-gate")
+    rogue = create_signing_key(tmp_path / "rogue.key.pem")
+    gate.config.hq_key_file.write_text(public_pem(rogue))  # type: ignore[union-attr]
+
+    status = gate.sync()
+
+    assert status.connection is Connection.ERROR
+    assert "not the HQ key this gate pinned" in (status.last_error or "")
+    assert status.bundle_version == 0
+
+
+def test_an_unusable_bundle_changes_nothing(hq: RunningHq, make_gate: MakeGate, issuer_keys: Path, tmp_path: Path) -> None:
+    gate = make_gate(hq, "north-gate")
+    _publish_district(hq, issuer_keys, tmp_path)
+    good = gate.sync()
+    before = _lists(gate)
+    lists.replace_colour_list(hq.db, [])
+    lists.add_trust(hq.db, [TrustDocument(type=ISSUER_PUBLIC_KEY, id="00" * 8, content="not a key")])
+
+    status = gate.sync()
+
+    assert status.connection is Connection.ERROR and "trusted key 0000000000000000" in (status.last_error or "")
+    assert status.bundle_version == good.bundle_version
+    assert _lists(gate) == before
+
+
+def test_a_stale_bundle_never_replaces_a_newer_one(hq: RunningHq, make_gate: MakeGate) -> None:
+    gate = make_gate(hq, "north-gate")
+    gate.sync()
+    with sqlite3.connect(gate.config.database) as conn:
+        conn.execute("UPDATE sync_state SET bundle_version = 999")
+
+    status = gate.sync()
+
+    assert status.connection is Connection.ERROR
+    assert "older than the one in force (999)" in (status.last_error or "")
+
+
+def test_trust_documents_of_types_a_gate_does_not_know_travel_and_wait(hq: RunningHq, make_gate: MakeGate) -> None:
+    future = TrustDocument(type="ca-pin-set", id="pins-1", label="from a newer HQ", content="...")
+    lists.add_trust(hq.db, [future])
+    gate = make_gate(hq, "north-gate")
+
+    status = gate.sync()
+
+    assert status.connection is Connection.ONLINE, status.last_error
+    with gate.store() as store:
+        assert SyncState(store).trust_documents("ca-pin-set") == [future]
+        assert list_documents(store) == []
+
+
+def test_standard_certificates_verify_with_trust_files_from_hq(hq: RunningHq, make_gate: MakeGate, tmp_path: Path) -> None:
+    signer = make_dsc(make_csca())
+    issuer = make_shc_issuer()
+    (tmp_path / "dsc.der").write_bytes(signer.der())
+    (tmp_path / "issuer.jwks.json").write_text(json.dumps(issuer.jwks()))
+    gate = make_gate(hq, "north-gate")
+    dcc, shc = issue_dcc(signer), issue_shc(issuer)
+    assert _verdict(gate, dcc)[1][0].startswith("code signed by an unknown issuer")
+
+    lists.add_trust(hq.db, lists.trust_documents_from([tmp_path / "dsc.der", tmp_path / "issuer.jwks.json"]))
+    status = gate.sync()
+
+    assert status.connection is Connection.ONLINE, status.last_error
+    with gate.store() as store:
+        assert sorted((d.name, d.origin) for d in list_documents(store)) == [
+            ("hq/dsc.der", "hq"), ("hq/issuer.jwks.json", "hq")
+        ]
+    for text in (dcc, shc):
+        judge = open_gate(gate.config)
+        assessment = judge.assess_code(text, direction=Direction.IN)
+        judge.store.close()  # type: ignore[union-attr]
+        assert assessment.error is None and assessment.credential is not None
+
+
+def test_a_gate_can_only_read_its_own_bundle(hq: RunningHq, make_gate: MakeGate) -> None:
+    north = make_gate(hq, "north-gate")
+    make_gate(hq, "south-gate")
+
+    answer = httpx.get(f"{hq.url}/v1/gates/south-gate/bundle", headers={"Authorization": f"Bearer {north.token}"})
+
+    assert answer.status_code == 403

@@ -1,0 +1,410 @@
+"""Test fixtures for sync: a real HQ (uvicorn on 127.0.0.1, SQLite or PostgreSQL), real gate folders with real
+SQLite files enrolled through the real enrolment path, and a loopback proxy the test controls.
+
+Import the fixtures a test module uses (`from tests.sync_testkit import hq, make_gate`): a fixture is found
+where the test module names it.
+
+PostgreSQL: tests that take `hq` (or `hq_db`) run once per backend. The PostgreSQL run needs a server reachable
+at $POCKET_HQ_TEST_POSTGRES (default postgresql://pocket:pocket@127.0.0.1:5432/postgres, which .ci/run sets
+up) with a role that may create databases; each test gets a database of its own, dropped afterwards. When
+none is reachable those variants are skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import func, select
+
+from kiosk.codes.base import Colour
+from kiosk.codes.keys import create_issuer_keys
+from kiosk.config import KioskConfig, load_config
+from kiosk.policy import Decision, Direction, Verdict
+from kiosk.store import EntryDraft, GateStore
+from sync.bundle import create_signing_key
+from sync.client import SyncService
+from sync.enrollment import enroll
+from sync.hq.app import create_app
+from sync.hq.db import HqDatabase, alerts, entries
+from sync.hq.gates import add_gate
+from sync.hq.server import ServerThread
+from sync.hq.settings import HqSettings
+
+POSTGRES_URL = os.environ.get("POCKET_HQ_TEST_POSTGRES", "postgresql://pocket:pocket@127.0.0.1:5432/postgres")
+BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+
+
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        return f"no PostgreSQL reachable at {POSTGRES_URL} ({first}); .ci/run starts one"
+
+
+_POSTGRES_PROBLEM: list[str | None] = []
+
+
+def _postgres_database() -> Iterator[str]:
+    """A fresh, empty database on the test PostgreSQL, dropped afterwards."""
+    if not _POSTGRES_PROBLEM:
+        _POSTGRES_PROBLEM.append(_postgres_problem())
+    if _POSTGRES_PROBLEM[0]:
+        pytest.skip(_POSTGRES_PROBLEM[0])
+    name = f"pocket_test_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def issuer_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An issuer keys folder (private key, trust/, district.key), as `pocket-hq keys init` makes."""
+    folder = tmp_path_factory.mktemp("issuer") / "keys"
+    create_issuer_keys(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hq-signing") / "hq-signing.key.pem"
+    create_signing_key(path)
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def hq_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """HQ's database for one test: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "hq.db")
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def hq_db(hq_db_url: str) -> Iterator[HqDatabase]:
+    database = HqDatabase(hq_db_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@dataclass
+class RunningHq:
+    """A live HQ server and a second handle on its database for checking what it holds."""
+
+    settings: HqSettings
+    server: ServerThread
+    db: HqDatabase
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def add_gate(self, gate_id: str) -> str:
+        return add_gate(self.db, gate_id)
+
+    def entry_count(self, gate_id: str | None = None) -> int:
+        query = select(func.count()).select_from(entries)
+        if gate_id:
+            query = query.where(entries.c.gate == gate_id)
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def entry_ids(self, gate_id: str) -> list[str]:
+        with self.db.read() as conn:
+            return list(conn.execute(select(entries.c.id).where(entries.c.gate == gate_id).order_by(entries.c.seq)).scalars())
+
+    def entry_rows(self, gate_id: str) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(entries).where(entries.c.gate == gate_id).order_by(entries.c.seq))]
+
+    def alert_kinds(self, gate_id: str) -> list[tuple[str, int]]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(alerts.c.kind, alerts.c.seq).where(alerts.c.gate == gate_id).order_by(alerts.c.id))
+            return [(r.kind, r.seq) for r in rows]
+
+
+def start_hq(db_url: str, signing_key: Path, **overrides: Any) -> Iterator[RunningHq]:
+    settings = HqSettings(db=db_url, signing_key_file=signing_key, **overrides)
+    app = create_app(settings)
+    with ServerThread(app) as server:
+        check = HqDatabase(db_url)
+        try:
+            yield RunningHq(settings, server, check)
+        finally:
+            check.dispose()
+
+
+@pytest.fixture
+def hq(hq_db_url: str, signing_key_file: Path) -> Iterator[RunningHq]:
+    """A live HQ on 127.0.0.1 (on each backend)."""
+    yield from start_hq(hq_db_url, signing_key_file)
+
+
+@dataclass
+class Gate:
+    """A gate folder with its config, its SQLite file and a SyncService, enrolled with an HQ."""
+
+    folder: Path
+    config_file: Path
+    token: str
+
+    @property
+    def config(self) -> KioskConfig:
+        return load_config(self.config_file)
+
+    def store(self) -> GateStore:
+        config = self.config
+        return GateStore(config.database, config.gate_id)
+
+    def log(self, count: int, *, direction: Direction = Direction.IN, start: int = 0) -> list[str]:
+        """Record `count` entries through the gate's real store (each committed on its own); their ids."""
+        with self.store() as store:
+            return [store.record(_draft(start + i, direction)).id for i in range(count)]
+
+    def service(self, **transport: Any) -> SyncService:
+        return SyncService(self.config, **transport)
+
+    def sync(self) -> Any:
+        service = self.service()
+        try:
+            return service.run_once()
+        finally:
+            service.close()
+
+
+def _draft(i: int, direction: Direction) -> EntryDraft:
+    verdict = Verdict(Decision.PASS, ("green code", "resident"), Colour.GREEN)
+    return EntryDraft(
+        direction=direction,
+        code_type="PGC1",
+        verdict=verdict,
+        subject=f"{i:032x}",
+        name="Z**** S**",
+        temperature=36.5,
+        operator="keeper-1",
+        details={"n": str(i)},
+    )
+
+
+MakeGate = Callable[..., Gate]
+
+
+@pytest.fixture
+def make_gate(tmp_path: Path) -> MakeGate:
+    """make_gate(hq, "north-gate", url=None, **config) -> an enrolled Gate (through `enroll`, the real path).
+
+    `url` points the gate somewhere else than HQ itself (a proxy); config values go into kiosk.toml."""
+
+    def _make(running: RunningHq, gate_id: str, url: str | None = None, **config: Any) -> Gate:
+        token = running.add_gate(gate_id)
+        folder = tmp_path / gate_id
+        folder.mkdir()
+        values: dict[str, Any] = {"database": "gate.db", "sync_retry_seconds": 0, "sync_timeout_seconds": 5} | config
+        lines = [f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}" for key, value in values.items()]
+        config_file = folder / "kiosk.toml"
+        config_file.write_text("\n".join(lines) + "\n")
+        enroll(config_file, running.url, token)
+        if url is not None:
+            text = config_file.read_text().replace(running.url, url)
+            config_file.write_text(text)
+        return Gate(folder, config_file, token)
+
+    return _make
+
+
+# -- a loopback proxy with faults ---------------------------------------------------------------------------
+
+
+class FaultyProxy:
+    """An HTTP/1.1 proxy on 127.0.0.1 between a gate and HQ that breaks chosen requests on purpose.
+
+    Faults, each applied to the next request whose path contains `path`:
+    - "reset": forward half the request body to HQ, then reset both connections (HQ never gets it whole).
+    - "drop": forward the request, read HQ's whole answer (HQ has committed), then reset the gate's connection
+      without passing the answer on.
+    - "stall": forward the request, read HQ's answer, and hold it back until the gate gives up (its timeout).
+    - "tamper": pass HQ's answer on with one byte of its body changed (same length).
+    Only Content-Length bodies are understood: that is all uvicorn and httpx use here.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.upstream = (host, int(port))
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)  # accept() wakes up to notice close()
+        self.port = self._listener.getsockname()[1]
+        self._faults: deque[tuple[str, str]] = deque()
+        self._lock = threading.Lock()
+        self.applied: list[tuple[str, str]] = []
+        self.requests: list[str] = []
+        self._closing = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
+        acceptor = threading.Thread(target=self._accept, daemon=True)
+        acceptor.start()
+        self._threads.append(acceptor)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail_next(self, kind: str, path: str = "/entries", times: int = 1) -> None:
+        assert kind in {"reset", "drop", "stall", "tamper"}
+        with self._lock:
+            self._faults.extend([(kind, path)] * times)
+
+    def close(self) -> None:
+        self._closing.set()
+        self._listener.close()
+        for sock in list(self._sockets):
+            _reset(sock)
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _take_fault(self, path: str) -> str | None:
+        with self._lock:
+            for i, (kind, where) in enumerate(self._faults):
+                if where in path:
+                    del self._faults[i]
+                    self.applied.append((kind, path))
+                    return kind
+        return None
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            self._sockets.append(client)
+            thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream: socket.socket | None = None
+        client_reader = _Reader(client)
+        try:
+            while not self._closing.is_set():
+                request = client_reader.message(is_response=False)
+                if request is None:
+                    return
+                head, body = request
+                path = head.split(b" ", 2)[1].decode()
+                self.requests.append(path)
+                fault = self._take_fault(path)
+                if upstream is None:
+                    upstream = socket.create_connection(self.upstream)
+                    self._sockets.append(upstream)
+                    upstream_reader = _Reader(upstream)
+                if fault == "reset":
+                    upstream.sendall(head + body[: len(body) // 2])
+                    time.sleep(0.05)
+                    _reset(upstream)
+                    _reset(client)
+                    return
+                upstream.sendall(head + body)
+                response = upstream_reader.message(is_response=True)
+                if response is None:
+                    _reset(client)
+                    return
+                answer_head, answer_body = response
+                if fault == "drop":
+                    _reset(client)
+                    return
+                if fault == "stall":
+                    self._closing.wait(timeout=30)
+                    return
+                if fault == "tamper" and answer_body:
+                    middle = len(answer_body) // 2
+                    flipped = b"A" if answer_body[middle : middle + 1] != b"A" else b"B"
+                    answer_body = answer_body[:middle] + flipped + answer_body[middle + 1 :]
+                client.sendall(answer_head + answer_body)
+        except OSError:
+            return
+        finally:
+            for sock in (client, upstream):
+                if sock is not None:
+                    sock.close()
+
+
+class _Reader:
+    """Reads whole HTTP/1.1 messages (head and Content-Length body) from a socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def _fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def message(self, *, is_response: bool) -> tuple[bytes, bytes] | None:
+        while b"\r\n\r\n" not in self.buffer:
+            if not self._fill():
+                return None
+        end = self.buffer.index(b"\r\n\r\n") + 4
+        head, self.buffer = self.buffer[:end], self.buffer[end:]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+            if name.strip().lower() == b"transfer-encoding":
+                raise AssertionError("the test proxy does not understand chunked bodies")
+        if is_response and head.split(b" ", 2)[1] in {b"304", b"204"}:
+            length = 0
+        while len(self.buffer) < length:
+            if not self._fill():
+                return None
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return head, body
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with RST (SO_LINGER 0), as a dropped mobile link or a crashed middlebox looks; a thread blocked
+    reading the socket wakes up."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def proxy(hq: RunningHq) -> Iterator[FaultyProxy]:
+    running = FaultyProxy(hq.url)
+    yield running
+    running.close()
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
