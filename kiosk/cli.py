@@ -37,6 +37,7 @@ from sync.client import SyncProgress, SyncService
 from sync.enrollment import EnrolmentError
 from sync.enrollment import enroll as enroll_gate
 from sync.report import status_json, status_line
+from sync.retention import purge_entries
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -155,9 +156,9 @@ def scan(
     config = load_config(config_file)
     gate = open_gate(config, db=db, trust_dir=trust_dir)
     assert gate.store is not None
-    purged = gate.store.purge(config.retention_days)
-    if purged:
-        click.echo(f"purged {purged} entries older than {config.retention_days} days", err=True)
+    purged = purge_entries(config, gate.store)
+    if purged.purged or purged.kept_unsent:
+        click.echo(purged.describe(), err=True)
     capture = CaptureThread(open_source(source or config.source)).start()
     scanner, debouncer = Scanner(), Debouncer(config.debounce_seconds)
     frames = logged = 0
@@ -269,11 +270,13 @@ def check(
 @db_option
 @friendly_errors
 def purge(config_file: Path | None, db: Path | None) -> None:
-    """Delete entries older than the configured retention period (also done on every start)."""
+    """Delete entries older than the configured retention period (also done on every start).
+
+    An enrolled gate keeps old entries HQ has not acknowledged yet; they go at the next sync."""
     config = load_config(config_file)
     with _store(config, db) as store:
-        removed = store.purge(config.retention_days)
-    click.echo(f"purged {removed} entries older than {config.retention_days} days")
+        done = purge_entries(config, store)
+    click.echo(done.describe())
 
 
 @main.command()

@@ -1,8 +1,10 @@
 """How old the gate's lists and trusted keys are, against the ages the policy allows.
 
-Whatever refreshes the lists (HQ's bundle through sync, or a local import) records it with `mark_updated` in
-the store's `meta` table; the kiosk's settings screen reads `list_ages` and warns when the red/yellow list and
-roster, or the trusted issuer keys, are older than `[freshness]` in the policy allows, or were never updated.
+The ages come from where they are recorded, never from a copy: the lists (roster, passes, red/yellow list) are
+as fresh as HQ's last confirmation of the bundle in force (sync/state.py's `bundle_checked_at`, whichever
+process synced), and the trusted keys as their latest confirmation in `kiosk.trust_store` (the same age the
+policy judges codes by). The kiosk's settings screen reads `list_ages` and warns when either is older than
+`[freshness]` in the policy allows, or the lists never came from HQ.
 """
 
 from __future__ import annotations
@@ -10,18 +12,10 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from kiosk.policy import Policy
-from kiosk.store import GateStore, utc_text
-
-LISTS_UPDATED_AT = "lists_updated_at"
-"""meta key: UTC time the roster, passes and red/yellow list were last replaced."""
-KEYS_UPDATED_AT = "keys_updated_at"
-"""meta key: UTC time the trusted issuer keys were last replaced."""
-LISTS_VERSION = "lists_version"
-"""meta key: the version (HQ bundle version, or a label) of the lists in force."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +25,9 @@ class ListAge:
     updated_at: datetime | None
     max_age: timedelta
     now: datetime
+    unaged: str = ""
+    """What to say when there is no update time because none applies (keys from files only), rather than
+    because HQ was never heard from; such a list is not stale."""
 
     @property
     def age(self) -> timedelta | None:
@@ -38,13 +35,15 @@ class ListAge:
 
     @property
     def stale(self) -> bool:
-        return self.age is None or self.age > self.max_age
+        if self.age is None:
+            return not self.unaged
+        return self.age > self.max_age
 
     def describe(self) -> str:
         """'3 h old (version 12, limit 24 h)' or 'never updated from HQ (limit 24 h)'."""
         limit = f"limit {self.max_age.total_seconds() / 3600:g} h"
         if self.age is None:
-            return f"never updated from HQ ({limit})"
+            return self.unaged or f"never updated from HQ ({limit})"
         version = f"version {self.version}, " if self.version else ""
         return f"{_ago(self.age)} old ({version}{limit})"
 
@@ -58,52 +57,36 @@ def _ago(age: timedelta) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def _moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def list_ages(
+    policy: Policy,
+    *,
+    bundle_version: int,
+    lists_checked_at: datetime | None,
+    keys_confirmed_at: datetime | None,
+    now: datetime,
+) -> list[ListAge]:
+    """The red/yellow list (with roster and passes) and the trusted keys, each with its age and limit.
 
-
-def list_ages(store: GateStore, policy: Policy, now: datetime | None = None) -> list[ListAge]:
-    """The red/yellow list (with roster and passes) and the trusted keys, each with its age and limit."""
-    moment = now or datetime.now(UTC)
-    version = store.get_meta(LISTS_VERSION)
+    `bundle_version` and `lists_checked_at` are HQ's bundle in force and when HQ last confirmed it (0 and None
+    before the first); `keys_confirmed_at` is the trust store's latest confirmation (None: keys from files)."""
+    version = str(bundle_version) if bundle_version else None
     return [
         ListAge(
             "red/yellow list, roster",
             version,
-            _moment(store.get_meta(LISTS_UPDATED_AT)),
+            lists_checked_at,
             timedelta(hours=policy.freshness.lists_max_age_hours),
-            moment,
+            now,
         ),
         ListAge(
             "issuer keys",
             version,
-            _moment(store.get_meta(KEYS_UPDATED_AT)),
+            keys_confirmed_at,
             timedelta(hours=policy.freshness.keys_max_age_hours),
-            moment,
+            now,
+            unaged="from the trust folder only: files have no age to judge",
         ),
     ]
-
-
-def mark_updated(
-    store: GateStore, *, lists: bool = False, keys: bool = False, version: str | None = None, now: datetime | None = None
-) -> None:
-    """Record that the lists and/or keys were just replaced."""
-    stamp = utc_text(now or datetime.now(UTC))
-    values: dict[str, str] = {}
-    if lists:
-        values[LISTS_UPDATED_AT] = stamp
-    if keys:
-        values[KEYS_UPDATED_AT] = stamp
-    if version is not None:
-        values[LISTS_VERSION] = version
-    if values:
-        store.set_meta(values)
 
 
 LIST_TABLES = {"roster": "residents on the roster", "passes": "HQ passes", "colour_list": "people on the red/yellow list"}

@@ -22,7 +22,7 @@ from kiosk.config import KioskConfig
 from kiosk.identity import load_district_key, mask_name, normalise_id, resident_id_problem, subject_hash
 from kiosk.policy import Decision, Direction, Knowledge, Policy, PolicyError, Presentation, Verdict, judge
 from kiosk.store import Entry, EntryDraft, GateStore
-from kiosk.trust_store import load_documents
+from kiosk.trust_store import last_confirmed, load_documents
 
 
 TYPED_KINDS = ("manual", "visitor")
@@ -132,8 +132,20 @@ def _required(field: str, label: str, value: str, limit: int) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What a gate judges by besides its lists: the trusted keys and the policy, always replaced together."""
+
+    trust: TrustList
+    policy: Policy
+
+
 class Gate:
-    """Judges and logs presentations at one gate."""
+    """Judges and logs presentations at one gate.
+
+    The trust list and policy can be replaced while the gate is in use (`reload`, after HQ's bundle changed
+    them) from another thread than the camera's: each judgement reads `rules` once, so it sees either the old
+    pair or the new one, never half of each."""
 
     def __init__(
         self,
@@ -143,17 +155,37 @@ class Gate:
         district_key: bytes | None = None,
     ) -> None:
         self.store = store
-        self.trust = trust
-        self.policy = policy
+        self.rules = Rules(trust, policy)
         self.district_key = district_key
+
+    @property
+    def trust(self) -> TrustList:
+        return self.rules.trust
+
+    @property
+    def policy(self) -> Policy:
+        return self.rules.policy
+
+    def reload(self, config: KioskConfig) -> None:
+        """Read the trust list and policy again from the configuration and the store (where HQ's bundle puts
+        its keys and policy) and put them in force at once. On any error the rules in force stay."""
+        trust = load_trust(config, store=self.store)
+        self.rules = Rules(trust, policy_in_force(config, self.store))
+
+    def trust_confirmed(self) -> None:
+        """The stored trust documents were just confirmed current (an HQ sync with nothing new): judge their
+        age from the new confirmation without reparsing them."""
+        if self.store is not None:
+            self.rules.trust.updated_at = last_confirmed(self.store) or self.rules.trust.updated_at
 
     def assess_code(
         self, text: str, *, direction: Direction, temperature: float | None = None, now: datetime | None = None
     ) -> Assessment:
         """Verify and judge a scanned text without logging it."""
         moment = now or datetime.now(UTC)
+        rules = self.rules
         try:
-            credential = read_code(text, self.trust, moment)
+            credential = read_code(text, rules.trust, moment)
         except CodeError as error:
             # One part of a multi-part code is progress, not a failure: hold for the next part.
             decision = Decision.HOLD if error.reason is Reason.INCOMPLETE else Decision.REFUSE
@@ -167,19 +199,27 @@ class Gate:
             travel_risk=credential.travel_risk,
             evidence=credential.evidence,
         )
-        verdict = self._judge(who, direction, temperature, moment)
+        verdict = self._judge(who, direction, temperature, moment, rules)
         return Assessment(text, credential, None, verdict, who)
 
-    def _judge(self, who: Presentation, direction: Direction, temperature: float | None, moment: datetime) -> Verdict:
+    def _judge(
+        self,
+        who: Presentation,
+        direction: Direction,
+        temperature: float | None,
+        moment: datetime,
+        rules: Rules | None = None,
+    ) -> Verdict:
+        rules = rules or self.rules
         knows = self.store.knowledge(who.subject, moment) if self.store else Knowledge()
         return judge(
-            self.policy,
+            rules.policy,
             who,
             knows,
             temperature=temperature,
             direction=direction,
             now=moment,
-            trust_updated_at=self.trust.updated_at,
+            trust_updated_at=rules.trust.updated_at,
         )
 
     def present_code(

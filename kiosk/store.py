@@ -91,6 +91,23 @@ class EntryDraft:
 
 
 @dataclass(frozen=True)
+class Purge:
+    """What a purge did."""
+
+    purged: int
+    kept_unsent: int
+    """Entries past retention kept because HQ has not acknowledged them yet (0 when the gate is not enrolled)."""
+    retention_days: int
+
+    def describe(self) -> str:
+        """'purged 5 entries older than 28 days; kept 3 older ones HQ does not have yet'."""
+        text = f"purged {self.purged} entries older than {self.retention_days} days"
+        if self.kept_unsent:
+            text += f"; kept {self.kept_unsent} older ones HQ does not have yet (they go at the next sync)"
+        return text
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     seq: int
@@ -128,19 +145,33 @@ class GateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """Several changes as one, all or nothing (an HQ bundle replaces every list at once). Takes SQLite's
-        write lock at the start (BEGIN IMMEDIATE), so another connection to the file waits its turn rather
-        than failing half way; store methods called inside nest as savepoints."""
+        """Several changes as one, all or nothing (an HQ bundle replaces every list at once), under the store's
+        lock; also for modules that keep their own tables (with their own migration set) in the gate's file.
+
+        The outermost one takes SQLite's write lock at the start (BEGIN IMMEDIATE), so another connection to
+        the file (the sync service has its own) waits its turn rather than failing half way; one opened inside
+        another, or inside sqlite-utils' `atomic()`, is a savepoint that rolls back alone."""
         with self._lock:
             conn = self.db.conn
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """The database under the store's lock, for reads that must not interleave with another thread's
+        transaction on the shared connection. No transaction is opened: reading never blocks other writers."""
+        with self._lock:
+            yield self.db
 
     # -- entries -----------------------------------------------------------------------------------------
 
@@ -153,38 +184,30 @@ class GateStore:
     def record(self, draft: EntryDraft, now: datetime | None = None) -> Entry:
         """Append an entry to the chain and COMMIT it before returning."""
         moment = now or datetime.now(UTC)
-        with self._lock:
-            conn = self.db.conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    last_seq, last_hash = self._anchor()
-                    row: dict[str, Any] = {
-                        "id": str(ULID.from_datetime(moment)),
-                        "seq": last_seq + 1,
-                        "ts": utc_text(moment),
-                        "gate": self.gate_id,
-                        "direction": draft.direction.value,
-                        "subject": draft.subject,
-                        "name": draft.name,
-                        "code_type": draft.code_type,
-                        "colour": draft.verdict.colour.value if draft.verdict.colour else None,
-                        "verdict": draft.verdict.decision.value,
-                        "reasons": json.dumps(list(draft.verdict.reasons), ensure_ascii=False),
-                        "temperature": round(draft.temperature, 1) if draft.temperature is not None else None,
-                        "operator": draft.operator,
-                        "details": json.dumps(draft.details, sort_keys=True, ensure_ascii=False),
-                        "prev_hash": last_hash,
-                    }
-                    row["hash"] = entry_hash(row)
-                    self.db["entries"].insert(row)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StoreError(f"entry NOT logged: {exc}") from exc
+        try:
+            with self.transaction():
+                last_seq, last_hash = self._anchor()
+                row: dict[str, Any] = {
+                    "id": str(ULID.from_datetime(moment)),
+                    "seq": last_seq + 1,
+                    "ts": utc_text(moment),
+                    "gate": self.gate_id,
+                    "direction": draft.direction.value,
+                    "subject": draft.subject,
+                    "name": draft.name,
+                    "code_type": draft.code_type,
+                    "colour": draft.verdict.colour.value if draft.verdict.colour else None,
+                    "verdict": draft.verdict.decision.value,
+                    "reasons": json.dumps(list(draft.verdict.reasons), ensure_ascii=False),
+                    "temperature": round(draft.temperature, 1) if draft.temperature is not None else None,
+                    "operator": draft.operator,
+                    "details": json.dumps(draft.details, sort_keys=True, ensure_ascii=False),
+                    "prev_hash": last_hash,
+                }
+                row["hash"] = entry_hash(row)
+                self.db["entries"].insert(row)
+        except sqlite3.Error as exc:
+            raise StoreError(f"entry NOT logged: {exc}") from exc
         return Entry(id=row["id"], seq=row["seq"], ts=row["ts"], verdict=row["verdict"], row=row)
 
     def entries(self, *, after_seq: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
@@ -212,18 +235,25 @@ class GateStore:
     def _iter_rows(self) -> Iterator[dict[str, Any]]:
         yield from self.db["entries"].rows_where(order_by="seq")
 
-    def purge(self, retention_days: int, now: datetime | None = None) -> int:
-        """Delete entries older than the retention period; remember the last one deleted as the chain anchor."""
+    def purge(self, retention_days: int, now: datetime | None = None, *, keep_after_seq: int | None = None) -> Purge:
+        """Delete entries older than the retention period; remember the last one deleted as the chain anchor.
+
+        With `keep_after_seq` (an enrolled gate's upload cursor), entries after it are kept however old they
+        are: HQ does not have them yet, and the gate's copy is the only one. Deletion stays a prefix of the
+        chain, so what is left still verifies from the anchor."""
         cutoff = utc_text((now or datetime.now(UTC)) - timedelta(days=retention_days))
-        with self._lock, self.db.atomic():
+        limit = "" if keep_after_seq is None else " AND seq <= ?"
+        with self.transaction():
             last = self.db.execute(
-                "SELECT seq, hash FROM entries WHERE ts < ? ORDER BY seq DESC LIMIT 1", [cutoff]
+                f"SELECT seq, hash FROM entries WHERE ts < ?{limit} ORDER BY seq DESC LIMIT 1",
+                [cutoff] if keep_after_seq is None else [cutoff, keep_after_seq],
             ).fetchone()
-            if last is None:
-                return 0
-            deleted = self.db.execute("DELETE FROM entries WHERE seq <= ?", [last[0]]).rowcount
-            self.set_meta({"anchor_seq": str(last[0]), "anchor_hash": last[1]})
-            return deleted
+            deleted = 0
+            if last is not None:
+                deleted = self.db.execute("DELETE FROM entries WHERE seq <= ?", [last[0]]).rowcount
+                self.set_meta({"anchor_seq": str(last[0]), "anchor_hash": last[1]})
+            kept = self.db.execute("SELECT count(*) FROM entries WHERE ts < ?", [cutoff]).fetchone()[0]
+        return Purge(purged=deleted, kept_unsent=kept, retention_days=retention_days)
 
     # -- lists -------------------------------------------------------------------------------------------
 
@@ -251,7 +281,7 @@ class GateStore:
         judges by half a list."""
         if table not in {"roster", "passes", "colour_list", "trusted_keys"}:
             raise ValueError(f"not a list table: {table}")
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.db.execute(f"DELETE FROM [{table}]")
             if rows:
                 self.db[table].insert_all(rows)
@@ -259,13 +289,6 @@ class GateStore:
     def rows(self, table: str) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.db[table].rows)
-
-    @contextmanager
-    def atomic(self) -> Iterator[Database]:
-        """The database under the store's lock, in one transaction: for modules that keep their own tables
-        (with their own migration set) in the gate's file."""
-        with self._lock, self.db.atomic():
-            yield self.db
 
     # -- meta --------------------------------------------------------------------------------------------
 
@@ -275,5 +298,5 @@ class GateStore:
         return row[0] if row else None
 
     def set_meta(self, values: dict[str, str]) -> None:
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.db["meta"].upsert_all([{"key": k, "value": v} for k, v in values.items()], pk="key")

@@ -100,7 +100,7 @@ def import_document(
     nothing when the bytes are not a usable trust file."""
     summary = _parse(data, name, shc_issuer)
     moment = now or datetime.now(UTC)
-    with store.atomic() as db:
+    with store.transaction() as db:
         migrations.apply(db)
         db[TABLE].upsert(_row(name, data, origin, summary, shc_issuer, moment), pk="name")
     return summary
@@ -116,7 +116,7 @@ def replace_documents(
     exactly as it was. Documents from other origins (a keeper's `trust import`) are left alone."""
     summaries = [_parse(data, name, None) for name, data in documents.items()]
     moment = now or datetime.now(UTC)
-    with store.atomic() as db:
+    with store.transaction() as db:
         migrations.apply(db)
         db.execute(f"DELETE FROM [{TABLE}] WHERE origin = ?", [origin])
         clashing = [row["name"] for row in db[TABLE].rows_where(select="name") if row["name"] in documents]
@@ -134,7 +134,7 @@ def replace_documents(
 def confirm_documents(store: GateStore, *, origin: str, now: datetime | None = None) -> int:
     """Record that `origin` confirmed its documents are still current (an HQ sync with no trust changes), so
     the trust list does not turn stale. Returns how many documents were confirmed."""
-    with store.atomic() as db:
+    with store.transaction() as db:
         migrations.apply(db)
         cursor = db.execute(
             f"UPDATE [{TABLE}] SET confirmed_at = ? WHERE origin = ?", [utc_text(now or datetime.now(UTC)), origin]
@@ -144,14 +144,14 @@ def confirm_documents(store: GateStore, *, origin: str, now: datetime | None = N
 
 def remove_document(store: GateStore, name: str) -> bool:
     """Forget one stored document; False when there was none of that name."""
-    with store.atomic() as db:
+    with store.transaction() as db:
         migrations.apply(db)
         return db.execute(f"DELETE FROM [{TABLE}] WHERE name = ?", [name]).rowcount > 0
 
 
 def list_documents(store: GateStore) -> list[StoredDocument]:
     """The stored documents, without their bytes. Reading never changes the file (no migration runs)."""
-    with store.atomic() as db:
+    with store.reading() as db:
         if not db[TABLE].exists():
             return []
         rows = list(
@@ -174,10 +174,20 @@ def load_documents(store: GateStore, trust: TrustList) -> int:
     """Add every stored document to `trust` and set `trust.updated_at` to the latest confirmation (the
     freshness the policy judges). Returns how many documents were loaded. Reading never changes the file, so
     `pocket-kiosk check` leaves a gate database exactly as it was."""
-    with store.atomic() as db:
+    with store.reading() as db:
         rows = list(db[TABLE].rows_where(order_by="name")) if db[TABLE].exists() else []
     for row in rows:
         trust.add_document(row["data"], row["name"], shc_issuer=row["shc_issuer"])
     if rows:
         trust.updated_at = max(datetime.fromisoformat(row["confirmed_at"]) for row in rows)
     return len(rows)
+
+
+def last_confirmed(store: GateStore) -> datetime | None:
+    """When the stored trust list was last refreshed (the latest confirmation of any document): the age the
+    policy judges codes by and the kiosk's settings screen shows. None when no document is stored."""
+    with store.reading() as db:
+        if not db[TABLE].exists():
+            return None
+        latest = db.execute(f"SELECT max(confirmed_at) FROM [{TABLE}]").fetchone()[0]
+    return datetime.fromisoformat(latest) if latest else None

@@ -105,9 +105,12 @@ class HqClient:
         timeout: float = 30.0,
         retry_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry_seconds = retry_seconds
+        self._should_stop = should_stop
+        """Checked before each retry: a kiosk that is quitting gives up at once instead of backing off."""
         self._http = httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
@@ -128,7 +131,7 @@ class HqClient:
         attempts = None if self.retry_seconds > 0 else 1
         try:
             for attempt in stamina.retry_context(
-                on=_retry_hook,
+                on=self._retry,
                 attempts=attempts,
                 timeout=self.retry_seconds or None,
                 wait_initial=0.2,
@@ -146,6 +149,9 @@ class HqClient:
         if response.status_code >= 400:
             raise HqRefused(response.status_code, _detail(response))
         return response
+
+    def _retry(self, exc: Exception) -> bool | float:
+        return not self._should_stop() and _retry_hook(exc)
 
     def whoami(self) -> GateInfo:
         return _parse(GateInfo, self._request("GET", "/v1/gate"))
@@ -203,6 +209,8 @@ class SyncStatus:
     bundle_version: int
     """Version of HQ's lists in force at the gate (0: none yet)."""
     bundle_applied_at: datetime | None
+    bundle_checked_at: datetime | None = None
+    """When HQ last confirmed the lists in force are current: their age is judged from this."""
     hq_alerts: int = 0
     """Problems HQ found in this gate's history (gaps, edited rows) since enrolment."""
     uploaded: int = 0
@@ -214,6 +222,11 @@ class SyncStatus:
     @property
     def online(self) -> bool:
         return self.connection is Connection.ONLINE
+
+    @property
+    def tried(self) -> bool:
+        """Whether this gate has ever tried to reach HQ (before that, OFFLINE means "not yet")."""
+        return self.last_attempt_at is not None
 
     def bundle_age(self, now: datetime | None = None) -> timedelta | None:
         """How old the lists in force are (None before the first bundle)."""
@@ -254,33 +267,13 @@ class SyncService:
         status saying why, not an exception."""
         try:
             state = self._open()
-            record = state.record()
-            waiting = state.entries_waiting()
         except (StoreError, sqlite3.Error) as exc:
             return _store_failure(exc)
-        if not self.enrolled:
-            connection = Connection.NOT_ENROLLED
-        elif record.last_outcome is None:
-            connection = Connection.OFFLINE
-        else:
-            connection = Connection(record.last_outcome)
-        return SyncStatus(
-            connection=connection,
-            entries_waiting=waiting,
-            upload_cursor=record.upload_cursor,
-            last_success_at=record.last_success_at,
-            last_attempt_at=record.last_attempt_at,
-            last_error=record.last_error,
-            bundle_version=record.bundle_version,
-            bundle_applied_at=record.bundle_applied_at,
-            hq_alerts=record.hq_alerts,
-            uploaded=uploaded,
-            bundle_changed=bundle_changed,
-        )
+        return read_status(state, enrolled=self.enrolled, uploaded=uploaded, bundle_changed=bundle_changed)
 
     @property
     def enrolled(self) -> bool:
-        return bool(self.config.hq_url and self.config.hq_token_file and self.config.hq_key_file)
+        return is_enrolled(self.config)
 
     # -- one sync ----------------------------------------------------------------------------------------
 
@@ -304,7 +297,7 @@ class SyncService:
         errors: list[str] = []
         outcome = Connection.ONLINE
         try:
-            client = self._client()
+            client = self._client(should_stop)
         except SyncError as exc:
             state.note_attempt(datetime.now(UTC), Connection.ERROR, str(exc))
             return self.status()
@@ -329,7 +322,7 @@ class SyncService:
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
         return self.status(uploaded=tally.uploaded, bundle_changed=tally.bundle_changed)
 
-    def _client(self) -> HqClient:
+    def _client(self, should_stop: Callable[[], bool]) -> HqClient:
         assert self.config.hq_url and self.config.hq_token_file
         try:
             token = self.config.hq_token_file.read_text().strip()
@@ -343,6 +336,7 @@ class SyncService:
             timeout=self.config.sync_timeout_seconds,
             retry_seconds=self.config.sync_retry_seconds,
             transport=self._transport,
+            should_stop=should_stop,
         )
 
     def _upload(
@@ -398,7 +392,7 @@ class SyncService:
         now = datetime.now(UTC)
         applied = data is not None and state.apply_bundle(verify_bundle(data, key), now)
         if not applied:
-            state.confirm_trust(now)  # HQ says the lists in force are current: the trust list is not stale
+            state.confirm_bundle(now)  # HQ says the lists in force are current: they are not stale
         return applied
 
     # -- background loop ---------------------------------------------------------------------------------
@@ -428,6 +422,41 @@ class SyncService:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._wake.wait(min(tick, left)):
                     break
+
+
+def is_enrolled(config: KioskConfig) -> bool:
+    """Whether the gate has what it needs to sync: HQ's address, a token file and HQ's pinned key."""
+    return bool(config.hq_url and config.hq_token_file and config.hq_key_file)
+
+
+def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_changed: bool = False) -> SyncStatus:
+    """The status as the gate's database records it, with no network: what `sync --status`, the background
+    worker and the kiosk's indicator and settings all show, whichever process last synced. A database that
+    cannot be read is an ERROR status saying why."""
+    try:
+        record = state.record()
+    except (StoreError, sqlite3.Error) as exc:
+        return _store_failure(exc)
+    if not enrolled:
+        connection = Connection.NOT_ENROLLED
+    elif record.last_outcome is None:
+        connection = Connection.OFFLINE
+    else:
+        connection = Connection(record.last_outcome)
+    return SyncStatus(
+        connection=connection,
+        entries_waiting=record.entries_waiting,
+        upload_cursor=record.upload_cursor,
+        last_success_at=record.last_success_at,
+        last_attempt_at=record.last_attempt_at,
+        last_error=record.last_error,
+        bundle_version=record.bundle_version,
+        bundle_applied_at=record.bundle_applied_at,
+        bundle_checked_at=record.bundle_checked_at,
+        hq_alerts=record.hq_alerts,
+        uploaded=uploaded,
+        bundle_changed=bundle_changed,
+    )
 
 
 @dataclass

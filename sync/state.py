@@ -3,7 +3,9 @@
 - `upload_cursor`: the highest sequence number HQ has acknowledged. Entries after it are the upload queue
   (each entry's place in that queue is its `seq`, written in the same transaction as the entry itself), and
   the cursor only moves forward, in one transaction, after HQ's 2xx answer.
-- The bundle in force: its version, when HQ issued it and when this gate applied it (the UI shows its age).
+- The bundle in force: its version, when HQ issued it, when this gate applied it, and when HQ last confirmed it
+  is current (a new bundle, or HQ's "not modified"): the age of the lists that the kiosk's settings screen
+  judges against the policy's `freshness` limits.
 - The last attempt, the last success and the last error, so any process (the kiosk UI, `sync --once`) can
   show the same status without talking to HQ.
 - Every trust document of the last bundle, including types this version does not apply, so a later gate
@@ -61,6 +63,12 @@ def m001_sync_state(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_bundle_checked_at(db: Database) -> None:
+    db["sync_state"].add_column("bundle_checked_at", str)
+    db.execute("UPDATE sync_state SET bundle_checked_at = bundle_applied_at")
+
+
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -73,6 +81,8 @@ class SyncRecord:
     bundle_version: int
     bundle_issued_at: datetime | None
     bundle_applied_at: datetime | None
+    bundle_checked_at: datetime | None
+    """When HQ last confirmed the bundle in force is current (applied it, or answered "not modified")."""
     last_attempt_at: datetime | None
     last_success_at: datetime | None
     last_error: str | None
@@ -80,6 +90,8 @@ class SyncRecord:
     """How the last attempt ended, as the client's `Connection` value ('online', 'offline', 'error')."""
     hq_alerts: int
     """Alerts HQ reported about this gate's history (gaps, edits) since enrolment."""
+    entries_waiting: int
+    """Entries logged after the cursor: not yet acknowledged by HQ."""
 
 
 class SyncState:
@@ -91,28 +103,32 @@ class SyncState:
             migrations.apply(db)
 
     def record(self) -> SyncRecord:
-        row = self.store.db.execute(
-            "SELECT upload_cursor, bundle_version, bundle_issued_at, bundle_applied_at, last_attempt_at,"
-            " last_success_at, last_error, last_outcome, hq_alerts FROM sync_state WHERE id = 1"
-        ).fetchone()
+        """The stored state and the number of entries waiting, read together (one statement, so another
+        connection's commit cannot fall between them)."""
+        with self.store.reading() as db:
+            row = db.execute(
+                "SELECT upload_cursor, bundle_version, bundle_issued_at, bundle_applied_at, bundle_checked_at,"
+                " last_attempt_at, last_success_at, last_error, last_outcome, hq_alerts,"
+                " (SELECT count(*) FROM entries WHERE seq > sync_state.upload_cursor)"
+                " FROM sync_state WHERE id = 1"
+            ).fetchone()
         return SyncRecord(
             upload_cursor=row[0],
             bundle_version=row[1],
             bundle_issued_at=_time(row[2]),
             bundle_applied_at=_time(row[3]),
-            last_attempt_at=_time(row[4]),
-            last_success_at=_time(row[5]),
-            last_error=row[6],
-            last_outcome=row[7],
-            hq_alerts=row[8],
+            bundle_checked_at=_time(row[4]),
+            last_attempt_at=_time(row[5]),
+            last_success_at=_time(row[6]),
+            last_error=row[7],
+            last_outcome=row[8],
+            hq_alerts=row[9],
+            entries_waiting=row[10],
         )
 
     def entries_waiting(self) -> int:
         """Entries not yet acknowledged by HQ."""
-        row = self.store.db.execute(
-            "SELECT count(*) FROM entries WHERE seq > (SELECT upload_cursor FROM sync_state WHERE id = 1)"
-        ).fetchone()
-        return int(row[0])
+        return self.record().entries_waiting
 
     def advance_cursor(self, through_seq: int, alerts: int = 0) -> None:
         """HQ acknowledged everything up to `through_seq`: move the checkpoint (never backwards)."""
@@ -169,20 +185,25 @@ class SyncState:
             else:
                 self.store.set_meta({HQ_POLICY_META: policy_json})
             db.execute(
-                "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ? WHERE id = 1",
-                [content.version, utc_text(content.issued_at), utc_text(now)],
+                "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ?,"
+                " bundle_checked_at = ? WHERE id = 1",
+                [content.version, utc_text(content.issued_at), utc_text(now), utc_text(now)],
             )
         return True
 
-    def confirm_trust(self, now: datetime) -> None:
-        """HQ confirmed the bundle in force is current: its trust documents are fresh as of `now`."""
-        confirm_documents(self.store, origin=HQ_ORIGIN, now=now)
+    def confirm_bundle(self, now: datetime) -> None:
+        """HQ confirmed the bundle in force is current: its lists and trust documents are fresh as of `now`."""
+        with self.store.transaction() as db:
+            db.execute("UPDATE sync_state SET bundle_checked_at = ? WHERE id = 1", [utc_text(now)])
+            confirm_documents(self.store, origin=HQ_ORIGIN, now=now)
 
     def trust_documents(self, doc_type: str) -> list[TrustDocument]:
         """Trust documents of one type from the bundle in force (for formats that bring their own trust)."""
-        rows = self.store.db.execute(
-            "SELECT type, id, label, content, encoding FROM sync_trust_documents WHERE type = ? ORDER BY id", [doc_type]
-        ).fetchall()
+        with self.store.reading() as db:
+            rows = db.execute(
+                "SELECT type, id, label, content, encoding FROM sync_trust_documents WHERE type = ? ORDER BY id",
+                [doc_type],
+            ).fetchall()
         return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3], encoding=r[4]) for r in rows]
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR
 from kiosk.config import DEFAULT_DATA, KioskConfig
-from kiosk.freshness import mark_updated
 from kiosk.identity import load_district_key, subject_hash
 from kiosk.operators import Operator, OperatorBook
 from kiosk.roster import read_roster
@@ -71,10 +70,10 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def load_lists(config: KioskConfig, folder: Path = DATA, *, version: str = "demo", now: datetime | None = None) -> None:
+def load_lists(config: KioskConfig, folder: Path = DATA) -> None:
     """Load a kit's roster, HQ passes and red/yellow list (CSV with raw demo ID numbers) into the database,
-    hashing the numbers with the configured district key as HQ would."""
-    moment = now or datetime.now(UTC)
+    hashing the numbers with the configured district key as HQ would. They did not come from HQ, so the
+    settings screen calls them never updated from HQ (as it would any list a gate loaded by itself)."""
     assert config.district_key_file is not None
     key = load_district_key(config.district_key_file)
     with GateStore(config.database, config.gate_id) as store:
@@ -100,12 +99,11 @@ def load_lists(config: KioskConfig, folder: Path = DATA, *, version: str = "demo
                 for row in _read(folder / "colour_list.csv")
             ],
         )
-        mark_updated(store, lists=True, keys=True, version=version, now=moment)
 
 
-def prepare_demo(config: KioskConfig, now: datetime | None = None) -> None:
+def prepare_demo(config: KioskConfig) -> None:
     """Load the demo's roster, HQ pass and red list into its database and make sure the demo operator exists."""
-    load_lists(config, DATA, now=now)
+    load_lists(config, DATA)
     with OperatorBook(config.database) as book:
         if DEMO_OPERATOR.id not in {op.id for op in book.operators()}:
             book.add(DEMO_OPERATOR.id, DEMO_OPERATOR.name, DEMO_PIN, replace=True)

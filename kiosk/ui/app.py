@@ -21,7 +21,7 @@ from kiosk.ui.messages import SyncStatusChanged
 from kiosk.ui.safe import shown
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.signin import SignInScreen
-from kiosk.ui.sync_status import SyncState
+from sync.client import SyncStatus
 
 
 class GateApp(ShowsWorkerErrors, App[None]):
@@ -32,11 +32,9 @@ class GateApp(ShowsWorkerErrors, App[None]):
         super().__init__()
         self.context = context
         self.shift: Shift | None = None
-        self.last_sync_state: SyncState | None = None
-        """The sync worker's latest report, for a gate screen that opens after it (a new shift)."""
 
     def on_mount(self) -> None:
-        if self.context.sync_runner is not None:
+        if self.context.sync is not None:
             self.run_sync()
         if self.context.signed_in is not None:
             self.start_shift(self.context.signed_in)
@@ -93,14 +91,17 @@ class GateApp(ShowsWorkerErrors, App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync", name="sync")
     def run_sync(self) -> None:
-        """The background sync, for the whole run (across shifts); it reports through `report_sync`."""
-        assert self.context.sync_runner is not None
+        """The background sync with HQ, for the whole run (across shifts); it reports through `report_sync`."""
         worker = get_current_worker()
-        self.context.sync_runner(self.report_sync, lambda: worker.is_cancelled)
+        self.context.run_sync(self.report_sync, self.sync_problem, lambda: worker.is_cancelled)
 
-    def report_sync(self, state: SyncState) -> None:
-        """For the background sync worker (any thread): show its latest state on the gate screen."""
-        self.last_sync_state = state
+    def report_sync(self, status: SyncStatus) -> None:
+        """For the background sync worker (any thread): show its latest status on the gate screen."""
         for screen in list(self.screen_stack):
             if isinstance(screen, GateScreen):
-                screen.post_message(SyncStatusChanged(state))
+                screen.post_message(SyncStatusChanged(status))
+
+    def sync_problem(self, text: str) -> None:
+        """For the background sync worker (any thread; `notify` is thread-safe): something the keeper must
+        report, such as HQ's new policy that this gate could not put in force."""
+        self.notify(shown(text), title="Sync", severity="error", timeout=30)

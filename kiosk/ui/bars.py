@@ -11,7 +11,8 @@ from kiosk.operators import Operator
 from kiosk.policy import Direction
 from kiosk.shift import ShiftTally
 from kiosk.ui.safe import plain
-from kiosk.ui.sync_status import SyncState
+from kiosk.ui.sync_status import describe, is_problem
+from sync.client import SyncStatus
 
 
 class TopBar(Horizontal):
@@ -49,7 +50,7 @@ class StatusLine(Horizontal):
             Text(f"In {tally.entered}  Out {tally.left}  Refused {tally.refused}  Held {tally.held}")
         )
 
-    def show_sync(self, state: SyncState) -> None:
+    def show_sync(self, status: SyncStatus) -> None:
         widget = self.query_one("#sync-status", Static)
-        widget.update(Text("Sync: " + state.describe()))
-        widget.set_class(bool(state.error) or state.online is False, "-problem")
+        widget.update(Text("Sync: " + describe(status)))
+        widget.set_class(is_problem(status), "-problem")

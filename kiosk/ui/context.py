@@ -8,22 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from kiosk.codes.trust import TrustError
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
 from kiosk.operators import Operator, OperatorBook
-from kiosk.store import GateStore
-
-if TYPE_CHECKING:
-    from kiosk.ui.sync_status import SyncState
-
-
-SyncRunner = Callable[[Callable[["SyncState"], None], Callable[[], bool]], None]
-"""`runner(report, cancelled)`: sync in the background until `cancelled()` is true, calling `report(state)`
-whenever there is news for the indicator. It runs in a thread worker; it must never touch the UI itself."""
+from kiosk.policy import PolicyError
+from kiosk.store import GateStore, StoreError
+from sync.client import SyncService, SyncStatus, is_enrolled, read_status
+from sync.retention import purge_entries
+from sync.state import SyncState
 
 
 class CameraFeedLike(Protocol):
@@ -48,9 +46,9 @@ class KioskContext:
     frame_interval: float = 0.0
     """Seconds each frame of a file source stays in front of the 'camera' (the demo's pacing)."""
     loop_source: bool = False
+    """Replay a folder of images for ever (the demo) instead of ending after the last one."""
     source_label: str = ""
     """How to name the camera on screen; by default the source's own description."""
-    """Replay a folder of images for ever (the demo) instead of ending after the last one."""
     reconnect_seconds: float = 2.0
     """How often a missing or lost camera is tried again."""
     preview_fps: float = 4.0
@@ -59,8 +57,9 @@ class KioskContext:
     clock: Callable[[], datetime] = utc_now
     notes: list[str] = field(default_factory=list)
     """Things to tell the keeper once the screen is up (entries purged on start, missing keys...)."""
-    sync_runner: SyncRunner | None = None
-    """The background sync (sync/client.py), started with the app when the gate is enrolled."""
+    sync: SyncService | None = None
+    """The background sync with HQ (its own database connection), run by the app's sync worker for its whole
+    life; None when the gate is not enrolled."""
     feeds: list[CameraFeedLike] = field(default_factory=list)
     """Camera loops started by gate screens, stopped and waited for before the database is closed."""
 
@@ -69,23 +68,68 @@ class KioskContext:
         assert self.gate.store is not None
         return self.gate.store
 
+    @cached_property
+    def sync_record(self) -> SyncState:
+        """The sync tables in the gate database, read through the kiosk's own connection."""
+        return SyncState(self.store)
+
+    def sync_status(self) -> SyncStatus:
+        """The sync status as the gate database records it (no network), whoever synced last."""
+        return read_status(self.sync_record, enrolled=is_enrolled(self.config))
+
+    def run_sync(
+        self, report: Callable[[SyncStatus], None], warn: Callable[[str], None], cancelled: Callable[[], bool]
+    ) -> None:
+        """Sync with HQ every `sync_interval_seconds` until `cancelled()` (checked at least every quarter second
+        while waiting, between upload batches and before each retry), reporting each run's status.
+
+        When a run applied a new HQ bundle, the running gate's trust list and policy are read again before the
+        status is reported, so the next code is judged by them (the lists themselves are read from the
+        database at every judgement). If they cannot be read, the rules in force stay and `warn` says so.
+        Runs in a thread worker: it never touches the UI itself."""
+        assert self.sync is not None
+
+        def synced(status: SyncStatus) -> None:
+            try:
+                if status.bundle_changed:
+                    self.gate.reload(self.config)
+                elif status.online:
+                    self.gate.trust_confirmed()
+            except (TrustError, PolicyError, StoreError) as exc:
+                warn(f"HQ's new keys or policy could not be put in force ({exc}); the previous ones stay.")
+            report(status)
+
+        self.sync.run(should_stop=cancelled, on_status=synced)
+
+    def entry_logged(self) -> None:
+        """An entry was just committed: sync now rather than at the end of the interval (when online, it
+        reaches HQ within seconds)."""
+        if self.sync is not None:
+            self.sync.wake()
+
     def close(self) -> None:
-        """Stop the camera loops (each ends within half a second), then close the database."""
+        """Stop the camera loops (each ends within half a second), then close the databases. The app's sync
+        worker has ended by now: the app waits for its workers' threads before `run` returns."""
         for feed in self.feeds:
             feed.stop()
         for feed in self.feeds:
             feed.wait(5.0)
+        if self.sync is not None:
+            self.sync.close()
         self.operators.close()
         self.store.close()
 
 
 def open_kiosk(config: KioskConfig, **options: object) -> KioskContext:
-    """Open the gate and its operators for the app; purge entries past retention as every start does."""
+    """Open the gate and its operators for the app, and its sync with HQ when enrolled; purge entries past
+    retention as every start does (an enrolled gate keeps those HQ does not have yet)."""
     gate = open_gate(config)
+    options.setdefault("sync", SyncService(config) if is_enrolled(config) else None)
     context = KioskContext(config=config, gate=gate, operators=OperatorBook(config.database), **options)  # type: ignore[arg-type]
-    purged = context.store.purge(config.retention_days)
-    if purged:
-        context.notes.append(f"Purged {purged} entries older than {config.retention_days} days.")
+    purged = purge_entries(config, context.store)
+    if purged.purged or purged.kept_unsent:
+        text = purged.describe()
+        context.notes.append(text[0].upper() + text[1:] + ".")
     if len(gate.trust) == 0:
         context.notes.append("No trusted issuer keys: every code will be refused. Check trust_dir in the config.")
     if gate.district_key is None:

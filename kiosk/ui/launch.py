@@ -1,4 +1,5 @@
-"""Starting the kiosk from the command line: open everything, run the app, say where the log is."""
+"""Starting the kiosk from the command line: open everything (and the sync with HQ, when the gate is enrolled),
+run the app, say where the log is and what has not reached HQ yet."""
 
 from __future__ import annotations
 
@@ -27,9 +28,13 @@ def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | No
         first = _last_seq(context.store.recent(limit=1))
         GateApp(context).run()
         logged = _last_seq(context.store.recent(limit=1)) - first
+        line = f"{logged} entries logged this session in {config.database}"
+        if context.sync is not None:
+            waiting = context.sync_status().entries_waiting
+            line += f"; {waiting} not yet at HQ (they go at the next sync)" if waiting else "; HQ has every entry"
     finally:
         context.close()
-    return f"{logged} entries logged this session in {config.database}"
+    return line
 
 
 def _last_seq(rows: list[dict[str, object]]) -> int:

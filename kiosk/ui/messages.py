@@ -11,7 +11,7 @@ from textual.message import Message
 
 from kiosk.gate import EntryInputError, Outcome
 from kiosk.operators import Operator
-from kiosk.ui.sync_status import SyncState
+from sync.client import SyncStatus
 
 
 class FramePreview(Message):
@@ -90,9 +90,12 @@ class SignInChecked(Message):
 
 
 class SyncStatusChanged(Message):
-    """New sync state for the indicator, from the store (`from_store`) or from the sync worker."""
+    """The sync status for the indicator, as the gate database records it: from the sync worker after each run,
+    or from the gate screen's periodic read (which also sees a sync run from the command line)."""
 
-    def __init__(self, state: SyncState, *, from_store: bool = False) -> None:
+    def __init__(self, status: SyncStatus) -> None:
         super().__init__()
-        self.state = state
-        self.from_store = from_store
+        self.status = status
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SyncStatusChanged)

@@ -1,67 +1,49 @@
-"""The sync indicator's data: whether the gate is enrolled, online, how many entries wait, when it last synced.
+"""The sync indicator's words, from a `sync.client.SyncStatus`.
 
-Until the background sync worker reports (see `SyncStatusChanged` in `messages.py`), the kiosk reads what the
-store can tell: the upload cursor and last success that sync keeps in the store's `meta` table. With no sync
-state at all the gate is "not enrolled" and every entry is waiting.
+There is one record of sync at the gate: the tables sync/state.py keeps in the gate database. The background
+worker, `pocket-kiosk sync --once` from another terminal and the kiosk's own periodic refresh all read or write
+that record, so the indicator and the settings screen show the same thing whichever of them last synced.
+HQ's error text comes from the network and is made visible (`kiosk.text.visible`) before it is shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from kiosk.store import GateStore
+from kiosk.text import visible
+from sync.client import Connection, SyncStatus
 
-SYNC_CURSOR = "sync_cursor"
-"""meta key: the highest entry `seq` HQ has acknowledged."""
-SYNC_LAST_SUCCESS = "sync_last_success"
-"""meta key: UTC time of the last successful sync."""
-SYNC_HQ_URL = "sync_hq_url"
-"""meta key: the HQ this gate is enrolled with."""
+ERROR_CHARS = 80
+"""The status line shows this much of an error; the settings screen shows it whole."""
 
 
-@dataclass(frozen=True)
-class SyncState:
-    enrolled: bool
-    waiting: int
-    """Entries logged but not yet acknowledged by HQ."""
-    online: bool | None = None
-    """None until a sync has been tried in this run."""
-    last_sync: datetime | None = None
-    error: str = ""
-    """The last sync error to show (a 401 or 409 the keeper must report), or empty."""
-
-    def with_waiting(self, waiting: int) -> SyncState:
-        return replace(self, waiting=waiting)
-
-    def describe(self, now: datetime | None = None) -> str:
-        """'not enrolled · 12 waiting' or 'online · 0 waiting · synced 3 min ago'."""
-        waiting = f"{self.waiting} waiting"
-        if not self.enrolled:
-            return f"not enrolled · {waiting}"
-        link = {True: "online", False: "offline", None: "not tried yet"}[self.online]
-        parts = [link, waiting]
-        if self.last_sync is not None:
-            seconds = max(((now or datetime.now(UTC)) - self.last_sync).total_seconds(), 0)
-            ago = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.0f} h"
-            parts.append(f"synced {ago} ago")
-        else:
-            parts.append("never synced")
-        if self.error:
-            parts.append(self.error)
-        return " · ".join(parts)
+def ago(moment: datetime, now: datetime) -> str:
+    seconds = max((now - moment).total_seconds(), 0)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
 
 
-def state_from_store(store: GateStore) -> SyncState:
-    """What the store alone says about sync."""
-    cursor_text = store.get_meta(SYNC_CURSOR)
-    cursor = int(cursor_text) if cursor_text and cursor_text.isdigit() else 0
-    latest = store.recent(limit=1)
-    # Sequence numbers are contiguous, so the entries after the cursor are the last seq minus the cursor; the
-    # count caps it when entries were purged before they were ever uploaded.
-    waiting = min(max((latest[0]["seq"] if latest else 0) - cursor, 0), store.count_entries())
-    last = store.get_meta(SYNC_LAST_SUCCESS)
-    enrolled = cursor_text is not None or store.get_meta(SYNC_HQ_URL) is not None
-    return SyncState(
-        enrolled=enrolled, waiting=waiting, last_sync=datetime.fromisoformat(last) if last else None
-    )
+def describe(status: SyncStatus, now: datetime | None = None, *, error_chars: int = ERROR_CHARS) -> str:
+    """'not enrolled · 12 waiting', 'online · 0 waiting · synced 3 s ago', 'offline · 4 waiting · synced
+    2 h ago', or 'error · 4 waiting · never synced · HQ refused (401): ...'."""
+    waiting = f"{status.entries_waiting} waiting"
+    if status.connection is Connection.NOT_ENROLLED:
+        return f"not enrolled · {waiting}"
+    untried = status.connection is Connection.OFFLINE and not status.tried
+    link = "not tried yet" if untried else status.connection.value
+    parts = [link, waiting]
+    if status.last_success_at is not None:
+        parts.append(f"synced {ago(status.last_success_at, now or datetime.now(UTC))} ago")
+    else:
+        parts.append("never synced")
+    if error_chars and status.connection is Connection.ERROR and status.last_error:
+        parts.append(visible(status.last_error, limit=error_chars))
+    return " · ".join(parts)
+
+
+def is_problem(status: SyncStatus) -> bool:
+    """Whether the indicator should stand out: HQ refusing, or unreachable after at least one try."""
+    return status.connection is Connection.ERROR or (status.connection is Connection.OFFLINE and status.tried)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.command import CommandPalette
@@ -11,11 +12,13 @@ from textual.widgets import DataTable, Input
 
 from kiosk.demo.generate import demo_id
 from kiosk.operators import OperatorBook
+from kiosk.store import GateStore
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.screens.signin import SignInScreen
+from sync.state import SyncState
 from tests.functional.ui_support import (
     KEEPER,
     Kit,
@@ -149,8 +152,8 @@ def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_p
 
 def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit: Kit) -> None:
     config = gate_config(tmp_path, kit, tmp_path / "no-camera")
-    with sqlite3.connect(config.database) as conn:  # as if HQ had not been heard from for two days
-        conn.execute("UPDATE meta SET value = '2000-01-01T00:00:00+00:00' WHERE key = 'lists_updated_at'")
+    with GateStore(config.database, config.gate_id) as store:  # as if HQ had last been heard from two days ago
+        SyncState(store).confirm_bundle(datetime.now(UTC) - timedelta(days=2, hours=1))
     context = open_context(config)
 
     async def scenario() -> None:
@@ -161,8 +164,8 @@ def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit:
             rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
             assert rows["gate id"] == "north-gate"
             assert rows["rule: code colours"] == "green pass, yellow hold, red refuse"
-            assert rows["red/yellow list, roster age"].startswith("OUT OF DATE")
-            assert not rows["issuer keys age"].startswith("OUT OF DATE")
+            assert rows["red/yellow list, roster age"] == "OUT OF DATE: 2 days old (limit 24 h)"
+            assert rows["issuer keys age"] == "from the trust folder only: files have no age to judge"
             assert rows["residents on the roster"] == "7"
             assert rows["sync"].startswith("not enrolled")
 

@@ -43,7 +43,7 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., GateApp]]:
 
     def make(source: str = NO_CAMERA, **options: Any) -> GateApp:
         config = demo_config(tmp_path / "gate.db", source=source)
-        prepare_demo(config, now=NOW)
+        prepare_demo(config)
         options.setdefault("source_label", "snapshot camera")
         context = open_context(config, clock=lambda: NOW, **options)
         contexts.append(context)

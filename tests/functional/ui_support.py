@@ -76,7 +76,7 @@ def gate_config(tmp_path: Path, kit: Kit, source: str | Path, **values: Any) -> 
         source=str(source),
         **values,
     )
-    load_lists(config, kit.folder, version="test")
+    load_lists(config, kit.folder)
     return config
 
 

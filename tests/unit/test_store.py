@@ -89,7 +89,7 @@ def test_deleted_row_is_detected(store: GateStore) -> None:
 def test_purge_keeps_the_chain_verifiable_and_sequence_going(store: GateStore) -> None:
     fill(store, 10, start=T0)
     removed = store.purge(retention_days=28, now=T0 + timedelta(days=28, minutes=4, seconds=30))
-    assert removed == 5
+    assert (removed.purged, removed.kept_unsent) == (5, 0)
     assert store.count_entries() == 5
     assert store.verify() == []
     fill(store, 1, start=T0 + timedelta(days=29))
@@ -98,6 +98,51 @@ def test_purge_keeps_the_chain_verifiable_and_sequence_going(store: GateStore) -
     assert store.count_entries() == 0
     fill(store, 1, start=T0 + timedelta(days=41))
     assert store.entries()[-1]["seq"] == 12 and store.verify() == []
+
+
+def test_purge_keeps_old_entries_after_the_upload_cursor_and_says_how_many(store: GateStore) -> None:
+    fill(store, 10, start=T0)
+    later = T0 + timedelta(days=40)
+
+    kept = store.purge(retention_days=28, now=later, keep_after_seq=4)
+
+    assert (kept.purged, kept.kept_unsent) == (4, 6)
+    assert "kept 6 older ones HQ does not have yet" in kept.describe()
+    assert [row["seq"] for row in store.entries()] == [5, 6, 7, 8, 9, 10] and store.verify() == []
+    nothing = store.purge(retention_days=28, now=later, keep_after_seq=0)
+    assert (nothing.purged, nothing.kept_unsent) == (0, 6) and store.verify() == []
+    fill(store, 1, start=later)
+    rest = store.purge(retention_days=28, now=later, keep_after_seq=11)
+    assert (rest.purged, rest.kept_unsent) == (6, 0)
+    assert [row["seq"] for row in store.entries()] == [11] and store.verify() == []
+
+
+def test_a_transaction_is_all_or_nothing_and_nests_as_a_savepoint(store: GateStore) -> None:
+    store.set_meta({"a": "1"})
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_meta({"a": "2"})
+        store.record(draft())
+        raise RuntimeError("half way")
+    assert store.get_meta("a") == "1" and store.count_entries() == 0
+
+    with store.transaction():
+        store.set_meta({"a": "3"})
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_meta({"a": "4"})
+            raise RuntimeError("inner only")
+        store.record(draft())
+    assert store.get_meta("a") == "3" and store.count_entries() == 1 and store.verify() == []
+
+
+def test_a_transaction_takes_the_write_lock_at_once(store: GateStore, tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE: a second connection (the sync service's) waits instead of failing half way."""
+    other = sqlite3.connect(tmp_path / "gate.db", timeout=0)
+    with store.transaction():
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
 
 
 def test_knowledge_from_lists(store: GateStore) -> None:

@@ -14,7 +14,7 @@ from kiosk.config import KioskConfig
 from kiosk.gate import policy_in_force
 from kiosk.policy import Decision
 from kiosk.store import GateStore
-from kiosk.trust_store import import_document, list_documents
+from kiosk.trust_store import import_document, last_confirmed, list_documents
 from sync.bundle import BundleError
 from sync.hq.lists import trust_documents_from
 from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
@@ -118,14 +118,17 @@ def test_a_key_that_lies_about_its_id_is_refused(store: GateStore, issuer: Trust
         SyncState(store).apply_bundle(_bundle(1, liar), NOW)
 
 
-def test_hq_confirming_its_bundle_keeps_the_trust_list_fresh(store: GateStore, issuer: TrustDocument) -> None:
+def test_hq_confirming_its_bundle_keeps_the_lists_and_trust_list_fresh(store: GateStore, issuer: TrustDocument) -> None:
     state = SyncState(store)
     state.apply_bundle(_bundle(3, issuer), NOW)
+    assert state.record().bundle_checked_at == NOW
     later = NOW.replace(hour=20)
 
-    state.confirm_trust(later)
+    state.confirm_bundle(later)
 
-    assert [d.confirmed_at for d in list_documents(store)] == [later]
+    assert [d.confirmed_at for d in list_documents(store)] == [later] and last_confirmed(store) == later
+    record = state.record()
+    assert (record.bundle_version, record.bundle_applied_at, record.bundle_checked_at) == (3, NOW, later)
 
 
 def test_a_keepers_own_trust_import_is_left_alone(store: GateStore, issuer: TrustDocument) -> None:

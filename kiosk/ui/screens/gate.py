@@ -7,6 +7,7 @@ key, listed in the footer and the command palette.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -43,7 +44,6 @@ from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.session import GateSession
-from kiosk.ui.sync_status import SyncState, state_from_store
 
 SYNC_REFRESH_SECONDS = 5.0
 
@@ -69,8 +69,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.session = GateSession(shift.operator.id)
         self.tally = ShiftTally()
         self.feed = CameraFeed(context, self.session, self.post_message)
-        self.sync_state: SyncState | None = None
-        """The sync worker's last report; until one arrives the store's view is shown."""
+        self._sync_read_at: datetime | None = None
+        """When the sync status on show was read from the database."""
         self._clear_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -90,7 +90,6 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one(TopBar).show_direction(self.session.direction)
         self.query_one(StatusLine).show_counts(self.tally)
         self.watch_camera()
-        self.sync_state = getattr(self.app, "last_sync_state", None)
         self.refresh_sync()
         self.set_interval(SYNC_REFRESH_SECONDS, self.refresh_sync)
         for note in self.context.notes:
@@ -111,7 +110,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync-status", name="sync status")
     def refresh_sync(self) -> None:
-        self.post_message(SyncStatusChanged(state_from_store(self.context.store), from_store=True))
+        """Read the sync status from the gate database: entries waiting, and a sync run from the command line."""
+        self.post_message(SyncStatusChanged(self.context.sync_status()))
 
     # Not exclusive: every typed entry must finish (a thread cannot be interrupted mid-commit anyway).
     @work(thread=True, exit_on_error=False, group="entries", name="entry")
@@ -148,13 +148,11 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         )
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
-        if message.from_store and self.sync_state is not None:
-            state = self.sync_state.with_waiting(message.state.waiting)
-        else:
-            state = message.state
-        if not message.from_store:
-            self.sync_state = state
-        self.query_one(StatusLine).show_sync(state)
+        # The worker's report and the periodic read come from different threads: never go back in time.
+        if self._sync_read_at is not None and message.status.checked_at < self._sync_read_at:
+            return
+        self._sync_read_at = message.status.checked_at
+        self.query_one(StatusLine).show_sync(message.status)
 
     def show_verdict(self, outcome: Outcome, origin: str) -> None:
         """Show a committed entry's verdict, count it, and ring the bell on a refusal."""
@@ -166,6 +164,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         if outcome.assessment.verdict.decision is Decision.REFUSE:
             self.app.bell()
         self._restart_clear_timer()
+        self.context.entry_logged()
         self.refresh_sync()
         self._show_pending_temperature()
 

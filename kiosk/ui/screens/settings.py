@@ -14,10 +14,11 @@ from textual.widgets import DataTable, Footer, Label
 
 from kiosk.freshness import LIST_TABLES, list_ages, list_sizes
 from kiosk.policy import Policy
+from kiosk.trust_store import last_confirmed
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain
-from kiosk.ui.sync_status import state_from_store
+from kiosk.ui.sync_status import describe, is_problem
 
 WARNING = "bold black on yellow"
 
@@ -99,9 +100,21 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         )
         sizes = list_sizes(config.database)
         rows += [(LIST_TABLES[table], Text(str(count))) for table, count in sizes.items()]
-        for age in list_ages(context.store, gate.policy, context.clock()):
+        status = context.sync_status()
+        now = context.clock()
+        ages = list_ages(
+            gate.policy,
+            bundle_version=status.bundle_version,
+            lists_checked_at=status.bundle_checked_at,
+            keys_confirmed_at=last_confirmed(context.store),
+            now=now,
+        )
+        for age in ages:
             text = age.describe()
             shown_text = ("OUT OF DATE: " + text) if age.stale else text
             rows.append((f"{age.label} age", Text(shown_text, style=WARNING if age.stale else "")))
-        rows.append(("sync", Text(state_from_store(context.store).describe(context.clock()))))
+        rows.append(("HQ", plain(config.hq_url or "none: not enrolled (pocket-kiosk enroll)")))
+        rows.append(("sync", Text(describe(status, now, error_chars=0), style=WARNING if is_problem(status) else "")))
+        if status.last_error:
+            rows.append(("last sync error", plain(status.last_error, limit=500, style=WARNING)))
         return rows
