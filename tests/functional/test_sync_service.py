@@ -75,6 +75,26 @@ def test_hq_down_means_offline_with_the_reason_and_entries_kept(hq: RunningHq, m
     assert status.entries_waiting == 4 and status.last_success_at is None and status.last_attempt_at is not None
 
 
+def test_a_stop_request_also_ends_the_retries_of_an_unreachable_hq(hq: RunningHq, make_gate: MakeGate) -> None:
+    """A kiosk quitting while HQ is down does not sit out the 30 s retry budget: no retry after the stop."""
+    gate = make_gate(hq, "north-gate", url=f"http://127.0.0.1:{_free_port()}", sync_retry_seconds=30)
+    gate.log(1)
+    service = gate.service()
+    seen: list[SyncStatus] = []
+    stop = threading.Event()
+    worker = threading.Thread(target=service.run, args=(stop.is_set, seen.append), kwargs={"tick": 0.05})
+    worker.start()
+    time.sleep(1.0)  # retrying by now, with backoffs of a second or less
+
+    stop.set()
+    worker.join(timeout=10)
+    service.close()
+
+    assert not worker.is_alive()
+    assert [s.connection for s in seen] == [Connection.OFFLINE, Connection.OFFLINE] and seen[-1].tried
+    assert seen[-1].entries_waiting == 1
+
+
 def test_status_survives_the_process_and_needs_no_network(hq: RunningHq, make_gate: MakeGate) -> None:
     gate = make_gate(hq, "north-gate")
     gate.log(3)
