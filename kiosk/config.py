@@ -46,7 +46,8 @@ class KioskConfig(BaseSettings):
     debounce_seconds: float = Field(5.0, ge=0, le=600)
     """The same code seen again within this many seconds is one scan, not many."""
     retention_days: int = Field(28, ge=1, le=3650)
-    """Entries older than this are purged (on start and by `pocket-kiosk purge`)."""
+    """Entries older than this are purged (on start and by `pocket-kiosk purge`); an enrolled gate keeps those HQ
+    has not acknowledged yet, however old, until a sync has delivered them."""
     operator: str = ""
     """Operator recorded on entries logged by the headless `scan` command."""
     banner_seconds: float = Field(6.0, ge=1, le=120)
@@ -60,7 +61,7 @@ class KioskConfig(BaseSettings):
     hq_key_file: Path | None = None
     """HQ's bundle-signing public key (PEM), pinned at enrolment; bundles signed by any other key are refused."""
     sync_interval_seconds: float = Field(60.0, ge=1, le=86_400)
-    """How often the kiosk syncs with HQ in the background."""
+    """How often the kiosk syncs with HQ in the background (it also syncs right after each logged entry)."""
     sync_batch_entries: int = Field(1000, ge=1, le=2000)
     """Most entries sent to HQ in one request."""
     sync_batch_bytes: int = Field(1_000_000, ge=10_000, le=4_000_000)

@@ -214,6 +214,7 @@ def test_the_kiosk_syncs_with_hq_takes_its_lists_without_a_restart_and_shows_off
             assert rows["rule: code colours"] == "green pass, yellow refuse, red refuse"
             assert rows["red/yellow list, roster age"].startswith(f"0 min old (version {version}")
             assert rows["issuer keys age"].startswith("0 min old")
+            assert rows["trusted issuer keys"].endswith("/trust and the gate database (HQ, trust import)")
             assert rows["sync"].startswith("online · ") and rows["HQ"] == hq.url
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))

@@ -86,7 +86,11 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
             ("policy file", plain(str(config.policy_file or "none (field defaults)"))),
         ]
         rows += [(f"rule: {label}", Text(value)) for label, value in policy_lines(gate.policy)]
-        keys = Text(f"{len(gate.trust)} from {config.trust_dir or 'nowhere'}")
+        sources = [str(config.trust_dir)] if config.trust_dir else []
+        keys_confirmed_at = last_confirmed(context.store)
+        if keys_confirmed_at is not None:
+            sources.append("the gate database (HQ, trust import)")
+        keys = Text(f"{len(gate.trust)} from {' and '.join(sources) or 'nowhere'}")
         if len(gate.trust) == 0:
             keys = Text("none: every code will be refused", style=WARNING)
         rows.append(("trusted issuer keys", keys))
@@ -106,7 +110,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
             gate.policy,
             bundle_version=status.bundle_version,
             lists_checked_at=status.bundle_checked_at,
-            keys_confirmed_at=last_confirmed(context.store),
+            keys_confirmed_at=keys_confirmed_at,
             now=now,
         )
         for age in ages:
