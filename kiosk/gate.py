@@ -234,20 +234,11 @@ class Gate:
         """Assess a scanned text and, when it claims to be a code, commit the entry before returning."""
         moment = now or datetime.now(UTC)
         assessment = self.assess_code(text, direction=direction, temperature=temperature, now=moment)
-        if self.store is None or not assessment.loggable:
+        if not assessment.loggable:
             return Outcome(assessment, None)
-        credential = assessment.credential
-        draft = EntryDraft(
-            direction=direction,
-            code_type=assessment.code_type,
-            verdict=assessment.verdict,
-            subject=credential.subject if credential else None,
-            name=credential.name if credential else "",
-            temperature=temperature,
-            operator=operator,
-            details={"warnings": "; ".join(assessment.verdict.warnings)} if assessment.verdict.warnings else {},
+        return self._log(
+            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details={}
         )
-        return Outcome(assessment, self.store.record(draft, moment))
 
     def _subject(self, id_number: str, doc_type: str) -> str:
         if self.district_key is None:
@@ -386,8 +377,6 @@ def load_trust(
     folder = trust_dir or config.trust_dir
     trust = TrustList.from_dir(folder) if folder else TrustList()
     if store is not None:
-        for row in store.rows("trusted_keys"):
-            trust.add_pem(row["pem"].encode(), label=row["label"])
         load_documents(store, trust)
     return trust
 

@@ -66,6 +66,13 @@ def m001_initial(db: Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
+@migrations()
+def m002_drop_trusted_keys(db: Database) -> None:
+    """Trusted keys live in the trust store's `trust_documents` (kiosk/trust_store.py), filled by HQ's bundle
+    and `pocket-kiosk trust import`; this first-draft table was never written."""
+    db["trusted_keys"].drop(ignore=True)
+
+
 class StoreError(Exception):
     """The entry could not be made durable (disk full, read-only file, corrupt database)."""
 
@@ -277,9 +284,9 @@ class GateStore:
         )
 
     def replace_table(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Swap a whole list (roster, passes, colour_list, trusted_keys) in one transaction: a gate never
+        """Swap a whole list (roster, passes, colour_list) in one transaction: a gate never
         judges by half a list."""
-        if table not in {"roster", "passes", "colour_list", "trusted_keys"}:
+        if table not in {"roster", "passes", "colour_list"}:
             raise ValueError(f"not a list table: {table}")
         with self.transaction():
             self.db.execute(f"DELETE FROM [{table}]")

@@ -135,7 +135,7 @@ class HqClient:
                 attempts=attempts,
                 timeout=self.retry_seconds or None,
                 wait_initial=0.2,
-                wait_max=5.0,
+                wait_max=min(5.0, max(self.retry_seconds / 3, 0.5)),
                 wait_jitter=0.5,
             ):
                 with attempt:
@@ -239,9 +239,18 @@ class SyncService:
     """Uploads this gate's log to HQ and applies HQ's bundle. One instance per gate; `run_once` and `run` are
     meant for one worker thread, `status` and `wake` may be called from any thread."""
 
-    def __init__(self, config: KioskConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry_seconds: float | None = None,
+    ) -> None:
+        """`retry_seconds` overrides the config's `sync_retry_seconds` for this service (the kiosk's background
+        worker keeps it short: it tries again at the next interval anyway)."""
         self.config = config
         self._transport = transport
+        self._retry_seconds = config.sync_retry_seconds if retry_seconds is None else retry_seconds
         self._store: GateStore | None = None
         self._state: SyncState | None = None
         self._wake = threading.Event()
@@ -334,7 +343,7 @@ class SyncService:
             self.config.hq_url,
             token,
             timeout=self.config.sync_timeout_seconds,
-            retry_seconds=self.config.sync_retry_seconds,
+            retry_seconds=self._retry_seconds,
             transport=self._transport,
             should_stop=should_stop,
         )

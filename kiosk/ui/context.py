@@ -120,11 +120,18 @@ class KioskContext:
         self.store.close()
 
 
+BACKGROUND_RETRY_SECONDS = 5.0
+"""The kiosk's sync worker gives up on a failing request after this long (or the config's
+`sync_retry_seconds`, if shorter): it tries again at the next interval anyway, and a short budget lets the
+indicator say "offline" within seconds and lets the app quit without waiting out a backoff."""
+
+
 def open_kiosk(config: KioskConfig, **options: object) -> KioskContext:
     """Open the gate and its operators for the app, and its sync with HQ when enrolled; purge entries past
     retention as every start does (an enrolled gate keeps those HQ does not have yet)."""
     gate = open_gate(config)
-    options.setdefault("sync", SyncService(config) if is_enrolled(config) else None)
+    retry = min(config.sync_retry_seconds, BACKGROUND_RETRY_SECONDS)
+    options.setdefault("sync", SyncService(config, retry_seconds=retry) if is_enrolled(config) else None)
     context = KioskContext(config=config, gate=gate, operators=OperatorBook(config.database), **options)  # type: ignore[arg-type]
     purged = purge_entries(config, context.store)
     if purged.purged or purged.kept_unsent:
