@@ -26,6 +26,7 @@ from kiosk.codes.keys import PRIVATE_KEY_FILE, load_issuer_key
 from kiosk.codes.pgc import issue_code
 from kiosk.identity import resident_id_check_digit, subject_hash
 from kiosk.scanner import (
+    REGION_QUIET_FRAMES,
     Debouncer,
     Scanner,
     ScanResult,
@@ -164,6 +165,35 @@ def test_a_frame_without_a_code_runs_no_repair_and_no_probe() -> None:
     assert scanner.passes["first"] == len(frames) and scanner.passes["search"] == len(frames)
     assert scanner.passes["probe"] == 0, "nothing in a bare room looks like a code"
     assert scanner.passes["repair"] == 0
+
+
+def printed_notice(seed: int = 3) -> np.ndarray:
+    """A frame with no code but a page of print held up: busy enough to look like a code to the texture test."""
+    rng = np.random.default_rng(seed)
+    frame = room(seed)
+    cv2.rectangle(frame, (400, 100), (820, 660), 235, -1)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz    ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+    for row in range(24):
+        line = "".join(rng.choice(letters, 40))
+        cv2.putText(frame, line, (415, 130 + row * 21), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 40, 1)
+    return frame
+
+
+def test_a_busy_scene_without_a_code_is_probed_then_left_alone_for_a_while(codes: list[str]) -> None:
+    notice = printed_notice()
+    assert textured_region(notice) is not None, "print looks busy enough to probe"
+    scanner = Scanner()
+    assert scanner.scan(notice) == ScanResult([], "")
+    probes = scanner.passes["probe"]
+    assert probes >= 1 and scanner.passes["repair"] == 0
+    for _ in range(REGION_QUIET_FRAMES):
+        assert scanner.scan(notice) == ScanResult([], "")
+    assert scanner.passes["probe"] == probes and scanner.passes["probe skipped"] == REGION_QUIET_FRAMES
+    scanner.scan(notice)
+    assert scanner.passes["probe"] > probes, "probed again once the quiet frames are over"
+    with_code = printed_notice()
+    with_code[100:100 + 260, 900:900 + 260] = qr_image(codes[0], scale=4)
+    assert scanner.scan(with_code).texts == [codes[0]], "a code in view is read while the print is left alone"
 
 
 def test_motion_streak_is_measured_from_the_image(codes: list[str]) -> None:
