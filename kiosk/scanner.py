@@ -493,9 +493,10 @@ class Scanner:
     On the benchmark's hard frames (bench/scan_bench.py; 420 frames per seed, half 640x480, half 1280x720, seeds
     2026, 5, 11, 42, 1, 7) the Scanner reads 92.6-94.8%, where zxing-cpp alone reads 71.0-76.2%, zbar about 55%
     and the previous Scanner (full-frame repairs on every missed frame) 87.9-90.2%. By pass, on seed 2026: the first
-    pass reads 316 frames; crop repairs around symbols it located, about 55; the search pass 8 and the texture
-    probes about 15, each also handing symbols to the crop repairs. Frames read by the first pass cost what
-    zxing-cpp costs (median about 2 ms at 1280x720); a code the repairs read costs 10-60 ms.
+    pass reads 316 frames, the crop repairs 59, the texture probes 15 and the search pass 8 (both also hand
+    located symbols to the crop repairs). At 1280x720 a frame costs a median 2.2 ms and 36 ms at p99 (the hard
+    frames the repairs work on); a frame with no code 3.8 ms, or about 12 ms with a page of print in view, whose
+    texture sets off the probes (see REGION_QUIET_FRAMES for a page that stays); at load average 0.7-1.2.
 
     `passes` counts the decoder passes run, by kind ('first', 'search', 'probe', 'repair', 'last resort'; and
     'probe skipped' for a textured region left alone, see REGION_QUIET_FRAMES), for the benchmark and the tests.
