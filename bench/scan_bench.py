@@ -54,7 +54,8 @@ from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, key_id
 from kiosk.gate import Gate
 from kiosk.identity import load_district_key, mask_name, resident_id_check_digit, subject_hash
 from kiosk.policy import Direction, load_policy
-from kiosk.scanner import Debouncer, OpenCVDecoder, Scanner, ZbarDecoder, ZxingDecoder, to_gray
+from kiosk.decoders import OpenCVDecoder, ZbarDecoder, ZxingDecoder, to_gray
+from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,7 +1,8 @@
 """QR decoding on camera frames: zxing-cpp first, image repairs only where a code was seen and not read.
 
-Each decoder sits behind the one-method `Decoder` interface so the benchmark (bench/scan_bench.py) can run
-every peer on the same frames. `Scanner` is what the gate uses. Most frames a gate camera delivers show no code
+The decoders are in kiosk/decoders.py behind the one-method `Decoder` interface, so the benchmark
+(bench/scan_bench.py) runs every peer on the same frames; the image repairs are in kiosk/repairs.py. `Scanner`
+is what the gate uses. Most frames a gate camera delivers show no code
 at all, so the Scanner's rule is that work follows evidence of a code:
 
 1. the first pass: zxing-cpp over the frame, asked also for the symbols it located but could not decode;
@@ -18,464 +19,32 @@ in front of the camera into one scan.
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-import cv2
 import numpy as np
-import zxingcpp
-from pyzbar import pyzbar
+
+from kiosk.decoders import Decoder, Located, ZxingDecoder, to_gray
+from kiosk.repairs import (
+    CROP_MAX_COUNT,
+    DEFAULT_REPAIRS,
+    REGION_MAX_PIXELS,
+    REGION_PROBES,
+    REGION_QUIET_FRAMES,
+    REGION_SAME_OVERLAP,
+    Repair,
+    crop_boxes,
+    overlap,
+    reduce_to,
+    resample,
+    search_image,
+    textured_region,
+)
 
 MAX_TEXT_CHARS = 8192
 """Longer texts are cut here; no format we read is anywhere near, and the parser refuses them anyway."""
-
-
-class Decoder(Protocol):
-    name: str
-
-    def decode(self, gray: np.ndarray) -> list[str]:
-        """Every QR text found in a greyscale image (possibly none)."""
-        ...
-
-
-@dataclass(frozen=True)
-class Located:
-    """A QR-family symbol zxing-cpp found in an image but could not decode."""
-
-    corners: np.ndarray
-    """Four (x, y) corners in image pixels, float32, shape (4, 2)."""
-    module: float
-    """Size of one module in image pixels along the symbol's finer axis, from its sides and its version."""
-    whole: bool
-    """True when the corners frame a whole QR code. False for a Micro QR or rMQR guess, which in a camera frame
-    is almost always one finder pattern of a larger QR code that lies somewhere around it."""
-
-    def to_frame(self, scale: float, x0: float = 0.0, y0: float = 0.0) -> Located:
-        """The same symbol in frame pixels, when it was located in an image `scale` times the frame (or a crop
-        of it starting at x0, y0)."""
-        return Located(self.corners / scale + np.float32([x0, y0]), self.module / scale, self.whole)
-
-
-class ZxingDecoder:
-    name = "zxing-cpp"
-
-    def decode(self, gray: np.ndarray) -> list[str]:
-        return self.locate(gray)[0]
-
-    def locate(self, gray: np.ndarray) -> tuple[list[str], list[Located]]:
-        """The texts zxing-cpp reads, and the symbols it located but failed to decode (same cost as `decode`)."""
-        results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True)
-        texts = [r.text for r in results if r.valid]
-        located = [symbol for r in results if not r.valid and (symbol := _located(r)) is not None]
-        return texts, located
-
-
-def _located(result: zxingcpp.Barcode) -> Located | None:
-    """What a failed zxing-cpp result tells about where a code is, or None when it tells nothing usable."""
-    position = result.position
-    corners = np.float32(
-        [(p.x, p.y) for p in (position.top_left, position.top_right, position.bottom_right, position.bottom_left)]
-    )
-    extra = getattr(result, "extra", None)
-    version = str(extra.get("Version", "")) if isinstance(extra, dict) else ""
-    if not corners.any():
-        return None
-    if version.isdigit():  # QR Code, model 1 or 2
-        rows = columns = 17 + 4 * int(version)
-        whole = True
-    elif match := re.fullmatch(r"M([1-4])", version):  # Micro QR: its one finder pattern, usually a QR's
-        rows = columns = 9 + 2 * int(match.group(1))
-        whole = False
-    elif match := re.fullmatch(r"R(\d+)x(\d+)", version):  # rMQR: a finder pattern and a guessed strip
-        rows, columns = int(match.group(1)), int(match.group(2))
-        whole = False
-    else:
-        return None
-    sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)  # top, right, bottom, left
-    # The finer axis: a tilted code is foreshortened along one axis, and that one must reach the pixels it needs.
-    module = float(min((sides[0] + sides[2]) / (2 * columns), (sides[1] + sides[3]) / (2 * rows)))
-    return Located(corners, module, whole) if module > 0 else None
-
-
-class ZbarDecoder:
-    name = "zbar"
-
-    def decode(self, gray: np.ndarray) -> list[str]:
-        # zbar hands back bytes; codes we read are ASCII, anything else is kept visible, never fatal.
-        return [r.data.decode("utf-8", "replace") for r in pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])]
-
-
-class OpenCVDecoder:
-    """OpenCV's own detector; not used by the gate, kept as a peer for the benchmark."""
-
-    name = "opencv"
-
-    def __init__(self) -> None:
-        self._detector = cv2.QRCodeDetector()
-
-    def decode(self, gray: np.ndarray) -> list[str]:
-        ok, texts, _, _ = self._detector.detectAndDecodeMulti(gray)
-        return [t for t in texts if t] if ok else []
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-
-
-# -- the search pass: where the first pass located nothing -------------------------------------------------------
-
-SEARCH_PIXELS = 320_000
-"""The search passes look at the frame reduced by a whole factor to at most this many pixels: 1280x720 to
-640x360, 640x480 as it is."""
-
-
-def _search_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """An unsharp-masked copy at most SEARCH_PIXELS large, and its scale to the frame (<= 1).
-
-    Out-of-focus and dim codes lose the sharp finder-pattern edges zxing-cpp looks for; sharpening gives them back,
-    and reducing the frame first keeps the pass at about half the first pass's cost."""
-    small, scale = _reduce(gray, SEARCH_PIXELS)
-    return _unsharp(small, 1.5, 2.0), scale
-
-
-def _reduce(gray: np.ndarray, max_pixels: int) -> tuple[np.ndarray, float]:
-    """The image reduced by the smallest whole factor that brings it to at most `max_pixels`, and that scale.
-
-    A whole factor keeps OpenCV's area reduction on its fast path (0.1 ms at 1280x720, not 2.4 for 0.59)."""
-    factor = math.ceil(math.sqrt(gray.size / max_pixels))
-    if factor == 1:
-        return gray, 1.0
-    return cv2.resize(gray, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA), 1 / factor
-
-
-TEXTURE_WINDOW = 15
-"""Side of the window, in pixels of the reduced frame, over which busy-ness is judged (3-9 modules of a code)."""
-TEXTURE_EDGE_SHARE = 5
-"""A pixel is an edge when its 3x3 grey-level gradient exceeds 1/5 of its window's grey-level range."""
-TEXTURE_MIN_RANGE = 40
-"""Grey levels between a window's darkest and lightest pixel below which nothing in it is an edge. Sensor noise
-must stay under it: at 24, a dim wall with noise of sigma 4-8 looked busy in 8-10 frames of 10; at 40, in none of
-30. (A code with less contrast than this is left to zxing-cpp, which locates low-contrast codes well.)"""
-TEXTURE_BUSY = 0.55
-"""Share of edge pixels that makes a neighbourhood busy: a QR's modules put edges everywhere; a wall, a face or
-the edge of a door give a thin line of them."""
-TEXTURE_BLOCK = 4
-"""Busy-ness is pooled over blocks of this many reduced pixels before regions are traced."""
-TEXTURE_CLOSE = 3
-"""Gaps of up to this many blocks between busy blocks are closed first: a streaked code is busy in patches."""
-TEXTURE_MIN_AREA = 1500
-"""Busy area (reduced pixels) a region needs: a QR of 65 modules at 1.6 px per module at 1280x720."""
-TEXTURE_MIN_FILL = 0.3
-TEXTURE_MAX_ASPECT = 2.2
-"""A code's busy region fills much of its bounding box and is not a long strip (a QR tilted 66 degrees is 2.1:1)."""
-_SQUARE_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-_SQUARE_WINDOW = cv2.getStructuringElement(cv2.MORPH_RECT, (TEXTURE_WINDOW, TEXTURE_WINDOW))
-_SQUARE_CLOSE = cv2.getStructuringElement(cv2.MORPH_RECT, (TEXTURE_CLOSE, TEXTURE_CLOSE))
-
-
-def textured_region(gray: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The largest region that looks like a code to a texture test, as (x0, y0, x1, y1) frame pixels, or None.
-
-    A QR code is the busiest thing in most scenes a gate camera sees: a square where edges in every direction
-    are packed a module apart. This finds such a region even when the code is too blurred or streaked for
-    zxing-cpp to find its finder patterns, so the repairs know where to work. The test runs on the frame reduced
-    to SEARCH_PIXELS, and again at half that size for codes with modules too big for its window. Measured on the
-    benchmark's frames (seeds 1, 7, 2026): the region holds the code in all 90 frames where neither zxing-cpp pass
-    located anything, and none of the 90 frames without a code has one, nor do dim walls with heavy sensor noise;
-    a page of print or a chequered shirt does (its probes then cost a few ms). About 1 ms at 1280x720."""
-    small, scale = _reduce(gray, SEARCH_PIXELS)
-    for _ in range(2):
-        if (box := _busiest_region(small)) is not None:
-            x0, y0, x1, y1 = (round(v / scale) for v in box)
-            pad_x, pad_y = (x1 - x0) // 10, (y1 - y0) // 10
-            height, width = gray.shape[:2]
-            return max(0, x0 - pad_x), max(0, y0 - pad_y), min(width, x1 + pad_x), min(height, y1 + pad_y)
-        small, scale = cv2.resize(small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), scale / 2
-    return None
-
-
-def _busiest_region(small: np.ndarray) -> tuple[int, int, int, int] | None:
-    """`textured_region` at one scale, in the pixels of `small`."""
-    grey_range = cv2.subtract(cv2.dilate(small, _SQUARE_WINDOW), cv2.erode(small, _SQUARE_WINDOW))
-    gradient = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _SQUARE_3)
-    edges = cv2.compare(cv2.multiply(gradient, TEXTURE_EDGE_SHARE), grey_range, cv2.CMP_GT)
-    edges = cv2.bitwise_and(edges, cv2.compare(grey_range, TEXTURE_MIN_RANGE, cv2.CMP_GT))
-    height, width = edges.shape
-    block = TEXTURE_BLOCK
-    pooled = cv2.resize(edges, (width // block, height // block), interpolation=cv2.INTER_AREA)
-    pooled = cv2.blur(pooled, (TEXTURE_WINDOW // block, TEXTURE_WINDOW // block))
-    busy = cv2.morphologyEx(cv2.compare(pooled, int(TEXTURE_BUSY * 255), cv2.CMP_GT), cv2.MORPH_CLOSE, _SQUARE_CLOSE)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(busy, connectivity=8)
-    best: tuple[int, int, int, int] | None = None
-    best_area = 0
-    for x, y, box_width, box_height, cells in stats[1:count]:
-        area = int(cells) * block * block
-        fill = cells / (box_width * box_height)
-        aspect = max(box_width, box_height) / min(box_width, box_height)
-        if area >= max(TEXTURE_MIN_AREA, best_area + 1) and fill >= TEXTURE_MIN_FILL and aspect <= TEXTURE_MAX_ASPECT:
-            best, best_area = (x * block, y * block, (x + box_width) * block, (y + box_height) * block), area
-    return best
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    width = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _enlarge(gray: np.ndarray, scale: float) -> np.ndarray:
-    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-
-
-def _probe_sharpen(region: np.ndarray) -> tuple[np.ndarray, float]:
-    """Twice the size, then an unsharp mask: a defocused or far code gets finder patterns zxing-cpp can find."""
-    return _unsharp(_enlarge(region, 2.0), 4.0, 2.0), 2.0
-
-
-def _probe_smooth(region: np.ndarray) -> tuple[np.ndarray, float]:
-    """A 1-pixel Gaussian, then twice the size: a phone screen's pixel grid (moire) melts into the modules."""
-    return _enlarge(cv2.GaussianBlur(region, (0, 0), 1.0), 2.0), 2.0
-
-
-def _probe_motion(region: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The motion streak estimated and undone (see `motion_streak`); None when the region is not streaked."""
-    restored = deblur_motion(region)
-    return None if restored is None else (restored, 1.0)
-
-
-Probe = tuple[str, Callable[[np.ndarray], tuple[np.ndarray, float] | None]]
-REGION_PROBES: tuple[Probe, ...] = (
-    ("sharpen", _probe_sharpen),
-    ("smooth", _probe_smooth),
-    ("motion", _probe_motion),
-)
-"""Tried in turn on a textured region (reduced to REGION_MAX_PIXELS) until one reads a code or locates a symbol,
-which then goes to the crop repairs. On the benchmark's hard frames (6 seeds of 420 frames), leaving one out
-loses: sharpen 2-13 frames (defocused and far codes), motion 4-7 (motion blur, which nothing else reads), smooth
-0-5 (moire on phone screens); the texture test and its probes together add 3.6-6.9% of all frames."""
-REGION_QUIET_FRAMES = 10
-"""After a textured region's probes found nothing, the same region (boxes overlapping by REGION_SAME_OVERLAP) is
-not probed again for this many frames: a notice or a patterned shirt that stays in view costs its probes (about
-10 ms at 1280x720) once every ten frames, not on every frame. A code that needs the probes to be read at all,
-held where such a region was, waits that many frames at most; everything else is read as before."""
-REGION_SAME_OVERLAP = 0.7
-"""Intersection over union above which two textured regions are taken for the same thing seen again."""
-REGION_MAX_PIXELS = 250_000
-"""A textured region larger than this is reduced first, which bounds every probe (a code filling a 1280x720 frame
-is readable at this size)."""
-
-
-# -- crops around a located symbol ------------------------------------------------------------------------------
-
-CROP_MODULE_PX = 7.0
-"""Every crop is resampled so that a module is this many pixels wide, whatever the code's size in the frame, and
-every repair below works in module units at this one scale (7 read more of the benchmark's frames than 4 or 5)."""
-CROP_MAX_SCALE = 4.0
-CROP_MAX_PIXELS = 1_000_000
-"""A resampled crop never exceeds this many pixels (a little more than one 1280x720 frame): it bounds a repair."""
-CROP_MAX_COUNT = 2
-"""Crops repaired per frame at most: a gate shows one code at a time, and a cluttered scene cannot run away."""
-QUIET_MODULES = 12.0
-"""Margin around a located whole code, in modules: the quiet zone (4) and slack for a corner located off."""
-FINDER_REACH_MODULES = 100.0
-"""Half the side of the crop around a lone finder pattern, in modules: a version 20 code (97 modules) plus its
-quiet zone fits whichever corner the finder is (ours are version 10 to 12, EU certificates up to about 20)."""
-
-
-def _crop_boxes(located: list[Located], shape: tuple[int, ...]) -> list[tuple[int, int, int, int, float]]:
-    """(x0, y0, x1, y1, module) boxes around located symbols, overlapping boxes merged, whole codes first."""
-    boxes: list[list[float]] = []
-    for symbol in sorted(located, key=lambda s: not s.whole):
-        (x0, y0), (x1, y1) = symbol.corners.min(axis=0), symbol.corners.max(axis=0)
-        if symbol.whole:
-            pad = QUIET_MODULES * symbol.module
-        else:
-            x0 = x1 = (x0 + x1) / 2
-            y0 = y1 = (y0 + y1) / 2
-            pad = FINDER_REACH_MODULES * symbol.module
-        box = [x0 - pad, y0 - pad, x1 + pad, y1 + pad, symbol.module]
-        for other in boxes:
-            if box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]:
-                other[:] = [
-                    min(box[0], other[0]),
-                    min(box[1], other[1]),
-                    max(box[2], other[2]),
-                    max(box[3], other[3]),
-                    min(box[4], other[4]),
-                ]
-                break
-        else:
-            boxes.append(box)
-    height, width = shape[:2]
-    return [
-        (max(0, int(x0)), max(0, int(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)), module)
-        for x0, y0, x1, y1, module in boxes
-    ]
-
-
-def _resample(crop: np.ndarray, module: float) -> np.ndarray:
-    """The crop at CROP_MODULE_PX pixels per module, within CROP_MAX_SCALE and CROP_MAX_PIXELS."""
-    scale = min(CROP_MODULE_PX / module, CROP_MAX_SCALE, math.sqrt(CROP_MAX_PIXELS / crop.size))
-    if abs(scale - 1) < 0.05:
-        return crop
-    interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=interpolation)
-
-
-# -- repairs, on a crop at CROP_MODULE_PX pixels per module -------------------------------------------------------
-
-
-def _unsharp(gray: np.ndarray, sigma: float, amount: float) -> np.ndarray:
-    blurred = cv2.GaussianBlur(gray, (0, 0), sigma)
-    return cv2.addWeighted(gray, 1 + amount, blurred, -amount, 0)
-
-
-def _sharpen(crop: np.ndarray) -> np.ndarray:
-    """Unsharp mask of half a module, amount 8: steepens the edges a defocused or dim code has lost."""
-    return _unsharp(crop, 0.5 * CROP_MODULE_PX, 8.0)
-
-
-_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-
-
-def _equalise(crop: np.ndarray) -> np.ndarray:
-    """CLAHE: local contrast evened out, so a glare spot or a veil no longer decides the binarizer's threshold."""
-    return _CLAHE.apply(crop)
-
-
-def _equalise_sharpen(crop: np.ndarray) -> np.ndarray:
-    """CLAHE, then an unsharp mask of half a module (amount 4): both at once, for the blurred and the dim."""
-    return _unsharp(_CLAHE.apply(crop), 0.5 * CROP_MODULE_PX, 4.0)
-
-
-def _smooth(crop: np.ndarray) -> np.ndarray:
-    """A Gaussian of a fifth of a module: melts a screen's pixel grid (moire) into the modules it draws."""
-    return cv2.GaussianBlur(crop, (0, 0), 0.2 * CROP_MODULE_PX)
-
-
-MOTION_MAX_ISOTROPY = 0.8
-"""Below this ratio of the gradient structure tensor's eigenvalues an image counts as streaked. A QR's edges run in
-two perpendicular directions alike (ratio near 1); a streak of 0.8 modules, the benchmark's shortest, gives 0.6-0.7."""
-MOTION_LENGTH_BIAS = 0.9
-"""The autocorrelation estimate of a streak's length runs about 10% long (lens blur adds to it); measured on the
-benchmark's 180 motion-blurred frames: 1.03-1.36 times the true length, median 1.10."""
-
-
-def motion_streak(gray: np.ndarray) -> tuple[float, float] | None:
-    """(direction in degrees, length in pixels) of the motion streak in `gray`, or None when it is not streaked.
-
-    Direction: the weak axis of the gradient structure tensor, since motion blur weakens the gradients along the
-    motion and nothing else in a code prefers a direction (on the benchmark: within 2 degrees for half the frames,
-    5.5 for 95%). Length: a streak of L pixels turns the derivative along it into the difference of two copies
-    L apart, so that derivative's autocorrelation has its deepest trough at L."""
-    image = gray.astype(np.float32)
-    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=1)
-    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1)
-    jxx, jyy, jxy = float(gx.ravel() @ gx.ravel()), float(gy.ravel() @ gy.ravel()), float(gx.ravel() @ gy.ravel())
-    half_trace = (jxx + jyy) / 2
-    spread = math.sqrt(max(half_trace**2 - (jxx * jyy - jxy * jxy), 0.0))
-    if half_trace <= 0 or (half_trace - spread) / (half_trace + spread) >= MOTION_MAX_ISOTROPY:
-        return None
-    direction = (math.degrees(0.5 * math.atan2(2 * jxy, jxx - jyy)) + 90) % 180
-    along = math.cos(math.radians(direction)), math.sin(math.radians(direction))
-    derivative = gx * along[0] + gy * along[1]
-    derivative -= float(derivative.mean())
-    rows, columns = derivative.shape  # zero-padded to a size the DFT is fast for (a prime side is 20x slower)
-    derivative = cv2.copyMakeBorder(
-        derivative, 0, cv2.getOptimalDFTSize(rows) - rows, 0, cv2.getOptimalDFTSize(columns) - columns,
-        cv2.BORDER_CONSTANT, value=0,
-    )
-    spectrum = cv2.dft(derivative, flags=cv2.DFT_COMPLEX_OUTPUT)
-    power = cv2.mulSpectrums(spectrum, spectrum, 0, conjB=True)
-    autocorrelation = cv2.idft(power, flags=cv2.DFT_REAL_OUTPUT)
-    lags = np.arange(1.0, min(40.0, min(gray.shape) / 3), 0.25, dtype=np.float32)
-    if lags.size == 0:
-        return None
-    height, width = autocorrelation.shape
-    autocorrelation = np.roll(autocorrelation, (height // 2, width // 2), axis=(0, 1))  # zero lag in the centre
-    map_x = (width // 2 + lags * along[0]).reshape(1, -1)
-    map_y = (height // 2 + lags * along[1]).reshape(1, -1)
-    profile = cv2.remap(autocorrelation, map_x, map_y, cv2.INTER_LINEAR)[0]
-    return direction, MOTION_LENGTH_BIAS * float(lags[int(np.argmin(profile))])
-
-
-def _streak_kernel(length_px: float, direction_deg: float) -> np.ndarray:
-    """A normalised line kernel: what a point becomes when it moves `length_px` pixels during the exposure."""
-    size = int(math.ceil(length_px)) | 1
-    centre = (size - 1) / 2
-    steps = np.linspace(-length_px / 2, length_px / 2, max(2, int(length_px * 4)))
-    xs = centre + steps * math.cos(math.radians(direction_deg))
-    ys = centre + steps * math.sin(math.radians(direction_deg))
-    kernel = np.zeros((size + 1, size + 1), np.float32)
-    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
-    fx, fy = (xs - x0).astype(np.float32), (ys - y0).astype(np.float32)
-    np.add.at(kernel, (y0, x0), (1 - fx) * (1 - fy))
-    np.add.at(kernel, (y0, x0 + 1), fx * (1 - fy))
-    np.add.at(kernel, (y0 + 1, x0), (1 - fx) * fy)
-    np.add.at(kernel, (y0 + 1, x0 + 1), fx * fy)
-    return kernel / kernel.sum()
-
-
-def wiener(gray: np.ndarray, kernel: np.ndarray, noise_to_signal: float = 0.01) -> np.ndarray:
-    """Wiener deconvolution of `gray` by `kernel` (OpenCV's DFT; edges padded by replication)."""
-    pad = max(kernel.shape)
-    padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE).astype(np.float32)
-    height, width = cv2.getOptimalDFTSize(padded.shape[0]), cv2.getOptimalDFTSize(padded.shape[1])
-    image = np.zeros((height, width), np.float32)
-    image[: padded.shape[0], : padded.shape[1]] = padded
-    psf = np.zeros((height, width), np.float32)
-    psf[: kernel.shape[0], : kernel.shape[1]] = kernel
-    psf = np.roll(psf, (-(kernel.shape[0] // 2), -(kernel.shape[1] // 2)), axis=(0, 1))
-    spectrum = cv2.dft(image, flags=cv2.DFT_COMPLEX_OUTPUT)
-    transfer = cv2.dft(psf, flags=cv2.DFT_COMPLEX_OUTPUT)
-    power = transfer[..., 0] ** 2 + transfer[..., 1] ** 2 + noise_to_signal
-    restored = cv2.mulSpectrums(spectrum, transfer, 0, conjB=True) / power[..., None]
-    result = cv2.idft(restored, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
-    return np.clip(result[pad : pad + gray.shape[0], pad : pad + gray.shape[1]], 0, 255).astype(np.uint8)
-
-
-MOTION_MAX_PIXELS = 250_000
-"""Images larger than this are reduced before the streak is estimated and undone (two DFTs of this size take
-about 20 ms here); a larger crop holds a code with big modules, which survives the reduction."""
-
-
-def deblur_motion(gray: np.ndarray) -> np.ndarray | None:
-    """Wiener deconvolution by the streak `motion_streak` finds; None when there is no streak to undo."""
-    gray, _ = _reduce(gray, MOTION_MAX_PIXELS)
-    streak = motion_streak(gray)
-    if streak is None or streak[1] < 1.0:
-        return None
-    direction, length = streak
-    return wiener(gray, _streak_kernel(length, direction))
-
-
-Repair = tuple[str, Callable[[np.ndarray], np.ndarray | None]]
-DEFAULT_REPAIRS: tuple[Repair, ...] = (
-    ("equalise+sharpen", _equalise_sharpen),
-    ("smooth", _smooth),
-    ("sharpen", _sharpen),
-    ("equalise", _equalise),
-    ("motion", deblur_motion),
-)
-"""Tried in this order on each crop around a located symbol, each followed by a zxing-cpp pass, until one reads.
-A repair may return None when it does not apply (no motion streak to undo).
-
-Together they read 12-16% of the benchmark's hard frames (6 seeds of 420 frames), almost all codes located but
-not decoded; leaving one out loses at most: equalise+sharpen 3 frames (it reads most of them first: defocus,
-dim screens, glare), smooth 9 (moire, and blur with noise), sharpen 3, equalise 3 (glare, veils), motion 2.
-The order was chosen on seeds 1 and 7 by what each adds after the ones before, then checked on 2026, 5, 11, 42.
-Measured and left out: the same repairs at a second scale, 5 px per module (0-2 more frames per seed for twice
-the crop work); Wiener deconvolution of a Gaussian blur (its reads overlapped the sharpening's, at several times
-the cost); a perspective warp of a located code to a square (2 of 13 located-but-unread codes; most are glare).
-"""
 
 
 @dataclass(frozen=True)
@@ -541,7 +110,7 @@ class Scanner:
         if texts or located or not self.search:
             return texts, located, name
         self.passes["search"] += 1
-        small, scale = _search_image(gray)
+        small, scale = search_image(gray)
         texts, found = locate(small)
         if texts or found:
             return texts, [symbol.to_frame(scale) for symbol in found], f"{name}+search"
@@ -550,13 +119,13 @@ class Scanner:
             return [], [], ""
         if self._quiet is not None:
             quiet_region, frames_left = self._quiet
-            if frames_left > 0 and _overlap(region, quiet_region) >= REGION_SAME_OVERLAP:
+            if frames_left > 0 and overlap(region, quiet_region) >= REGION_SAME_OVERLAP:
                 self._quiet = quiet_region, frames_left - 1
                 self.passes["probe skipped"] += 1
                 return [], [], ""
         self._quiet = None
         x0, y0, x1, y1 = region
-        crop, reduction = _reduce(np.ascontiguousarray(gray[y0:y1, x0:x1]), REGION_MAX_PIXELS)
+        crop, reduction = reduce_to(np.ascontiguousarray(gray[y0:y1, x0:x1]), REGION_MAX_PIXELS)
         for probe_name, probe in REGION_PROBES:
             if (probed := probe(crop)) is None:
                 continue
@@ -570,8 +139,8 @@ class Scanner:
 
     def _repair(self, gray: np.ndarray, located: list[Located]) -> tuple[list[str], str]:
         """Each repair in turn on crops around the located symbols, until one reads."""
-        for x0, y0, x1, y1, module in _crop_boxes(located, gray.shape)[:CROP_MAX_COUNT]:
-            crop = _resample(np.ascontiguousarray(gray[y0:y1, x0:x1]), module)
+        for x0, y0, x1, y1, module in crop_boxes(located, gray.shape)[:CROP_MAX_COUNT]:
+            crop = resample(np.ascontiguousarray(gray[y0:y1, x0:x1]), module)
             for repair_name, repair in self.repairs:
                 if (repaired := repair(crop)) is None:
                     continue

@@ -25,16 +25,9 @@ from kiosk.codes import Colour
 from kiosk.codes.keys import PRIVATE_KEY_FILE, load_issuer_key
 from kiosk.codes.pgc import issue_code
 from kiosk.identity import resident_id_check_digit, subject_hash
-from kiosk.scanner import (
-    REGION_QUIET_FRAMES,
-    Debouncer,
-    Scanner,
-    ScanResult,
-    ZbarDecoder,
-    ZxingDecoder,
-    motion_streak,
-    textured_region,
-)
+from kiosk.decoders import ZbarDecoder, ZxingDecoder
+from kiosk.repairs import REGION_QUIET_FRAMES, motion_streak, textured_region
+from kiosk.scanner import Debouncer, Scanner, ScanResult
 
 ISSUED_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
