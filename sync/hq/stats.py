@@ -152,8 +152,10 @@ def rebuild(conn: Connection) -> None:
         )
     )
     reasons: Counter[tuple[str, str, str, str]] = Counter()
-    not_passed = conn.execution_options(yield_per=_CHUNK).execute(
-        select(entries.c.gate, entries.c.ts, entries.c.verdict, entries.c.reasons).where(entries.c.verdict != "pass")
+    not_passed = conn.execute(
+        select(entries.c.gate, entries.c.ts, entries.c.verdict, entries.c.reasons)
+        .where(entries.c.verdict != "pass")
+        .execution_options(yield_per=_CHUNK)
     )
     for row in not_passed:
         key = (row.gate, hour_of(row.ts), row.verdict)

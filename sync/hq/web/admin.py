@@ -260,7 +260,7 @@ def upload_preview(
     except lists.ListError as exc:
         return render(request, "error.html", 404, title="No such upload", message=str(exc))
     return render(request, "admin_upload.html", upload=upload, page=page, change=shown.value,
-                  changes=[c.value for c in uploads.Change])
+                  changes=[c.value for c in uploads.Change], error=None)
 
 
 @router.post("/uploads/{upload_id}/apply")
