@@ -170,7 +170,7 @@ def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(small_dash: 
 def test_a_roster_upload_replaces_one_gates_roster(dash: RunningHq, key: bytes) -> None:
     add_gate(dash.db, "north-gate")
     admin = Staff(dash.url, "ada")
-    content = "id_number,name,unit\n".encode() + "".join(
+    content = b"id_number,name,unit\n" + "".join(
         f"{make_resident_id(i)},Zhang San {i},{i}-101\n" for i in range(1, 4)
     ).encode()
 
