@@ -402,10 +402,10 @@ def measure(url: str, db: HqDatabase, city: City, index_person: int, busy_gate: 
     w = tracing.Window(start, end)
     today = tracing.Window(city.now.replace(hour=0, minute=0, second=0, microsecond=0), end)
 
-    def query(result: tracing.Result) -> Callable[[], Any]:
+    def query(result: tracing.Result, people: bool = False) -> Callable[[], Any]:
         def run() -> Any:
             with db.read() as conn:
-                return result.count(conn), result.page(conn)
+                return (result.summary(conn) if people else result.count(conn)), result.page(conn)
         return run
 
     def contacts(minutes: int) -> Callable[[], Any]:
@@ -413,18 +413,18 @@ def measure(url: str, db: HqDatabase, city: City, index_person: int, busy_gate: 
             with db.read() as conn:
                 plan = tracing.plan_contacts(conn, subject, w, minutes)
                 result = tracing.contacts(plan)
-                return result.count(conn), result.people(conn), result.page(conn)
+                return result.summary(conn), result.page(conn)
         return run
 
     for name, fn in [
         ("query: person, 14 days", query(tracing.person(subject, w))),
-        ("query: gate today", query(tracing.gate(busy_gate, today))),
-        ("query: gate 14 days", query(tracing.gate(busy_gate, w))),
+        ("query: gate today", query(tracing.gate(busy_gate, today), people=True)),
+        ("query: gate 14 days", query(tracing.gate(busy_gate, w), people=True)),
         ("query: contacts 15 min", contacts(15)),
         ("query: contacts 60 min", contacts(60)),
     ]:
         cold, warm, _ = timed(fn)
-        results.append(Timing(name, cold, warm, "count + first page"))
+        results.append(Timing(name, cold, warm, "count (and people) + first page"))
     return results
 
 
@@ -453,9 +453,9 @@ def upload_list(url: str, rows: int, folder: Path) -> list[Timing]:
         if "checking" not in html.split('id="state"')[1][:200]:
             break
         time.sleep(0.5)
-    results.append(Timing("list: checked and previewed", time.perf_counter() - t0, 0,
-                          re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", html.split('id="preview"')[1][:600])).strip()[:80]
-                          if 'id="preview"' in html else "FAILED"))
+    counts = {n: re.search(rf'id="n-{n}">(\d+)<', html) for n in ("added", "changed", "removed", "unchanged")}
+    summary = ", ".join(f"{m.group(1)} {n}" for n, m in counts.items() if m) or "FAILED: " + re.sub("<[^>]+>", "", html)[-200:]
+    results.append(Timing("list: checked and previewed", time.perf_counter() - t0, 0, summary))
     t1 = time.perf_counter()
     answer = client.post(preview + "/apply", data={"csrf_token": token.group(1)})
     results.append(Timing("list: applied", time.perf_counter() - t1, 0, f"HTTP {answer.status_code}"))

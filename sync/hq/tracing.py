@@ -4,7 +4,9 @@
 2. Who passed this gate between t1 and t2? Every passage at a gate in a window (index gate, ts, id).
 3. Who was near this person? Everyone who passed the same gates within N minutes of one of the person's
    passages in the window: the person's passages become a few (gate, from, to) ranges, overlapping ones
-   merged, and one query reads each range from the (gate, ts, id) index.
+   merged, and each range is read from the (gate, ts, id, subject) index. The ranges' rows are gathered
+   first (a MATERIALIZED common table expression) and then paged: left to itself, PostgreSQL would walk the
+   whole window in time order looking for them, to save a sort of a few thousand rows.
 
 People are subjects (the keyed hash of their ID number): an ID number typed by staff is hashed with the
 district key before it reaches this module, and never stored. Results come a page at a time in (ts, id) order
@@ -97,34 +99,36 @@ class Passage:
         return cls(**{**values, "reasons": reasons_of(values["reasons"])})
 
 
-def _page(conn: Connection, query: Select[Any], after: str | None, before: str | None, size: int) -> Page[Passage]:
-    found = keyset_page(conn, query, PAGE_KEYS, lambda r: [r.ts, r.id], after=after, before=before, size=size)
-    return Page([Passage.of(r) for r in found.items], found.next_cursor, found.prev_cursor)
-
-
 class Result:
-    """A tracing question made into one query: counted, paged, or walked whole."""
+    """A tracing question made into one query: counted, paged, or walked whole. `keys` are the query's (ts, id)
+    columns, which order and page it."""
 
-    def __init__(self, query: Select[Any]) -> None:
+    def __init__(self, query: Select[Any], keys: tuple[Any, Any] = PAGE_KEYS) -> None:
         self.query = query
+        self.keys = keys
+
+    def _page(self, conn: Connection, after: str | None, before: str | None, size: int) -> Page[Passage]:
+        found = keyset_page(conn, self.query, self.keys, lambda r: [r.ts, r.id], after=after, before=before, size=size)
+        return Page([Passage.of(r) for r in found.items], found.next_cursor, found.prev_cursor)
 
     def count(self, conn: Connection) -> int:
         return int(conn.execute(select(func.count()).select_from(self.query.subquery())).scalar_one())
 
-    def people(self, conn: Connection) -> int:
-        """How many different identified people the result holds."""
+    def summary(self, conn: Connection) -> tuple[int, int]:
+        """How many passages the result holds, and by how many different identified people (one pass)."""
         inner = self.query.subquery()
-        return int(conn.execute(select(func.count(distinct(inner.c.subject)))).scalar_one())
+        total, people = conn.execute(select(func.count(), func.count(distinct(inner.c.subject)))).one()
+        return int(total), int(people)
 
     def page(self, conn: Connection, *, after: str | None = None, before: str | None = None, size: int = 50) -> Page[Passage]:
-        return _page(conn, self.query, after, before, size)
+        return self._page(conn, after, before, size)
 
     def each_row(self, db: HqDatabase, batch: int = EXPORT_BATCH) -> Iterator[Passage]:
         """Every passage in order, read in batches (each its own short read)."""
         after = None
         while True:
             with db.read() as conn:
-                found = _page(conn, self.query, after, None, batch)
+                found = self._page(conn, after, None, batch)
             yield from found.items
             if found.next_cursor is None:
                 return
@@ -203,4 +207,5 @@ def contacts(plan: ContactPlan) -> Result:
     """Everyone else's passages in the plan's ranges (unidentified people included: they are leads too)."""
     near = or_(*(and_(entries.c.gate == r.gate, entries.c.ts >= r.start, entries.c.ts <= r.end) for r in plan.ranges))
     others = or_(entries.c.subject.is_(None), entries.c.subject != plan.subject)
-    return Result(select(*COLUMNS).where(near if plan.ranges else false(), others))
+    gathered = select(*COLUMNS).where(near if plan.ranges else false(), others).cte("near").prefix_with("MATERIALIZED")
+    return Result(select(gathered), (gathered.c.ts, gathered.c.id))

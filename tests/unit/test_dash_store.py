@@ -119,7 +119,7 @@ def test_an_hq_that_held_entries_before_the_dashboard_gets_its_statistics(hq_db_
     with db.read() as conn:
         assert conn.execute(select(settings).where(settings.c.key == stats.REBUILD_MARKER)).first() is None
         names = {i["name"] for i in inspect(conn).get_indexes("entries")}
-    assert {"ix_entries_subject_ts_id", "ix_entries_gate_ts_id", "ix_entries_alarm_ts"} <= names
+    assert {"ix_entries_subject_ts_id", "ix_entries_gate_ts_id_subject", "ix_entries_alarm_ts"} <= names
     assert not {"ix_entries_subject_ts", "ix_entries_gate_ts"} & names
     db.dispose()
     scratch.dispose()

@@ -27,18 +27,19 @@ SECURITY_HEADERS = [
 ]
 NO_STORE = (b"cache-control", b"no-store")
 """Dashboard pages hold personal data: browsers and proxies must not keep them."""
+OTHER_PATHS = ("/v1/", "/healthz", "/docs", "/redoc", "/openapi.json")
+"""Not the dashboard's: the gate API keeps its lean answers, and FastAPI's API docs their own scripts."""
 
 
 class DashboardHeaders:
-    """Adds the security headers (and no-store, except on static files) to every response outside the gate
-    API, which keeps its own lean answers."""
+    """Adds the security headers (and no-store, except on static files) to every dashboard response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if scope["type"] != "http" or path.startswith("/v1/") or path == "/healthz":
+        if scope["type"] != "http" or path.startswith(OTHER_PATHS):
             await self.app(scope, receive, send)
             return
 

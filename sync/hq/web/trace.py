@@ -269,8 +269,7 @@ def gate(request: Request, session: SignedIn, after: str | None = None, before: 
     try:
         params, result, window = _gate_result(request)
         with dashboard.db.read() as conn:
-            total = result.count(conn)
-            people = result.people(conn)
+            total, people = result.summary(conn)
             page = result.page(conn, after=after, before=before)
     except ValueError as exc:
         return _error(request, exc)
@@ -303,8 +302,7 @@ def contacts(request: Request, session: SignedIn, after: str | None = None, befo
     try:
         params, result, window, plan = _contacts_result(request)
         with dashboard.db.read() as conn:
-            total = result.count(conn)
-            people = result.people(conn)
+            total, people = result.summary(conn)
             page = result.page(conn, after=after, before=before)
     except ValueError as exc:
         return _error(request, exc)

@@ -2,8 +2,9 @@
 uploads, and entry indexes chosen for contact tracing.
 
 Tracing reads a person's (subject) or a gate's passages in a time window a page at a time, keyed by (ts, id):
-the (subject, ts) and (gate, ts) indexes become (subject, ts, id) and (gate, ts, id), so every page comes in
-order from the index without sorting the window. A partial index on ts over red/yellow-code entries serves the
+the (subject, ts) and (gate, ts) indexes become (subject, ts, id) and (gate, ts, id, subject), so every page
+comes in order from the index without sorting the window, and the people who passed a gate (counted, or
+everyone but the person traced) are read from the gate index alone. A partial index on ts over red/yellow-code entries serves the
 overview's latest attempts.
 
 Statistics for entries already held are computed after the upgrade (`stats.rebuild`, run by
@@ -31,7 +32,7 @@ def upgrade() -> None:
     op.drop_index("ix_entries_subject_ts", table_name="entries")
     op.drop_index("ix_entries_gate_ts", table_name="entries")
     op.create_index("ix_entries_subject_ts_id", "entries", ["subject", "ts", "id"])
-    op.create_index("ix_entries_gate_ts_id", "entries", ["gate", "ts", "id"])
+    op.create_index("ix_entries_gate_ts_id_subject", "entries", ["gate", "ts", "id", "subject"])
     op.create_index(
         "ix_entries_alarm_ts", "entries", ["ts"], sqlite_where=sa.text(ALARM), postgresql_where=sa.text(ALARM)
     )
@@ -131,7 +132,7 @@ def downgrade() -> None:
         op.drop_table(table)
     op.execute(sa.text("DELETE FROM settings WHERE key = 'stats_rebuild'"))
     op.drop_index("ix_entries_alarm_ts", table_name="entries")
-    op.drop_index("ix_entries_gate_ts_id", table_name="entries")
+    op.drop_index("ix_entries_gate_ts_id_subject", table_name="entries")
     op.drop_index("ix_entries_subject_ts_id", table_name="entries")
     op.create_index("ix_entries_subject_ts", "entries", ["subject", "ts"])
     op.create_index("ix_entries_gate_ts", "entries", ["gate", "ts"])
