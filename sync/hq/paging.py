@@ -47,10 +47,6 @@ class Page(Generic[T]):
     prev_cursor: str | None
     """Pass as `before` for the page before; None on the first page."""
 
-    @property
-    def first(self) -> bool:
-        return self.prev_cursor is None
-
 
 def _beyond(keys: Sequence[ColumnElement[Any]], values: list[Any], forward: bool) -> ColumnElement[bool]:
     """Rows strictly after (forward) or before the key. Row-value comparison where both databases plan it as an
