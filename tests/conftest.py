@@ -5,6 +5,8 @@ Codes are made by the same CLI path HQ staff use, so a test that passes here exe
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +82,31 @@ def gate(tmp_path: Path, hq_keys: Path) -> GateFolder:
         + "\n"
     )
     return GateFolder(root, config_file, load_config(config_file))
+
+
+# -- artifacts: files tests save for people to look at (screenshots of the dashboard) ------------------------
+
+ARTIFACTS = Path(os.environ.get("POCKET_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "test-artifacts")
+"""Where tests save pictures; set $POCKET_TEST_ARTIFACTS to put them elsewhere (git ignores the default)."""
+_SAVED: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Callable[[str], Path]:
+    """artifacts("dashboard/overview.png") -> the path to write it to (its folder made), listed at the end of
+    the run."""
+
+    def _path(name: str) -> Path:
+        path = ARTIFACTS / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _SAVED.append(path)
+        return path
+
+    return _path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    saved = [p for p in _SAVED if p.exists()]
+    if saved:
+        folders = sorted({str(p.parent) for p in saved})
+        terminalreporter.write_line(f"{len(saved)} screenshots saved as artifacts in {', '.join(folders)}")

@@ -1,8 +1,9 @@
 """The HQ server as an ASGI app (FastAPI): `create_app(settings)`.
 
-Routers are mounted here, one per concern (the gate API now; the staff dashboard adds its own), all reaching
-the running HQ through `app.state.hq`. On start the schema is migrated, then old entries are purged, and
-again every `purge_interval_hours` while the server runs; gates' last contact is written every second.
+Routers are mounted here, one per concern (the gate API under /v1; the staff dashboard, `web`, everywhere
+else), all reaching the running HQ through `app.state.hq`. On start the schema is migrated, then old entries
+are purged, and again every `purge_interval_hours` while the server runs; gates' last contact is written every
+second; ended staff sessions and list uploads nobody applied are cleared every hour.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from sync.hq import api
+from sync.hq import api, uploads, web
 from sync.hq.retention import purge
+from sync.hq.staff import SessionTimes, purge_sessions
 from sync.hq.runtime import Hq
 from sync.hq.settings import HqSettings
 
@@ -27,6 +29,7 @@ log = logging.getLogger("pocket_hq")
 
 
 SIGHTINGS_FLUSH_SECONDS = 1.0
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 async def _flush_sightings_periodically(hq: Hq) -> None:
@@ -49,14 +52,29 @@ async def _purge_periodically(hq: Hq) -> None:
         await asyncio.sleep(hq.settings.purge_interval_hours * 3600)
 
 
+async def _housekeeping_periodically(hq: Hq, times: SessionTimes) -> None:
+    while True:
+        try:
+            await run_in_threadpool(purge_sessions, hq.db, times)
+            await run_in_threadpool(uploads.expire, hq.db)
+        except DBAPIError as exc:
+            log.error("clearing ended sessions and old uploads failed: %s", exc.orig)
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
 def create_app(settings: HqSettings) -> FastAPI:
     """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable."""
     hq = Hq(settings)
     hq.db.upgrade()
+    uploads.fail_interrupted(hq.db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_purge_periodically(hq)), asyncio.create_task(_flush_sightings_periodically(hq))]
+        tasks = [
+            asyncio.create_task(_purge_periodically(hq)),
+            asyncio.create_task(_flush_sightings_periodically(hq)),
+            asyncio.create_task(_housekeeping_periodically(hq, dashboard.times)),
+        ]
         try:
             yield
         finally:
@@ -64,6 +82,7 @@ def create_app(settings: HqSettings) -> FastAPI:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
+            dashboard.close()
             hq.close()
 
     app = FastAPI(title="Pocket Gate HQ", version="1", lifespan=lifespan)
@@ -81,4 +100,5 @@ def create_app(settings: HqSettings) -> FastAPI:
         return {"ok": True}
 
     app.include_router(api.router)
+    dashboard = web.mount(app, hq)
     return app

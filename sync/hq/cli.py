@@ -9,6 +9,7 @@ environment variables (see sync/hq/settings.py), so an operator sets them once.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -29,6 +30,7 @@ from sync.bundle import SigningKeyError, create_signing_key, fingerprint, load_s
 from sync.hq import gates as gate_admin
 from sync.hq import lists
 from sync.hq.db import DatabaseError, HqDatabase
+from sync.hq import staff, stats
 from sync.hq.retention import purge as purge_entries
 from sync.hq.settings import HqSettings
 from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
@@ -42,6 +44,7 @@ HQ_ERRORS = (
     lists.ListError,
     RosterError,
     DistrictKeyError,
+    staff.StaffError,
 )
 
 
@@ -196,10 +199,18 @@ def district_key(district_key_file: Path | None) -> bytes:
 @main.command()
 @db_option
 @signing_key_option
+@district_key_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port to listen on.")
 @click.option("--retention-days", type=click.IntRange(1, 3650), help="Purge entries older than this (default 28).")
 @click.option("--rate-limit", help="Requests allowed per gate, e.g. '600/minute' (the default).")
+@click.option(
+    "--stale-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    help="The dashboard flags a gate not heard from for this long as stale (default 60).",
+)
+@click.option("--timezone", help="The district's time zone for the dashboard, e.g. Asia/Shanghai (default: the server's).")
+@click.option("--secure-cookies", is_flag=True, default=None, help="Send the staff session cookie over HTTPS only (behind TLS).")
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
@@ -211,21 +222,41 @@ def district_key(district_key_file: Path | None) -> bytes:
 def serve(
     db: str | None,
     signing_key_file: Path | None,
+    district_key_file: Path | None,
     host: str,
     port: int,
     retention_days: int | None,
     rate_limit: str | None,
+    stale_minutes: float | None,
+    timezone: str | None,
+    secure_cookies: bool | None,
     log_level: str,
 ) -> None:
-    """Run the HQ server that gates sync with (migrates the database first)."""
+    """Run the HQ server: the API gates sync with, and the staff dashboard at / (migrates the database first).
+
+    The dashboard needs the district key to trace by ID number, load lists and issue passes; staff sign in with
+    accounts made by `pocket-hq users add`."""
     # Imported here: the web stack is not needed by (and would slow down) every other command.
     from sync.hq.app import create_app
     from sync.hq.server import serve as run_server
 
-    settings = settings_from(db=db, signing_key_file=signing_key_file, retention_days=retention_days, rate_limit=rate_limit)
+    settings = settings_from(
+        db=db,
+        signing_key_file=signing_key_file,
+        district_key_file=district_key_file,
+        retention_days=retention_days,
+        rate_limit=rate_limit,
+        stale_after_minutes=stale_minutes,
+        timezone=timezone,
+        secure_cookies=secure_cookies,
+    )
     app = create_app(settings)
     hq = app.state.hq
     click.echo(f"HQ database {hq.db.display}; signing key {fingerprint(hq.signing_key)}", err=True)
+    if settings.district_key_file is None:
+        click.echo("warning: no --district-key: the dashboard cannot trace by ID number, load lists or issue passes", err=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"dashboard: http://{shown}:{port}/ (accounts: pocket-hq users add NAME --role admin)", err=True)
     run_server(app, host, port, log_level)
 
 
@@ -356,6 +387,109 @@ def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
     """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains."""
     for row in gate_admin.list_alerts(open_db(db), gate_id):
         click.echo(json.dumps(row) if as_json else f"{row['created_at']} {row['gate']} #{row['seq']} {row['kind']}: {row['detail']}")
+
+
+# -- staff ---------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts for the dashboard (viewers trace and watch; admins also change lists, passes, gates)."""
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input (for scripts)."
+)
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice([r.value for r in staff.Role]), default=staff.Role.VIEWER.value, show_default=True,
+    help="viewer: overview, alerts and tracing; admin: also rosters, lists, passes, gates and the audit log.",
+)
+@password_stdin_option
+@db_option
+@hq_errors
+def users_add(username: str, role: str, password_stdin: bool, db: str | None) -> None:
+    """Create the dashboard account USERNAME (asks for its password, at least 12 characters)."""
+    database = open_db(db)
+    user = staff.add_user(database, username, _new_password(password_stdin), staff.Role(role))
+    click.echo(f"user {user.username} ({user.role.value}) created")
+
+
+@users.command("password")
+@click.argument("username")
+@password_stdin_option
+@db_option
+@hq_errors
+def users_password(username: str, password_stdin: bool, db: str | None) -> None:
+    """Give USERNAME a new password (signs out every session of the account)."""
+    staff.set_password(open_db(db), username, _new_password(password_stdin))
+    click.echo(f"password of {username} changed; its sessions have ended")
+
+
+@users.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in staff.Role]))
+@db_option
+@hq_errors
+def users_role(username: str, role: str, db: str | None) -> None:
+    """Make USERNAME a viewer or an admin (from its next page)."""
+    staff.set_role(open_db(db), username, staff.Role(role))
+    click.echo(f"{username} is now {role}")
+
+
+@users.command("disable")
+@click.argument("username")
+@db_option
+@hq_errors
+def users_disable(username: str, db: str | None) -> None:
+    """Stop USERNAME signing in and end its sessions at once (the audit log keeps its name)."""
+    staff.disable_user(open_db(db), username)
+    click.echo(f"{username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@db_option
+@hq_errors
+def users_enable(username: str, db: str | None) -> None:
+    """Let a disabled USERNAME sign in again."""
+    staff.enable_user(open_db(db), username)
+    click.echo(f"{username} enabled")
+
+
+@users.command("list")
+@db_option
+@json_option
+@hq_errors
+def users_list(db: str | None, as_json: bool) -> None:
+    """Every staff account, its role and whether it is disabled."""
+    for user in staff.list_users(open_db(db)):
+        if as_json:
+            click.echo(json.dumps({"username": user.username, "role": user.role.value, "created_at": user.created_at,
+                                   "disabled_at": user.disabled_at}))
+        else:
+            state = f"disabled {user.disabled_at}" if user.disabled_at else "active"
+            click.echo(f"{user.username}: {user.role.value}, {state}")
+
+
+@main.command("stats-rebuild")
+@db_option
+@hq_errors
+def stats_rebuild(db: str | None) -> None:
+    """Recompute the dashboard's hourly statistics from the entries held (after a restore or a bulk load)."""
+    database = open_db(db)
+    with database.begin() as conn:
+        stats.rebuild(conn)
+    click.echo("statistics rebuilt")
 
 
 # -- lists ---------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
@@ -40,6 +41,12 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 metadata = MetaData()
+
+ALARM_CONDITION = "colour IN ('red', 'yellow')"
+"""Entries of red- or yellow-code holders: the attempts HQ staff watch for."""
+
+AutoId = BigInteger().with_variant(Integer, "sqlite")
+"""A growing integer key: BIGSERIAL on PostgreSQL, the rowid on SQLite."""
 
 gates = Table(
     "gates",
@@ -77,8 +84,19 @@ entries = Table(
     Column("received_at", String(40), nullable=False),
     UniqueConstraint("gate", "seq", name="uq_entries_gate_seq"),
     Index("ix_entries_ts", "ts"),
-    Index("ix_entries_subject_ts", "subject", "ts"),
-    Index("ix_entries_gate_ts", "gate", "ts"),
+    # Tracing reads a person's or a gate's passages in time order, a page at a time: (ts, id) is the page key,
+    # so these indexes give each page in order without sorting the window (migration 0002). The gate index also
+    # holds the subject: "who passed" (how many people, everyone but the person traced) is then answered from
+    # the index alone, without reading a busy gate's month of rows.
+    Index("ix_entries_subject_ts_id", "subject", "ts", "id"),
+    Index("ix_entries_gate_ts_id_subject", "gate", "ts", "id", "subject"),
+    # The latest red/yellow-code attempts on the overview: a small partial index instead of a scan of the day.
+    Index(
+        "ix_entries_alarm_ts",
+        "ts",
+        sqlite_where=text(ALARM_CONDITION),
+        postgresql_where=text(ALARM_CONDITION),
+    ),
 )
 
 alerts = Table(
@@ -164,6 +182,116 @@ scope ('district' for lists every gate gets, 'gate:<id>' for one gate's roster a
 version is the larger of the two, so it only ever grows too."""
 
 
+# -- the staff dashboard (migration 0002) -----------------------------------------------------------------
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("password_changed_at", String(40), nullable=False),
+    Column("disabled_at", String(40)),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Index("ix_staff_sessions_username", "username"),
+)
+"""Signed-in staff. The cookie holds a random token; HQ keeps its SHA-256, as it does for gate tokens."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("results", BigInteger),
+    Column("client", String(64), nullable=False),
+    Index("ix_audit_log_username", "username", "id"),
+)
+"""Every tracing query, export and change made by staff, and every sign-in: who, when, what, how many rows."""
+
+entry_stats = Table(
+    "entry_stats",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("hour", String(13), primary_key=True),
+    Column("entries_in", BigInteger, nullable=False),
+    Column("entries_out", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    Column("red", BigInteger, nullable=False),
+    Column("yellow", BigInteger, nullable=False),
+    Index("ix_entry_stats_hour", "hour"),
+)
+"""Entries per gate and UTC hour ('2024-05-01T08'), kept up to date by ingest: the overview reads a few
+thousand of these instead of a day of entries."""
+
+reason_stats = Table(
+    "reason_stats",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("hour", String(13), primary_key=True),
+    Column("verdict", String(8), primary_key=True),
+    Column("reason", String(120), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Index("ix_reason_stats_hour", "hour"),
+)
+"""Refusals and holds per gate, UTC hour and reason (reasons without their numbers: see `stats.reason_label`)."""
+
+staged_uploads = Table(
+    "staged_uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("gate", String(64)),
+    Column("filename", Text, nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("rows_read", BigInteger, nullable=False, server_default="0"),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("base_version", BigInteger, nullable=False),
+    Column("added", BigInteger),
+    Column("changed", BigInteger),
+    Column("removed", BigInteger),
+    Column("unchanged", BigInteger),
+    Column("finished_at", String(40)),
+    Index("ix_staged_uploads_uploaded_at", "uploaded_at"),
+)
+"""A roster or red/yellow list CSV uploaded through the dashboard, checked and waiting for an admin to apply
+it (or applied, discarded, failed). Its rows wait in the staged_* tables below until then."""
+
+staged_colour_rows = Table(
+    "staged_colour_rows",
+    metadata,
+    Column("upload_id", String(32), primary_key=True),
+    Column("subject", String(32), primary_key=True),
+    Column("colour", String(8), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+staged_roster_rows = Table(
+    "staged_roster_rows",
+    metadata,
+    Column("upload_id", String(32), primary_key=True),
+    Column("subject", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("unit", Text, nullable=False),
+)
+
+
 def dialect_insert(conn: Connection, table: Table) -> Any:
     """INSERT with the connection's dialect's ON CONFLICT support (both spell it the same)."""
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
@@ -226,6 +354,9 @@ class HqDatabase:
                 command.upgrade(config, "head")
         except OperationalError as exc:
             raise DatabaseError(f"cannot reach HQ's database {self.display}: {exc.orig}") from exc
+        from sync.hq.stats import rebuild_if_needed  # stats builds on this module's tables
+
+        rebuild_if_needed(self)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

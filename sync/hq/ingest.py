@@ -9,7 +9,7 @@ two copies of one batch racing each other (a client that timed out and retried) 
 3. New entries are checked with `kiosk.chain.verify_chain`, the gate's own function, from where HQ last
    followed the chain; gaps, edits and breaks become alerts. They are stored all the same (they are evidence).
 4. Entries are inserted with ON CONFLICT DO NOTHING, so even a path this module did not foresee cannot double
-   an entry.
+   an entry. The same transaction adds them to the hourly statistics the dashboard reads (`stats`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from kiosk.chain import verify_chain
 from kiosk.store import utc_text
+from sync.hq import stats
 from sync.hq.db import HqDatabase, alerts, dialect_insert, entries, gates, upload_batches
 from sync.protocol import Alert, AlertKind, UploadBatch, UploadReceipt, WireEntry
 
@@ -104,10 +105,9 @@ def _store(
     for problem in verify_chain((e.model_dump() for e in ahead), chain_seq, chain_hash):
         found.append(Alert(kind=AlertKind(problem.kind), seq=problem.seq, detail=problem.detail))
     if fresh:
-        conn.execute(
-            dialect_insert(conn, entries).on_conflict_do_nothing(),
-            [e.model_dump() | {"received_at": moment} for e in fresh],
-        )
+        rows = [e.model_dump() | {"received_at": moment} for e in fresh]
+        conn.execute(dialect_insert(conn, entries).on_conflict_do_nothing(), rows)
+        stats.record(conn, rows)
     if found:
         conn.execute(
             insert(alerts),

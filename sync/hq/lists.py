@@ -8,26 +8,32 @@ command) and are hashed with the district key at once; HQ's tables hold subjects
 from __future__ import annotations
 
 import csv
-import io
 import json
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Select, delete, insert, select
 
 from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from kiosk.identity import resident_id_problem, subject_hash
 from kiosk.policy import Policy, PolicyError, load_policy
 from kiosk.store import utc_text
 from sync.hq.db import HqDatabase, colour_list, gates, passes, roster, settings, trust_documents
-from sync.hq.revisions import DISTRICT, bump, gate_scope
+from sync.hq.revisions import DISTRICT, bump, gate_scope, list_scope, stamp
 from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
 
 MAX_CSV_ROWS = 1_000_000
 POLICY_KEY = "policy"
+COLOUR_LIST_SCOPE = list_scope("colour")
+
+
+def roster_scope(gate_id: str) -> str:
+    return list_scope(f"roster:{gate_id}")
 
 
 class ListError(Exception):
@@ -39,57 +45,92 @@ def _require_gate(conn: Connection, gate_id: str) -> None:
         raise ListError(f"no gate {gate_id} is enrolled (see `pocket-hq gates list`)")
 
 
-def replace_roster(db: HqDatabase, gate_id: str, rows: list[dict[str, str]]) -> int:
+Rows = list[dict[str, str]] | Select[Any]
+"""What a list is replaced with: rows, or a query that yields them (staged rows of a checked upload)."""
+
+
+def write_roster(conn: Connection, gate_id: str, rows: Rows) -> int:
+    """Replace one gate's roster inside the caller's transaction; returns the new bundle version."""
+    _require_gate(conn, gate_id)
+    conn.execute(delete(roster).where(roster.c.gate == gate_id))
+    if isinstance(rows, Select):
+        conn.execute(insert(roster).from_select(["gate", "subject", "name", "unit"], rows))
+    elif rows:
+        conn.execute(insert(roster), [{"gate": gate_id, **row} for row in rows])
+    version = bump(conn, gate_scope(gate_id))
+    stamp(conn, roster_scope(gate_id), version)
+    return version
+
+
+def replace_roster(db: HqDatabase, gate_id: str, rows: Rows) -> int:
     """Replace one gate's roster (rows from `kiosk.roster.read_roster`); returns the new bundle version."""
     with db.begin() as conn:
-        _require_gate(conn, gate_id)
-        conn.execute(delete(roster).where(roster.c.gate == gate_id))
-        if rows:
-            conn.execute(insert(roster), [{"gate": gate_id, **row} for row in rows])
-        return bump(conn, gate_scope(gate_id))
+        return write_roster(conn, gate_id, rows)
+
+
+def iter_colour_list(
+    path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_CSV_ROWS
+) -> Iterator[dict[str, str]]:
+    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], read as a stream (a
+    million-row file never sits in memory). Good rows are yielded as they are read; when the file has any bad
+    line, ListError is raised at the end naming the first few, and the caller must discard what it was given:
+    one bad line refuses the whole file. A later line for the same person replaces an earlier one."""
+    name = path.name
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ListError(f"cannot read {path}: {exc.strerror}") from exc
+    problems: list[str] = []
+    line = 1
+    with handle:
+        try:
+            reader = csv.DictReader(handle)
+            missing = {"id_number", "colour"} - set(reader.fieldnames or [])
+            if missing:
+                raise ListError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; expected id_number,colour,note")
+            for line, record in enumerate(reader, start=2):
+                if line - 1 > max_rows:
+                    raise ListError(f"{name} has more than {max_rows} rows; nothing loaded")
+                id_number = (record.get("id_number") or "").strip()
+                colour = (record.get("colour") or "").strip().lower()
+                problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
+                if not id_number or problem:
+                    problems.append(f"line {line}: {problem or 'no id_number'}")
+                elif colour not in {"red", "yellow"}:
+                    problems.append(f"line {line}: colour must be red or yellow, not {colour[:20]!r}")
+                else:
+                    subject = subject_hash(district_key, id_number, doc_type)
+                    yield {"subject": subject, "colour": colour, "note": (record.get("note") or "").strip()}
+        except UnicodeDecodeError as exc:
+            raise ListError(f"{name} is not UTF-8 text after line {line} (save the spreadsheet as CSV UTF-8)") from exc
+        except csv.Error as exc:
+            raise ListError(f"{name} is not a readable CSV file after line {line}: {exc}") from exc
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise ListError(f"{name}: nothing loaded: {shown}")
 
 
 def read_colour_list(path: Path, district_key: bytes, doc_type: str = "resident-id") -> list[dict[str, str]]:
-    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note]. The whole file is checked
-    first: one bad line refuses the file, naming the first few bad lines."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ListError(f"cannot read {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ListError(f"{path} is not UTF-8 text (save the spreadsheet as CSV UTF-8)") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"id_number", "colour"} - set(reader.fieldnames or [])
-    if missing:
-        raise ListError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; expected id_number,colour,note")
-    rows: dict[str, dict[str, str]] = {}
-    problems: list[str] = []
-    for line, record in enumerate(reader, start=2):
-        if line - 1 > MAX_CSV_ROWS:
-            raise ListError(f"{path} has more than {MAX_CSV_ROWS} rows")
-        id_number = (record.get("id_number") or "").strip()
-        colour = (record.get("colour") or "").strip().lower()
-        problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
-        if not id_number or problem:
-            problems.append(f"line {line}: {problem or 'no id_number'}")
-        elif colour not in {"red", "yellow"}:
-            problems.append(f"line {line}: colour must be red or yellow, not {colour!r}")
-        else:
-            subject = subject_hash(district_key, id_number, doc_type)
-            rows[subject] = {"subject": subject, "colour": colour, "note": (record.get("note") or "").strip()}
-    if problems:
-        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise ListError(f"{path}: nothing loaded: {shown}")
-    return list(rows.values())
+    """The whole red/yellow list from a CSV (see `iter_colour_list`), one row per person."""
+    return list({row["subject"]: row for row in iter_colour_list(path, district_key, doc_type)}.values())
 
 
-def replace_colour_list(db: HqDatabase, rows: list[dict[str, str]]) -> int:
+def write_colour_list(conn: Connection, rows: Rows) -> int:
+    """Replace the district's red/yellow list inside the caller's transaction; returns the new bundle version."""
+    conn.execute(delete(colour_list))
+    if isinstance(rows, Select):
+        conn.execute(insert(colour_list).from_select(["subject", "colour", "note"], rows))
+    elif rows:
+        conn.execute(insert(colour_list), rows)
+    version = bump(conn, DISTRICT)
+    stamp(conn, COLOUR_LIST_SCOPE, version)
+    return version
+
+
+def replace_colour_list(db: HqDatabase, rows: Rows) -> int:
     """Replace the district's red/yellow list; returns the new bundle version."""
     with db.begin() as conn:
-        conn.execute(delete(colour_list))
-        if rows:
-            conn.execute(insert(colour_list), rows)
-        return bump(conn, DISTRICT)
+        return write_colour_list(conn, rows)
 
 
 @dataclass(frozen=True)

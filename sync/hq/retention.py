@@ -1,7 +1,8 @@
 """HQ's retention: entries older than the district's period are deleted here as they are at the gates.
 
 Chain positions live on the gate rows, so purging old entries never makes HQ think a gate's history broke;
-alerts are kept (they say what went wrong, not who passed).
+alerts are kept (they say what went wrong, not who passed), and so is the staff audit log (it says who looked).
+The hourly statistics of purged hours go with their entries.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete
 
 from kiosk.store import utc_text
+from sync.hq import stats
 from sync.hq.db import HqDatabase, entries, upload_batches
 
 
@@ -28,4 +30,5 @@ def purge(db: HqDatabase, retention_days: int, now: datetime | None = None) -> P
     with db.begin() as conn:
         gone = conn.execute(delete(entries).where(entries.c.ts < cutoff)).rowcount
         batches = conn.execute(delete(upload_batches).where(upload_batches.c.received_at < cutoff)).rowcount
+        stats.purge(conn, cutoff)
     return Purged(entries=gone, batches=batches, cutoff=cutoff)

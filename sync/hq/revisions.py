@@ -24,9 +24,24 @@ def bump(conn: Connection, scope: str) -> int:
     value = conn.execute(
         update(revisions).where(revisions.c.scope == COUNTER).values(value=revisions.c.value + 1).returning(revisions.c.value)
     ).scalar_one()
+    stamp(conn, scope, value)
+    return int(value)
+
+
+def list_scope(name: str) -> str:
+    """A scope that only records when one list last changed ('colour-list', 'roster:<gate>'), so a preview
+    of an upload can tell whether the list it was compared with is still the one in force."""
+    return f"list:{name}"
+
+
+def stamp(conn: Connection, scope: str, value: int) -> None:
+    """Record `value` (taken by `bump`) for another scope too."""
     if conn.execute(update(revisions).where(revisions.c.scope == scope).values(value=value)).rowcount == 0:
         conn.execute(insert(revisions).values(scope=scope, value=value))
-    return int(value)
+
+
+def stamp_of(conn: Connection, scope: str) -> int:
+    return int(conn.execute(select(revisions.c.value).where(revisions.c.scope == scope)).scalar() or 0)
 
 
 def bundle_version(conn: Connection, gate_id: str) -> int:

@@ -7,6 +7,7 @@ Every field can be set by an environment variable `POCKET_HQ_<FIELD>` (e.g. `POC
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 from pydantic import Field, field_validator
@@ -34,8 +35,37 @@ class HqSettings(BaseSettings):
     """Largest request body HQ reads; anything larger is refused with 413 before it is read."""
     purge_interval_hours: float = Field(24.0, gt=0)
     """How often a running server purges old entries."""
+    stale_after_minutes: float = Field(60.0, gt=0)
+    """The dashboard flags a gate as stale when HQ has not heard from it for this long."""
+    timezone: str | None = None
+    """The district's time zone (an IANA name such as 'Asia/Shanghai'): the dashboard shows times and takes
+    tracing windows in it, and 'today' starts at its midnight. Default: the server's own zone."""
+    session_idle_minutes: float = Field(30.0, gt=0)
+    """A staff session unused for this long ends (sign in again)."""
+    session_max_hours: float = Field(12.0, gt=0)
+    """No staff session lasts longer than this (one shift)."""
+    secure_cookies: bool = False
+    """Mark the staff session cookie Secure (browsers then send it over HTTPS only): set it when HQ is served
+    behind TLS."""
+    max_upload_mb: float = Field(200.0, gt=0)
+    """Largest list CSV the dashboard accepts, in megabytes (a million-row red list is about 40 MB)."""
+    max_list_rows: int = Field(1_000_000, ge=1)
+    """Most rows a red/yellow list CSV may have."""
+    login_rate_limit: str = "10/minute"
+    """Failed sign-ins allowed per account and per client address before further attempts wait."""
 
-    @field_validator("rate_limit")
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone name such as 'Asia/Shanghai' or 'UTC'") from exc
+        return value
+
+    @field_validator("rate_limit", "login_rate_limit")
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:
         try:

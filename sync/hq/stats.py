@@ -1,0 +1,252 @@
+"""Hourly statistics of entries, per gate: what the overview draws, kept current by ingest.
+
+Counting a day of a city's entries on every page view would cost a scan of hundreds of thousands of rows; the
+overview reads these rollups instead (a row per gate and UTC hour, and one per refusal reason), which ingest
+updates in the same transaction as it stores the entries, so they never disagree. `rebuild` recomputes them
+from the entries (after a migration, a restore, or a bulk load); retention purges them with the entries.
+
+Reasons are free text with numbers in them ("temperature 38.2 °C (limit below 37.3 °C)"): `reason_label`
+drops the numbers and the parenthesised details so that refusals group by kind ("temperature N °C").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import Connection, Table, case, delete, func, insert, select
+
+from sync.hq.db import HqDatabase, dialect_insert, entries, entry_stats, reason_stats, settings
+
+REBUILD_MARKER = "stats_rebuild"
+COUNT_COLUMNS = ("entries_in", "entries_out", "refused", "held", "red", "yellow")
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_CHUNK = 5000
+
+
+def hour_of(ts: str) -> str:
+    """The UTC hour an entry time falls in, as stored: '2024-05-01T08'."""
+    return ts[:13]
+
+
+def reason_label(reason: str) -> str:
+    """A reason without its numbers and details, so that refusals of one kind count together."""
+    text = _NUMBER.sub("N", _PARENTHESES.sub("", reason))
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text[:120] or "(no reason given)"
+
+
+def reasons_of(raw: str) -> list[str]:
+    """An entry's reasons (JSON text of a list of strings, as gates store them); text that is not such a list is
+    one reason of its own, so nothing a gate sends is dropped from the counts."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return [raw]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return [raw]
+
+
+@dataclass
+class Counts:
+    entries_in: int = 0
+    entries_out: int = 0
+    refused: int = 0
+    held: int = 0
+    red: int = 0
+    yellow: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.entries_in + self.entries_out
+
+    def add(self, other: Counts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def _tally(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple[str, str], Counts], Counter[tuple[str, str, str, str]]]:
+    hours: dict[tuple[str, str], Counts] = {}
+    reasons: Counter[tuple[str, str, str, str]] = Counter()
+    for row in rows:
+        key = (row["gate"], hour_of(row["ts"]))
+        counts = hours.setdefault(key, Counts())
+        if row["direction"] == "in":
+            counts.entries_in += 1
+        else:
+            counts.entries_out += 1
+        verdict = row["verdict"]
+        if verdict == "refuse":
+            counts.refused += 1
+        elif verdict == "hold":
+            counts.held += 1
+        if row["colour"] == "red":
+            counts.red += 1
+        elif row["colour"] == "yellow":
+            counts.yellow += 1
+        if verdict != "pass":
+            for label in {reason_label(r) for r in reasons_of(row["reasons"])}:
+                reasons[(*key, verdict, label)] += 1
+    return hours, reasons
+
+
+def _add(conn: Connection, table: Table, keys: list[str], columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Insert rows, or add their counts to the rows already there."""
+    for start in range(0, len(rows), _CHUNK):
+        statement = dialect_insert(conn, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in columns}
+        )
+        conn.execute(statement, rows[start : start + _CHUNK])
+
+
+def record(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Count newly stored entries (inside the transaction that stores them)."""
+    hours, reasons = _tally(rows)
+    if hours:
+        _add(
+            conn,
+            entry_stats,
+            ["gate", "hour"],
+            COUNT_COLUMNS,
+            [{"gate": g, "hour": h, **vars(c)} for (g, h), c in hours.items()],
+        )
+    if reasons:
+        _add(
+            conn,
+            reason_stats,
+            ["gate", "hour", "verdict", "reason"],
+            ("n",),
+            [{"gate": g, "hour": h, "verdict": v, "reason": r, "n": n} for (g, h, v, r), n in reasons.items()],
+        )
+
+
+def rebuild(conn: Connection) -> None:
+    """Recompute every statistic from the entries held (one transaction: the old ones stay until it commits)."""
+    conn.execute(delete(entry_stats))
+    conn.execute(delete(reason_stats))
+    hour = func.substr(entries.c.ts, 1, 13)
+
+    def count_if(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    conn.execute(
+        insert(entry_stats).from_select(
+            ["gate", "hour", *COUNT_COLUMNS],
+            select(
+                entries.c.gate,
+                hour,
+                count_if(entries.c.direction == "in"),
+                count_if(entries.c.direction != "in"),
+                count_if(entries.c.verdict == "refuse"),
+                count_if(entries.c.verdict == "hold"),
+                count_if(entries.c.colour == "red"),
+                count_if(entries.c.colour == "yellow"),
+            ).group_by(entries.c.gate, hour),
+        )
+    )
+    reasons: Counter[tuple[str, str, str, str]] = Counter()
+    not_passed = conn.execute(
+        select(entries.c.gate, entries.c.ts, entries.c.verdict, entries.c.reasons)
+        .where(entries.c.verdict != "pass")
+        .execution_options(yield_per=_CHUNK)
+    )
+    for row in not_passed:
+        key = (row.gate, hour_of(row.ts), row.verdict)
+        for label in {reason_label(r) for r in reasons_of(row.reasons)}:
+            reasons[(*key, label)] += 1
+    rows = [{"gate": g, "hour": h, "verdict": v, "reason": r, "n": n} for (g, h, v, r), n in reasons.items()]
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(insert(reason_stats), rows[start : start + _CHUNK])
+    conn.execute(delete(settings).where(settings.c.key == REBUILD_MARKER))
+
+
+def rebuild_if_needed(db: HqDatabase) -> bool:
+    """Run `rebuild` when a migration asked for it (it left the marker); True when it ran."""
+    with db.read() as conn:
+        needed = conn.execute(select(settings.c.value).where(settings.c.key == REBUILD_MARKER)).first()
+    if needed is None:
+        return False
+    with db.begin() as conn:
+        rebuild(conn)
+    return True
+
+
+def purge(conn: Connection, cutoff: str) -> None:
+    """Drop the statistics of hours wholly before `cutoff` (an entry time, as retention computes it)."""
+    conn.execute(delete(entry_stats).where(entry_stats.c.hour < hour_of(cutoff)))
+    conn.execute(delete(reason_stats).where(reason_stats.c.hour < hour_of(cutoff)))
+
+
+# -- reading -------------------------------------------------------------------------------------------------
+
+
+def _sums() -> list[Any]:
+    return [func.coalesce(func.sum(entry_stats.c[c]), 0).label(c) for c in COUNT_COLUMNS]
+
+
+def _window(query: Any, table: Table, start_hour: str, end_hour: str, gates: list[str] | None) -> Any:
+    query = query.where(table.c.hour >= start_hour, table.c.hour <= end_hour)
+    if gates is not None:
+        query = query.where(table.c.gate.in_(gates))
+    return query
+
+
+def totals(conn: Connection, start_hour: str, end_hour: str, gates: list[str] | None = None) -> Counts:
+    """Counts over the hours from `start_hour` to `end_hour` inclusive (of some gates, or all)."""
+    row = conn.execute(_window(select(*_sums()), entry_stats, start_hour, end_hour, gates)).one()
+    return Counts(**{c: int(row._mapping[c]) for c in COUNT_COLUMNS})
+
+
+def by_hour(conn: Connection, start_hour: str, end_hour: str, gates: list[str] | None = None) -> dict[str, Counts]:
+    query = _window(select(entry_stats.c.hour, *_sums()), entry_stats, start_hour, end_hour, gates)
+    rows = conn.execute(query.group_by(entry_stats.c.hour))
+    return {row.hour: Counts(**{c: int(row._mapping[c]) for c in COUNT_COLUMNS}) for row in rows}
+
+
+def by_gate(conn: Connection, start_hour: str, end_hour: str, gates: list[str]) -> dict[str, Counts]:
+    query = _window(select(entry_stats.c.gate, *_sums()), entry_stats, start_hour, end_hour, gates)
+    rows = conn.execute(query.group_by(entry_stats.c.gate))
+    return {row.gate: Counts(**{c: int(row._mapping[c]) for c in COUNT_COLUMNS}) for row in rows}
+
+
+def by_gate_hour(conn: Connection, start_hour: str, end_hour: str, gates: list[str]) -> dict[str, dict[str, Counts]]:
+    query = _window(select(entry_stats), entry_stats, start_hour, end_hour, gates)
+    result: dict[str, dict[str, Counts]] = {}
+    for row in conn.execute(query):
+        result.setdefault(row.gate, {})[row.hour] = Counts(**{c: int(row._mapping[c]) for c in COUNT_COLUMNS})
+    return result
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    reason: str
+    refused: int
+    held: int
+
+    @property
+    def total(self) -> int:
+        return self.refused + self.held
+
+
+def reasons(
+    conn: Connection, start_hour: str, end_hour: str, gates: list[str] | None = None, limit: int = 12
+) -> list[ReasonCount]:
+    """The commonest reasons for refusing or holding people in the window, most frequent first."""
+    refused = func.sum(case((reason_stats.c.verdict == "refuse", reason_stats.c.n), else_=0))
+    held = func.sum(case((reason_stats.c.verdict == "hold", reason_stats.c.n), else_=0))
+    query = _window(
+        select(reason_stats.c.reason, refused.label("refused"), held.label("held")),
+        reason_stats,
+        start_hour,
+        end_hour,
+        gates,
+    )
+    query = query.group_by(reason_stats.c.reason).order_by(func.sum(reason_stats.c.n).desc(), reason_stats.c.reason)
+    return [ReasonCount(row.reason, int(row.refused), int(row.held)) for row in conn.execute(query.limit(limit))]

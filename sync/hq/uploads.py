@@ -1,0 +1,392 @@
+"""List CSVs uploaded through the dashboard: checked into a staging area, previewed, then applied whole.
+
+An upload goes through `check` (in the background: a million-row file takes seconds): the file is read by the
+same readers as `pocket-hq roster load` and `colour-list load` (`kiosk.roster.read_roster`,
+`lists.iter_colour_list`), its rows are written to a staging table in batches while the upload's row count
+shows progress, and the differences from the list in force are counted. Any bad line refuses the file and
+drops what was staged. An admin then sees the preview (what is added, changed and removed, page by page) and
+applies it: one transaction replaces the list with the staged rows through `lists.write_*`, the path the
+command line takes, and only if the list in force is still the one the preview was compared with.
+Nothing is ever half-applied.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, true, update
+
+from kiosk.roster import RosterError, read_roster
+from kiosk.store import utc_text
+from sync.hq import lists
+from sync.hq.db import (
+    HqDatabase,
+    colour_list,
+    dialect_insert,
+    roster,
+    staged_colour_rows,
+    staged_roster_rows,
+    staged_uploads,
+)
+from sync.hq.paging import Page, keyset_page
+from sync.hq.revisions import stamp_of
+
+BATCH_ROWS = 10_000
+KEEP_STAGED = timedelta(days=1)
+
+
+class Kind(StrEnum):
+    ROSTER = "roster"
+    COLOUR = "colour"
+
+
+class State(StrEnum):
+    CHECKING = "checking"
+    READY = "ready"
+    FAILED = "failed"
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+
+
+class Change(StrEnum):
+    ADDED = "added"
+    CHANGED = "changed"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    kind: Kind
+    gate: str | None
+    filename: str
+    uploaded_by: str
+    uploaded_at: str
+    state: State
+    rows_read: int
+    message: str
+    base_version: int
+    added: int | None
+    changed: int | None
+    removed: int | None
+    unchanged: int | None
+    finished_at: str | None
+
+    @property
+    def what(self) -> str:
+        return f"roster of gate {self.gate}" if self.kind is Kind.ROSTER else "red/yellow list"
+
+    @classmethod
+    def of(cls, row: Any) -> Upload:
+        values = dict(row._mapping)
+        return cls(**{**values, "kind": Kind(values["kind"]), "state": State(values["state"])})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One person whose entry in the list changes: before (None when added) and after (None when removed)."""
+
+    subject: str
+    before: tuple[str, str] | None
+    after: tuple[str, str] | None
+
+
+def _scope(kind: Kind, gate: str | None) -> str:
+    return lists.roster_scope(gate or "") if kind is Kind.ROSTER else lists.COLOUR_LIST_SCOPE
+
+
+def _staged(kind: Kind) -> Any:
+    return staged_roster_rows if kind is Kind.ROSTER else staged_colour_rows
+
+
+def _values(kind: Kind) -> tuple[str, str]:
+    return ("name", "unit") if kind is Kind.ROSTER else ("colour", "note")
+
+
+def _current(kind: Kind, gate: str | None) -> tuple[Any, Any]:
+    """The list in force (a table or a query over one), and the condition selecting it."""
+    if kind is Kind.ROSTER:
+        return roster, roster.c.gate == gate
+    return colour_list, true()
+
+
+def create(db: HqDatabase, kind: Kind, filename: str, username: str, gate: str | None = None) -> Upload:
+    """Register an upload about to be checked (the roster's gate must be enrolled)."""
+    upload_id = secrets.token_hex(16)
+    with db.begin() as conn:
+        if kind is Kind.ROSTER:
+            lists._require_gate(conn, gate or "")
+        conn.execute(
+            insert(staged_uploads).values(
+                id=upload_id,
+                kind=kind.value,
+                gate=gate,
+                filename=filename[:200],
+                uploaded_by=username,
+                uploaded_at=utc_text(datetime.now(UTC)),
+                state=State.CHECKING.value,
+                rows_read=0,
+                message="",
+                base_version=0,
+            )
+        )
+    return get(db, upload_id)
+
+
+def get(db: HqDatabase, upload_id: str) -> Upload:
+    with db.read() as conn:
+        row = conn.execute(select(staged_uploads).where(staged_uploads.c.id == upload_id)).first()
+    if row is None:
+        raise lists.ListError("no such upload (uploads waiting for a decision are kept for a day)")
+    return Upload.of(row)
+
+
+def recent(db: HqDatabase, *, after: str | None = None, before: str | None = None) -> Page[Upload]:
+    with db.read() as conn:
+        found = keyset_page(
+            conn,
+            select(staged_uploads),
+            [staged_uploads.c.uploaded_at, staged_uploads.c.id],
+            lambda r: [r.uploaded_at, r.id],
+            after=after,
+            before=before,
+            size=20,
+            descending=True,
+        )
+    return Page([Upload.of(r) for r in found.items], found.next_cursor, found.prev_cursor)
+
+
+def _set(db: HqDatabase, upload_id: str, **values: Any) -> None:
+    with db.begin() as conn:
+        conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload_id).values(**values))
+
+
+def _stage(db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]]) -> int:
+    """Write rows to the staging table in batches (a later row for the same person wins); the count read."""
+    table = _staged(upload.kind)
+    first, second = _values(upload.kind)
+    read = 0
+    batch: dict[str, dict[str, str]] = {}
+
+    def flush() -> None:
+        with db.begin() as conn:
+            statement = dialect_insert(conn, table)
+            statement = statement.on_conflict_do_update(
+                index_elements=["upload_id", "subject"],
+                set_={first: statement.excluded[first], second: statement.excluded[second]},
+            )
+            conn.execute(statement, list(batch.values()))
+            conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload.id).values(rows_read=read))
+        batch.clear()
+
+    for row in rows:
+        read += 1
+        batch[row["subject"]] = {"upload_id": upload.id, "subject": row["subject"], first: row[first], second: row[second]}
+        if len(batch) >= BATCH_ROWS:
+            flush()
+    if batch:
+        flush()
+    return read
+
+
+def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
+    if upload.kind is Kind.COLOUR:
+        return lists.iter_colour_list(path, district_key, max_rows=max_rows)
+    try:
+        return read_roster(path, district_key)
+    except RosterError as exc:
+        raise lists.ListError(str(exc).replace(str(path), path.name)) from exc
+
+
+def check(db: HqDatabase, upload_id: str, path: Path, district_key: bytes, max_rows: int = lists.MAX_CSV_ROWS) -> Upload:
+    """Read, validate and stage the uploaded file, then count the differences; the upload ends READY or FAILED
+    (with the reason). The file's folder is removed either way."""
+    upload = get(db, upload_id)
+    try:
+        read = _stage(db, upload, _rows(upload, path, district_key, max_rows))
+        _count_differences(db, upload, read)
+    except lists.ListError as exc:
+        _drop_staged(db, upload)
+        _set(db, upload_id, state=State.FAILED.value, message=str(exc), finished_at=utc_text(datetime.now(UTC)))
+    except Exception as exc:
+        _drop_staged(db, upload)
+        _set(db, upload_id, state=State.FAILED.value, message=f"the upload could not be checked: {exc}",
+             finished_at=utc_text(datetime.now(UTC)))
+        raise
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    return get(db, upload_id)
+
+
+def _pairs(upload: Upload) -> tuple[Any, Any, Any]:
+    """The staged rows of this upload, the list in force, and the join condition between them."""
+    staged = _staged(upload.kind)
+    current, selected = _current(upload.kind, upload.gate)
+    return staged, current, and_(current.c.subject == staged.c.subject, selected)
+
+
+def _differ(upload: Upload, staged: Any, current: Any) -> Any:
+    first, second = _values(upload.kind)
+    return or_(current.c[first] != staged.c[first], current.c[second] != staged.c[second])
+
+
+def _count_differences(db: HqDatabase, upload: Upload, read: int) -> None:
+    staged, current, joined = _pairs(upload)
+    _, selected = _current(upload.kind, upload.gate)
+    mine = staged.c.upload_id == upload.id
+    with db.read() as conn:
+        base = stamp_of(conn, _scope(upload.kind, upload.gate))
+        total = conn.execute(select(func.count()).select_from(staged).where(mine)).scalar_one()
+        added = conn.execute(
+            select(func.count()).select_from(staged).where(mine, ~exists().where(joined))
+        ).scalar_one()
+        changed = conn.execute(
+            select(func.count()).select_from(staged.join(current, joined)).where(mine, _differ(upload, staged, current))
+        ).scalar_one()
+        removed = conn.execute(
+            select(func.count())
+            .select_from(current)
+            .where(selected, ~exists().where(staged.c.subject == current.c.subject, mine))
+        ).scalar_one()
+    _set(
+        db,
+        upload.id,
+        state=State.READY.value,
+        rows_read=read,
+        base_version=base,
+        added=added,
+        changed=changed,
+        removed=removed,
+        unchanged=total - added - changed,
+        finished_at=utc_text(datetime.now(UTC)),
+    )
+
+
+def differences(
+    db: HqDatabase, upload: Upload, change: Change, *, after: str | None = None, before: str | None = None
+) -> Page[Difference]:
+    """One page of the people an upload adds, changes or removes, by subject."""
+    staged, current, joined = _pairs(upload)
+    _, selected = _current(upload.kind, upload.gate)
+    first, second = _values(upload.kind)
+    mine = staged.c.upload_id == upload.id
+    query: Select[Any]
+    if change is Change.ADDED:
+        query = select(staged.c.subject, staged.c[first].label("new1"), staged.c[second].label("new2")).where(
+            mine, ~exists().where(joined)
+        )
+        subject = staged.c.subject
+    elif change is Change.CHANGED:
+        query = (
+            select(
+                staged.c.subject,
+                current.c[first].label("old1"),
+                current.c[second].label("old2"),
+                staged.c[first].label("new1"),
+                staged.c[second].label("new2"),
+            )
+            .select_from(staged.join(current, joined))
+            .where(mine, _differ(upload, staged, current))
+        )
+        subject = staged.c.subject
+    else:
+        query = select(current.c.subject, current.c[first].label("old1"), current.c[second].label("old2")).where(
+            selected, ~exists().where(staged.c.subject == current.c.subject, mine)
+        )
+        subject = current.c.subject
+    with db.read() as conn:
+        found = keyset_page(conn, query, [subject], lambda r: [r.subject], after=after, before=before)
+    items = []
+    for row in found.items:
+        values = row._mapping
+        old = (values["old1"], values["old2"]) if "old1" in values else None
+        new = (values["new1"], values["new2"]) if "new1" in values else None
+        items.append(Difference(row.subject, old, new))
+    return Page(items, found.next_cursor, found.prev_cursor)
+
+
+class StaleUpload(lists.ListError):
+    """The list changed after the preview was made; the preview no longer says what applying would do."""
+
+
+def apply(db: HqDatabase, upload_id: str) -> int:
+    """Replace the list with the upload's rows in one transaction; returns the new bundle version."""
+    with db.begin() as conn:
+        row = conn.execute(select(staged_uploads).where(staged_uploads.c.id == upload_id).with_for_update()).first()
+        if row is None:
+            raise lists.ListError("no such upload")
+        upload = Upload.of(row)
+        if upload.state is not State.READY:
+            raise lists.ListError(f"this upload is {upload.state.value}, not ready to apply")
+        if stamp_of(conn, _scope(upload.kind, upload.gate)) != upload.base_version:
+            raise StaleUpload(
+                f"the {upload.what} changed after this preview was made; upload the file again to see what it would change now"
+            )
+        staged = _staged(upload.kind)
+        first, second = _values(upload.kind)
+        mine = staged.c.upload_id == upload.id
+        if upload.kind is Kind.ROSTER:
+            gate = upload.gate or ""
+            version = lists.write_roster(
+                conn, gate, select(literal(gate), staged.c.subject, staged.c[first], staged.c[second]).where(mine)
+            )
+        else:
+            version = lists.write_colour_list(conn, select(staged.c.subject, staged.c[first], staged.c[second]).where(mine))
+        conn.execute(delete(staged).where(mine))
+        conn.execute(
+            update(staged_uploads)
+            .where(staged_uploads.c.id == upload.id)
+            .values(state=State.APPLIED.value, message=f"applied as bundle version {version}")
+        )
+    return version
+
+
+def discard(db: HqDatabase, upload_id: str) -> None:
+    upload = get(db, upload_id)
+    if upload.state in (State.APPLIED, State.DISCARDED):
+        return
+    _drop_staged(db, upload)
+    _set(db, upload_id, state=State.DISCARDED.value)
+
+
+def _drop_staged(db: HqDatabase, upload: Upload) -> None:
+    table = _staged(upload.kind)
+    with db.begin() as conn:
+        conn.execute(delete(table).where(table.c.upload_id == upload.id))
+
+
+def fail_interrupted(db: HqDatabase) -> int:
+    """Uploads left CHECKING by a server that stopped mid-check are FAILED (called on start)."""
+    with db.begin() as conn:
+        stuck = list(conn.execute(select(staged_uploads.c.id, staged_uploads.c.kind)
+                                  .where(staged_uploads.c.state == State.CHECKING.value)))
+        for row in stuck:
+            table = _staged(Kind(row.kind))
+            conn.execute(delete(table).where(table.c.upload_id == row.id))
+        conn.execute(
+            update(staged_uploads)
+            .where(staged_uploads.c.state == State.CHECKING.value)
+            .values(state=State.FAILED.value, message="HQ stopped while checking this file; upload it again")
+        )
+    return len(stuck)
+
+
+def expire(db: HqDatabase, now: datetime | None = None) -> int:
+    """Discard uploads nobody applied within a day (their staged rows go; the record of the upload stays)."""
+    cutoff = utc_text((now or datetime.now(UTC)) - KEEP_STAGED)
+    with db.begin() as conn:
+        old = list(conn.execute(select(staged_uploads.c.id, staged_uploads.c.kind).where(
+            staged_uploads.c.state == State.READY.value, staged_uploads.c.uploaded_at < cutoff)))
+        for row in old:
+            table = _staged(Kind(row.kind))
+            conn.execute(delete(table).where(table.c.upload_id == row.id))
+            conn.execute(update(staged_uploads).where(staged_uploads.c.id == row.id).values(
+                state=State.DISCARDED.value, message="not applied within a day"))
+    return len(old)

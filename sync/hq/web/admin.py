@@ -1,0 +1,298 @@
+"""Admin pages: enrol and revoke gates, issue and revoke passes, upload rosters and red/yellow lists (checked,
+previewed, then applied), and the audit log. Every change goes through the same functions as `pocket-hq`'s
+commands and is recorded in the audit log. Viewers get 403 on all of these.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from starlette.datastructures import UploadFile
+
+from kiosk.gate import RESIDENT_ID
+from kiosk.store import utc_text
+from sync.bundle import fingerprint
+from sync.hq import audit, gates, lists, uploads
+from sync.hq.db import colour_list, passes
+from sync.hq.overview import GateFilter, gate_names, gate_page
+from sync.hq.paging import Page, keyset_page
+from sync.hq.web.core import CSRF_FIELD, Admin, AdminPosted, Dashboard, check_csrf, dashboard_of, record, render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+COPY_CHUNK = 1024 * 1024
+
+
+def _see(path: str, **params: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode(params)}" if params else path, status_code=303)
+
+
+# -- gates ---------------------------------------------------------------------------------------------------
+
+
+def _gates_page(request: Request, error: str | None = None, status: int = 200, **extra: Any) -> Response:
+    dashboard = dashboard_of(request)
+    now = dashboard.clock.now()
+    after, before = request.query_params.get("after"), request.query_params.get("before")
+    with dashboard.db.read() as conn:
+        page = gate_page(conn, now - dashboard.stale_after, GateFilter.ALL, after=after, before=before)
+    return render(request, "admin_gates.html", status, page=page, error=error, done=request.query_params.get("done"),
+                  **extra)
+
+
+@router.get("/gates", response_class=HTMLResponse)
+def gates_list(request: Request, session: Admin) -> Response:
+    return _gates_page(request)
+
+
+def _token_page(request: Request, gate_id: str, token: str, fresh: bool) -> Response:
+    dashboard = dashboard_of(request)
+    response = render(
+        request, "admin_token.html", gate_id=gate_id, token=token, fresh=fresh,
+        fingerprint=fingerprint(dashboard.hq.signing_key), hq_url=str(request.base_url).rstrip("/"),
+    )
+    return response
+
+
+@router.post("/gates")
+def gates_add(request: Request, session: Admin, form: AdminPosted) -> Response:
+    gate_id = str(form.get("gate_id", "")).strip()
+    try:
+        token = gates.add_gate(dashboard_of(request).db, gate_id)
+    except gates.GateError as exc:
+        return _gates_page(request, str(exc), 422)
+    record(request, session, "enrol gate", {"gate": gate_id})
+    return _token_page(request, gate_id, token, fresh=True)
+
+
+@router.post("/gates/{gate_id}/token")
+def gates_token(request: Request, gate_id: str, session: Admin, form: AdminPosted) -> Response:
+    try:
+        token = gates.replace_token(dashboard_of(request).db, gate_id)
+    except gates.GateError as exc:
+        return _gates_page(request, str(exc), 422)
+    record(request, session, "new gate token", {"gate": gate_id})
+    return _token_page(request, gate_id, token, fresh=False)
+
+
+@router.post("/gates/{gate_id}/revoke")
+def gates_revoke(request: Request, gate_id: str, session: Admin, form: AdminPosted) -> Response:
+    try:
+        gates.revoke_gate(dashboard_of(request).db, gate_id)
+    except gates.GateError as exc:
+        return _gates_page(request, str(exc), 422)
+    record(request, session, "revoke gate", {"gate": gate_id})
+    return _see("/admin/gates", done="revoked")
+
+
+# -- passes --------------------------------------------------------------------------------------------------
+
+
+def _pass_page(dashboard: Dashboard, show: str, after: str | None, before: str | None) -> Page[Any]:
+    now = utc_text(dashboard.clock.now())
+    query = select(passes)
+    if show == "current":
+        query = query.where(passes.c.valid_until > now)
+    elif show == "expired":
+        query = query.where(passes.c.valid_until <= now)
+    with dashboard.db.read() as conn:
+        return keyset_page(
+            conn, query, [passes.c.valid_until, passes.c.id], lambda r: [r.valid_until, r.id], after=after, before=before
+        )
+
+
+def _passes_page(request: Request, error: str | None = None, status: int = 200, values: dict[str, str] | None = None) -> Response:
+    dashboard = dashboard_of(request)
+    show = request.query_params.get("show", "current")
+    show = show if show in ("current", "expired", "all") else "current"
+    page = _pass_page(dashboard, show, request.query_params.get("after"), request.query_params.get("before"))
+    with dashboard.db.read() as conn:
+        names = gate_names(conn)
+    defaults = {
+        "kind": "staff", "gate": "", "hours": "24", "note": "", "doc_type": RESIDENT_ID,
+        "from": dashboard.clock.field(dashboard.clock.now()),
+    }
+    return render(
+        request, "admin_passes.html", status, page=page, show=show, gates=names, error=error,
+        values=defaults | (values or {}), done=request.query_params.get("done"),
+        key_missing=dashboard.district_key is None, now=utc_text(dashboard.clock.now()),
+    )
+
+
+@router.get("/passes", response_class=HTMLResponse)
+def passes_list(request: Request, session: Admin) -> Response:
+    return _passes_page(request)
+
+
+@router.post("/passes")
+def passes_issue(request: Request, session: Admin, form: AdminPosted) -> Response:
+    dashboard = dashboard_of(request)
+    kept = {k: str(form.get(k, "")) for k in ("kind", "gate", "hours", "note", "doc_type", "from")}
+    try:
+        if dashboard.district_key is None:
+            raise lists.ListError("HQ was started without the district key (--district-key): it cannot hash ID numbers")
+        start = dashboard.clock.parse(kept["from"], "from")
+        try:
+            hours = float(kept["hours"])
+        except ValueError as exc:
+            raise lists.ListError("hours must be a number") from exc
+        if not 0.01 <= hours <= 24 * 366:
+            raise lists.ListError("a pass lasts between 0.01 and 8784 hours")
+        issued = lists.issue_pass(
+            dashboard.db,
+            id_number=str(form.get("id_number", "")).strip(),
+            district_key=dashboard.district_key,
+            kind=kept["kind"].strip(),
+            valid_from=start,
+            valid_until=start + timedelta(hours=hours),
+            gate_id=kept["gate"] or None,
+            note=kept["note"].strip()[:500],
+            doc_type=kept["doc_type"].strip() or RESIDENT_ID,
+        )
+    except (lists.ListError, ValueError) as exc:
+        return _passes_page(request, str(exc), 422, kept)
+    record(request, session, "issue pass", {"pass": issued.id, "subject": issued.subject, "kind": issued.kind,
+                                            "gate": issued.gate, "until": issued.valid_until})
+    return _see("/admin/passes", done=issued.id)
+
+
+@router.post("/passes/{pass_id}/revoke")
+def passes_revoke(request: Request, pass_id: str, session: Admin, form: AdminPosted) -> Response:
+    try:
+        lists.revoke_pass(dashboard_of(request).db, pass_id)
+    except lists.ListError as exc:
+        return _passes_page(request, str(exc), 422)
+    record(request, session, "revoke pass", {"pass": pass_id})
+    return _see("/admin/passes", done="revoked")
+
+
+# -- lists ---------------------------------------------------------------------------------------------------
+
+
+def _lists_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    dashboard = dashboard_of(request)
+    with dashboard.db.read() as conn:
+        names = gate_names(conn)
+        colours = dict(conn.execute(select(colour_list.c.colour, func.count()).group_by(colour_list.c.colour)).all())
+    recent = uploads.recent(dashboard.db, after=request.query_params.get("after"), before=request.query_params.get("before"))
+    return render(
+        request, "admin_lists.html", status, gates=names, colours=colours, recent=recent, error=error,
+        key_missing=dashboard.district_key is None, max_mb=dashboard.hq.settings.max_upload_mb,
+    )
+
+
+@router.get("/lists", response_class=HTMLResponse)
+def lists_page(request: Request, session: Admin) -> Response:
+    return _lists_page(request)
+
+
+async def _save_upload(file: UploadFile, folder: Path) -> Path:
+    name = _SAFE_NAME.sub("_", Path(file.filename or "upload.csv").name)[:100] or "upload.csv"
+    path = folder / name
+    with path.open("wb") as out:
+        while chunk := await file.read(COPY_CHUNK):
+            out.write(chunk)
+    return path
+
+
+@router.post("/lists")
+async def lists_upload(request: Request, session: Admin) -> Response:
+    """Take a CSV, register it and start checking it in the background; the preview page shows progress."""
+    dashboard = dashboard_of(request)
+    limit = int(dashboard.hq.settings.max_upload_mb * 1024 * 1024)
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        return _lists_page(request, "the upload did not say its size (Content-Length); use the form on this page", 411)
+    if int(declared) > limit:
+        return _lists_page(
+            request, f"the file is larger than {dashboard.hq.settings.max_upload_mb:g} MB, the most HQ accepts", 413
+        )
+    form = await request.form(max_files=1, max_fields=10)
+    check_csrf(session, form.get(CSRF_FIELD))
+    file = form.get("file")
+    kind = form.get("kind")
+    gate = str(form.get("gate") or "") or None
+    if not isinstance(file, UploadFile) or not file.filename:
+        return _lists_page(request, "choose a CSV file to upload", 422)
+    if kind not in ("roster", "colour"):
+        return _lists_page(request, "choose what the file is: a gate's roster or the red/yellow list", 422)
+    if dashboard.district_key is None:
+        return _lists_page(request, "HQ was started without the district key (--district-key): it cannot hash ID numbers", 422)
+    if kind == "roster" and not gate:
+        return _lists_page(request, "choose the gate whose roster this is", 422)
+    try:
+        upload = uploads.create(dashboard.db, uploads.Kind(kind), file.filename, session.user.username,
+                                gate if kind == "roster" else None)
+    except lists.ListError as exc:
+        return _lists_page(request, str(exc), 422)
+    folder = Path(tempfile.mkdtemp(prefix="pocket-hq-upload-"))
+    path = await _save_upload(file, folder)
+    await file.close()
+    dashboard.checks.submit(uploads.check, dashboard.db, upload.id, path, dashboard.district_key,
+                            dashboard.hq.settings.max_list_rows)
+    record(request, session, "upload list", {"upload": upload.id, "kind": kind, "gate": upload.gate,
+                                             "file": file.filename})
+    return _see(f"/admin/uploads/{upload.id}")
+
+
+@router.get("/uploads/{upload_id}", response_class=HTMLResponse)
+def upload_preview(
+    request: Request, upload_id: str, session: Admin, change: str = "added", after: str | None = None,
+    before: str | None = None,
+) -> Response:
+    dashboard = dashboard_of(request)
+    try:
+        upload = uploads.get(dashboard.db, upload_id)
+        shown = uploads.Change(change) if change in {c.value for c in uploads.Change} else uploads.Change.ADDED
+        page = (
+            uploads.differences(dashboard.db, upload, shown, after=after, before=before)
+            if upload.state is uploads.State.READY
+            else None
+        )
+    except lists.ListError as exc:
+        return render(request, "error.html", 404, title="No such upload", message=str(exc))
+    return render(request, "admin_upload.html", upload=upload, page=page, change=shown.value,
+                  changes=[c.value for c in uploads.Change], error=None)
+
+
+@router.post("/uploads/{upload_id}/apply")
+def upload_apply(request: Request, upload_id: str, session: Admin, form: AdminPosted) -> Response:
+    dashboard = dashboard_of(request)
+    try:
+        version = uploads.apply(dashboard.db, upload_id)
+    except lists.ListError as exc:
+        upload = uploads.get(dashboard.db, upload_id)
+        return render(request, "admin_upload.html", 409, upload=upload, page=None, change="added",
+                      changes=[c.value for c in uploads.Change], error=str(exc))
+    record(request, session, "apply list", {"upload": upload_id, "bundle_version": version})
+    return _see(f"/admin/uploads/{upload_id}")
+
+
+@router.post("/uploads/{upload_id}/discard")
+def upload_discard(request: Request, upload_id: str, session: Admin, form: AdminPosted) -> Response:
+    try:
+        uploads.discard(dashboard_of(request).db, upload_id)
+    except lists.ListError as exc:
+        return render(request, "error.html", 404, title="No such upload", message=str(exc))
+    record(request, session, "discard list", {"upload": upload_id})
+    return _see("/admin/lists")
+
+
+# -- audit ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(
+    request: Request, session: Admin, user: str = "", action: str = "", after: str | None = None,
+    before: str | None = None,
+) -> Response:
+    page = audit.page(dashboard_of(request).db, username=user or None, action=action or None, after=after, before=before)
+    return render(request, "admin_audit.html", page=page, user=user, action=action)

@@ -1,0 +1,82 @@
+"""Signing in and out of the dashboard."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sync.hq import audit
+from sync.hq.staff import check_password, end_session, start_session
+from sync.hq.web.core import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Posted,
+    SignedIn,
+    client_of,
+    dashboard_of,
+    render,
+    safe_next,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+def _login_page(request: Request, next_url: str, error: str | None = None, status: int = 200, note: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", status, next_url=safe_next(next_url), login_token=token, error=error, note=note)
+    response.set_cookie(
+        LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+        secure=dashboard_of(request).hq.settings.secure_cookies, path="/login",
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/", expired: bool = False, signed_out: bool = False) -> Response:
+    note = "Your session expired; sign in again." if expired else ("Signed out." if signed_out else None)
+    return _login_page(request, next, note=note)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    login_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    dashboard = dashboard_of(request)
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie, login_token):
+        return _login_page(request, next, "The sign-in form was out of date; please try again.", 403)
+    client = client_of(request)
+    keys = (f"user:{username.lower()}", f"client:{client}")
+    if not dashboard.login_allowed(*keys):
+        audit.record(dashboard.db, username[:64] or "?", "sign-in refused", {"why": "too many failed attempts"}, client=client)
+        return _login_page(request, next, "Too many failed sign-ins; wait a minute and try again.", 429)
+    user = check_password(dashboard.db, username, password)
+    if user is None:
+        dashboard.login_failed(*keys)
+        audit.record(dashboard.db, username[:64] or "?", "sign-in refused", {"why": "wrong name or password"}, client=client)
+        return _login_page(request, next, "Wrong user name or password (or the account is disabled).", 401)
+    token, _ = start_session(dashboard.db, user, dashboard.times)
+    audit.record(dashboard.db, user.username, "sign-in", {"role": user.role.value}, client=client)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=dashboard.hq.settings.secure_cookies, path="/"
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SignedIn, _form: Posted) -> Response:
+    dashboard = dashboard_of(request)
+    end_session(dashboard.db, request.cookies.get(SESSION_COOKIE, ""))
+    audit.record(dashboard.db, session.user.username, "sign-out", {}, client=client_of(request))
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

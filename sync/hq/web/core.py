@@ -1,0 +1,177 @@
+"""What every dashboard page shares: the Dashboard (templates, clock, district key, background checks, sign-in
+limits), rendering, and the dependencies that admit staff: `signed_in`, `admin`, and their CSRF-checked
+variants for forms.
+
+CSRF: every session has its own random token, put in every form as a hidden field and compared (in constant
+time) on every POST; the sign-in form, which has no session yet, uses the double-submit pattern with a
+short-lived cookie. Cookies are HttpOnly and SameSite=Lax besides.
+"""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from kiosk.identity import load_district_key
+from sync.hq import audit
+from sync.hq.runtime import Hq
+from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for
+from sync.hq.web.clock import DistrictClock
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "pocket_hq_session"
+LOGIN_COOKIE = "pocket_hq_login"
+CSRF_FIELD = "csrf_token"
+
+
+class LoginNeeded(Exception):
+    """No live session: the browser is sent to the sign-in page (and back here afterwards)."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__("sign in first")
+        self.expired = expired
+
+
+class Forbidden(Exception):
+    """Signed in, but this page is for admins (or the form's CSRF token is wrong); the message says which."""
+
+
+class Dashboard:
+    """The staff dashboard's share of a running HQ, on `app.state.dashboard`."""
+
+    def __init__(self, hq: Hq) -> None:
+        settings = hq.settings
+        self.hq = hq
+        self.db = hq.db
+        self.clock = DistrictClock(settings.timezone)
+        self.times = SessionTimes(
+            idle=timedelta(minutes=settings.session_idle_minutes), longest=timedelta(hours=settings.session_max_hours)
+        )
+        self.stale_after = timedelta(minutes=settings.stale_after_minutes)
+        self.district_key = load_district_key(settings.district_key_file) if settings.district_key_file else None
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates = Jinja2Templates(env=env)
+        self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hq-upload-check")
+        self._login_limits = parse_many(settings.login_rate_limit)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def login_allowed(self, *keys: str) -> bool:
+        """False when any of `keys` (an account, a client address) has used up its failed sign-ins."""
+        return all(self._limiter.test(limit, key) for limit in self._login_limits for key in keys)
+
+    def login_failed(self, *keys: str) -> None:
+        for limit in self._login_limits:
+            for key in keys:
+                self._limiter.hit(limit, key)
+
+    def close(self) -> None:
+        self.checks.shutdown(wait=False, cancel_futures=True)
+
+
+def dashboard_of(request: Request) -> Dashboard:
+    dashboard: Dashboard = request.app.state.dashboard
+    return dashboard
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    dashboard = dashboard_of(request)
+    values = {
+        "session": getattr(request.state, "session", None),
+        "clock": dashboard.clock,
+        "csrf_field": CSRF_FIELD,
+        **context,
+    }
+    return dashboard.templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def record(request: Request, session: Session, action: str, detail: dict[str, Any], results: int | None = None) -> None:
+    """Write an audit row for what this request did."""
+    audit.record(dashboard_of(request).db, session.user.username, action, detail, results=results, client=client_of(request))
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this server only (never '//elsewhere' or 'https://...')."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_redirect(request: Request, expired: bool) -> RedirectResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = f"/login?next={quote(here if request.method == 'GET' else '/', safe='')}"
+    response = RedirectResponse(target + ("&expired=1" if expired else ""), status_code=303)
+    if expired:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def signed_in(request: Request) -> Session:
+    """The staff member's live session, or off to the sign-in page."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginNeeded()
+    dashboard = dashboard_of(request)
+    try:
+        session = session_for(dashboard.db, token, dashboard.times)
+    except SessionEnded as exc:
+        raise LoginNeeded(expired=str(exc) == "session expired") from exc
+    request.state.session = session
+    return session
+
+
+def admin(session: Annotated[Session, Depends(signed_in)]) -> Session:
+    if not session.user.is_admin:
+        raise Forbidden(f"this page is for admins; {session.user.username} is a {session.user.role.value}")
+    return session
+
+
+def check_csrf(session: Session, submitted: object) -> None:
+    if not isinstance(submitted, str) or not secrets.compare_digest(submitted, session.csrf_token):
+        raise Forbidden("this form is out of date or did not come from HQ's own page; reload the page and try again")
+
+
+async def form_of(request: Request, session: Session) -> dict[str, Any]:
+    """The POSTed form (small fields only), after its CSRF token was checked."""
+    form = await request.form(max_files=0, max_fields=50)
+    check_csrf(session, form.get(CSRF_FIELD))
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+SignedIn = Annotated[Session, Depends(signed_in)]
+Admin = Annotated[Session, Depends(admin)]
+
+
+async def _posted(request: Request, session: SignedIn) -> dict[str, Any]:
+    return await form_of(request, session)
+
+
+async def _admin_posted(request: Request, session: Admin) -> dict[str, Any]:
+    return await form_of(request, session)
+
+
+Posted = Annotated[dict[str, Any], Depends(_posted)]
+"""A signed-in staff member's form, CSRF-checked."""
+AdminPosted = Annotated[dict[str, Any], Depends(_admin_posted)]
+"""An admin's form, CSRF-checked."""

@@ -1,0 +1,135 @@
+"""The overview (every gate at a glance), a gate's own page, and the alerts list."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kiosk.store import utc_text
+from sync.hq import stats
+from sync.hq.overview import (
+    GateFilter,
+    alert_page,
+    alerts_since,
+    current_bundle,
+    gate_page,
+    gate_status,
+    gate_tally,
+    latest_alarms,
+)
+from sync.hq.stats import Counts
+from sync.hq.web import charts
+from sync.hq.web.core import SignedIn, dashboard_of, render
+
+router = APIRouter(include_in_schema=False)
+DAYS_SHOWN = 14
+
+
+def _today(request: Request) -> tuple[datetime, datetime, list[str]]:
+    """Now, the district's midnight, and the 24 UTC hour keys of the district's day."""
+    clock = dashboard_of(request).clock
+    now = clock.now()
+    start = clock.day_start(now)
+    return now, start, clock.hours(start, start + timedelta(hours=23))
+
+
+def _sum(counts: dict[str, Counts]) -> Counts:
+    total = Counts()
+    for c in counts.values():
+        total.add(c)
+    return total
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request, session: SignedIn, show: GateFilter = GateFilter.ALL, after: str | None = None,
+    before: str | None = None,
+) -> Response:
+    dashboard = dashboard_of(request)
+    clock = dashboard.clock
+    now, day_start, hours = _today(request)
+    first, last = hours[0], hours[-1]
+    stale_before = now - dashboard.stale_after
+    with dashboard.db.read() as conn:
+        tally = gate_tally(conn, stale_before)
+        page = gate_page(conn, stale_before, show, after=after, before=before)
+        names = [g.gate_id for g in page.items]
+        today = stats.totals(conn, first, last)
+        district = stats.by_hour(conn, first, last)
+        per_gate = stats.by_gate_hour(conn, first, last, names) if names else {}
+        reasons = stats.reasons(conn, first, last)
+        alarms = latest_alarms(conn)
+        recent_alerts = alert_page(conn, size=8).items
+        alerts_today = alerts_since(conn, day_start)
+    return render(
+        request,
+        "overview.html",
+        tally=tally,
+        page=page,
+        show=show.value,
+        filters=[f.value for f in GateFilter],
+        today=today,
+        gate_today={name: _sum(per_gate.get(name, {})) for name in names},
+        sparklines={name: charts.sparkline(hours, per_gate.get(name, {})) for name in names},
+        district_svg=charts.bars(hours, district, clock.hour_label, description="entries per hour today, district"),
+        reasons=reasons,
+        reasons_svg=charts.horizontal([(r.reason, r.refused, r.held) for r in reasons]),
+        alarms=alarms,
+        recent_alerts=recent_alerts,
+        alerts_today=alerts_today,
+        stale_minutes=dashboard.hq.settings.stale_after_minutes,
+        now=now,
+        day_start=day_start,
+    )
+
+
+@router.get("/gates/{gate_id}", response_class=HTMLResponse)
+def gate(
+    request: Request, gate_id: str, session: SignedIn, after: str | None = None, before: str | None = None
+) -> Response:
+    dashboard = dashboard_of(request)
+    clock = dashboard.clock
+    now, day_start, hours = _today(request)
+    days_start = day_start - timedelta(days=DAYS_SHOWN - 1)
+    with dashboard.db.read() as conn:
+        status = gate_status(conn, gate_id, now - dashboard.stale_after)
+        if status is None:
+            return render(request, "error.html", 404, title="No such gate", message=f"No gate {gate_id} is enrolled.")
+        today = stats.by_hour(conn, hours[0], hours[-1], [gate_id])
+        recent = stats.by_hour(conn, stats.hour_of(utc_text(days_start)), hours[-1], [gate_id])
+        reasons = stats.reasons(conn, hours[0], hours[-1], [gate_id])
+        alarms = latest_alarms(conn, gate=gate_id)
+        alert_list = alert_page(conn, gate=gate_id, after=after, before=before, size=20)
+        bundle = current_bundle(conn, gate_id)
+    daily: dict[str, Counts] = defaultdict(Counts)
+    for hour, counts in recent.items():
+        daily[clock.show(hour + ":00:00+00:00")[:10]].add(counts)
+    days = [clock.local(days_start + timedelta(days=i, hours=12)).strftime("%Y-%m-%d") for i in range(DAYS_SHOWN)]
+    return render(
+        request,
+        "gate.html",
+        status=status,
+        today=_sum(today),
+        bundle=bundle,
+        hourly_svg=charts.bars(hours, today, clock.hour_label, description=f"entries per hour today at {gate_id}"),
+        daily_svg=charts.bars(days, daily, lambda d: d[5:], description=f"entries per day at {gate_id}"),
+        reasons=reasons,
+        reasons_svg=charts.horizontal([(r.reason, r.refused, r.held) for r in reasons]),
+        alarms=alarms,
+        alerts=alert_list,
+        now=now,
+        day_start=day_start,
+        stale_minutes=dashboard.hq.settings.stale_after_minutes,
+    )
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(
+    request: Request, session: SignedIn, gate: str | None = None, after: str | None = None, before: str | None = None
+) -> Response:
+    with dashboard_of(request).db.read() as conn:
+        page = alert_page(conn, gate=gate or None, after=after, before=before)
+    return render(request, "alerts.html", page=page, gate=gate or "")

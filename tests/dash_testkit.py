@@ -1,0 +1,121 @@
+"""Test support for the staff dashboard: entries made by a real gate store and ingested by HQ's real ingest,
+staff accounts, and a signed-in httpx client that speaks the dashboard's forms (CSRF tokens included).
+
+Import the fixtures a test module uses, as with tests/sync_testkit.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kiosk.codes.base import Colour
+from kiosk.identity import subject_hash
+from kiosk.policy import Decision, Direction, Verdict
+from kiosk.store import EntryDraft, GateStore
+from sync.hq.db import HqDatabase
+from sync.hq.gates import add_gate
+from sync.hq.ingest import ingest
+from sync.hq.staff import Role, add_user
+from sync.protocol import UploadBatch, WireEntry
+from tests.helpers import make_resident_id
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One passage to record at a gate."""
+
+    when: datetime
+    subject: str | None
+    direction: Direction = Direction.IN
+    decision: Decision = Decision.PASS
+    colour: Colour | None = Colour.GREEN
+    reasons: tuple[str, ...] = ("green code", "resident")
+    name: str = "Z**** S**"
+    operator: str = "keeper-1"
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def person(district_key: bytes, serial: int) -> tuple[str, str]:
+    """A valid resident ID number and its subject under the district key."""
+    id_number = make_resident_id(serial)
+    return id_number, subject_hash(district_key, id_number)
+
+
+def record_and_ingest(db: HqDatabase, folder: Path, gate_id: str, events: Sequence[Event], enrol: bool = True) -> list[dict[str, Any]]:
+    """Record the events in a real gate store (its hash chain), then hand its rows to HQ's ingest."""
+    if enrol:
+        add_gate(db, gate_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    with GateStore(folder / f"{gate_id}.db", gate_id) as store:
+        for event in sorted(events, key=lambda e: e.when):
+            verdict = Verdict(event.decision, event.reasons, event.colour)
+            draft = EntryDraft(
+                direction=event.direction, code_type="PGC1", verdict=verdict, subject=event.subject, name=event.name,
+                temperature=36.6, operator=event.operator, details=event.details,
+            )
+            store.record(draft, now=event.when)
+        rows = store.entries()
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        batch = UploadBatch(gate=gate_id, batch_id=f"b{start}", entries=[WireEntry.model_validate(r) for r in chunk])
+        ingest(db, gate_id, batch)
+    return rows
+
+
+def make_user(db: HqDatabase, username: str, role: Role = Role.VIEWER) -> str:
+    add_user(db, username, PASSWORD, role)
+    return username
+
+
+_TOKEN = re.compile(r'name="(csrf_token|login_token)" value="([^"]+)"')
+
+
+def tokens(html: str) -> dict[str, str]:
+    return dict(_TOKEN.findall(html))
+
+
+class Staff:
+    """A browser-like httpx client signed in to the dashboard."""
+
+    def __init__(self, base_url: str, username: str, password: str = PASSWORD) -> None:
+        self.client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        login = self.client.get("/login")
+        answer = self.client.post(
+            "/login", data={"username": username, "password": password, "login_token": tokens(login.text)["login_token"]}
+        )
+        assert answer.status_code == 303, answer.text
+        self.csrf = tokens(self.client.get("/").text)["csrf_token"]
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.client.get(path, params=params or None)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        return self.client.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@pytest.fixture
+def staff_client() -> Iterator[Any]:
+    """staff_client(base_url, username) -> a signed-in Staff, closed after the test."""
+    made: list[Staff] = []
+
+    def _make(base_url: str, username: str, password: str = PASSWORD) -> Staff:
+        client = Staff(base_url, username, password)
+        made.append(client)
+        return client
+
+    yield _make
+    for client in made:
+        client.close()

@@ -1,0 +1,245 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright against a live HQ on 127.0.0.1.
+
+A person signs in, watches a gate go stale, uploads a red list and reads its preview, runs each tracing query
+and downloads its CSV; a viewer is turned away from admin pages, and a page opened without signing in leads to
+the sign-in form. Screenshots of the overview are saved as artifacts (the run's summary names the folder).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from tests.dash_testkit import PASSWORD, Event, make_user, person, record_and_ingest
+from tests.helpers import make_resident_id
+from tests.sync_testkit import MakeGate, RunningHq, issuer_keys, make_gate, signing_key_file, start_hq  # noqa: F401
+
+from kiosk.codes.base import Colour
+from kiosk.identity import load_district_key
+from kiosk.policy import Decision, Direction
+from sync.hq.staff import Role
+
+CHROMIUM = Path("/usr/bin/chromium")
+ZONE = "Asia/Shanghai"
+STALE_SECONDS = 4.0
+
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium package)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield launched
+        launched.close()
+
+
+class Town:
+    def __init__(self, key: bytes) -> None:
+        zone = ZoneInfo(ZONE)
+        self.now = datetime.now(UTC)
+        self.start = self.now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.index_id, self.index = person(key, 11)
+        self.near_id, self.near = person(key, 12)
+        self.t = self.now - timedelta(minutes=90)
+        self.span = min(max((self.now - self.start).total_seconds(), 600.0), 20 * 3600.0)
+        """Seconds before now that the day's traffic is spread over (today's hours, or the last 10 minutes)."""
+        self.window = (self.now - timedelta(days=1)).astimezone(zone), (self.now + timedelta(minutes=5)).astimezone(zone)
+
+
+@pytest.fixture(scope="module")
+def town_hq(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path, issuer_keys: Path) -> Iterator[tuple[RunningHq, Town]]:
+    """An HQ (SQLite) that calls a gate stale after a few seconds, with today's traffic at three gates."""
+    folder = tmp_path_factory.mktemp("dash-browser")
+    key = load_district_key(issuer_keys / "district.key")
+    for running in start_hq(str(folder / "hq.db"), signing_key_file, district_key_file=issuer_keys / "district.key",
+                            timezone=ZONE, stale_after_minutes=STALE_SECONDS / 60):
+        town = Town(key)
+        for g, gate in enumerate(["east-market", "south-gate"]):
+            events = [
+                Event(town.now - timedelta(seconds=town.span * (1 - (i + 0.5) / 60)), person(key, 200 + i)[1],
+                      direction=Direction.OUT if i % 3 else Direction.IN,
+                      decision=Decision.REFUSE if i % 9 == 0 else Decision.PASS,
+                      colour=Colour.RED if i % 18 == 0 else Colour.GREEN,
+                      reasons=("temperature 38.1 °C (limit below 37.3 °C)",) if i % 9 == 0 else ("green code",))
+                for i in range(60 - 20 * g)
+            ]
+            if gate == "east-market":
+                events += [Event(town.t, town.index), Event(town.t + timedelta(minutes=6), town.near)]
+            record_and_ingest(running.db, folder, gate, events)
+        make_user(running.db, "ada", Role.ADMIN)
+        make_user(running.db, "vera")
+        yield running, town
+
+
+def sign_in(page: Page, base: str, username: str, start: str = "/") -> None:
+    page.goto(base + start)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    contexts = []
+
+    def _make() -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _make
+    for context in contexts:
+        context.close()
+
+
+def test_a_page_opened_without_signing_in_leads_to_sign_in_and_back(town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page]) -> None:
+    running, _ = town_hq
+    page = new_page()
+
+    page.goto(running.url + "/alerts")
+
+    assert page.url == running.url + "/login?next=%2Falerts"
+    expect(page.locator("h1")).to_have_text("Sign in")
+    page.fill("input[name=username]", "vera")
+    page.fill("input[name=password]", "a wrong password")
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("Wrong user name or password")
+    page.fill("input[name=username]", "vera")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Alerts")
+    assert page.url == running.url + "/alerts"
+
+
+def test_a_gate_that_stops_syncing_is_flagged_stale(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], make_gate: MakeGate, artifacts: Callable[[str], Path]
+) -> None:
+    running, _ = town_hq
+    gate = make_gate(running, "north-gate")
+    gate.log(12)
+    gate.log(3, direction=Direction.OUT, start=12)
+    assert gate.sync().uploaded == 15
+    page = new_page()
+    sign_in(page, running.url, "ada")
+
+    row = page.locator("tr[data-gate='north-gate']")
+    expect(row.locator(".badge")).to_have_text("ok")
+    expect(row.locator("td.num").first).to_have_text("12")
+    page.screenshot(path=artifacts("dashboard/overview.png"), full_page=True)
+    deadline = time.monotonic() + STALE_SECONDS + 10
+    while row.locator(".badge").inner_text() != "stale" and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+
+    expect(row.locator(".badge")).to_have_text("stale")
+    expect(page.locator("#tile-stale")).to_contain_text("gates stale")
+    page.screenshot(path=artifacts("dashboard/overview-stale-gate.png"), full_page=True)
+    page.click("a[href='/?show=stale']")
+    expect(page.locator("tr[data-gate='north-gate']")).to_be_visible()
+    page.screenshot(path=artifacts("dashboard/overview-stale-only.png"), full_page=True)
+
+
+def test_a_red_list_upload_shows_its_preview_before_it_is_applied(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], tmp_path: Path, artifacts: Callable[[str], Path]
+) -> None:
+    running, _ = town_hq
+    bad = tmp_path / "wrong.csv"
+    bad.write_text("id,colour\n1,red\n")
+    good = tmp_path / "red-list.csv"
+    good.write_text("id_number,colour,note\n" + "".join(
+        f"{make_resident_id(i)},{'red' if i % 2 else 'yellow'},case {i}\n" for i in range(300, 340)
+    ))
+    page = new_page()
+    sign_in(page, running.url, "ada", "/admin/lists")
+
+    page.set_input_files("#form-colour input[type=file]", str(bad))
+    page.click("#form-colour button[type=submit]")
+    expect(page.locator("#problem")).to_contain_text("lacks the column(s) id_number")
+    page.goto(running.url + "/admin/lists")
+    page.set_input_files("#form-colour input[type=file]", str(good))
+    page.click("#form-colour button[type=submit]")
+
+    expect(page.locator("#n-added")).to_have_text("40", timeout=20_000)
+    expect(page.locator("#n-removed")).to_have_text("0")
+    expect(page.locator("#changes tbody tr")).to_have_count(40)
+    page.screenshot(path=artifacts("dashboard/red-list-preview.png"), full_page=True)
+    page.click("#form-apply button")
+    expect(page.locator("#state")).to_contain_text("Applied")
+    page.goto(running.url + "/admin/lists")
+    expect(page.locator("main")).to_contain_text("In force: 20 red, 20 yellow")
+
+
+def _download(page: Page) -> list[dict[str, str]]:
+    with page.expect_download() as info:
+        page.click("#csv")
+    path = info.value.path()
+    return list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
+
+
+def test_each_tracing_query_runs_and_downloads_as_csv(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], artifacts: Callable[[str], Path]
+) -> None:
+    running, town = town_hq
+    start, end = (t.strftime("%Y-%m-%dT%H:%M") for t in town.window)
+    page = new_page()
+    sign_in(page, running.url, "vera", "/trace")
+
+    person_form = page.locator("#form-person")
+    person_form.locator("input[name=id_number]").fill(town.index_id)
+    person_form.locator("input[name=from]").fill(start)
+    person_form.locator("input[name=to]").fill(end)
+    person_form.locator("button").click()
+    expect(page.locator("#total")).to_have_text("1")
+    assert town.index_id not in page.url
+    assert [(r["gate"], r["subject"]) for r in _download(page)] == [("east-market", town.index)]
+
+    page.goto(running.url + "/trace")
+    gate_form = page.locator("#form-gate")
+    gate_form.locator("select[name=gate]").select_option("south-gate")
+    gate_form.locator("input[name=from]").fill(start)
+    gate_form.locator("input[name=to]").fill(end)
+    gate_form.locator("button").click()
+    expect(page.locator("#total")).to_have_text("40")
+    page.screenshot(path=artifacts("dashboard/trace-gate.png"), full_page=True)
+    rows = _download(page)
+    assert len(rows) == 40 and {r["gate"] for r in rows} == {"south-gate"}
+
+    page.goto(running.url + "/trace")
+    contacts_form = page.locator("#form-contacts")
+    contacts_form.locator("input[name=id_number]").fill(town.index_id)
+    contacts_form.locator("input[name=from]").fill(start)
+    contacts_form.locator("input[name=to]").fill(end)
+    contacts_form.locator("input[name=minutes]").fill("10")
+    contacts_form.locator("button").click()
+    expect(page.locator("h1")).to_have_text("Who was near this person?")
+    rows = _download(page)
+    assert town.near in {r["subject"] for r in rows}
+    assert all(float(r["minutes_apart"]) <= 10 for r in rows)
+    assert town.index not in {r["subject"] for r in rows}
+
+
+def test_a_viewer_is_refused_on_admin_pages(town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page]) -> None:
+    running, _ = town_hq
+    page = new_page()
+    sign_in(page, running.url, "vera")
+
+    expect(page.locator("header nav")).not_to_contain_text("Gates")
+    for path in ("/admin/lists", "/admin/gates", "/admin/audit"):
+        answer = page.goto(running.url + path)
+        assert answer is not None and answer.status == 403
+        expect(page.locator(".error")).to_contain_text("this page is for admins; vera is a viewer")

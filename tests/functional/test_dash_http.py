@@ -1,0 +1,367 @@
+"""The staff dashboard over HTTP against a live HQ (SQLite, and PostgreSQL when reachable): sign-in, sessions,
+CSRF and roles; the three tracing queries, their pages and CSV files; the audit log; hostile text escaped.
+
+Entries are made by a real gate store and taken in by HQ's real ingest (tests/dash_testkit.py), at times set
+relative to now, so the overview's 'today' and the tracing windows are real.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+from tests.dash_testkit import PASSWORD, Event, Staff, make_user, person, record_and_ingest, tokens
+from tests.sync_testkit import BACKENDS, RunningHq, _postgres_database, issuer_keys, signing_key_file, start_hq  # noqa: F401
+
+from kiosk.codes.base import Colour
+from kiosk.identity import load_district_key
+from kiosk.policy import Decision, Direction
+from sync.hq.db import audit_log, gates
+from sync.hq.staff import Role, disable_user
+
+ZONE = ZoneInfo("Asia/Shanghai")
+HOSTILE_NAME = "<script>alert('name')</script>"
+HOSTILE_REASON = '<img src=x onerror="alert(1)">'
+FORMULA_KEEPER = "=HYPERLINK(\"http://x\")"
+
+
+def local(moment: datetime) -> str:
+    return moment.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M")
+
+
+class City:
+    """Who passed where in the module's HQ (see `city`)."""
+
+    def __init__(self, key: bytes) -> None:
+        now = datetime.now(UTC)
+        self.t = (now.astimezone(ZONE) - timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+        self.index_id, self.index = person(key, 1)
+        self.near_id, self.near = person(key, 2)
+        self.later_id, self.later = person(key, 3)
+        self.south_id, self.south = person(key, 4)
+        self.elsewhere_id, self.elsewhere = person(key, 5)
+        self.window = {"from": local(self.t - timedelta(days=1)), "to": local(now + timedelta(minutes=5))}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def city_hq(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path, issuer_keys: Path
+) -> Iterator[tuple[RunningHq, City]]:
+    """One HQ per backend for the module, holding a small city: an index person, the people near them, and a
+    gate with 130 passages for paging."""
+    folder = tmp_path_factory.mktemp("dash-http")
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([str(folder / "hq.db")])
+    else:
+        urls = _postgres_database()
+    url = next(urls)
+    key = load_district_key(issuer_keys / "district.key")
+    try:
+        for running in start_hq(url, signing_key_file, district_key_file=issuer_keys / "district.key", timezone="Asia/Shanghai"):
+            c = City(key)
+            t = c.t
+            record_and_ingest(running.db, folder, "north-gate", [
+                Event(t, c.index),
+                Event(t + timedelta(minutes=5), c.near),
+                Event(t + timedelta(minutes=40), c.later),
+                Event(t - timedelta(minutes=2), None, name=HOSTILE_NAME, decision=Decision.REFUSE,
+                      reasons=(HOSTILE_REASON,), operator=FORMULA_KEEPER, colour=None),
+                Event(t + timedelta(hours=3), c.index, direction=Direction.OUT),
+            ])
+            record_and_ingest(running.db, folder, "south-gate", [
+                Event(t + timedelta(days=1), c.index),
+                Event(t + timedelta(days=1, minutes=-10), c.south, decision=Decision.REFUSE, colour=Colour.RED,
+                      reasons=("red code",)),
+            ])
+            record_and_ingest(running.db, folder, "east-gate", [
+                Event(t, c.elsewhere),
+                *[Event(t + timedelta(minutes=i), person(key, 100 + i)[1]) for i in range(1, 131)],
+            ])
+            make_user(running.db, "vera")
+            make_user(running.db, "ada", Role.ADMIN)
+            yield running, c
+    finally:
+        for _ in urls:  # drops the PostgreSQL database
+            pass
+
+
+@pytest.fixture
+def vera(city_hq: tuple[RunningHq, City]) -> Iterator[Staff]:
+    client = Staff(city_hq[0].url, "vera")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def ada(city_hq: tuple[RunningHq, City]) -> Iterator[Staff]:
+    client = Staff(city_hq[0].url, "ada")
+    yield client
+    client.close()
+
+
+def _rows(html: str) -> list[str]:
+    """The text of each result row's first cell (its time), in page order."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<tr>\s*<td class="nowrap">([^<]+)</td>', body)
+
+
+def _csv(answer: httpx.Response) -> list[dict[str, str]]:
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+def _audit(running: RunningHq, action: str) -> list[tuple[str, str]]:
+    with running.db.read() as conn:
+        rows = conn.execute(select(audit_log.c.username, audit_log.c.detail).where(audit_log.c.action == action))
+        return [(r.username, r.detail) for r in rows]
+
+
+# -- who may see what ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/gates/north-gate", "/alerts", "/trace", "/trace/gate?gate=north-gate",
+                                  "/trace/person.csv?subject=" + "0" * 32, "/admin/gates", "/admin/audit"])
+def test_a_page_without_a_session_sends_the_browser_to_sign_in(city_hq: tuple[RunningHq, City], path: str) -> None:
+    answer = httpx.get(city_hq[0].url + path)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?next=")
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_refuses_a_wrong_password(city_hq: tuple[RunningHq, City]) -> None:
+    running, _ = city_hq
+    with httpx.Client(base_url=running.url) as browser:
+        form = tokens(browser.get("/login?next=/alerts").text)
+        wrong = browser.post("/login", data={"username": "vera", "password": "not it at all", "next": "/alerts", **form})
+        assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
+        form = tokens(wrong.text)
+        right = browser.post("/login", data={"username": "vera", "password": PASSWORD, "next": "/alerts", **form})
+        assert (right.status_code, right.headers["location"]) == (303, "/alerts")
+        offsite = tokens(browser.get("/login").text)
+        away = browser.post("/login", data={"username": "vera", "password": PASSWORD, "next": "//evil.example/", **offsite})
+        assert away.headers["location"] == "/"
+    assert ("vera", '{"why": "wrong name or password"}') in _audit(running, "sign-in refused")
+
+
+def test_the_sign_in_form_needs_its_own_token(city_hq: tuple[RunningHq, City]) -> None:
+    answer = httpx.post(city_hq[0].url + "/login", data={"username": "vera", "password": PASSWORD, "login_token": "forged"})
+
+    assert answer.status_code == 403 and "out of date" in answer.text
+    assert "set-cookie" not in answer.headers or "pocket_hq_session" not in answer.headers["set-cookie"]
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(city_hq: tuple[RunningHq, City], ada: Staff) -> None:
+    running, _ = city_hq
+
+    answer = ada.client.post("/admin/gates", data={"gate_id": "forged-gate", "csrf_token": "not-the-token"})
+    missing = ada.client.post("/admin/gates", data={"gate_id": "forged-gate"})
+
+    assert answer.status_code == missing.status_code == 403
+    assert "did not come from HQ&#39;s own page" in answer.text
+    with running.db.read() as conn:
+        assert conn.execute(select(gates.c.gate_id).where(gates.c.gate_id == "forged-gate")).first() is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/admin/gates"), ("get", "/admin/passes"), ("get", "/admin/lists"), ("get", "/admin/audit"),
+     ("get", "/admin/uploads/x"), ("post", "/admin/gates"), ("post", "/admin/gates/north-gate/revoke"),
+     ("post", "/admin/gates/north-gate/token"), ("post", "/admin/passes"), ("post", "/admin/passes/p/revoke"),
+     ("post", "/admin/uploads/x/apply")],
+)
+def test_a_viewer_is_refused_on_every_admin_page(
+    city_hq: tuple[RunningHq, City], vera: Staff, method: str, path: str
+) -> None:
+    running, _ = city_hq
+    answer = vera.get(path) if method == "get" else vera.post(path, {"gate_id": "viewer-gate"})
+
+    assert answer.status_code == 403
+    assert "this page is for admins; vera is a viewer" in answer.text
+    with running.db.read() as conn:
+        assert conn.execute(select(gates.c.revoked_at).where(gates.c.gate_id == "north-gate")).scalar() is None
+        assert conn.execute(select(gates.c.gate_id).where(gates.c.gate_id == "viewer-gate")).first() is None
+
+
+def test_the_viewer_sees_no_admin_links_and_pages_carry_security_headers(vera: Staff) -> None:
+    page = vera.get("/")
+
+    assert page.status_code == 200 and "/admin/gates" not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "<script" not in page.text
+
+
+def test_signing_out_ends_the_session_for_good(city_hq: tuple[RunningHq, City]) -> None:
+    client = Staff(city_hq[0].url, "vera")
+    cookie = client.client.cookies["pocket_hq_session"]
+
+    assert client.post("/logout").headers["location"] == "/login?signed_out=1"
+    replay = httpx.get(city_hq[0].url + "/", cookies={"pocket_hq_session": cookie})
+
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/login")
+    client.close()
+
+
+def test_a_disabled_account_is_signed_out_at_once(city_hq: tuple[RunningHq, City]) -> None:
+    running, _ = city_hq
+    make_user(running.db, "temp-worker")
+    client = Staff(running.url, "temp-worker")
+    assert client.get("/").status_code == 200
+
+    disable_user(running.db, "temp-worker")
+
+    assert client.get("/").status_code == 303
+    with httpx.Client(base_url=running.url) as browser:
+        form = tokens(browser.get("/login").text)
+        again = browser.post("/login", data={"username": "temp-worker", "password": PASSWORD, **form})
+    assert again.status_code == 401
+    client.close()
+
+
+def test_an_idle_session_expires_and_says_so(tmp_path: Path, signing_key_file: Path) -> None:
+    for running in start_hq(str(tmp_path / "hq.db"), signing_key_file, session_idle_minutes=0.02):
+        make_user(running.db, "vera")
+        client = Staff(running.url, "vera")
+        assert client.get("/").status_code == 200
+        time.sleep(1.6)
+
+        answer = client.get("/trace")
+
+        assert answer.status_code == 303 and answer.headers["location"].endswith("&expired=1")
+        assert "Your session expired" in httpx.get(running.url + answer.headers["location"]).text
+        client.close()
+
+
+def test_failed_sign_ins_are_limited_per_account(tmp_path: Path, signing_key_file: Path) -> None:
+    for running in start_hq(str(tmp_path / "hq.db"), signing_key_file, login_rate_limit="3/minute"):
+        make_user(running.db, "vera")
+        codes = []
+        with httpx.Client(base_url=running.url) as browser:
+            for password in ["wrong one 1", "wrong one 2", "wrong one 3", PASSWORD]:
+                form = tokens(browser.get("/login").text)
+                codes.append(browser.post("/login", data={"username": "vera", "password": password, **form}).status_code)
+        assert codes == [401, 401, 401, 429]
+
+
+# -- tracing -------------------------------------------------------------------------------------------------
+
+
+def test_a_person_is_traced_by_id_number_which_is_never_kept(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    running, c = city_hq
+
+    answer = vera.post("/trace/person", {"id_number": c.index_id, "doc_type": "resident-id", **c.window})
+
+    assert answer.status_code == 303
+    location = answer.headers["location"]
+    assert c.index_id not in location and f"subject={c.index}" in location
+    page = vera.client.get(location)
+    assert page.status_code == 200
+    assert re.search(r'id="total">3<', page.text)
+    assert [t[11:16] for t in _rows(page.text)] == ["10:00", "13:00", "10:00"]
+    rows = _csv(vera.client.get("/trace/person.csv", params={"subject": c.index, **c.window}))
+    assert [(r["gate"], r["direction"], r["subject"]) for r in rows] == [
+        ("north-gate", "in", c.index), ("north-gate", "out", c.index), ("south-gate", "in", c.index)
+    ]
+    assert rows[0]["time"].endswith("10:00:00")
+    searches = _audit(running, "trace person") + _audit(running, "export person csv")
+    assert {user for user, _ in searches} == {"vera"} and all(c.index in detail for _, detail in searches)
+    with running.db.read() as conn:
+        assert not [d for (d,) in conn.execute(select(audit_log.c.detail)) if c.index_id in d]
+
+
+def test_a_mistyped_id_number_is_explained(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    wrong = city_hq[1].index_id[:-1] + ("0" if city_hq[1].index_id[-1] != "0" else "1")
+
+    answer = vera.post("/trace/person", {"id_number": wrong, **city_hq[1].window})
+
+    assert answer.status_code == 422 and "the check digit does not match" in answer.text
+
+
+def test_contacts_are_those_at_the_same_gate_within_n_minutes(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    running, c = city_hq
+
+    answer = vera.post("/trace/contacts", {"id_number": c.index_id, "minutes": "15", **c.window})
+    page = vera.client.get(answer.headers["location"])
+    rows = _csv(vera.client.get("/trace/contacts.csv", params={"subject": c.index, "minutes": "15", **c.window}))
+    wider = _csv(vera.client.get("/trace/contacts.csv", params={"subject": c.index, "minutes": "60", **c.window}))
+
+    assert page.status_code == 200 and re.search(r'id="total">3<', page.text) and re.search(r'id="people">2<', page.text)
+    assert [(r["gate"], r["subject"], r["minutes_apart"]) for r in rows] == [
+        ("north-gate", "", "2.0"), ("north-gate", c.near, "5.0"), ("south-gate", c.south, "10.0")
+    ]
+    assert c.later in {r["subject"] for r in wider} and c.elsewhere not in {r["subject"] for r in wider}
+    assert c.index not in {r["subject"] for r in wider}
+    assert _audit(running, "trace contacts")[0][0] == "vera"
+
+
+def test_a_gates_passages_come_page_by_page_each_once(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    _, c = city_hq
+    seen: list[str] = []
+    page = vera.get("/trace/gate", gate="east-gate", **c.window)
+    assert re.search(r'id="total">131<', page.text) and re.search(r'id="people">131<', page.text)
+    pages = [page.text]
+    while (link := re.search(r'rel="next" href="\?([^"]+)"', pages[-1])) is not None:
+        pages.append(vera.client.get("/trace/gate?" + link.group(1).replace("&amp;", "&")).text)
+    for html in pages:
+        seen += _rows(html)
+    back = re.search(r'rel="prev" href="\?([^"]+)"', pages[2])
+    assert back is not None
+    previous = vera.client.get("/trace/gate?" + back.group(1).replace("&amp;", "&")).text
+
+    assert len(pages) == 3 and len(seen) == 131 and seen == sorted(seen)
+    assert _rows(previous) == _rows(pages[1])
+    rows = _csv(vera.get("/trace/gate.csv", gate="east-gate", **c.window))
+    assert len(rows) == 131 and len({r["entry_id"] for r in rows}) == 131
+
+
+def test_a_damaged_page_link_or_window_is_explained(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    _, c = city_hq
+
+    damaged = vera.get("/trace/gate", gate="east-gate", after="not-a-cursor!", **c.window)
+    backwards = vera.get("/trace/gate", gate="east-gate", **{"from": c.window["to"], "to": c.window["from"]})
+    unknown = vera.get("/trace/gate", gate="nowhere", **c.window)
+    nonsense = vera.get("/trace/person", subject="x' OR 1=1 --", **c.window)
+
+    assert damaged.status_code == 422 and "page link is damaged" in damaged.text
+    assert backwards.status_code == 422 and "must end after it starts" in backwards.text
+    assert unknown.status_code == 422 and "no gate nowhere is enrolled" in unknown.text
+    assert nonsense.status_code == 422 and "does not name a person" in nonsense.text
+
+
+def test_text_from_gates_is_escaped_on_pages_and_defused_in_csv(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    _, c = city_hq
+
+    page = vera.get("/trace/gate", gate="north-gate", **c.window)
+    rows = _csv(vera.get("/trace/gate.csv", gate="north-gate", **c.window))
+
+    assert HOSTILE_NAME not in page.text and "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in page.text
+    assert HOSTILE_REASON not in page.text and "&lt;img src=x" in page.text
+    hostile = next(r for r in rows if r["name"] == HOSTILE_NAME)
+    assert hostile["keeper"] == "'" + FORMULA_KEEPER and hostile["reasons"] == HOSTILE_REASON
+
+
+# -- overview ------------------------------------------------------------------------------------------------
+
+
+def test_the_overview_and_gate_pages_count_from_the_statistics(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    overview = vera.get("/")
+    stale_only = vera.get("/", show="stale")
+    gate = vera.get("/gates/south-gate")
+
+    assert overview.status_code == 200 and "<svg" in overview.text
+    for name in ("north-gate", "south-gate", "east-gate"):
+        assert f'data-gate="{name}"' in overview.text
+    assert 'data-gate="north-gate"' not in stale_only.text
+    assert gate.status_code == 200 and "Gate south-gate" in gate.text
+    assert vera.get("/gates/nowhere").status_code == 404
+    assert vera.get("/", show="sideways").status_code == 422

@@ -1,0 +1,110 @@
+"""The dashboard's small parts on their own: reason labels, charts, CSV cells, the district clock, page cursors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sync.hq.paging import CursorError, decode_cursor, encode_cursor
+from sync.hq.stats import Counts, reason_label, reasons_of
+from sync.hq.web import charts, csvout
+from sync.hq.web.clock import DistrictClock
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [
+        ("temperature 38.2 °C (limit below 37.3 °C)", "temperature N °C"),
+        ("negative test is 80 h old (limit 72 h)", "negative test is N h old"),
+        ("on HQ's red list (code shows green)", "on HQ's red list"),
+        ("not a resident and no valid pass from HQ", "not a resident and no valid pass from HQ"),
+        ("trust list is 30 h old (freshness.keys_max_age_hours: 24 h)", "trust list is N h old"),
+        ("bad\x1b[31m code\n", "bad [Nm code"),
+        ("", "(no reason given)"),
+        ("x" * 500, "x" * 120),
+    ],
+)
+def test_reasons_group_by_kind_without_their_numbers(reason: str, label: str) -> None:
+    assert reason_label(reason) == label
+
+
+def test_reasons_that_are_not_a_json_list_still_count() -> None:
+    assert reasons_of('["red code", "resident"]') == ["red code", "resident"]
+    assert reasons_of("not json") == ["not json"]
+    assert reasons_of('{"a": 1}') == ['{"a": 1}']
+    assert reasons_of("[1, 2]") == ["[1, 2]"]
+
+
+@pytest.mark.parametrize(("value", "top"), [(0, 1), (1, 1), (7, 10), (11, 20), (26, 50), (100, 100), (101, 200)])
+def test_chart_axes_end_on_a_round_number(value: int, top: int) -> None:
+    assert charts.nice_ceiling(value) == top
+
+
+def test_bars_stack_in_and_out_within_the_plot() -> None:
+    counts = {"a": Counts(entries_in=30, entries_out=10, refused=5), "b": Counts(entries_in=5)}
+
+    chart = charts.bars(["a", "b", "c"], counts, str.upper, width=300, height=120)
+
+    first, _, third = chart.bars
+    base = 120 - 24
+    inn, out, stopped = first.segments
+    assert (inn.css, out.css, stopped.css) == ("in", "out", "stopped")
+    assert inn.y + inn.height == pytest.approx(base) and out.y + out.height == pytest.approx(inn.y, abs=0.2)
+    assert out.y == pytest.approx(10 + 86 * (1 - 40 / 50), abs=0.2)  # 40 of an axis topped at 50
+    assert third.segments == [] and "C: 0 in, 0 out" in third.title
+    assert [label.text for label in chart.x_labels] == ["A", "B", "C"]
+    assert [label.text for label in chart.y_labels] == ["50", "25", "0"]
+
+
+def test_a_sparkline_scales_to_its_own_busiest_hour() -> None:
+    line = charts.sparkline(["h1", "h2"], {"h1": Counts(entries_in=4), "h2": Counts(entries_in=2, refused=1)}, height=28)
+
+    assert line.bars[0].segments[0].height == 26 and line.bars[1].segments[0].height == 13
+    assert line.description == "6 entries today, by hour"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("=1+2", "'=1+2"), ("+CMD", "'+CMD"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+     ("plain", "plain"), (None, ""), (36.6, "36.6"), (-1, "-1")],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(value: object, cell: str) -> None:
+    assert csvout.cell(value) == cell
+
+
+def test_csv_lines_are_the_same_whatever_the_batch() -> None:
+    rows = [[i, f"name {i}", "a,b"] for i in range(7)]
+    whole = b"".join(csvout.lines(["n", "name", "x"], rows, batch=1000))
+    batched = b"".join(csvout.lines(["n", "name", "x"], rows, batch=2))
+
+    assert whole == batched
+    assert whole.startswith("\ufeffn,name,x\r\n".encode()) and b'6,name 6,"a,b"\r\n' in whole
+
+
+def test_the_clock_reads_and_shows_times_in_the_districts_zone() -> None:
+    clock = DistrictClock("Asia/Shanghai")
+
+    assert clock.parse("2024-05-01T08:00", "from") == datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
+    assert clock.parse("2024-05-01 08:00", "from") == clock.parse("2024-05-01T08:00:00", "from")
+    assert clock.show("2024-05-01T00:00:00.000+00:00") == "2024-05-01 08:00:00"
+    assert clock.show("not a time <b>") == "not a time <b>"
+    assert clock.field(datetime(2024, 5, 1, tzinfo=UTC)) == "2024-05-01T08:00"
+    assert clock.day_start(datetime(2024, 5, 1, 17, 0, tzinfo=UTC)) == datetime(2024, 5, 1, 16, 0, tzinfo=UTC)
+    hours = clock.hours(datetime(2024, 5, 1, 16, 0, tzinfo=UTC), datetime(2024, 5, 2, 15, 0, tzinfo=UTC))
+    assert len(hours) == 24 and hours[0] == "2024-05-01T16" and clock.hour_label(hours[0]) == "00"
+    with pytest.raises(ValueError, match="from: '31/12/2024' is not a date and time"):
+        clock.parse("31/12/2024", "from")
+
+
+def test_a_half_hour_zone_labels_hours_by_their_local_start() -> None:
+    assert DistrictClock("Asia/Kolkata").hour_label("2024-05-01T00") == "05:30"
+
+
+def test_page_cursors_round_trip_and_refuse_what_hq_did_not_make() -> None:
+    cursor = encode_cursor(["2024-05-01T08:00:00.000+00:00", "01HX"])
+
+    assert decode_cursor(cursor, 2) == ["2024-05-01T08:00:00.000+00:00", "01HX"]
+    for damaged in ["!!!", encode_cursor(["one"]), encode_cursor([{"a": 1}, 2]), "e30"]:
+        with pytest.raises(CursorError, match="damaged"):
+            decode_cursor(damaged, 2)
