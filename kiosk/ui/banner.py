@@ -106,7 +106,7 @@ class VerdictBanner(Vertical):
             parts.append(Text.assemble("visitor to ", plain(details.get("household"), limit=40)))
             parts.append(plain(details.get("reason"), limit=60))
         elif code_type == "invalid":
-            parts.append(Text("unreadable or forged code"))
+            parts.append(Text("code not valid"))
         colour = outcome.assessment.verdict.colour
         if colour is not None:
             parts.append(Text(f"{colour.value} code"))
