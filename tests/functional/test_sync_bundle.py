@@ -34,7 +34,7 @@ from sync.client import Connection
 from sync.hq import lists
 from sync.protocol import ISSUER_PUBLIC_KEY, TrustDocument
 from sync.state import SyncState
-from tests.standards_certs import issue_dcc, issue_shc, make_csca, make_dsc, make_shc_issuer
+from tests.standards_certs import NOW, issue_dcc, issue_shc, make_csca, make_dsc, make_shc_issuer
 
 RESIDENT = "110101199001010031"
 VISITOR = "110101199001010015"
@@ -215,7 +215,7 @@ def test_standard_certificates_verify_with_trust_files_from_hq(hq: RunningHq, ma
         ]
     for text in (dcc, shc):
         judge = open_gate(gate.config)
-        assessment = judge.assess_code(text, direction=Direction.IN)
+        assessment = judge.assess_code(text, direction=Direction.IN, now=NOW)  # the certificates are made around NOW
         judge.store.close()  # type: ignore[union-attr]
         assert assessment.error is None and assessment.credential is not None
 

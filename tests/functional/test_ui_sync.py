@@ -51,8 +51,9 @@ from tests.functional.ui_support import (
 from tests.sync_testkit import RunningHq, signing_key_file  # noqa: F401  (fixture)
 
 GATE = "north-gate"
-DEBOUNCE = 0.5
-"""Seconds a code must be out of view to count again (the camera shows a blank frame for longer)."""
+DEBOUNCE = 2.0
+"""Seconds a code must be out of view to count again (the camera shows a blank frame for longer). Not less:
+on a loaded machine the camera loop can go more than half a second between two reads of a code still in view."""
 
 
 @dataclass
