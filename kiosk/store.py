@@ -73,6 +73,16 @@ def m002_drop_trusted_keys(db: Database) -> None:
     db["trusted_keys"].drop(ignore=True)
 
 
+@migrations()
+def m003_chain_head(db: Database) -> None:
+    """Remember the newest entry (see `GateStore._head`) for databases made before the head was kept."""
+    last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+    if last is not None:
+        db["meta"].upsert_all(
+            [{"key": "head_seq", "value": str(last[0])}, {"key": "head_hash", "value": last[1]}], pk="key"
+        )
+
+
 class StoreError(Exception):
     """The entry could not be made durable (disk full, read-only file, corrupt database)."""
 
@@ -182,7 +192,22 @@ class GateStore:
 
     # -- entries -----------------------------------------------------------------------------------------
 
+    def _head(self) -> tuple[int, str] | None:
+        """The newest entry ever recorded (seq, hash), kept in `meta` in the same transaction as the entry.
+
+        The chain alone shows an edited or removed row only when a later row still follows it; the head is
+        what shows that the newest rows were removed. New entries follow the head, never the last row left,
+        so a sequence number is never given twice. (Someone able to rewrite the file can rewrite this too:
+        HQ, which holds what it was sent, is the final check.)"""
+        seq, digest = self.get_meta("head_seq"), self.get_meta("head_hash")
+        return (int(seq), digest) if seq is not None and digest is not None else None
+
     def _anchor(self) -> tuple[int, str]:
+        """What the next entry follows: the head, else (files written without it) the last row, else the
+        last purged entry, else the genesis."""
+        head = self._head()
+        if head is not None:
+            return head
         row = self.db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if row is not None:
             return row[0], row[1]
@@ -213,6 +238,9 @@ class GateStore:
                 }
                 row["hash"] = entry_hash(row)
                 self.db["entries"].insert(row)
+                self.db["meta"].upsert_all(
+                    [{"key": "head_seq", "value": str(row["seq"])}, {"key": "head_hash", "value": row["hash"]}], pk="key"
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"entry NOT logged: {exc}") from exc
         return Entry(id=row["id"], seq=row["seq"], ts=row["ts"], verdict=row["verdict"], row=row)
@@ -233,11 +261,17 @@ class GateStore:
             return self.db["entries"].count
 
     def verify(self) -> list[ChainProblem]:
-        """Check the whole chain from the last purge anchor."""
+        """Check the whole chain from the last purge anchor up to the head (the newest entry recorded)."""
         with self._lock:
             anchor_seq = int(self.get_meta("anchor_seq") or 0)
             anchor_hash = self.get_meta("anchor_hash") or GENESIS_HASH
-            return verify_chain(self._iter_rows(), anchor_seq, anchor_hash)
+            problems = verify_chain(self._iter_rows(), anchor_seq, anchor_hash)
+            head = self._head()
+            last = self.db.execute("SELECT max(seq) FROM entries").fetchone()[0] or anchor_seq
+            if head is not None and last < head[0]:
+                missing = f"entry {head[0]} is" if last + 1 == head[0] else f"entries {last + 1}..{head[0]} are"
+                problems.append(ChainProblem(head[0], "gap", f"the newest {missing} missing"))
+            return problems
 
     def _iter_rows(self) -> Iterator[dict[str, Any]]:
         yield from self.db["entries"].rows_where(order_by="seq")

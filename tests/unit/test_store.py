@@ -86,6 +86,31 @@ def test_deleted_row_is_detected(store: GateStore) -> None:
     assert [(p.seq, p.kind) for p in store.verify()] == [(3, "gap")]
 
 
+def test_the_newest_rows_deleted_are_detected_and_their_numbers_never_given_again(store: GateStore) -> None:
+    fill(store, 5)
+    store.db.execute("DELETE FROM entries WHERE seq >= 4")
+    store.db.conn.commit()
+    assert [(p.seq, p.kind, p.detail) for p in store.verify()] == [(5, "gap", "the newest entries 4..5 are missing")]
+
+    fill(store, 1, start=T0 + timedelta(hours=1))
+
+    assert store.entries()[-1]["seq"] == 6
+    assert [(p.seq, p.kind) for p in store.verify()] == [(6, "gap")]
+
+
+def test_a_database_from_before_the_head_was_kept_gains_it(tmp_path: Path) -> None:
+    with GateStore(tmp_path / "gate.db", "north") as store:
+        fill(store, 3)
+        store.db.execute("DELETE FROM meta WHERE key LIKE 'head_%'")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_chain_head'")
+        store.db.conn.commit()
+    with GateStore(tmp_path / "gate.db", "north") as store:
+        assert store.get_meta("head_seq") == "3"
+        store.db.execute("DELETE FROM entries WHERE seq = 3")
+        store.db.conn.commit()
+        assert [(p.seq, p.kind) for p in store.verify()] == [(3, "gap")]
+
+
 def test_purge_keeps_the_chain_verifiable_and_sequence_going(store: GateStore) -> None:
     fill(store, 10, start=T0)
     removed = store.purge(retention_days=28, now=T0 + timedelta(days=28, minutes=4, seconds=30))
