@@ -29,15 +29,16 @@ def run_hq(*args: str) -> str:
     return result.stdout
 
 
-def qr_image(text: str, module_px: int = 6) -> np.ndarray:
-    """A QR code as a greyscale image (white quiet zone included), made with segno like `pocket-hq issue --png`."""
+def qr_image(text: str | bytes, module_px: int = 6) -> np.ndarray:
+    """A QR code as a greyscale image (white quiet zone included), made with segno like `pocket-hq issue --png`;
+    bytes are encoded as they are (byte mode), for payloads no issuer of ours would make."""
     qr = segno.make(text, error="m")
     modules = np.array([[0 if dark else 255 for dark in row] for row in qr.matrix], dtype=np.uint8)
     modules = np.pad(modules, 4, constant_values=255)
     return np.kron(modules, np.ones((module_px, module_px), dtype=np.uint8))
 
 
-def camera_frame(text: str | None, size: tuple[int, int] = (1280, 720), module_px: int = 6) -> np.ndarray:
+def camera_frame(text: str | bytes | None, size: tuple[int, int] = (1280, 720), module_px: int = 6) -> np.ndarray:
     """A BGR frame like a webcam's: grey background with the code (if any) in the middle."""
     width, height = size
     frame = np.full((height, width, 3), 120, dtype=np.uint8)

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -106,15 +107,57 @@ def test_video_file_source_with_debounce(gate: GateFolder, issue: IssueCode, res
     assert len(entries(gate.db)) == 2
 
 
-def test_hostile_payload_is_refused_and_printed_escaped(gate: GateFolder) -> None:
+HOSTILE_NAME = "\x1b[2J[bold red]Evil[/]\x07"
+"""A name a compromised issuer could sign: a terminal 'clear screen', Rich markup and a bell."""
+
+
+def test_a_signed_hostile_name_is_printed_escaped_by_scan_and_check(
+    gate: GateFolder, issue: IssueCode, residents: None
+) -> None:
+    """Through the whole path a real code takes: `pocket-hq issue --png`, that very file shown to `scan`, then
+    `check --image`: the control characters come out as visible escapes, never raw."""
+    image = gate.root / "evil.png"
+    issue(serial=1, name=HOSTILE_NAME, png=image)
+
+    scanned = kiosk("scan", "--source", str(image), "--config", str(gate.config_file))
+    checked = kiosk("check", "--image", str(image), "--config", str(gate.config_file))
+    as_json = kiosk("check", "--image", str(image), "--config", str(gate.config_file), "--json")
+
+    for result in (scanned, checked, as_json):
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert scanned.stdout.startswith("PASS    \\x1b") and "(green): green code; resident" in scanned.stdout
+    assert checked.stdout.startswith(f"{image}: PASS    \\x1b")
+    assert json_lines(as_json.stdout)[0]["credential"]["name"].startswith("\\x1b")
+    assert [(kind, verdict) for _, kind, verdict, _, _ in entries(gate.db)] == [("PGC1", "pass")]
+    assert entries(gate.db)[0][4].startswith("\x1b")  # stored as signed; escaped only where it is shown
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        (PREFIX + "[bold red]GREEN[/]\x1b[2J\x07").encode(),
+        PREFIX.encode() + bytes(range(0x80, 0x100)),  # not UTF-8
+    ],
+    ids=["markup-and-controls", "non-utf8-bytes"],
+)
+def test_a_hostile_unsigned_payload_is_refused_logged_as_invalid_and_nothing_else_changes(
+    gate: GateFolder, residents: None, payload: bytes
+) -> None:
     frames = gate.root / "frames"
     frames.mkdir()
-    write_png(frames / "evil.png", camera_frame(PREFIX + "[bold red]GREEN[/]\x1b[2J\x07"))
-    result = kiosk("scan", "--source", str(frames), "--config", str(gate.config_file))
+    write_png(frames / "evil.png", camera_frame(payload))
+    roster_before = sqlite3.connect(gate.db).execute("SELECT * FROM roster ORDER BY subject").fetchall()
+
+    result = kiosk("scan", "--source", str(frames), "--config", str(gate.config_file), "--json")
+
     assert result.returncode == 0, result.stderr
-    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
-    assert result.stdout.startswith("REFUSE  -: code is damaged or malformed")
-    assert [row[1:3] for row in entries(gate.db)] == [("invalid", "refuse")]
+    [line] = json_lines(result.stdout)
+    assert (line["verdict"], line["error"], line["logged"]) == ("refuse", "malformed", True)
+    assert not [c for c in line["text"] if unicodedata.category(c) == "Cc"]  # C0 and C1 controls escaped
+    assert [(kind, verdict) for _, kind, verdict, _, _ in entries(gate.db)] == [("invalid", "refuse")]
+    assert sqlite3.connect(gate.db).execute("SELECT * FROM roster ORDER BY subject").fetchall() == roster_before
+    assert kiosk("verify", "--config", str(gate.config_file)).returncode == 0
 
 
 def test_missing_source_and_bad_config_are_clear(gate: GateFolder, tmp_path: Path) -> None:
