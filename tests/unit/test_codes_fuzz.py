@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.codes import CodeError, TrustList, read_code
+from kiosk.codes.keys import IssuerKey, load_issuer_key
 from kiosk.codes.pgc import PREFIX
+from cwt import COSE
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -31,6 +33,19 @@ cbor_values = st.recursive(
 @pytest.fixture(scope="module")
 def trust(hq_keys: Path) -> TrustList:
     return TrustList.from_dir(hq_keys / "trust")
+
+
+@pytest.fixture(scope="module")
+def issuer(hq_keys: Path) -> IssuerKey:
+    """The trusted issuer's own private key: what is fuzzed below carries a genuine signature."""
+    return load_issuer_key(hq_keys)
+
+
+def signed(issuer: IssuerKey, payload: bytes) -> str:
+    """A PGC1 text around `payload`, signed exactly as `issue_code` signs (COSE_Sign1, kid in the protected
+    header), so the claims parser is reached."""
+    message = COSE.new().encode_and_sign(payload, issuer.cose_key, protected={1: issuer.alg, 4: issuer.kid})
+    return PREFIX + base45.b45encode(zlib.compress(message)).decode()
 
 
 def assert_only_code_errors(text: str, trust: TrustList) -> None:
@@ -80,3 +95,36 @@ def test_any_cose_sign1_shape(trust: TrustList, protected: bytes, unprotected: d
     except (ValueError, TypeError, OverflowError):
         return
     assert_only_code_errors(PREFIX + base45.b45encode(zlib.compress(raw)).decode(), trust)
+
+
+claim_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=40), st.binary(max_size=20),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@FUZZ
+@given(cbor_values)
+def test_signed_claims_of_any_shape(trust: TrustList, issuer: IssuerKey, claims: object) -> None:
+    """A genuinely signed code whose claims are anything at all."""
+    try:
+        payload = cbor2.dumps(claims)
+    except (ValueError, TypeError, OverflowError):
+        return
+    assert_only_code_errors(signed(issuer, payload), trust)
+
+
+@FUZZ
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            1: claim_values, 2: claim_values, 4: claim_values, 6: claim_values,
+            -70000: st.dictionaries(st.integers(0, 6) | st.text(max_size=2), claim_values, max_size=6) | claim_values,
+        },
+    )
+)
+def test_signed_claims_close_to_a_real_code(trust: TrustList, issuer: IssuerKey, claims: dict) -> None:
+    """Signed claims keyed like a real code's (iss, sub, exp, iat and the private claim) with values of any
+    type or size: types, ranges, timestamps out of range and missing fields all end as a CodeError."""
+    assert_only_code_errors(signed(issuer, cbor2.dumps(claims)), trust)
