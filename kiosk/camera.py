@@ -15,6 +15,7 @@ recorded session is judged completely and tests are deterministic.
 from __future__ import annotations
 
 import glob
+import os
 import queue
 import threading
 import time
@@ -25,6 +26,11 @@ from typing import Protocol
 
 import cv2
 import numpy as np
+
+# FFmpeg (OpenCV's backend for streams and video files) prints its own complaints on stderr, which in the kiosk
+# is the screen Textual draws on ("Connection refused", "Stream ends prematurely"); the source says what went
+# wrong in words instead (SourceError). Set the variable yourself to see FFmpeg's messages when debugging.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 _GLOB_CHARS = set("*?[")

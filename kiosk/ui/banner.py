@@ -50,6 +50,8 @@ class VerdictWord(Widget):
 class VerdictBanner(Vertical):
     shown: Outcome | None = None
     """The outcome on show, or None when idle (a temperature typed now is for the next person)."""
+    camera_live = True
+    """Whether the camera is delivering frames: when it is not, the idle banner points to manual entry."""
 
     def compose(self) -> ComposeResult:
         yield VerdictWord(id="verdict-word")
@@ -73,11 +75,19 @@ class VerdictBanner(Vertical):
     def show_idle(self) -> None:
         self._state("-idle")
         self.shown = None
+        if self.camera_live:
+            self._set(
+                "READY",
+                Text("Show the health code to the camera."),
+                Text("No phone code?  m  manual entry   ·   v  visitor"),
+                Text(""),
+            )
+            return
         self._set(
             "READY",
-            Text("Show the health code to the camera."),
-            Text("No phone code?  m  manual entry   ·   v  visitor"),
-            Text(""),
+            Text("No camera: type people in instead.", style="bold"),
+            Text("m  manual entry   ·   v  visitor"),
+            Text("The camera is tried again by itself; scanning starts when it answers.", style="italic"),
         )
 
     def show_outcome(self, outcome: Outcome, origin: str) -> None:

@@ -1,7 +1,8 @@
 """The camera loop that runs in the gate screen's thread worker: frames in, committed verdicts out.
 
-It opens the configured source, previews a few frames a second, decodes every frame, and for each new code
-(the debouncer drops repeats) asks the gate to judge and commit the entry before posting the verdict. A
+It opens the configured source, previews a few frames a second, decodes every frame while the gate screen is
+on show, and for each new code (the debouncer drops repeats) asks the gate to judge and commit the entry
+before posting the verdict. A
 missing or failing camera is reported and tried again every few seconds, so plugging the webcam back in is
 all a keeper has to do; a file source that ends is reported once. It knows the UI only through `post`.
 """
@@ -106,6 +107,8 @@ class CameraFeed:
         self.post(FramePreview(thumbnail(frame.image, self.session.preview_cells), frame.label))
 
     def _decode(self, frame: Frame, scanner: Scanner, debouncer: Debouncer) -> None:
+        if not self.session.scanning:  # a form or another screen covers the verdicts: judge nobody unseen
+            return
         result = scanner.scan(frame.image)
         for text in result.texts:
             if not debouncer.is_new(text):

@@ -1,7 +1,9 @@
 """What the keeper has set at the gate right now, shared between the screen and the camera thread.
 
 The camera worker reads the direction and takes the pending temperature when it logs a scan; the screen
-changes them on key presses. A lock keeps a temperature from being used twice or lost between the two.
+changes them on key presses. A lock keeps a temperature from being used twice or lost between the two. While
+another screen covers the gate screen (a form, the log, the settings, the handover) the camera worker does not
+scan: a verdict the keeper cannot see must not be logged.
 """
 
 from __future__ import annotations
@@ -19,6 +21,19 @@ class GateSession:
         self._lock = threading.Lock()
         self.preview_cells: tuple[int, int] = (32, 12)
         """(columns, rows) of the preview widget; the camera thread sizes thumbnails to fit."""
+        self._scanning = threading.Event()
+        self._scanning.set()
+
+    @property
+    def scanning(self) -> bool:
+        """Whether the keeper can see the verdicts: the gate screen is the one on show."""
+        return self._scanning.is_set()
+
+    def set_scanning(self, on: bool) -> None:
+        if on:
+            self._scanning.set()
+        else:
+            self._scanning.clear()
 
     @property
     def direction(self) -> Direction:

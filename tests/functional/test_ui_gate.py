@@ -65,9 +65,10 @@ def test_demo_shows_every_kind_of_verdict_each_logged_before_it_is_shown(tmp_pat
 def test_a_green_code_shows_pass_and_logs_one_entry(tmp_path: Path, kit: Kit) -> None:
     config = gate_config(tmp_path, kit, camera_folder(tmp_path, kit, "01"))
     context = open_context(config)
+    recorder = Recorder()
 
     async def scenario() -> None:
-        async with recorded_app(context, Recorder()).run_test() as pilot:
+        async with recorded_app(context, recorder).run_test() as pilot:
             await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
             assert "Z**** S**" in text_of(pilot, "#verdict-who")
             assert "resident" in text_of(pilot, "#verdict-reasons")
@@ -77,6 +78,7 @@ def test_a_green_code_shows_pass_and_logs_one_entry(tmp_path: Path, kit: Kit) ->
         run(scenario)
     finally:
         context.close()
+    assert recorder.bells == 0
     rows = entries(config)
     assert [(r["verdict"], r["code_type"], r["operator"]) for r in rows] == [("pass", "PGC1", KEEPER.id)]
 

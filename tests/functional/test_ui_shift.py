@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input
 from kiosk.demo.generate import demo_id
 from kiosk.operators import OperatorBook
 from kiosk.store import GateStore
+from kiosk.trust_store import import_document
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
@@ -22,6 +23,7 @@ from sync.state import SyncState
 from tests.functional.ui_support import (
     KEEPER,
     Kit,
+    camera_folder,
     Recorder,
     entries,
     gate_config,
@@ -188,6 +190,93 @@ def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> No
             await pilot.press(*"In/Out", "enter")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
             await wait_for(pilot, lambda: "LEAVING" in text_of(pilot, "#direction"))
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+
+
+def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, camera_folder(tmp_path, kit, "03", "09"))  # a red code, a hostile name
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: pilot.app.screen.tally.people == 2)
+            await pilot.press("t", *"38.5", "enter")  # the last one's temperature: re-judged, refused
+            await wait_for(pilot, lambda: pilot.app.screen.tally.refused == 2)
+            await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, HandoverScreen))
+            summary = text_of(pilot, "#handover-summary")
+            assert "refused         2" in summary and "Refused or held, by reason:" in summary
+            assert "    1  red code" in summary and "    1  temperature too high" in summary
+            await pilot.press("e")
+            await wait_for(pilot, lambda: "written to" in text_of(pilot, "#handover-note"))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+    (export,) = (tmp_path / "exports").glob("handover-north-gate-li01-*.csv")
+    items = dict(csv.reader(export.open(encoding="utf-8-sig")))
+    assert items["refused"] == "2" and items["let in"] == "0"
+    assert items["refused or held: red code"] == "1" and items["refused or held: temperature too high"] == "1"
+
+
+def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_range(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, camera_folder(tmp_path, kit, "09"))  # a name of markup and controls
+    scanned_at = datetime.now(UTC).replace(second=0, microsecond=0)
+    later = scanned_at + timedelta(hours=3)
+    clock = [scanned_at]
+    context = open_context(config, clock=lambda: clock[0])
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: pilot.app.screen.tally.people == 1)
+            clock[0] = later  # three hours on, someone without a phone
+            await manual_resident(pilot, "Chen Yi")
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogScreen))
+            table = pilot.app.screen.query_one(DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+            assert str(table.get_row_at(1)[2]).startswith("[bold red]Evil[/] \\x1b")  # literally, not as markup
+            pilot.app.screen.query_one("#search", Input).focus()
+            await pilot.press(*scanned_at.astimezone().strftime("%H:%M"))
+            await wait_for(pilot, lambda: table.row_count == 1)
+            assert str(table.get_row_at(0)[3]) == "code" and str(table.get_row_at(0)[4]) == "PASS"
+            start = pilot.app.screen.query_one("#export-from", Input)
+            start.value = (later - timedelta(hours=1)).astimezone().strftime("%Y-%m-%d %H:%M")
+            await pilot.click("#export")
+            await wait_for(pilot, lambda: "1 entries written" in text_of(pilot, "#export-note"))
+
+    try:
+        run(scenario)
+    finally:
+        context.close()
+    (export,) = (tmp_path / "exports").glob("entries-north-gate-*.csv")
+    assert [r["code_type"] for r in csv.DictReader(export.open(encoding="utf-8-sig"))] == ["manual"]
+
+
+def test_at_80x24_the_settings_put_what_is_out_of_date_first(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    with GateStore(config.database, config.gate_id) as store:  # keys last confirmed ten days ago, never HQ
+        key_file = next((kit.folder / "trust").glob("*.pub.pem"))
+        import_document(store, key_file.read_bytes(), name=key_file.name, now=datetime.now(UTC) - timedelta(days=10))
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+            await pilot.pause()
+            notice = pilot.app.screen.query_one("#settings-warnings")
+            text = text_of(pilot, "#settings-warnings")
+            assert "issuer keys age: OUT OF DATE: 10 days old" in text
+            assert "red/yellow list, roster age: OUT OF DATE" in text
+            assert notice.display and notice.region.bottom <= 23  # on screen, above the footer
 
     try:
         run(scenario)

@@ -5,7 +5,6 @@ screen read the one sync record in the gate database, so a `pocket-kiosk sync --
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -13,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from textual.pilot import Pilot
@@ -36,6 +33,7 @@ from sync.hq.db import HqDatabase
 from sync.hq.server import ServerThread
 from sync.hq.settings import HqSettings
 from tests.functional.ui_support import (
+    Camera,
     Kit,
     Recorder,
     entries,
@@ -115,23 +113,6 @@ def enrolled_gate(tmp_path: Path, kit: Kit, hq: Hq, camera: Path) -> tuple[Path,
     config_file.write_text("".join(f"{k} = {v!r}\n" if isinstance(v, str) else f"{k} = {v}\n" for k, v in values.items()))
     enroll(config_file, hq.url, token)
     return config_file, load_config(config_file)
-
-
-class Camera:
-    """A folder with one frame the app's camera plays in a loop; the test puts a code in front of it or takes
-    it away (a blank frame), replacing the file whole so the camera never reads half of one."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir()
-        self.frame = folder / "person.png"
-        self.blank = folder.parent / "blank.png"
-        cv2.imwrite(str(self.blank), np.full((480, 640, 3), 200, np.uint8))
-        self.show(None)
-
-    def show(self, image: Path | None) -> None:
-        staged = self.frame.parent.parent / "staged.png"
-        shutil.copy(image or self.blank, staged)
-        os.replace(staged, self.frame)
 
 
 async def present(pilot: Pilot[Any], camera: Camera, recorder: Recorder, image: Path) -> Any:

@@ -7,12 +7,15 @@ the app under test decodes real PNG frames and verifies real signatures.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from textual.message import Message
@@ -54,6 +57,23 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
     markup = Person("09-markup.png", "hostile name", MARKUP_NAME, 1, PEOPLE[0].colour, "pass", "resident", mask=False)
     issue_frames(keys, root / "data" / "frames", (markup,))
     return Kit(root / "data", keys, root / "data" / "frames")
+
+
+class Camera:
+    """A folder with one frame the app's camera plays in a loop; the test puts a code in front of it or takes
+    it away (a blank frame), replacing the file whole so the camera never reads half of one."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir()
+        self.frame = folder / "person.png"
+        self.blank = folder.parent / "blank.png"
+        cv2.imwrite(str(self.blank), np.full((480, 640, 3), 200, np.uint8))
+        self.show(None)
+
+    def show(self, image: Path | None) -> None:
+        staged = self.frame.parent.parent / "staged.png"
+        shutil.copy(image or self.blank, staged)
+        os.replace(staged, self.frame)
 
 
 def camera_folder(tmp_path: Path, kit: Kit, *prefixes: str) -> Path:

@@ -53,6 +53,7 @@ class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
             yield Label(self.TITLE_TEXT, classes="form-title")
+            yield Label("Tab: next field   ·   Enter: log the entry   ·   Esc: cancel", classes="form-hint")
             with Grid(classes="form-grid"):
                 yield from self.form_fields()
             yield Static(id="form-error")

@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
@@ -72,6 +73,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._sync_read_at: datetime | None = None
         """When the sync status on show was read from the database."""
         self._clear_timer: Timer | None = None
+        self._typing_for: Outcome | None = None
+        """The verdict on show when the keeper started typing a temperature: the person it is meant for."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.context.config.gate_id, self.shift.operator, self.context.demo, id="topbar")
@@ -97,6 +100,13 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_unmount(self) -> None:
         self.feed.stop()
+
+    def on_screen_suspend(self) -> None:
+        """A form or another screen now covers this one: the camera stops judging people the keeper cannot see."""
+        self.session.set_scanning(False)
+
+    def on_screen_resume(self) -> None:
+        self.session.set_scanning(True)
 
     def _preview_cells(self, cells: tuple[int, int]) -> None:
         self.session.preview_cells = cells
@@ -125,6 +135,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_camera_status(self, message: CameraStatus) -> None:
         self.query_one(CameraPreview).show_status(message.state, message.text)
+        banner = self.query_one(VerdictBanner)
+        banner.camera_live = message.state == "live"
+        if banner.shown is None and self._clear_timer is None:
+            banner.show_idle()
 
     def on_verdict_ready(self, message: VerdictReady) -> None:
         self.show_verdict(message.outcome, message.origin)
@@ -174,6 +188,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._clear_timer = self.set_timer(self.context.config.banner_seconds, self._clear_banner)
 
     def _clear_banner(self) -> None:
+        self._clear_timer = None
         self.query_one(VerdictBanner).show_idle()
         self._show_pending_temperature()
 
@@ -186,6 +201,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def action_temperature(self) -> None:
         self.query_one("#temperature", Input).focus()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        if event.widget.id == "temperature":
+            self._typing_for = self.query_one(VerdictBanner).shown
 
     def action_clear_temperature(self) -> None:
         field = self.query_one("#temperature", Input)
@@ -204,18 +223,27 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         if value is not None and (problem := temperature_problem(value)):
             self._temperature_note(problem, problem=True)
             return
-        event.input.value = ""
-        self.set_focus(None)
         if value is None:
+            event.input.value = ""
             self.action_clear_temperature()
             return
         on_show = self.query_one(VerdictBanner).shown
-        if on_show is not None and on_show.entry is not None and on_show.entry.row["temperature"] is None:
+        if on_show is not None and on_show is not self._typing_for:
+            # Someone else was scanned while the keeper typed: do not guess whose temperature it is.
+            self._typing_for = on_show
+            self._temperature_note(
+                f"Someone new was scanned while you typed: Enter gives {value:.1f} °C to them, Esc clears", problem=True
+            )
+            return
+        target = self._typing_for  # the person it was typed for, even if their banner has cleared since
+        event.input.value = ""
+        self.set_focus(None)
+        if target is not None and target.entry is not None and target.entry.row["temperature"] is None:
             self.session.set_temperature(None)
             self._temperature_note(f"Re-judging with {value:.1f} °C…")
             self.present(
                 lambda: self.context.gate.retake_temperature(
-                    on_show, value, operator=self.session.operator_id, now=self.context.clock()
+                    target, value, operator=self.session.operator_id, now=self.context.clock()
                 ),
                 "temperature",
             )

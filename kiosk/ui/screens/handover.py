@@ -21,7 +21,11 @@ from kiosk.ui.safe import plain, shown
 class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):
     """Dismissed with True when the keeper signs out, False to go back to the gate."""
 
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [
+        Binding("o", "sign_out", "Sign out"),
+        Binding("e", "export", "Export CSV"),
+        Binding("escape", "back", "Back"),
+    ]
 
     def __init__(self, context: KioskContext, shift: Shift) -> None:
         super().__init__()
@@ -58,7 +62,7 @@ class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):
         self.query_one("#sign-out", Button).focus()
 
     @on(Button.Pressed, "#export")
-    def export(self) -> None:
+    def action_export(self) -> None:
         shift = self.summary.shift
         path = self.context.exports_dir / f"handover-{self.context.config.gate_id}-{shift.operator.id}-{shift.started_at:%Y%m%d-%H%M}.csv"
         note = self.query_one("#handover-note", Static)
@@ -70,7 +74,7 @@ class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):
         note.update(shown(f"Summary written to {path}"))
 
     @on(Button.Pressed, "#sign-out")
-    def sign_out(self) -> None:
+    def action_sign_out(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#back")

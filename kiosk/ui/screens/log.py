@@ -20,6 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from kiosk.export import ExportError, export_entries, local_time, read_entries, reasons_of
+from kiosk.policy import Decision
+from kiosk.ui.banner import WORDS
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain, shown
@@ -27,6 +29,8 @@ from kiosk.ui.safe import plain, shown
 RECENT_DAYS = 7
 MAX_ROWS = 2000
 VERDICT_STYLES = {"pass": "bold green", "hold": "bold yellow", "refuse": "bold red"}
+CODE_TYPES = {"PGC1": "code", "HC1": "EU cert", "SHC": "SMART card", "invalid": "not valid"}
+"""Keeper's words for the logged code types (manual and visitor read as they are)."""
 
 
 class EntriesLoaded(Message):
@@ -82,7 +86,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        now = datetime.now().astimezone()
+        now = self.context.clock().astimezone()
         self.query_one("#export-from", Input).value = now.strftime("%Y-%m-%d 00:00")
         self.query_one("#export-to", Input).value = (now + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
         table = self.query_one(DataTable)
@@ -113,8 +117,8 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
                 Text(local_time(row["ts"], "%m-%d %H:%M:%S")),
                 Text(row["direction"]),
                 plain(row["name"], limit=24),
-                Text(row["code_type"]),
-                Text(row["verdict"].upper(), style=VERDICT_STYLES.get(row["verdict"], "")),
+                Text(CODE_TYPES.get(row["code_type"], row["code_type"])),
+                Text(WORDS[Decision(row["verdict"])], style=VERDICT_STYLES.get(row["verdict"], "")),  # as the banner said
                 plain("; ".join(reasons_of(row)), limit=120),
                 Text(temperature),
                 plain(row["operator"], limit=32),

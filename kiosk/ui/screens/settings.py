@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Footer, Label, Static
 
 from kiosk.freshness import LIST_TABLES, list_ages, list_sizes
 from kiosk.policy import Policy
@@ -60,14 +60,21 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("Settings (read-only: the district changes them)", id="settings-title")
+        yield Static(id="settings-warnings")
         yield DataTable(id="settings", cursor_type="row", show_header=False)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("setting", "value")
-        for label, value in self.rows():
+        rows = self.rows()
+        for label, value in rows:
             table.add_row(Text(label, style="bold"), value)
+        # What needs a supervisor's attention comes first, above a table longer than a small terminal.
+        warnings = [Text.assemble("⚠ ", (label, "bold"), ": ", value) for label, value in rows if value.style == WARNING]
+        notice = self.query_one("#settings-warnings", Static)
+        notice.update(Text("\n").join(warnings))
+        notice.display = bool(warnings)
         table.focus()
 
     def rows(self) -> list[tuple[str, Text]]:
