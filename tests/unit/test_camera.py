@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,7 @@ import pytest
 
 from kiosk.camera import CaptureThread, ImageSequence, SourceError, VideoSource, open_source
 from tests.helpers import camera_frame, write_png
+from tests.mjpeg_camera import MjpegCamera
 
 
 @pytest.fixture
@@ -73,3 +75,31 @@ def test_unreadable_images_are_skipped_and_reported(folder: Path) -> None:
     capture = CaptureThread(source).start()
     assert [f.label for f in capture.frames()] == ["f0.png", "f2.png"]
     assert [p.name for p in source.skipped] == ["f1.png"]  # type: ignore[attr-defined]
+
+
+def test_a_webcam_that_is_not_there_is_clear() -> None:
+    with pytest.raises(SourceError, match="cannot open camera webcam 9"):
+        open_source("9")  # this machine has no /dev/video*; a gate laptop without a webcam says the same
+
+
+def test_a_network_camera_is_live_keeps_only_the_newest_frame_and_reports_when_it_stops() -> None:
+    """A decoder slower than the camera skips stale frames instead of falling behind the person in front."""
+    camera = MjpegCamera().plug_in()
+    try:
+        source = open_source(camera.url)
+        assert isinstance(source, VideoSource) and source.live
+        capture = CaptureThread(source).start()
+        indexes: list[int] = []
+        for frame in capture.frames():
+            indexes.append(frame.index)
+            if len(indexes) == 4:
+                camera.unplug()
+                break
+            time.sleep(0.3)  # a slow decode: the camera sends about six frames meanwhile
+        later = list(capture.frames())  # what is left once the camera is gone: at most the newest, then the end
+        capture.stop()
+    finally:
+        camera.unplug()
+    assert all(b - a >= 2 for a, b in zip(indexes, indexes[1:]))  # frames were skipped, never queued
+    assert len(later) <= 1
+    assert capture.error is not None and "stopped sending frames" in str(capture.error)
