@@ -15,6 +15,9 @@ import pytest
 from kiosk.codes import CodeError, Reason, TrustList, read_code
 from kiosk.codes.base import Checks, EvidenceKind, TestResult, TestType
 from kiosk.codes.shc import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, PENDING_SECONDS, PENDING_SETS, SHC, jws_to_numeric
+from kiosk.gate import Gate
+from kiosk.policy import Direction, Policy
+from kiosk.report import credential_json, human_line
 from tests.standards_cases import LAB_RESOURCES, SHC_CASES, Case, assert_outcome
 from tests.standards_certs import (
     NOW,
@@ -104,6 +107,21 @@ def test_one_dose_of_a_two_dose_vaccine_is_not_complete(shc_issuer: ShcIssuer, t
     card = shc_payload([patient(), immunization((NOW - timedelta(days=40)).date())])
     (vaccination,) = read_code(issue_shc(shc_issuer, card), trust, NOW).evidence
     assert vaccination.complete is False
+
+
+def test_names_are_masked_and_hostile_text_stays_text(shc_issuer: ShcIssuer, trust: TrustList) -> None:
+    """A patient name carrying a bidi override, a terminal escape and Rich markup, as in test_hcert's DCC: masked
+    on the credential, and escaped in what `check` and `scan` print."""
+    family = "\x1b[2J[red]Boom[/red]"
+    text = issue_shc(shc_issuer, shc_payload([patient(given="\u202eEvil", family=family), lab_result()]))
+    credential = read_code(text, trust, NOW)
+    assert credential.name == "\u202e**** \x1b" + "*" * (len(family) - 1)
+    shown = credential_json(credential)["name"]
+    assert "\x1b" not in shown and "\u202e" not in shown
+    assert shown.startswith("\\u202e****") and "\\x1b" in shown
+    line = human_line(Gate(None, trust, Policy()).assess_code(text, direction=Direction.IN, now=NOW))
+    assert "\x1b" not in line and "\u202e" not in line and "[red]" not in line
+    assert "\\u202e**** \\x1b****" in line
 
 
 def test_card_without_issuer_in_jwks_is_trusted_only_by_kid(shc_issuer: ShcIssuer) -> None:
