@@ -367,13 +367,21 @@ def issue_shc(issuer: ShcIssuer, payload: Any | None = None, **kwargs: Any) -> s
 # -- QR frames -----------------------------------------------------------------------------------------------
 
 
+QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+
+
 def qr_segments(text: str) -> list[tuple[str, int]]:
     """QR segments as the standards prescribe: HC1 in alphanumeric mode; shc:/ in byte mode with the digits
-    in numeric mode (less than half the size of byte mode)."""
+    in numeric mode (less than half the size of byte mode). A damaged text that neither mode can hold (the
+    tests' malformed codes) goes in byte mode."""
     if text.startswith("shc:/"):
         head_end = text.rfind("/") + 1
-        return [(text[:head_end], consts.MODE_BYTE), (text[head_end:], consts.MODE_NUMERIC)]
-    return [(text, consts.MODE_ALPHANUMERIC if text == text.upper() else consts.MODE_BYTE)]
+        digits = text[head_end:]
+        if digits.isascii() and digits.isdigit():
+            return [(text[:head_end], consts.MODE_BYTE), (digits, consts.MODE_NUMERIC)]
+    elif set(text) <= QR_ALPHANUMERIC:
+        return [(text, consts.MODE_ALPHANUMERIC)]
+    return [(text, consts.MODE_BYTE)]
 
 
 def render_frame(text: str, path: Path, *, size: tuple[int, int] = (1280, 720), scale: int = 4) -> Path:

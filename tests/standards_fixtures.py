@@ -4,6 +4,7 @@ Card issuer, and trust lists holding them. Test modules import the fixtures they
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -72,6 +73,19 @@ def shc_other_issuer() -> ShcIssuer:
     return make_shc_issuer("https://elsewhere.example.net/cards")
 
 
+def dsc_list(*signers: DocumentSignerKeys) -> bytes:
+    """Document signers as one PEM list, the way a national list arrives."""
+    return b"".join(signer.pem() for signer in signers)
+
+
+def issuer_jwks(issuer: ShcIssuer) -> bytes:
+    """A SMART Health Card issuer's JWKS with one revoked card id and one revoked only for cards issued before
+    NOW - 1 day."""
+    cutoff = int((NOW - timedelta(days=1)).timestamp())
+    crl = issuer.crl(["revokedRid1", f"revokedOld.{cutoff}"])
+    return json.dumps(issuer.jwks(crls=[crl])).encode()
+
+
 @pytest.fixture(scope="session")
 def trust(
     dsc: DocumentSignerKeys,
@@ -81,12 +95,46 @@ def trust(
     dsc_expired: DocumentSignerKeys,
     shc_issuer: ShcIssuer,
 ) -> TrustList:
-    """Every DSC but the untrusted one (as one PEM list), and the SMART Health Card issuer with one revoked
-    card id and one revoked only for cards issued before NOW - 1 day."""
+    """Every DSC but the untrusted one (as one PEM list), and the SMART Health Card issuer's JWKS
+    (`issuer_jwks`)."""
     trust = TrustList()
-    pem = b"".join(signer.pem() for signer in (dsc, dsc_rsa, dsc_test_only, dsc_vaccination_only, dsc_expired))
-    trust.add_document(pem, "dsc-list.pem")
-    cutoff = int((NOW - timedelta(days=1)).timestamp())
-    crl = shc_issuer.crl(["revokedRid1", f"revokedOld.{cutoff}"])
-    trust.add_document(json.dumps(shc_issuer.jwks(crls=[crl])).encode(), "issuer.jwks.json")
+    trust.add_document(dsc_list(dsc, dsc_rsa, dsc_test_only, dsc_vaccination_only, dsc_expired), "dsc-list.pem")
+    trust.add_document(issuer_jwks(shc_issuer), "issuer.jwks.json")
     return trust
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Every authority of the fixtures above, for the shared cases (tests/standards_cases.py) to sign with."""
+
+    csca: Csca
+    dsc: DocumentSignerKeys
+    dsc_rsa: DocumentSignerKeys
+    dsc_test_only: DocumentSignerKeys
+    dsc_vaccination_only: DocumentSignerKeys
+    dsc_expired: DocumentSignerKeys
+    dsc_untrusted: DocumentSignerKeys
+    shc_issuer: ShcIssuer
+    shc_other_issuer: ShcIssuer
+
+    def trusted_dsc_list(self) -> bytes:
+        """The DSC list the `trust` fixture holds (every DSC but the untrusted one)."""
+        return dsc_list(self.dsc, self.dsc_rsa, self.dsc_test_only, self.dsc_vaccination_only, self.dsc_expired)
+
+
+@pytest.fixture(scope="session")
+def cast(
+    csca: Csca,
+    dsc: DocumentSignerKeys,
+    dsc_rsa: DocumentSignerKeys,
+    dsc_test_only: DocumentSignerKeys,
+    dsc_vaccination_only: DocumentSignerKeys,
+    dsc_expired: DocumentSignerKeys,
+    dsc_untrusted: DocumentSignerKeys,
+    shc_issuer: ShcIssuer,
+    shc_other_issuer: ShcIssuer,
+) -> Cast:
+    return Cast(
+        csca, dsc, dsc_rsa, dsc_test_only, dsc_vaccination_only, dsc_expired, dsc_untrusted, shc_issuer,
+        shc_other_issuer,
+    )  # fmt: skip

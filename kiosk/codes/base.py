@@ -81,6 +81,13 @@ class CodeError(Exception):
         self.checks = checks if checks is not None else Checks.implied_by(reason)
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
 
+    @classmethod
+    def malformed(cls, step: str, problem: str, checks: Checks | None = None) -> CodeError:
+        """A damaged code whose text names the decoding step that found the damage, e.g. 'base45 decoding failed
+        (...)': every decoding step fails as Reason.MALFORMED, so only this text tells the keeper (and HQ staff
+        diagnosing a code) which one it was."""
+        return cls(Reason.MALFORMED, f"{step} failed ({problem})", checks)
+
 
 class EvidenceKind(StrEnum):
     """What a standard health certificate entry attests."""

@@ -9,7 +9,9 @@ id from the trust list, every DSC with that id tried; signature (ES256 or PS256,
 signature holds, the claims: exactly one entry, the v1.3 JSON schema (jsonschema, schema file shipped in
 `kiosk/codes/schemas/`), the certificate's own iat/exp, the DSC's validity period and its extended key usages
 (a DSC may be restricted to test, vaccination or recovery entries). Every check's outcome is reported on its
-own (`Checks`), for HQ staff diagnosing a code with `pocket-kiosk check --trust FILE`.
+own (`Checks`), for HQ staff diagnosing a code with `pocket-kiosk check --trust FILE`. The decoding steps all
+fail as Reason.MALFORMED, and their text names the step ("base45 decoding failed (...)", "zlib decompression
+failed (...)", "COSE decoding failed (...)", "CWT claims decoding failed (...)"), so a damaged code says where.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ TEST_TYPES = {"LP6464-4": TestType.NAA, "LP217198-3": TestType.RAPID}
 TEST_RESULTS = {"260415000": TestResult.NEGATIVE, "260373001": TestResult.POSITIVE}
 GROUPS = {"v": EvidenceKind.VACCINATION, "t": EvidenceKind.TEST, "r": EvidenceKind.RECOVERY}
 SCHEMA_FILE = "dcc-1.3.schema.json"
+STEP_BASE45 = "base45 decoding"
+STEP_COSE = "COSE decoding"
+STEP_CLAIMS = "CWT claims decoding"
 
 
 @cache
@@ -73,11 +78,11 @@ def schema_validator() -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def _loads(data: bytes, what: str) -> Any:
+def _loads(data: bytes, step: str, what: str, checks: Checks | None = None) -> Any:
     try:
         return cbor2.loads(data)
     except Exception as exc:  # noqa: BLE001 - hostile input to a third-party decoder raises many types
-        raise CodeError(Reason.MALFORMED, f"{what} is not valid CBOR") from exc
+        raise CodeError.malformed(step, f"{what} is not valid CBOR", checks) from exc
 
 
 def _sign1(message: Any) -> CBORTag:
@@ -88,7 +93,7 @@ def _sign1(message: Any) -> CBORTag:
     if isinstance(message, list):
         message = CBORTag(COSE_SIGN1_TAG, message)
     if not (isinstance(message, CBORTag) and message.tag == COSE_SIGN1_TAG):
-        raise CodeError(Reason.MALFORMED, "not a COSE_Sign1 message")
+        raise CodeError.malformed(STEP_COSE, "not a COSE_Sign1 message")
     parts = message.value
     if not (
         isinstance(parts, list)
@@ -98,7 +103,7 @@ def _sign1(message: Any) -> CBORTag:
         and isinstance(parts[2], bytes)
         and isinstance(parts[3], bytes)
     ):
-        raise CodeError(Reason.MALFORMED, "COSE_Sign1 has the wrong shape")
+        raise CodeError.malformed(STEP_COSE, "COSE_Sign1 has the wrong shape")
     return message
 
 
@@ -121,7 +126,7 @@ def _json_like(value: Any, depth: int = 0) -> Any:
 def _numeric_date(claims: dict[Any, Any], key: int, name: str, checks: Checks) -> datetime:
     value = claims.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < MAX_EPOCH:
-        raise CodeError(Reason.MALFORMED, f"claim {name} is missing or not a time", checks)
+        raise CodeError.malformed(STEP_CLAIMS, f"claim {name} is missing or not a time", checks)
     return datetime.fromtimestamp(value, UTC)
 
 
@@ -139,29 +144,29 @@ class HC1:
         try:
             compressed = base45.b45decode(text[len(PREFIX) :])
         except (ValueError, binascii.Error) as exc:
-            raise CodeError(Reason.MALFORMED, "not valid base45") from exc
-        message = _sign1(_loads(inflate(compressed, MAX_COSE_BYTES), "signed message"))
+            raise CodeError.malformed(STEP_BASE45, f"the text after {PREFIX} is not base45") from exc
+        message = _sign1(_loads(inflate(compressed, MAX_COSE_BYTES), STEP_COSE, "the message"))
         protected_raw, unprotected, payload, _ = message.value
-        protected = _loads(protected_raw, "protected header") if protected_raw else {}
+        protected = _loads(protected_raw, STEP_COSE, "the protected header") if protected_raw else {}
         if not isinstance(protected, dict):
-            raise CodeError(Reason.MALFORMED, "protected header is not a map")
+            raise CodeError.malformed(STEP_COSE, "the protected header is not a map")
         alg = protected.get(1)
         if alg not in ALGORITHMS:
-            raise CodeError(Reason.MALFORMED, "signature algorithm is not ES256 or PS256 in the protected header")
+            raise CodeError.malformed(STEP_COSE, "the protected header's algorithm is not ES256 or PS256")
         kid = self._kid(protected, unprotected)
         signers = trust.signers(kid)
         if not signers:
             raise CodeError(Reason.UNKNOWN_ISSUER, f"no document signer with key id {kid.hex()}")
         signer = self._verified_signer(message, signers, alg)
         signed = Checks(signature_valid=True)
-        claims = _loads(payload, "claims")
+        claims = _loads(payload, STEP_CLAIMS, "the payload", signed)
         if not isinstance(claims, dict):
-            raise CodeError(Reason.MALFORMED, "claims are not a map", signed)
+            raise CodeError.malformed(STEP_CLAIMS, "the claims are not a map", signed)
         issued_at = _numeric_date(claims, 6, "iat", signed)
         expires_at = _numeric_date(claims, 4, "exp", signed)
         iss = claims.get(1)
         if iss is not None and not isinstance(iss, str):
-            raise CodeError(Reason.MALFORMED, "claim iss is not text", signed)
+            raise CodeError.malformed(STEP_CLAIMS, "claim iss is not text", signed)
         hcert = claims.get(HCERT_CLAIM)
         dcc = hcert.get(EU_DCC_V1) if isinstance(hcert, dict) else None
         if not isinstance(dcc, dict):
@@ -173,12 +178,12 @@ class HC1:
         """The key id, from the protected header or else the unprotected one (the spec allows both)."""
         in_protected, in_unprotected = protected.get(4), unprotected.get(4)
         if in_protected is not None and in_unprotected is not None and in_protected != in_unprotected:
-            raise CodeError(Reason.MALFORMED, "protected and unprotected headers name different keys")
+            raise CodeError.malformed(STEP_COSE, "the protected and unprotected headers name different keys")
         kid = in_protected if in_protected is not None else in_unprotected
         if kid is None:
             raise CodeError(Reason.NO_KEY_ID, "no kid in the protected or unprotected header")
         if not isinstance(kid, bytes) or not 1 <= len(kid) <= 64:
-            raise CodeError(Reason.MALFORMED, "key id is not a short byte string")
+            raise CodeError.malformed(STEP_COSE, "the key id is not a short byte string")
         return kid
 
     @staticmethod
@@ -192,7 +197,7 @@ class HC1:
             except VerifyError:
                 continue
             except Exception as exc:  # noqa: BLE001 - cwt raises ValueError/DecodeError/KeyError on odd shapes
-                raise CodeError(Reason.MALFORMED, "signed message cannot be verified") from exc
+                raise CodeError.malformed(STEP_COSE, "the signed message cannot be verified") from exc
             return signer
         raise CodeError(Reason.BAD_SIGNATURE)
 

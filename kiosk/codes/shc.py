@@ -12,6 +12,10 @@ Chunks need state across scans, which stays here and nowhere else: the format ob
 sets (at most `PENDING_SETS`, each forgotten `PENDING_SECONDS` after its first chunk). A chunk that leaves its
 set incomplete fails with Reason.INCOMPLETE (the gate shows it and logs nothing); the chunk that completes it
 returns the verified card.
+
+The decoding steps all fail as Reason.MALFORMED, and their text names the step ("shc:/ numeric decoding failed
+(...)", "JWS decoding failed (...)", "raw DEFLATE decompression failed (...)", "payload decoding failed (...)"),
+so a damaged card says where.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ PENDING_SETS = 4
 PENDING_SECONDS = 120.0
 CLOCK_SKEW = timedelta(minutes=5)
 HEALTH_CARD = "https://smarthealth.cards#health-card"
+STEP_NUMERIC = "shc:/ numeric decoding"
+STEP_JWS = "JWS decoding"
+STEP_PAYLOAD = "payload decoding"
 
 _SINGLE = re.compile(r"shc:/([0-9]+)")
 _CHUNK = re.compile(r"shc:/([0-9]{1,2})/([0-9]{1,2})/([0-9]+)")
@@ -213,12 +220,12 @@ class ChunkSets:
 
 def _numeric_to_jws(digits: str) -> str:
     if len(digits) % 2:
-        raise CodeError(Reason.MALFORMED, "odd number of digits")
+        raise CodeError.malformed(STEP_NUMERIC, "odd number of digits")
     chars = []
     for i in range(0, len(digits), 2):
         value = int(digits[i : i + 2])
         if value > ord("z") - 45:
-            raise CodeError(Reason.MALFORMED, "digit pair out of range")
+            raise CodeError.malformed(STEP_NUMERIC, "digit pair out of range")
         chars.append(chr(value + 45))
     return "".join(chars)
 
@@ -245,7 +252,7 @@ class SHC:
         if chunk := _CHUNK.fullmatch(text):
             index, total = int(chunk.group(1)), int(chunk.group(2))
             if not 1 <= index <= total <= MAX_CHUNKS or total < 2:
-                raise CodeError(Reason.MALFORMED, f"chunk {index} of {total}")
+                raise CodeError.malformed(STEP_NUMERIC, f"chunk {index} of {total}")
             _numeric_to_jws(chunk.group(3))  # a damaged chunk is refused now, not when its set completes
             digits = self.chunks.add(index, total, chunk.group(3))
             if digits is None:
@@ -253,7 +260,7 @@ class SHC:
         elif single := _SINGLE.fullmatch(text):
             digits = single.group(1)
         else:
-            raise CodeError(Reason.MALFORMED, "not shc:/ followed by digits")
+            raise CodeError.malformed(STEP_NUMERIC, "not shc:/ followed by digits")
         token = _numeric_to_jws(digits)
         if len(token) > MAX_JWS_CHARS:
             raise CodeError(Reason.TOO_LARGE, f"{len(token)} JWS characters")
@@ -263,16 +270,16 @@ class SHC:
         try:
             header = jws.extract_compact(token.encode("ascii")).headers()
         except (JoseError, ValueError, TypeError) as exc:
-            raise CodeError(Reason.MALFORMED, "not a compact JWS") from exc
+            raise CodeError.malformed(STEP_JWS, "not a compact JWS") from exc
         if header.get("alg") != "ES256":
-            raise CodeError(Reason.MALFORMED, "signature algorithm is not ES256")
+            raise CodeError.malformed(STEP_JWS, "the signature algorithm is not ES256")
         if header.get("zip") != "DEF":
-            raise CodeError(Reason.MALFORMED, "payload is not DEFLATE-compressed")
+            raise CodeError.malformed(STEP_JWS, "the header does not say the payload is DEFLATE-compressed")
         kid = header.get("kid")
         if kid is None:
             raise CodeError(Reason.NO_KEY_ID, "no kid in the JWS header")
         if not isinstance(kid, str) or not 1 <= len(kid) <= 128:
-            raise CodeError(Reason.MALFORMED, "key id is not a short string")
+            raise CodeError.malformed(STEP_JWS, "the key id is not a short string")
         keys = trust.shc_keys(kid)
         if not keys:
             raise CodeError(Reason.UNKNOWN_ISSUER, f"no SMART Health Card issuer key {kid}")
@@ -283,7 +290,7 @@ class SHC:
         except CodeError as error:
             raise CodeError(error.reason, error.detail, signed) from error
         except (ValueError, RecursionError) as exc:
-            raise CodeError(Reason.MALFORMED, "payload is not JSON", signed) from exc
+            raise CodeError.malformed(STEP_PAYLOAD, "the inflated payload is not JSON", signed) from exc
         try:
             payload = _Payload.model_validate(raw)
             resources = [
@@ -345,7 +352,7 @@ class SHC:
             except BadSignatureError:
                 continue
             except (JoseError, ValueError, TypeError) as exc:
-                raise CodeError(Reason.MALFORMED, "JWS cannot be verified") from exc
+                raise CodeError.malformed(STEP_JWS, "the JWS cannot be verified") from exc
             return key, signed.payload
         raise CodeError(Reason.BAD_SIGNATURE)
 

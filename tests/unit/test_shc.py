@@ -1,5 +1,9 @@
 """SMART Health Cards: good cards, bad signature, bad deflate, unknown or missing kid, revoked rid, expiry, the
-issuer binding, and chunked QR reassembled across scans, on cards signed here with our own issuer keys."""
+issuer binding, and chunked QR reassembled across scans, on cards signed here with our own issuer keys.
+
+The result classes are the shared cases of tests/standards_cases.py (the frame tests run the same ones as QR
+images); the tests here add what a case alone does not say.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,10 @@ import pytest
 from kiosk.codes import CodeError, Reason, TrustList, read_code
 from kiosk.codes.base import Checks, EvidenceKind, TestResult, TestType
 from kiosk.codes.shc import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, PENDING_SECONDS, PENDING_SETS, SHC, jws_to_numeric
+from kiosk.gate import Gate
+from kiosk.policy import Direction, Policy
+from kiosk.report import credential_json, human_line
+from tests.standards_cases import LAB_RESOURCES, SHC_CASES, Case, assert_outcome
 from tests.standards_certs import (
     NOW,
     ShcIssuer,
@@ -25,16 +33,21 @@ from tests.standards_certs import (
     sign_shc,
 )
 from tests.standards_fixtures import (  # noqa: F401 - fixtures
+    Cast,
+    cast,
     csca,
     dsc,
     dsc_expired,
     dsc_rsa,
     dsc_test_only,
+    dsc_untrusted,
     dsc_vaccination_only,
     shc_issuer,
     shc_other_issuer,
     trust,
 )
+
+CASES = {case.name: case for case in SHC_CASES}
 
 
 class Clock:
@@ -51,6 +64,12 @@ def failure(text: str, trust: TrustList, fmt: SHC | None = None) -> CodeError:
     with pytest.raises(CodeError) as caught:
         (fmt or SHC()).verify(text, trust, NOW)
     return caught.value
+
+
+@pytest.mark.parametrize("case", [case.param() for case in SHC_CASES])
+def test_result_class(cast: Cast, trust: TrustList, case: Case) -> None:
+    """Each shared case: the reason, the words naming the failed step (or the entries attested) and the checks."""
+    assert_outcome(case, cast, case.make(cast), trust)
 
 
 # -- good cards ----------------------------------------------------------------------------------------------
@@ -72,15 +91,7 @@ def test_good_vaccination_card(shc_issuer: ShcIssuer, trust: TrustList) -> None:
 
 
 def test_lab_results_and_vaccines_are_read(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    resources = [
-        patient(),
-        lab_result(NOW - timedelta(hours=30)),
-        lab_result(NOW - timedelta(hours=3), loinc="94558-4"),
-        lab_result(NOW - timedelta(hours=2), loinc="12345-6"),
-        immunization((NOW - timedelta(days=40)).date(), cvx="212"),
-        immunization((NOW - timedelta(days=40)).date(), cvx="03"),
-    ]
-    credential = read_code(issue_shc(shc_issuer, shc_payload(resources)), trust, NOW)
+    credential = read_code(issue_shc(shc_issuer, shc_payload(LAB_RESOURCES)), trust, NOW)
     naa, rapid, vaccination = credential.evidence
     assert (naa.test_type, naa.test_result, naa.sampled_at) == (
         TestType.NAA,
@@ -98,6 +109,21 @@ def test_one_dose_of_a_two_dose_vaccine_is_not_complete(shc_issuer: ShcIssuer, t
     assert vaccination.complete is False
 
 
+def test_names_are_masked_and_hostile_text_stays_text(shc_issuer: ShcIssuer, trust: TrustList) -> None:
+    """A patient name carrying a bidi override, a terminal escape and Rich markup, as in test_hcert's DCC: masked
+    on the credential, and escaped in what `check` and `scan` print."""
+    family = "\x1b[2J[red]Boom[/red]"
+    text = issue_shc(shc_issuer, shc_payload([patient(given="\u202eEvil", family=family), lab_result()]))
+    credential = read_code(text, trust, NOW)
+    assert credential.name == "\u202e**** \x1b" + "*" * (len(family) - 1)
+    shown = credential_json(credential)["name"]
+    assert "\x1b" not in shown and "\u202e" not in shown
+    assert shown.startswith("\\u202e****") and "\\x1b" in shown
+    line = human_line(Gate(None, trust, Policy()).assess_code(text, direction=Direction.IN, now=NOW))
+    assert "\x1b" not in line and "\u202e" not in line and "[red]" not in line
+    assert "\\u202e**** \\x1b****" in line
+
+
 def test_card_without_issuer_in_jwks_is_trusted_only_by_kid(shc_issuer: ShcIssuer) -> None:
     """`check --trust jwks.json` on a JWKS without iss: a diagnosis by key alone."""
     unbound = TrustList()
@@ -109,136 +135,18 @@ def test_card_without_issuer_in_jwks_is_trusted_only_by_kid(shc_issuer: ShcIssue
 # -- failures ------------------------------------------------------------------------------------------------
 
 
-def test_bad_signature(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    token = sign_shc(shc_issuer, shc_payload())
-    head, body, signature = token.split(".")
-    tampered = f"{head}.{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
-    error = failure(shc_text(tampered), trust)
-    assert error.reason is Reason.BAD_SIGNATURE
-    assert error.checks == Checks(signature_valid=False)
-
-
-def test_altered_payload_under_the_original_signature(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    genuine = sign_shc(shc_issuer, shc_payload([patient(), lab_result(result="10828004")]))
-    forged = sign_shc(shc_issuer, shc_payload([patient(), lab_result()]))
-    spliced = ".".join([genuine.split(".")[0], forged.split(".")[1], genuine.split(".")[2]])
-    assert failure(shc_text(spliced), trust).reason is Reason.BAD_SIGNATURE
-
-
-def test_signed_by_another_key_claiming_a_trusted_kid(
-    shc_issuer: ShcIssuer, shc_other_issuer: ShcIssuer, trust: TrustList
-) -> None:
-    header = {"alg": "ES256", "zip": "DEF", "kid": shc_issuer.kid}
-    text = shc_text(sign_shc(shc_other_issuer, shc_payload(), header=header))
-    assert failure(text, trust).reason is Reason.BAD_SIGNATURE
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        json.dumps(shc_payload()).encode(),  # not compressed at all
-        deflate(json.dumps(shc_payload()).encode())[:-8],  # truncated stream
-        deflate(json.dumps(shc_payload()).encode()) + b"tail",  # data after the stream
-        b"\x78\x9c" + deflate(b"{}"),  # a zlib header where raw DEFLATE belongs
-    ],
-)
-def test_bad_deflate(shc_issuer: ShcIssuer, trust: TrustList, raw: bytes) -> None:
-    error = failure(shc_text(sign_shc(shc_issuer, None, raw_payload=raw)), trust)
-    assert error.reason is Reason.MALFORMED
-    assert error.checks.signature_valid is True
-
-
 def test_deflate_bomb_is_refused_while_inflating(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    bomb = deflate(b" " * (MAX_PAYLOAD_BYTES * 100))
-    error = failure(shc_text(sign_shc(shc_issuer, None, raw_payload=bomb)), trust)
-    assert error.reason is Reason.TOO_LARGE
-
-
-def test_payload_that_is_not_json(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    error = failure(shc_text(sign_shc(shc_issuer, None, raw_payload=deflate(b"\xff{not json"))), trust)
-    assert error.reason is Reason.MALFORMED
-
-
-def test_unknown_kid(shc_other_issuer: ShcIssuer, trust: TrustList) -> None:
-    error = failure(issue_shc(shc_other_issuer), trust)
-    assert error.reason is Reason.UNKNOWN_ISSUER
-    assert shc_other_issuer.kid in str(error)
-
-
-def test_kid_less_card_fails_closed(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    text = shc_text(sign_shc(shc_issuer, shc_payload(), header={"alg": "ES256", "zip": "DEF"}))
-    assert failure(text, trust).reason is Reason.NO_KEY_ID
-
-
-@pytest.mark.parametrize(
-    "header", [{"alg": "ES256", "kid": "k"}, {"alg": "ES256", "zip": "GZIP", "kid": "k"}, {"alg": "none", "zip": "DEF"}]
-)
-def test_header_must_be_es256_with_deflate(shc_issuer: ShcIssuer, trust: TrustList, header: dict) -> None:
-    import base64
-
-    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
-    token = sign_shc(shc_issuer, shc_payload())
-    assert failure(shc_text(".".join([encoded, *token.split(".")[1:]])), trust).reason is Reason.MALFORMED
-
-
-def test_card_from_a_key_bound_to_another_issuer(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    text = issue_shc(shc_issuer, shc_payload(iss="https://impostor.example.com"))
+    bomb = deflate(b" " * (MAX_PAYLOAD_BYTES * 8))
+    text = shc_text(sign_shc(shc_issuer, None, raw_payload=bomb))
+    assert len(text) < MAX_TEXT_CHARS  # small enough to be decoded and inflated, not refused for its size
     error = failure(text, trust)
-    assert error.reason is Reason.UNKNOWN_ISSUER and "another issuer" in str(error)
+    assert error.reason is Reason.TOO_LARGE
+    assert "raw DEFLATE decompression stopped" in str(error)
 
 
-def test_revoked_rid(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    error = failure(issue_shc(shc_issuer, shc_payload(rid="revokedRid1")), trust)
-    assert error.reason is Reason.REVOKED
-    assert error.checks.signature_valid is True
+def test_a_rid_not_revoked_is_good(shc_issuer: ShcIssuer, trust: TrustList) -> None:
+    """Beside the revoked one (the shared case 'revoked rid') in the same revocation list."""
     assert read_code(issue_shc(shc_issuer, shc_payload(rid="stillGoodRid")), trust, NOW).format == "SHC"
-
-
-def test_rid_revoked_only_before_a_time(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    older = issue_shc(shc_issuer, shc_payload(rid="revokedOld", nbf=NOW - timedelta(days=3)))
-    newer = issue_shc(shc_issuer, shc_payload(rid="revokedOld", nbf=NOW - timedelta(hours=1)))
-    assert failure(older, trust).reason is Reason.REVOKED
-    assert read_code(newer, trust, NOW).format == "SHC"
-
-
-def test_expired_and_not_yet_valid_cards(shc_issuer: ShcIssuer, trust: TrustList) -> None:
-    expired = failure(issue_shc(shc_issuer, shc_payload(exp=NOW - timedelta(minutes=1))), trust)
-    assert expired.reason is Reason.EXPIRED and expired.checks.expired is True
-    early = failure(issue_shc(shc_issuer, shc_payload(nbf=NOW + timedelta(hours=1))), trust)
-    assert early.reason is Reason.NOT_YET_VALID
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        {"iss": "https://health.example.org/issuer", "nbf": 1},
-        shc_payload() | {"nbf": "yesterday"},
-        shc_payload() | {"nbf": 2**39},  # beyond the year 9999
-        shc_payload() | {"iss": "http://health.example.org/issuer"},
-        shc_payload() | {"vc": {"type": ["https://smarthealth.cards#health-card"]}},
-        shc_payload() | {"vc": shc_payload()["vc"] | {"type": ["https://example.org#other"]}},
-        shc_payload() | {"vc": shc_payload()["vc"] | {"rid": "not a rid!"}},
-        shc_payload([patient(), {"resourceType": "Immunization", "status": "completed"}]),
-        shc_payload([patient(), lab_result() | {"effectiveDateTime": "2026-11-23T04:00:00"}]),
-        shc_payload([patient(), immunization(NOW.date()) | {"occurrenceDateTime": "last week"}]),
-        [1, 2, 3],
-    ],
-)
-def test_schema_violation(shc_issuer: ShcIssuer, trust: TrustList, payload: object) -> None:
-    error = failure(issue_shc(shc_issuer, payload), trust)
-    assert error.reason is Reason.SCHEMA_INVALID
-    assert error.checks.signature_valid is True and error.checks.schema_valid is False
-
-
-@pytest.mark.parametrize(
-    "text", ["shc:/", "shc:/123", "shc:/9999", "shc:/12a4", "shc:/1/1/1234", "shc:/3/2/1234", "shc:/0/2/12", "shc://12"]
-)
-def test_malformed_numeric_forms(trust: TrustList, text: str) -> None:
-    assert failure(text, trust).reason is Reason.MALFORMED
-
-
-def test_unicode_digits_are_not_digits(trust: TrustList) -> None:
-    assert failure("shc:/" + "\u0661\u0662" * 10, trust).reason is Reason.MALFORMED
 
 
 def test_oversized_text_is_refused_before_decoding(trust: TrustList) -> None:
@@ -252,14 +160,14 @@ def test_numeric_encoding_round_trip() -> None:
 # -- chunked QR ----------------------------------------------------------------------------------------------
 
 
-def test_chunks_are_reassembled_in_any_order(shc_issuer: ShcIssuer, trust: TrustList) -> None:
+def test_a_reassembled_set_is_forgotten(cast: Cast, trust: TrustList) -> None:
+    """Reassembly in any order is the shared case 'good chunked card, parts shown 3, 1, 2'."""
     fmt = SHC()
-    chunks = shc_chunks(sign_shc(shc_issuer, shc_payload()), 3)
-    first, second = failure(chunks[2], trust, fmt), failure(chunks[0], trust, fmt)
-    assert (first.reason, second.reason) == (Reason.INCOMPLETE, Reason.INCOMPLETE)
-    assert "1 of 3" in str(first) and "2 of 3" in str(second)
-    credential = fmt.verify(chunks[1], trust, NOW)
-    assert credential.evidence[0].complete is True
+    *parts, last = CASES["good chunked card, parts shown 3, 1, 2"].make(cast)
+    for part in parts:
+        assert failure(part, trust, fmt).reason is Reason.INCOMPLETE
+    assert len(fmt.chunks) == 1
+    assert fmt.verify(last, trust, NOW).evidence[0].complete is True
     assert len(fmt.chunks) == 0
 
 
@@ -303,6 +211,3 @@ def test_chunks_of_two_cards_never_make_a_valid_one(shc_issuer: ShcIssuer, trust
         fmt.verify(b[0], trust, NOW)  # b[0] + a[1]: halves of different cards
     assert caught.value.reason in (Reason.BAD_SIGNATURE, Reason.MALFORMED)
 
-
-def test_a_damaged_chunk_is_refused_at_once(trust: TrustList) -> None:
-    assert failure("shc:/1/2/999", trust).reason is Reason.MALFORMED
