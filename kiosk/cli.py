@@ -52,6 +52,9 @@ EXPECTED_ERRORS = (
     OperatorError,
 )
 
+QR_MAX_CHARS = 7089
+"""The most one QR symbol holds (version 40, numeric mode): `check` shows every decoded text whole."""
+
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the gate's own errors into `Error: ...` and exit status 2."""
@@ -250,7 +253,7 @@ def check(
                 emit(record, as_json, f"ERROR   {visible(str(path))}: image cannot be read")
                 continue
             result = scanner.scan(image)
-            record |= {"texts": [visible(t) for t in result.texts], "decoder": result.decoder or None}
+            record |= {"texts": [visible(t, QR_MAX_CHARS) for t in result.texts], "decoder": result.decoder or None}
             if not result.texts:
                 record["error"] = "no QR code found"
                 emit(record, as_json, f"NONE    {visible(str(path))}: no QR code found")

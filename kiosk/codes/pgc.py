@@ -25,6 +25,7 @@ from cwt.exceptions import VerifyError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from kiosk.codes.base import Colour, CodeError, Credential, Reason
+from kiosk.codes.inflate import inflate
 from kiosk.codes.keys import IssuerKey
 from kiosk.codes.trust import TrustList
 
@@ -83,21 +84,6 @@ def _loads(data: bytes, what: str) -> Any:
         raise CodeError(Reason.MALFORMED, f"{what} is not valid CBOR") from exc
 
 
-def _inflate(data: bytes) -> bytes:
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(data, MAX_COSE_BYTES + 1)
-    except zlib.error as exc:
-        raise CodeError(Reason.MALFORMED, "compressed data is damaged") from exc
-    if len(out) > MAX_COSE_BYTES or inflater.unconsumed_tail:
-        raise CodeError(Reason.TOO_LARGE, f"more than {MAX_COSE_BYTES} bytes once decompressed")
-    if not inflater.eof:
-        raise CodeError(Reason.MALFORMED, "compressed data is truncated")
-    if inflater.unused_data:
-        raise CodeError(Reason.MALFORMED, "data after the end of the compressed code")
-    return out
-
-
 class PGC1:
     """The PGC1 code format (see module docstring)."""
 
@@ -113,7 +99,7 @@ class PGC1:
             compressed = base45.b45decode(text[len(PREFIX) :])
         except (ValueError, binascii.Error) as exc:
             raise CodeError(Reason.MALFORMED, "not valid base45") from exc
-        message = _loads(_inflate(compressed), "signed message")
+        message = _loads(inflate(compressed, MAX_COSE_BYTES), "signed message")
         if not (isinstance(message, CBORTag) and message.tag == COSE_SIGN1_TAG):
             raise CodeError(Reason.MALFORMED, "not a COSE_Sign1 message")
         parts = message.value

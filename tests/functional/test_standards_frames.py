@@ -238,7 +238,7 @@ def test_shared_case_through_check(
 def test_check_a_good_dcc_frame_against_its_dsc_file(scene: Scene, tmp_path: Path) -> None:
     text = good_dcc(scene)
     record = check_image(scene, render_frame(text, tmp_path / "dcc.png"), scene.dsc_pem)
-    assert record["texts"] == [text[:300] + "…"] and record["decoder"] == "zxing-cpp"
+    assert record["texts"] == [text] and record["decoder"] == "zxing-cpp"  # whole, however long
     assert record["code_type"] == "HC1" and record["verdict"] == "pass"
     assert (record["signature_valid"], record["expired"], record["key_usage_ok"], record["schema_valid"]) == (
         True, False, True, True,
