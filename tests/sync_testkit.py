@@ -12,6 +12,7 @@ none is reachable those variants are skipped, with the reason.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -21,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +249,23 @@ def make_gate(tmp_path: Path) -> MakeGate:
 # -- a loopback proxy with faults ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Fault:
+    kind: str
+    path: str
+    status: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer the proxy passed on to the gate (from HQ, or made up by an "answer" fault)."""
+
+    path: str
+    status: int
+    content_encoding: str | None
+    """The answer's Content-Encoding ('gzip' when HQ compressed it), None when it had none."""
+
+
 class FaultyProxy:
     """An HTTP/1.1 proxy on 127.0.0.1 between a gate and HQ that breaks chosen requests on purpose.
 
@@ -256,6 +275,9 @@ class FaultyProxy:
       without passing the answer on.
     - "stall": forward the request, read HQ's answer, and hold it back until the gate gives up (its timeout).
     - "tamper": pass HQ's answer on with one byte of its body changed (same length).
+    - "answer" (`answer_next`): answer with the given status itself; the request never reaches HQ.
+    `requests` lists every request's path as it arrived, `answers` every answer passed on. An upstream that
+    cannot be reached closes the gate's connection without an answer (as a failed gateway might).
     Only Content-Length bodies are understood: that is all uvicorn and httpx use here.
     """
 
@@ -265,10 +287,11 @@ class FaultyProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)  # accept() wakes up to notice close()
         self.port = self._listener.getsockname()[1]
-        self._faults: deque[tuple[str, str]] = deque()
+        self._faults: deque[_Fault] = deque()
         self._lock = threading.Lock()
         self.applied: list[tuple[str, str]] = []
         self.requests: list[str] = []
+        self.answers: list[Answer] = []
         self._closing = threading.Event()
         self._threads: list[threading.Thread] = []
         self._sockets: list[socket.socket] = []
@@ -283,7 +306,12 @@ class FaultyProxy:
     def fail_next(self, kind: str, path: str = "/entries", times: int = 1) -> None:
         assert kind in {"reset", "drop", "stall", "tamper"}
         with self._lock:
-            self._faults.extend([(kind, path)] * times)
+            self._faults.extend([_Fault(kind, path)] * times)
+
+    def answer_next(self, status: int, path: str = "/entries", times: int = 1) -> None:
+        """Answer the next `times` requests to `path` with `status` (and a JSON `detail`) in HQ's place."""
+        with self._lock:
+            self._faults.extend([_Fault("answer", path, status)] * times)
 
     def close(self) -> None:
         self._closing.set()
@@ -293,13 +321,13 @@ class FaultyProxy:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def _take_fault(self, path: str) -> str | None:
+    def _take_fault(self, path: str) -> _Fault | None:
         with self._lock:
-            for i, (kind, where) in enumerate(self._faults):
-                if where in path:
+            for i, fault in enumerate(self._faults):
+                if fault.path in path:
                     del self._faults[i]
-                    self.applied.append((kind, path))
-                    return kind
+                    self.applied.append((fault.kind, path))
+                    return fault
         return None
 
     def _accept(self) -> None:
@@ -316,6 +344,16 @@ class FaultyProxy:
             thread.start()
             self._threads.append(thread)
 
+    def _pass_on(self, client: socket.socket, path: str, head: bytes, body: bytes) -> None:
+        status = int(head.split(b" ", 2)[1])
+        encoding = None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-encoding":
+                encoding = value.strip().decode()
+        client.sendall(head + body)
+        self.answers.append(Answer(path, status, encoding))
+
     def _serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
         client_reader = _Reader(client)
@@ -328,11 +366,20 @@ class FaultyProxy:
                 path = head.split(b" ", 2)[1].decode()
                 self.requests.append(path)
                 fault = self._take_fault(path)
+                if fault is not None and fault.kind == "answer":
+                    detail = json.dumps({"detail": f"the test proxy answers {fault.status} in HQ's place"}).encode()
+                    phrase = HTTPStatus(fault.status).phrase.encode()
+                    made_up = (
+                        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+                        % (fault.status, phrase, len(detail))
+                    )
+                    self._pass_on(client, path, made_up, detail)
+                    continue
                 if upstream is None:
                     upstream = socket.create_connection(self.upstream)
                     self._sockets.append(upstream)
                     upstream_reader = _Reader(upstream)
-                if fault == "reset":
+                if fault is not None and fault.kind == "reset":
                     upstream.sendall(head + body[: len(body) // 2])
                     time.sleep(0.05)
                     _reset(upstream)
@@ -344,17 +391,17 @@ class FaultyProxy:
                     _reset(client)
                     return
                 answer_head, answer_body = response
-                if fault == "drop":
+                if fault is not None and fault.kind == "drop":
                     _reset(client)
                     return
-                if fault == "stall":
+                if fault is not None and fault.kind == "stall":
                     self._closing.wait(timeout=30)
                     return
-                if fault == "tamper" and answer_body:
+                if fault is not None and fault.kind == "tamper" and answer_body:
                     middle = len(answer_body) // 2
                     flipped = b"A" if answer_body[middle : middle + 1] != b"A" else b"B"
                     answer_body = answer_body[:middle] + flipped + answer_body[middle + 1 :]
-                client.sendall(answer_head + answer_body)
+                self._pass_on(client, path, answer_head, answer_body)
         except OSError:
             return
         finally:

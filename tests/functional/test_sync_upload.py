@@ -137,6 +137,36 @@ def test_retries_inside_one_sync_ride_out_dropped_connections(
     assert status.bundle_version >= 1
 
 
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_answer_is_retried_and_the_upload_then_goes_through(
+    hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, status: int
+) -> None:
+    gate = make_gate(hq, "north-gate", url=proxy.url, sync_retry_seconds=20)
+    logged = gate.log(5)
+    proxy.answer_next(status, "/entries", times=2)
+
+    synced = gate.sync()
+
+    assert [a.status for a in proxy.answers if a.path.endswith("/entries")] == [status, status, 200]
+    assert synced.connection is Connection.ONLINE, synced.last_error
+    assert hq.entry_ids("north-gate") == logged
+
+
+@pytest.mark.parametrize("status", [401, 403, 409, 422])
+def test_a_refusal_is_shown_and_not_retried(hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, status: int) -> None:
+    """DESIGN.md sync rule 6: retrying cannot fix a refusal, so the gate asks once and says what HQ said."""
+    gate = make_gate(hq, "north-gate", url=proxy.url, sync_retry_seconds=20)
+    gate.log(5)
+    proxy.answer_next(status, "/entries")  # only once: a retry would reach HQ and be stored
+
+    synced = gate.sync()
+
+    assert [p for p in proxy.requests if p.endswith("/entries")] == ["/v1/gates/north-gate/entries"]
+    assert synced.connection is Connection.ERROR
+    assert f"HQ refused ({status}): the test proxy answers {status}" in (synced.last_error or "")
+    assert (synced.upload_cursor, synced.entries_waiting, hq.entry_count()) == (0, 5, 0)
+
+
 def _tamper(gate_db: str, sql: str, *args: object) -> None:
     with sqlite3.connect(gate_db) as conn:
         conn.execute(sql, args)
