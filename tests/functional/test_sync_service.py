@@ -75,6 +75,17 @@ def test_hq_down_means_offline_with_the_reason_and_entries_kept(hq: RunningHq, m
     assert status.entries_waiting == 4 and status.last_success_at is None and status.last_attempt_at is not None
 
 
+def test_an_hq_address_httpx_cannot_use_is_an_error_status_not_a_crash(hq: RunningHq, make_gate: MakeGate) -> None:
+    gate = make_gate(hq, "north-gate", url="http://[::1")  # passes the config's check, but is no URL
+    gate.log(1)
+
+    status = gate.sync()
+
+    assert status.connection is Connection.ERROR
+    assert "the HQ address 'http://[::1' is not usable" in (status.last_error or "")
+    assert status.entries_waiting == 1
+
+
 def test_a_stop_request_also_ends_the_retries_of_an_unreachable_hq(hq: RunningHq, make_gate: MakeGate) -> None:
     """A kiosk quitting while HQ is down does not sit out the 30 s retry budget: no retry after the stop."""
     gate = make_gate(hq, "north-gate", url=f"http://127.0.0.1:{_free_port()}", sync_retry_seconds=30)
