@@ -467,3 +467,13 @@ def proxy(hq: RunningHq) -> Iterator[FaultyProxy]:
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+    """Wait for a state another thread or process brings about, checking every 20 ms; fail the test, saying
+    what did not happen, if it has not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.02)
