@@ -12,6 +12,7 @@ none is reachable those variants are skipped, with the reason.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -39,7 +40,7 @@ from sync.bundle import create_signing_key
 from sync.client import SyncService
 from sync.enrollment import enroll
 from sync.hq.app import create_app
-from sync.hq.db import HqDatabase, alerts, entries
+from sync.hq.db import HqDatabase, alerts, entries, gates, metadata
 from sync.hq.gates import add_gate
 from sync.hq.server import ServerThread
 from sync.hq.settings import HqSettings
@@ -155,6 +156,20 @@ class RunningHq:
         with self.db.read() as conn:
             rows = conn.execute(select(alerts.c.kind, alerts.c.seq).where(alerts.c.gate == gate_id).order_by(alerts.c.id))
             return [(r.kind, r.seq) for r in rows]
+
+    def assert_holds_only_the_hash_of(self, gate_id: str, token: str) -> None:
+        """HQ keeps the SHA-256 of a gate's token and the token itself nowhere: in no cell of any table, and
+        on SQLite nowhere in the database's files either (free pages and the write-ahead log included)."""
+        with self.db.read() as conn:
+            held = conn.execute(select(gates.c.token_hash).where(gates.c.gate_id == gate_id)).scalar_one()
+            assert held == hashlib.sha256(token.encode()).hexdigest()
+            for table in metadata.sorted_tables:
+                for row in conn.execute(select(table)):
+                    assert not any(token in str(cell) for cell in row), f"HQ holds the token in table {table.name}"
+        if self.db.dialect == "sqlite":
+            database = Path(self.settings.db)
+            for path in database.parent.glob(database.name + "*"):
+                assert token.encode() not in path.read_bytes(), f"HQ holds the token in {path.name}"
 
 
 def start_hq(db_url: str, signing_key: Path, **overrides: Any) -> Iterator[RunningHq]:
