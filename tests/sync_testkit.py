@@ -205,10 +205,13 @@ class Gate:
         config = self.config
         return GateStore(config.database, config.gate_id)
 
-    def log(self, count: int, *, direction: Direction = Direction.IN, start: int = 0) -> list[str]:
-        """Record `count` entries through the gate's real store (each committed on its own); their ids."""
+    def log(
+        self, count: int, *, direction: Direction = Direction.IN, start: int = 0, at: datetime | None = None
+    ) -> list[str]:
+        """Record `count` entries through the gate's real store (each committed on its own, at the time `at`
+        when given); their ids."""
         with self.store() as store:
-            return [store.record(_draft(start + i, direction)).id for i in range(count)]
+            return [store.record(_draft(start + i, direction), now=at).id for i in range(count)]
 
     def service(self, **transport: Any) -> SyncService:
         return SyncService(self.config, **transport)
