@@ -3,8 +3,10 @@ and applies HQ's bundle, in the background or once from the command line.
 
 Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
 bytes; the cursor moves only after HQ's 2xx answer, in one transaction; retries back off exponentially with
-jitter (stamina) for timeouts, dropped connections, 5xx and 429; 401/403/409/422 and other 4xx are not retried
-but shown. The service knows nothing of any UI: it returns a `SyncStatus` and takes plain callables.
+jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
+decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
+`SyncError`, so as a status, never as an exception out of `SyncService.run_once`. The service knows nothing of
+any UI: it returns a `SyncStatus` and takes plain callables.
 
 Use from a UI (a Textual thread worker, for instance)::
 
@@ -53,7 +55,8 @@ class NotEnrolled(SyncError):
 
 
 class HqUnreachable(SyncError):
-    """No answer from HQ, or only 5xx/429, for the whole retry budget: the gate is offline for now."""
+    """No usable answer from HQ (none, only 5xx/429, or one damaged in transit) for the whole retry budget: the
+    gate is offline for now and tries again at the next interval."""
 
 
 class HqRefused(SyncError):
@@ -83,8 +86,9 @@ def _detail(response: httpx.Response) -> str:
 
 
 def _retry_hook(exc: Exception) -> bool | float:
-    """stamina backoff hook: retry transport failures and 5xx; honour 429's Retry-After."""
-    if isinstance(exc, httpx.TransportError):
+    """stamina backoff hook: retry transport failures, answers damaged in transit and 5xx; honour 429's
+    Retry-After. Asking again is harmless: uploads are idempotent by batch id and the bundle is a GET."""
+    if isinstance(exc, httpx.TransportError | httpx.DecodingError):
         return True
     if isinstance(exc, _RetryableAnswer):
         retry_after = exc.response.headers.get("Retry-After", "")
@@ -111,12 +115,15 @@ class HqClient:
         self.retry_seconds = retry_seconds
         self._should_stop = should_stop
         """Checked before each retry: a kiosk that is quitting gives up at once instead of backing off."""
-        self._http = httpx.Client(
-            base_url=self.url,
-            headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
-        )
+        try:
+            self._http = httpx.Client(
+                base_url=self.url,
+                headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                transport=transport,
+            )
+        except httpx.InvalidURL as exc:
+            raise SyncError(f"the HQ address {url!r} is not usable: {exc}") from exc
 
     def close(self) -> None:
         self._http.close()
@@ -144,8 +151,14 @@ class HqClient:
                         raise _RetryableAnswer(response)
         except httpx.TransportError as exc:
             raise HqUnreachable(f"HQ at {self.url} is unreachable: {exc.__class__.__name__}: {exc}") from exc
+        except httpx.DecodingError as exc:
+            raise HqUnreachable(
+                f"HQ's answer to {path} arrived damaged (DecodingError: {exc}); trying again at the next sync"
+            ) from exc
         except _RetryableAnswer as exc:
             raise HqUnreachable(str(exc)) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise SyncError(f"talking to HQ at {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code >= 400:
             raise HqRefused(response.status_code, _detail(response))
         return response

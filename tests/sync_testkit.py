@@ -12,6 +12,8 @@ none is reachable those variants are skipped, with the reason.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import socket
@@ -21,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,7 @@ from sync.bundle import create_signing_key
 from sync.client import SyncService
 from sync.enrollment import enroll
 from sync.hq.app import create_app
-from sync.hq.db import HqDatabase, alerts, entries
+from sync.hq.db import HqDatabase, alerts, entries, gates, metadata
 from sync.hq.gates import add_gate
 from sync.hq.server import ServerThread
 from sync.hq.settings import HqSettings
@@ -71,8 +74,20 @@ def _postgres_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(name)
+
+
+def _drop_database(name: str) -> None:
+    """End the sessions this role left on the database, then drop it. Not `WITH (FORCE)`: that also has to end
+    an autovacuum worker visiting the new database, which this role may not, and fails; a plain DROP has
+    PostgreSQL stop the worker itself (waiting a few seconds at most)."""
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+            " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+            [name],
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="session")
@@ -142,6 +157,20 @@ class RunningHq:
             rows = conn.execute(select(alerts.c.kind, alerts.c.seq).where(alerts.c.gate == gate_id).order_by(alerts.c.id))
             return [(r.kind, r.seq) for r in rows]
 
+    def assert_holds_only_the_hash_of(self, gate_id: str, token: str) -> None:
+        """HQ keeps the SHA-256 of a gate's token and the token itself nowhere: in no cell of any table, and
+        on SQLite nowhere in the database's files either (free pages and the write-ahead log included)."""
+        with self.db.read() as conn:
+            held = conn.execute(select(gates.c.token_hash).where(gates.c.gate_id == gate_id)).scalar_one()
+            assert held == hashlib.sha256(token.encode()).hexdigest()
+            for table in metadata.sorted_tables:
+                for row in conn.execute(select(table)):
+                    assert not any(token in str(cell) for cell in row), f"HQ holds the token in table {table.name}"
+        if self.db.dialect == "sqlite":
+            database = Path(self.settings.db)
+            for path in database.parent.glob(database.name + "*"):
+                assert token.encode() not in path.read_bytes(), f"HQ holds the token in {path.name}"
+
 
 def start_hq(db_url: str, signing_key: Path, **overrides: Any) -> Iterator[RunningHq]:
     settings = HqSettings(db=db_url, signing_key_file=signing_key, **overrides)
@@ -176,10 +205,13 @@ class Gate:
         config = self.config
         return GateStore(config.database, config.gate_id)
 
-    def log(self, count: int, *, direction: Direction = Direction.IN, start: int = 0) -> list[str]:
-        """Record `count` entries through the gate's real store (each committed on its own); their ids."""
+    def log(
+        self, count: int, *, direction: Direction = Direction.IN, start: int = 0, at: datetime | None = None
+    ) -> list[str]:
+        """Record `count` entries through the gate's real store (each committed on its own, at the time `at`
+        when given); their ids."""
         with self.store() as store:
-            return [store.record(_draft(start + i, direction)).id for i in range(count)]
+            return [store.record(_draft(start + i, direction), now=at).id for i in range(count)]
 
     def service(self, **transport: Any) -> SyncService:
         return SyncService(self.config, **transport)
@@ -235,6 +267,23 @@ def make_gate(tmp_path: Path) -> MakeGate:
 # -- a loopback proxy with faults ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Fault:
+    kind: str
+    path: str
+    status: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer the proxy passed on to the gate (from HQ, or made up by an "answer" fault)."""
+
+    path: str
+    status: int
+    content_encoding: str | None
+    """The answer's Content-Encoding ('gzip' when HQ compressed it), None when it had none."""
+
+
 class FaultyProxy:
     """An HTTP/1.1 proxy on 127.0.0.1 between a gate and HQ that breaks chosen requests on purpose.
 
@@ -244,6 +293,9 @@ class FaultyProxy:
       without passing the answer on.
     - "stall": forward the request, read HQ's answer, and hold it back until the gate gives up (its timeout).
     - "tamper": pass HQ's answer on with one byte of its body changed (same length).
+    - "answer" (`answer_next`): answer with the given status itself; the request never reaches HQ.
+    `requests` lists every request's path as it arrived, `answers` every answer passed on. An upstream that
+    cannot be reached closes the gate's connection without an answer (as a failed gateway might).
     Only Content-Length bodies are understood: that is all uvicorn and httpx use here.
     """
 
@@ -253,10 +305,11 @@ class FaultyProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)  # accept() wakes up to notice close()
         self.port = self._listener.getsockname()[1]
-        self._faults: deque[tuple[str, str]] = deque()
+        self._faults: deque[_Fault] = deque()
         self._lock = threading.Lock()
         self.applied: list[tuple[str, str]] = []
         self.requests: list[str] = []
+        self.answers: list[Answer] = []
         self._closing = threading.Event()
         self._threads: list[threading.Thread] = []
         self._sockets: list[socket.socket] = []
@@ -271,7 +324,12 @@ class FaultyProxy:
     def fail_next(self, kind: str, path: str = "/entries", times: int = 1) -> None:
         assert kind in {"reset", "drop", "stall", "tamper"}
         with self._lock:
-            self._faults.extend([(kind, path)] * times)
+            self._faults.extend([_Fault(kind, path)] * times)
+
+    def answer_next(self, status: int, path: str = "/entries", times: int = 1) -> None:
+        """Answer the next `times` requests to `path` with `status` (and a JSON `detail`) in HQ's place."""
+        with self._lock:
+            self._faults.extend([_Fault("answer", path, status)] * times)
 
     def close(self) -> None:
         self._closing.set()
@@ -281,13 +339,13 @@ class FaultyProxy:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def _take_fault(self, path: str) -> str | None:
+    def _take_fault(self, path: str) -> _Fault | None:
         with self._lock:
-            for i, (kind, where) in enumerate(self._faults):
-                if where in path:
+            for i, fault in enumerate(self._faults):
+                if fault.path in path:
                     del self._faults[i]
-                    self.applied.append((kind, path))
-                    return kind
+                    self.applied.append((fault.kind, path))
+                    return fault
         return None
 
     def _accept(self) -> None:
@@ -304,6 +362,16 @@ class FaultyProxy:
             thread.start()
             self._threads.append(thread)
 
+    def _pass_on(self, client: socket.socket, path: str, head: bytes, body: bytes) -> None:
+        status = int(head.split(b" ", 2)[1])
+        encoding = None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-encoding":
+                encoding = value.strip().decode()
+        client.sendall(head + body)
+        self.answers.append(Answer(path, status, encoding))
+
     def _serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
         client_reader = _Reader(client)
@@ -316,11 +384,20 @@ class FaultyProxy:
                 path = head.split(b" ", 2)[1].decode()
                 self.requests.append(path)
                 fault = self._take_fault(path)
+                if fault is not None and fault.kind == "answer":
+                    detail = json.dumps({"detail": f"the test proxy answers {fault.status} in HQ's place"}).encode()
+                    phrase = HTTPStatus(fault.status).phrase.encode()
+                    made_up = (
+                        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+                        % (fault.status, phrase, len(detail))
+                    )
+                    self._pass_on(client, path, made_up, detail)
+                    continue
                 if upstream is None:
                     upstream = socket.create_connection(self.upstream)
                     self._sockets.append(upstream)
                     upstream_reader = _Reader(upstream)
-                if fault == "reset":
+                if fault is not None and fault.kind == "reset":
                     upstream.sendall(head + body[: len(body) // 2])
                     time.sleep(0.05)
                     _reset(upstream)
@@ -332,17 +409,17 @@ class FaultyProxy:
                     _reset(client)
                     return
                 answer_head, answer_body = response
-                if fault == "drop":
+                if fault is not None and fault.kind == "drop":
                     _reset(client)
                     return
-                if fault == "stall":
+                if fault is not None and fault.kind == "stall":
                     self._closing.wait(timeout=30)
                     return
-                if fault == "tamper" and answer_body:
+                if fault is not None and fault.kind == "tamper" and answer_body:
                     middle = len(answer_body) // 2
                     flipped = b"A" if answer_body[middle : middle + 1] != b"A" else b"B"
                     answer_body = answer_body[:middle] + flipped + answer_body[middle + 1 :]
-                client.sendall(answer_head + answer_body)
+                self._pass_on(client, path, answer_head, answer_body)
         except OSError:
             return
         finally:
@@ -408,3 +485,13 @@ def proxy(hq: RunningHq) -> Iterator[FaultyProxy]:
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+    """Wait for a state another thread or process brings about, checking every 20 ms; fail the test, saying
+    what did not happen, if it has not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.02)

@@ -8,7 +8,15 @@ two copies of one batch racing each other (a client that timed out and retried) 
    number with another id, is refused and recorded as an alert: an edited history is never taken in silently.
 3. New entries are checked with `kiosk.chain.verify_chain`, the gate's own function, from where HQ last
    followed the chain; gaps, edits and breaks become alerts. They are stored all the same (they are evidence).
-4. Entries are inserted with ON CONFLICT DO NOTHING, so even a path this module did not foresee cannot double
+4. New entries behind that point fill a gap HQ recorded earlier (a gate re-sending rows it really had, or
+   someone with the gate's token inventing them). Each is checked against its own hash and against the
+   neighbours HQ holds or is given in the same batch: its prev_hash must be the hash of seq-1 (the genesis for
+   seq 1), and the prev_hash of seq+1 must be its hash. A genuine filler passes both and closes the gap
+   without a new alert (the gap's own alert stays: it happened). A mismatch is an `edited` or `broken` alert,
+   reported as a break found while following the chain is, at the later entry of the link that does not hold.
+   A mismatching filler is stored and flagged, as a break past the chain head is: it takes no entry's place
+   (its seq was free), and what someone tried to slip in is evidence.
+5. Entries are inserted with ON CONFLICT DO NOTHING, so even a path this module did not foresee cannot double
    an entry. The same transaction adds them to the hourly statistics the dashboard reads (`stats`).
 """
 
@@ -16,10 +24,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
-from kiosk.chain import verify_chain
+from kiosk.chain import GENESIS_HASH, entry_hash, verify_chain
 from kiosk.store import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase, alerts, dialect_insert, entries, gates, upload_batches
@@ -76,9 +85,11 @@ def _store(
         )
     }
     held_seqs = {
-        row.seq: row.id
+        row.seq: row
         for row in conn.execute(
-            select(entries.c.seq, entries.c.id).where(entries.c.gate == gate_id, entries.c.seq.between(first, last))
+            select(entries.c.seq, entries.c.id, entries.c.prev_hash, entries.c.hash).where(
+                entries.c.gate == gate_id, entries.c.seq.between(first - 1, last + 1)
+            )
         )
     }
     found: list[Alert] = []
@@ -97,10 +108,11 @@ def _store(
         elif entry.seq in held_seqs:
             found.append(
                 Alert(kind=AlertKind.REWRITTEN, seq=entry.seq, detail=f"sequence {entry.seq} is held as entry "
-                      f"{held_seqs[entry.seq]}; a different entry {entry.id} claims it and was not stored")
+                      f"{held_seqs[entry.seq].id}; a different entry {entry.id} claims it and was not stored")
             )
         else:
             fresh.append(entry)
+    found.extend(_filler_problems([e for e in fresh if e.seq <= chain_seq], held_seqs, fresh))
     ahead = [e for e in fresh if e.seq > chain_seq]
     for problem in verify_chain((e.model_dump() for e in ahead), chain_seq, chain_hash):
         found.append(Alert(kind=AlertKind(problem.kind), seq=problem.seq, detail=problem.detail))
@@ -130,3 +142,28 @@ def _store(
         alerts=found,
     )
 
+
+def _filler_problems(fillers: list[WireEntry], held: dict[int, Row[Any]], fresh: list[WireEntry]) -> list[Alert]:
+    """Check entries that fill a gap behind the chain head against their neighbours (rule 4 above): those HQ
+    holds (`held`, by seq) and the other new entries of the batch. A link is checked when both ends are known."""
+    if not fillers:
+        return []
+    links: dict[int, tuple[str, str]] = {0: (GENESIS_HASH, GENESIS_HASH)}
+    links |= {seq: (row.prev_hash, row.hash) for seq, row in held.items()}
+    links |= {e.seq: (e.prev_hash, e.hash) for e in fresh}
+    late = {e.seq for e in fillers}
+    problems: list[Alert] = []
+    for entry in fillers:
+        before = links.get(entry.seq - 1)
+        if before is not None and entry.prev_hash != before[1]:
+            problems.append(Alert(kind=AlertKind.BROKEN, seq=entry.seq, detail=f"arrived late to fill a gap and "
+                                  f"does not follow entry {entry.seq - 1}"))
+        if entry_hash(entry.model_dump()) != entry.hash:
+            problems.append(Alert(kind=AlertKind.EDITED, seq=entry.seq, detail="arrived late to fill a gap and its "
+                                  "content does not match its hash"))
+        after = links.get(entry.seq + 1)
+        if after is not None and entry.seq + 1 not in late and after[0] != entry.hash:
+            problems.append(Alert(kind=AlertKind.BROKEN, seq=entry.seq + 1, detail=f"does not follow entry "
+                                  f"{entry.id}, which arrived late for seq {entry.seq}: that is not the entry "
+                                  "that stood there"))
+    return problems

@@ -115,8 +115,7 @@ def test_an_unchanged_bundle_is_not_fetched_again(hq: RunningHq, make_gate: Make
 
     assert first.bundle_changed and not second.bundle_changed
     assert second.bundle_version == first.bundle_version
-    bundle_answers = [p for p in proxy.requests if p.endswith("/bundle")]
-    assert len(bundle_answers) == 2  # the second was a 304
+    assert [a.status for a in proxy.answers if a.path.endswith("/bundle")] == [200, 304]
 
 
 def _lists(gate: Gate) -> dict[str, list[dict[str, object]]]:
@@ -142,6 +141,34 @@ def test_a_tampered_bundle_is_refused_and_the_previous_lists_stay(
     assert _lists(gate) == before
     assert gate.sync().bundle_changed  # untampered, it applies
     assert _lists(gate)["colour_list"] == []
+
+
+def test_a_gzipped_bundle_damaged_in_transit_is_an_offline_status_and_the_previous_lists_stay(
+    hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, issuer_keys: Path, tmp_path: Path
+) -> None:
+    """HQ gzips answers over 4 KB; a damaged one cannot be decompressed. That is a status, not a crash of the
+    sync worker, and worth trying again at the next interval."""
+    gate = make_gate(hq, "north-gate", url=proxy.url)
+    _publish_district(hq, issuer_keys, tmp_path)
+    first = gate.sync()
+    before = _lists(gate)
+    residents = [{"subject": f"{i:032x}", "name": "W* L*", "unit": f"{i}-101"} for i in range(200)]
+    lists.replace_roster(hq.db, "north-gate", residents)
+    gate.log(3)
+    proxy.fail_next("tamper", "/bundle")
+
+    status = gate.sync()
+
+    damaged = [a for a in proxy.answers if a.path.endswith("/bundle")][-1]
+    assert proxy.applied == [("tamper", "/v1/gates/north-gate/bundle")] and damaged.content_encoding == "gzip"
+    assert status.connection is Connection.OFFLINE
+    assert "arrived damaged" in (status.last_error or "") and "DecodingError" in (status.last_error or "")
+    assert status.entries_waiting == 0  # the upload before it went through
+    assert (status.bundle_version, status.bundle_changed) == (first.bundle_version, False)
+    assert _lists(gate) == before
+    again = gate.sync()
+    assert again.online and again.bundle_changed, again.last_error
+    assert len(_lists(gate)["roster"]) == 200
 
 
 def test_a_bundle_signed_by_another_key_is_refused(hq: RunningHq, make_gate: MakeGate, tmp_path: Path) -> None:

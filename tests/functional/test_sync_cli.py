@@ -50,6 +50,7 @@ def test_an_installer_enrols_a_gate_and_it_syncs(hq: RunningHq, signing_key_file
     assert settings.hq_token_file is not None and settings.hq_token_file.read_text().strip() == token
     assert stat.S_IMODE(settings.hq_token_file.stat().st_mode) == 0o600
     assert token not in config.read_text()
+    hq.assert_holds_only_the_hash_of("north-gate", token)
 
 
 def test_enrolment_refuses_a_wrong_token_or_fingerprint_and_changes_nothing(hq: RunningHq, tmp_path: Path) -> None:
@@ -197,6 +198,7 @@ def test_gates_list_revoke_and_new_token(hq: RunningHq, make_gate: MakeGate, sig
     assert listed.startswith("north-gate: 2 entries, chain #2, 0 alerts, last seen 20")
     assert "revoked" in (revoked.last_error or "")
     assert back.online and back.upload_cursor == 3
+    hq.assert_holds_only_the_hash_of("north-gate", fresh)
 
 
 def test_purge_removes_only_entries_past_retention(hq: RunningHq, make_gate: MakeGate) -> None:

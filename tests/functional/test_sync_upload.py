@@ -10,9 +10,19 @@ import sqlite3
 
 import httpx
 import pytest
-from tests.sync_testkit import FaultyProxy, MakeGate, RunningHq, hq, hq_db_url, make_gate, proxy, signing_key_file  # noqa: F401
+from tests.sync_testkit import (  # noqa: F401
+    FaultyProxy,
+    Gate,
+    MakeGate,
+    RunningHq,
+    hq,
+    hq_db_url,
+    make_gate,
+    proxy,
+    signing_key_file,
+)
 
-from kiosk.chain import entry_hash
+from kiosk.chain import entry_hash, verify_chain
 from sync.client import Connection
 from sync.protocol import UploadBatch, WireEntry
 
@@ -137,6 +147,36 @@ def test_retries_inside_one_sync_ride_out_dropped_connections(
     assert status.bundle_version >= 1
 
 
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_answer_is_retried_and_the_upload_then_goes_through(
+    hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, status: int
+) -> None:
+    gate = make_gate(hq, "north-gate", url=proxy.url, sync_retry_seconds=20)
+    logged = gate.log(5)
+    proxy.answer_next(status, "/entries", times=2)
+
+    synced = gate.sync()
+
+    assert [a.status for a in proxy.answers if a.path.endswith("/entries")] == [status, status, 200]
+    assert synced.connection is Connection.ONLINE, synced.last_error
+    assert hq.entry_ids("north-gate") == logged
+
+
+@pytest.mark.parametrize("status", [401, 403, 409, 422])
+def test_a_refusal_is_shown_and_not_retried(hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, status: int) -> None:
+    """DESIGN.md sync rule 6: retrying cannot fix a refusal, so the gate asks once and says what HQ said."""
+    gate = make_gate(hq, "north-gate", url=proxy.url, sync_retry_seconds=20)
+    gate.log(5)
+    proxy.answer_next(status, "/entries")  # only once: a retry would reach HQ and be stored
+
+    synced = gate.sync()
+
+    assert [p for p in proxy.requests if p.endswith("/entries")] == ["/v1/gates/north-gate/entries"]
+    assert synced.connection is Connection.ERROR
+    assert f"HQ refused ({status}): the test proxy answers {status}" in (synced.last_error or "")
+    assert (synced.upload_cursor, synced.entries_waiting, hq.entry_count()) == (0, 5, 0)
+
+
 def _tamper(gate_db: str, sql: str, *args: object) -> None:
     with sqlite3.connect(gate_db) as conn:
         conn.execute(sql, args)
@@ -198,3 +238,71 @@ def test_history_rewritten_after_upload_is_refused_and_flagged(hq: RunningHq, ma
     assert (answer["stored"], answer["refused"]) == (0, 1)
     assert hq.alert_kinds("north-gate") == [("edited", 2)]
     assert hq.entry_rows("north-gate") == original
+
+
+def _post(hq: RunningHq, gate: Gate, rows: list[dict[str, object]], batch_id: str) -> dict[str, object]:
+    """Upload rows as the gate's token allows anyone holding it to (not through the gate's own cursor)."""
+    batch = UploadBatch(gate="north-gate", batch_id=batch_id, entries=[WireEntry.model_validate(r) for r in rows])
+    answer = httpx.post(
+        f"{hq.url}/v1/gates/north-gate/entries",
+        content=batch.model_dump_json(),
+        headers={"Authorization": f"Bearer {gate.token}"},
+    )
+    assert answer.status_code == 200, answer.text
+    receipt: dict[str, object] = answer.json()
+    return receipt
+
+
+def _gap(hq: RunningHq, make_gate: MakeGate, missing: tuple[int, ...]) -> tuple[Gate, list[dict[str, object]]]:
+    """A gate with 8 entries whose rows `missing` were deleted before they were uploaded, so HQ holds the rest
+    and has flagged the gap; and all eight rows as they were logged."""
+    gate = make_gate(hq, "north-gate")
+    gate.log(8)
+    with gate.store() as store:
+        rows = store.entries()
+    _tamper(str(gate.config.database), f"DELETE FROM entries WHERE seq IN ({', '.join(map(str, missing))})")
+    gate.sync()
+    assert hq.alert_kinds("north-gate") == [("gap", max(missing) + 1)]
+    return gate, rows
+
+
+def test_late_entries_the_gate_really_had_close_a_gap_cleanly(hq: RunningHq, make_gate: MakeGate) -> None:
+    gate, rows = _gap(hq, make_gate, (4, 5))
+
+    after = _post(hq, gate, [rows[4]], "late-5")  # checked against the held entry 6
+    before = _post(hq, gate, [rows[3]], "late-4")  # and against 3 and the now-held 5
+
+    assert (after["stored"], after["alerts"], before["stored"], before["alerts"]) == (1, [], 1, [])
+    held = hq.entry_rows("north-gate")
+    assert [r["seq"] for r in held] == list(range(1, 9)) and verify_chain(held) == []
+    assert hq.alert_kinds("north-gate") == [("gap", 6)]  # what happened then stays on record
+
+
+def _forge(row: dict[str, object], how: str) -> dict[str, object]:
+    forged = dict(row, verdict="refuse", colour="red")
+    if how == "relinked":
+        forged["prev_hash"] = "ab" * 32
+    if how != "edited":
+        forged["hash"] = entry_hash(forged)
+    return forged
+
+
+@pytest.mark.parametrize(
+    ("how", "found"),
+    [
+        ("edited", [("edited", 4)]),  # its content no longer matches its hash
+        ("rehashed", [("broken", 5)]),  # consistent, but not the entry that the held entry 5 follows
+        ("relinked", [("broken", 4), ("broken", 5)]),  # nor does it follow the held entry 3
+    ],
+)
+def test_a_forged_entry_filling_a_gap_is_stored_as_evidence_and_flagged(
+    hq: RunningHq, make_gate: MakeGate, how: str, found: list[tuple[str, int]]
+) -> None:
+    gate, rows = _gap(hq, make_gate, (4,))
+
+    answer = _post(hq, gate, [_forge(rows[3], how)], "filler")
+
+    assert (answer["stored"], answer["refused"]) == (1, 0)
+    assert [(a["kind"], a["seq"]) for a in answer["alerts"]] == found  # type: ignore[attr-defined]
+    assert hq.alert_kinds("north-gate") == [("gap", 5), *found]
+    assert [r["verdict"] for r in hq.entry_rows("north-gate") if r["seq"] == 4] == ["refuse"]

@@ -68,3 +68,17 @@ def test_every_kind_of_broken_history_is_an_alert(hq_db: HqDatabase, rows: list[
     assert [(a["kind"], a["seq"]) for a in list_alerts(hq_db, "g1")] == [("rewritten", 2), ("edited", 3), ("gap", 5)]
     relinked = _rehash(rows[5], prev_hash="ab" * 32)
     assert [a.kind.value for a in ingest(hq_db, "g1", _batch([relinked], "c")).alerts] == ["broken"]
+
+
+@pytest.mark.parametrize(("how", "found"), [("genuine", []), ("relinked", [("broken", 1)])])
+def test_entries_filling_a_gap_at_the_start_must_follow_the_genesis(
+    hq_db: HqDatabase, rows: list[dict[str, object]], how: str, found: list[tuple[str, int]]
+) -> None:
+    add_gate(hq_db, "g1")
+    ingest(hq_db, "g1", _batch(rows[2:], "a"))  # 1 and 2 are missing
+    first = rows[0] if how == "genuine" else _rehash(rows[0], prev_hash="ab" * 32)
+
+    receipt = ingest(hq_db, "g1", _batch([first], "b"))
+
+    assert receipt.stored == 1 and [(a.kind.value, a.seq) for a in receipt.alerts] == found
+    assert [(a["kind"], a["seq"]) for a in list_alerts(hq_db, "g1")] == [("gap", 3), *found]
