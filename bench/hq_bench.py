@@ -54,6 +54,8 @@ from sync.hq import stats, tracing
 from sync.hq.db import HqDatabase, alerts, entries, gates
 from sync.hq.staff import Role, add_user
 
+from scratch_postgres import drop_database  # bench/, beside this script
+
 POSTGRES_URL = os.environ.get("POCKET_HQ_TEST_POSTGRES", "postgresql://pocket:pocket@127.0.0.1:5432/postgres")
 HQ_BIN = Path(sys.executable).with_name("pocket-hq")
 OUT = Path(__file__).resolve().parent / "out"
@@ -484,11 +486,10 @@ def database_for(backend: str, city: City, reuse: bool) -> tuple[str, bool]:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return str(path), not path.exists()
     base = POSTGRES_URL.rsplit("/", 1)[0]
+    if not reuse:
+        drop_database(POSTGRES_URL, name)
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-        if exists and not reuse:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = False
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     return f"{base}/{name}", not exists

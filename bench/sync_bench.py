@@ -51,6 +51,8 @@ from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest
 from sync.protocol import UploadBatch, WireEntry
 
+from scratch_postgres import drop_database  # bench/, beside this script
+
 POSTGRES_URL = os.environ.get("POCKET_HQ_TEST_POSTGRES", "postgresql://pocket:pocket@127.0.0.1:5432/postgres")
 HQ_BIN = Path(sys.executable).with_name("pocket-hq")
 
@@ -129,8 +131,7 @@ def database(backend: str, work: Path) -> Iterator[str]:
     try:
         yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
     finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(POSTGRES_URL, name)
 
 
 def backlog_upload(backend: str, count: int, key: Path, work: Path) -> dict[str, float]:
