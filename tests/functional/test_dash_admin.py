@@ -9,11 +9,12 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.dash_testkit import Staff, make_user, person
+from tests.dash_testkit import Staff, assert_paged, make_user, person, walk_pages
 from tests.helpers import make_resident_id
 from tests.sync_testkit import RunningHq, hq_db_url, issuer_keys, signing_key_file, start_hq  # noqa: F401
 
@@ -360,3 +361,52 @@ def test_passes_are_issued_and_revoked_from_the_browser(dash: RunningHq, key: by
     assert "issue pass" in audit.text and subject in audit.text and id_number not in audit.text
     admin.close()
 
+
+# -- paging --------------------------------------------------------------------------------------------------
+
+
+def test_passes_come_page_by_page_soonest_to_end_first_each_once(dash: RunningHq, key: bytes) -> None:
+    admin = Staff(dash.url, "ada")
+    start = re.search(r'name="from" value="([^"]+)"', admin.get("/admin/passes").text).group(1)  # type: ignore[union-attr]
+    issued = []
+    for i in range(60):  # each lasting an hour longer than the one before
+        answer = admin.post("/admin/passes", {"id_number": person(key, i)[0], "kind": "staff", "gate": "",
+                                              "from": start, "hours": str(i + 1), "note": ""})
+        assert answer.status_code == 303, answer.text
+        issued.append(parse_qs(urlsplit(answer.headers["location"]).query)["done"][0])
+
+    pages = walk_pages(admin, "/admin/passes", lambda html: re.findall(r'data-pass="([^"]+)"', html), show="all")
+
+    assert [len(p) for p in pages] == [50, 10]
+    assert_paged(pages, issued)
+    admin.close()
+
+
+def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq) -> None:
+    admin = Staff(dash.url, "ada")
+    for i in range(25):
+        assert admin.post("/admin/lists", {"kind": "colour"},
+                          files={"file": (f"list-{i}.csv", colour_csv([(i, "red", "")]), "text/csv")}).status_code == 303
+    with dash.db.read() as conn:
+        newest_first = list(conn.execute(select(staged_uploads.c.id).order_by(
+            staged_uploads.c.uploaded_at.desc(), staged_uploads.c.id.desc())).scalars())
+
+    pages = walk_pages(admin, "/admin/lists", lambda html: re.findall(r'href="/admin/uploads/([0-9a-f]+)"', html))
+
+    assert [len(p) for p in pages] == [20, 5]
+    assert_paged(pages, newest_first)
+    admin.close()
+
+
+def test_an_upload_preview_comes_page_by_page_each_once(dash: RunningHq, key: bytes) -> None:
+    admin = Staff(dash.url, "ada")
+    rows = [(i, "red", "") for i in range(120)]
+    page = upload(admin, colour_csv(rows))
+    path = re.search(r'action="(/admin/uploads/[0-9a-f]+)/apply"', page).group(1)  # type: ignore[union-attr]
+
+    pages = walk_pages(admin, path, lambda html: re.findall(r'<td class="subject" title="([0-9a-f]+)">', html),
+                       change="added")
+
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert_paged(pages, sorted(row["subject"] for row in colour_rows(key, rows)))
+    admin.close()
