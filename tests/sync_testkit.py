@@ -71,8 +71,26 @@ def _postgres_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(name)
+
+
+DROP_SECONDS = 30.0
+
+
+def _drop_database(name: str) -> None:
+    """Drop a test database, ending the sessions a test left in it (WITH FORCE). PostgreSQL refuses the FORCE
+    (InsufficientPrivilege) while an autovacuum worker is in the database, which a role that is not a superuser
+    may not end; such a worker is done in moments, so the drop is tried again until it succeeds (bounded)."""
+    deadline = time.monotonic() + DROP_SECONDS
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        while True:
+            try:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
