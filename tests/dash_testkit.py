@@ -1,5 +1,6 @@
 """Test support for the staff dashboard: entries made by a real gate store and ingested by HQ's real ingest,
-staff accounts, and a signed-in httpx client that speaks the dashboard's forms (CSRF tokens included).
+staff accounts, a signed-in httpx client that speaks the dashboard's forms (CSRF tokens included), and a walk
+through a paged list's pages by their links.
 
 Import the fixtures a test module uses, as with tests/sync_testkit.py.
 """
@@ -7,9 +8,10 @@ Import the fixtures a test module uses, as with tests/sync_testkit.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +53,8 @@ def person(district_key: bytes, serial: int) -> tuple[str, str]:
     return id_number, subject_hash(district_key, id_number)
 
 
-def record_and_ingest(db: HqDatabase, folder: Path, gate_id: str, events: Sequence[Event], enrol: bool = True) -> list[dict[str, Any]]:
-    """Record the events in a real gate store (its hash chain), then hand its rows to HQ's ingest."""
-    if enrol:
-        add_gate(db, gate_id)
+def record(folder: Path, gate_id: str, events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Record the events in a real gate store (its hash chain); the store's rows, as the gate would upload them."""
     folder.mkdir(parents=True, exist_ok=True)
     with GateStore(folder / f"{gate_id}.db", gate_id) as store:
         for event in sorted(events, key=lambda e: e.when):
@@ -64,11 +64,27 @@ def record_and_ingest(db: HqDatabase, folder: Path, gate_id: str, events: Sequen
                 temperature=36.6, operator=event.operator, details=event.details,
             )
             store.record(draft, now=event.when)
-        rows = store.entries()
+        return store.entries()
+
+
+def ingest_rows(db: HqDatabase, gate_id: str, rows: Sequence[dict[str, Any]], received: datetime | None = None) -> None:
+    """Hand a gate's rows to HQ's ingest in batches, as received at `received` (default now): that is the gate's
+    last contact as far as HQ knows."""
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
         batch = UploadBatch(gate=gate_id, batch_id=f"b{start}", entries=[WireEntry.model_validate(r) for r in chunk])
-        ingest(db, gate_id, batch)
+        ingest(db, gate_id, batch, now=received)
+
+
+def record_and_ingest(
+    db: HqDatabase, folder: Path, gate_id: str, events: Sequence[Event], enrol: bool = True,
+    received: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Record the events in a real gate store, then hand its rows to HQ's ingest (see `ingest_rows`)."""
+    if enrol:
+        add_gate(db, gate_id)
+    rows = record(folder, gate_id, events)
+    ingest_rows(db, gate_id, rows, received)
     return rows
 
 
@@ -104,6 +120,35 @@ class Staff:
 
     def close(self) -> None:
         self.client.close()
+
+
+_NEXT = re.compile(r'rel="next" href="\?([^"]+)"')
+_PREV = re.compile(r'rel="prev" href="\?([^"]+)"')
+MAX_PAGES = 20
+
+
+def walk_pages(staff: Staff, path: str, rows: Callable[[str], list[str]], **params: Any) -> list[list[str]]:
+    """Each page's rows (as `rows` reads them from its HTML), from a paged list's first page on, following its
+    'next' links as a browser would (at most MAX_PAGES pages). The last page's 'previous' link must lead back
+    to the rows of the page before it."""
+    html = [staff.get(path, **params).text]
+    while (link := _NEXT.search(html[-1])) is not None:
+        assert len(html) < MAX_PAGES, f"{path} has more than {MAX_PAGES} pages"
+        html.append(staff.client.get(f"{path}?{unescape(link.group(1))}").text)
+    pages = [rows(page) for page in html]
+    if len(html) >= 2:
+        back = _PREV.search(html[-1])
+        assert back is not None, f"{path}: the last page has no link back"
+        assert rows(staff.client.get(f"{path}?{unescape(back.group(1))}").text) == pages[-2]
+    return pages
+
+
+def assert_paged(pages: list[list[str]], expected: Sequence[str]) -> None:
+    """The pages hold exactly `expected`, in its order, each row once, over at least two non-empty pages."""
+    assert len(pages) >= 2 and all(pages), [len(p) for p in pages]
+    shown = [row for page in pages for row in page]
+    assert len(shown) == len(set(shown)), "a row was shown twice"
+    assert shown == list(expected)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import cv2
@@ -17,8 +18,10 @@ IssueCode = Callable[..., str]
 
 
 def make_resident_id(serial: int) -> str:
-    """A well-formed 18-character resident ID (Beijing Dongcheng, born 1990-01-01) with a correct check digit."""
-    first17 = f"11010119900101{serial % 1000:03d}"
+    """A well-formed 18-character resident ID (Beijing Dongcheng) with a correct check digit, different for every
+    serial: the thousand serials from 1000 * n are people born on day n after 1990-01-01."""
+    born = date(1990, 1, 1) + timedelta(days=serial // 1000)
+    first17 = f"110101{born:%Y%m%d}{serial % 1000:03d}"
     return first17 + resident_id_check_digit(first17)
 
 

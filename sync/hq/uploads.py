@@ -1,10 +1,11 @@
 """List CSVs uploaded through the dashboard: checked into a staging area, previewed, then applied whole.
 
-An upload goes through `check` (in the background: a million-row file takes seconds): the file is read by the
-same readers as `pocket-hq roster load` and `colour-list load` (`kiosk.roster.read_roster`,
-`lists.iter_colour_list`), its rows are written to a staging table in batches while the upload's row count
-shows progress, and the differences from the list in force are counted. Any bad line refuses the file and
-drops what was staged. An admin then sees the preview (what is added, changed and removed, page by page) and
+An upload goes through `check` (in the background: a million-row file takes a minute or two): its rows are
+counted first, so that a file over the row limit (`max_list_rows`) is refused in seconds with nothing staged;
+then it is read as a stream by the same readers as `pocket-hq roster load` and `colour-list load`
+(`kiosk.roster.iter_roster`, `lists.iter_colour_list`), its rows are written to a staging table in batches
+while the upload's row count shows progress, and the differences from the list in force are counted. Any bad
+line refuses the file and drops what was staged. An admin then sees the preview (what is added, changed and removed, page by page) and
 applies it: one transaction replaces the list with the staged rows through `lists.write_*`, the path the
 command line takes, and only if the list in force is still the one the preview was compared with.
 Nothing is ever half-applied.
@@ -12,9 +13,10 @@ Nothing is ever half-applied.
 
 from __future__ import annotations
 
+import csv
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -23,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, true, update
 
-from kiosk.roster import RosterError, read_roster
+from kiosk.roster import RosterError, iter_roster
 from kiosk.store import utc_text
 from sync.hq import lists
 from sync.hq.db import (
@@ -196,20 +198,45 @@ def _stage(db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]]) -> in
     return read
 
 
-def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
-    if upload.kind is Kind.COLOUR:
-        return lists.iter_colour_list(path, district_key, max_rows=max_rows)
+def _refuse_over_limit(path: Path, max_rows: int) -> None:
+    """Refuse a file of more than `max_rows` rows before any of it is checked or staged. Counting CSV rows is
+    cheap (a million in under a second) where checking and staging them is not (a minute or more), so a file
+    far over the limit is refused at once instead of after the work is done and thrown away. Bytes that are not
+    UTF-8, and lines that are not CSV, are left to the reader that follows, which names them."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle)
+        rows = -1  # the header is not a row
+        try:
+            for record in reader:
+                if not record:  # a blank line, which the readers skip too
+                    continue
+                rows += 1
+                if rows > max_rows:
+                    raise lists.ListError(f"{path.name} has more than {max_rows} rows; nothing loaded")
+        except csv.Error:
+            return
+
+
+def _roster_rows(path: Path, district_key: bytes, max_rows: int) -> Iterator[dict[str, str]]:
+    """The roster reader's rows; its refusals name the file as uploaded, not the temporary copy."""
     try:
-        return read_roster(path, district_key)
+        yield from iter_roster(path, district_key, max_rows=max_rows)
     except RosterError as exc:
         raise lists.ListError(str(exc).replace(str(path), path.name)) from exc
 
 
+def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
+    if upload.kind is Kind.COLOUR:
+        return lists.iter_colour_list(path, district_key, max_rows=max_rows)
+    return _roster_rows(path, district_key, max_rows)
+
+
 def check(db: HqDatabase, upload_id: str, path: Path, district_key: bytes, max_rows: int = lists.MAX_CSV_ROWS) -> Upload:
-    """Read, validate and stage the uploaded file, then count the differences; the upload ends READY or FAILED
-    (with the reason). The file's folder is removed either way."""
+    """Count, read, validate and stage the uploaded file (at most `max_rows` rows), then count the differences;
+    the upload ends READY or FAILED (with the reason). The file's folder is removed either way."""
     upload = get(db, upload_id)
     try:
+        _refuse_over_limit(path, max_rows)
         read = _stage(db, upload, _rows(upload, path, district_key, max_rows))
         _count_differences(db, upload, read)
     except lists.ListError as exc:

@@ -4,21 +4,23 @@ audit log."""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.dash_testkit import Staff, make_user, person
+from tests.dash_testkit import Staff, assert_paged, make_user, person, walk_pages
 from tests.helpers import make_resident_id
 from tests.sync_testkit import RunningHq, hq_db_url, issuer_keys, signing_key_file, start_hq  # noqa: F401
 
-from kiosk.identity import load_district_key, subject_hash
-from sync.hq import lists
-from sync.hq.db import audit_log, colour_list, passes, roster, staged_colour_rows
+from kiosk.identity import load_district_key, resident_id_check_digit, subject_hash
+from sync.hq import lists, uploads
+from sync.hq.db import audit_log, colour_list, passes, roster, staged_colour_rows, staged_roster_rows, staged_uploads
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role
 
@@ -145,16 +147,148 @@ def test_a_bad_list_is_refused_with_the_reason_and_nothing_changes(
     admin.close()
 
 
-def test_a_bad_line_after_thousands_of_good_ones_refuses_the_whole_file(small_dash: RunningHq, key: bytes) -> None:
+def last_upload(running: RunningHq) -> tuple[str, int]:
+    """The state of the latest upload, and how many of its rows were read into staging."""
+    with running.db.read() as conn:
+        row = conn.execute(select(staged_uploads).order_by(staged_uploads.c.uploaded_at.desc()).limit(1)).one()
+    return row.state, row.rows_read
+
+
+def staged(running: RunningHq) -> int:
+    """Rows in the staging tables, of any upload."""
+    with running.db.read() as conn:
+        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (staged_colour_rows, staged_roster_rows))
+
+
+MANY = 12_000
+"""Good rows before a bad line: more than one batch of staging (uploads.BATCH_ROWS), so that rows were staged
+when the bad line was found."""
+
+
+def test_a_bad_line_after_thousands_of_good_ones_refuses_the_whole_file(dash: RunningHq, key: bytes) -> None:
+    lists.replace_colour_list(dash.db, colour_rows(key, [(7, "red", "kept")]))
+    admin = Staff(dash.url, "ada")
+    good = colour_csv([(i, "red", f"case {i}") for i in range(MANY)])
+    after = colour_csv([(MANY + i, "red", "") for i in range(1, 4)]).split(b"\n", 1)[1]
+
+    page = upload(admin, good + f"{with_wrong_check_digit(MANY)},red,\n".encode() + after)
+
+    assert f"line {MANY + 2}: the check digit does not match" in page and "Nothing was changed" in page
+    state, read = last_upload(dash)
+    assert state == "failed" and read >= uploads.BATCH_ROWS, "the good rows before the bad line were staged"
+    assert staged(dash) == 0
+    assert list(held_colours(dash).values()) == [("red", "kept")]
+    admin.close()
+
+
+@functools.cache
+def distinct_red_list(rows: int) -> bytes:
+    """A red list of `rows` different people, with well-formed ID numbers (made once per run: a million take
+    seconds)."""
+    first17 = (f"1101011990{i:07d}" for i in range(rows))
+    return b"id_number,colour,note\n" + "".join(f"{f}{resident_id_check_digit(f)},red,\n" for f in first17).encode()
+
+
+def test_a_million_row_list_over_the_limit_is_refused_before_any_row_is_staged(dash: RunningHq, key: bytes) -> None:
+    lists.replace_colour_list(dash.db, colour_rows(key, [(7, "red", "kept")]))
+    admin = Staff(dash.url, "ada")
+    limit = dash.settings.max_list_rows
+    assert limit == 1_000_000  # the default
+
+    page = upload(admin, distinct_red_list(limit + 1))
+
+    assert f"has more than {limit} rows; nothing loaded" in page and "Nothing was changed" in page
+    assert last_upload(dash) == ("failed", 0)
+    assert staged(dash) == 0
+    assert list(held_colours(dash).values()) == [("red", "kept")]
+    admin.close()
+
+
+@pytest.mark.parametrize("kind", ["colour", "roster"])
+def test_a_list_over_the_configured_row_limit_is_refused_whole(small_dash: RunningHq, key: bytes, kind: str) -> None:
+    add_gate(small_dash.db, "north-gate")
     admin = Staff(small_dash.url, "ada")
-    rows = colour_csv([(i, "red", "") for i in range(100)])  # the limit in small_dash
+    gate = "north-gate" if kind == "roster" else ""
 
-    too_many = upload(admin, rows + f"{make_resident_id(100)},red,\n".encode())
-    at_limit = upload(admin, rows)
+    def rows(count: int) -> bytes:
+        return roster_csv(range(count)) if kind == "roster" else colour_csv([(i, "red", "") for i in range(count)])
 
-    assert "has more than 100 rows" in too_many
+    too_many = upload(admin, rows(101), kind=kind, gate=gate)
+    at_limit = upload(admin, rows(100) + b"\n\n", kind=kind, gate=gate)  # blank lines are not rows
+
+    assert "has more than 100 rows; nothing loaded" in too_many  # 100: the limit in small_dash
     assert _number(at_limit, "n-added") == 100
     assert held_colours(small_dash) == {}
+    with small_dash.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(roster)).scalar_one() == 0
+    admin.close()
+
+
+def roster_csv(serials: Iterable[int]) -> bytes:
+    """A roster CSV of the residents with these serials."""
+    return ("id_number,name,unit\n" + "".join(f"{make_resident_id(i)},Zhang San,{i}-101\n" for i in serials)).encode()
+
+
+def with_wrong_check_digit(serial: int) -> str:
+    """The resident ID of `serial` with a wrong check digit."""
+    right = make_resident_id(serial)
+    return right[:-1] + ("0" if right[-1] != "0" else "1")
+
+
+def held_roster(running: RunningHq) -> set[tuple[str, str, str]]:
+    with running.db.read() as conn:
+        return {(r.gate, r.name, r.unit) for r in conn.execute(select(roster))}
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"id,name\n110101199001010031,Zhang San\n", "lacks the column(s) id_number"),
+        ("id_number,name,unit\n110101199001010031,张三,1-101\n".encode("gbk"), "is not UTF-8 text"),
+        (b"id_number,name,unit\n110101199001010031,Li Si,\n110101199001010032,Li Wu,\n", "line 3: the check digit"),
+        (b"", "lacks the column(s)"),
+    ],
+    ids=["wrong-columns", "gbk", "bad-check-digit", "empty"],
+)
+def test_a_bad_roster_is_refused_with_the_reason_and_nothing_changes(
+    small_dash: RunningHq, key: bytes, content: bytes, words: str
+) -> None:
+    add_gate(small_dash.db, "north-gate")
+    lists.replace_roster(small_dash.db, "north-gate", [{"subject": subject_hash(key, make_resident_id(7)), "name": "K*",
+                                                         "unit": "kept"}])
+    admin = Staff(small_dash.url, "ada")
+
+    page = upload(admin, content, kind="roster", gate="north-gate", name="roster.csv")
+
+    assert "failed" in page and words in page and "Nothing was changed" in page
+    assert "pocket-hq-upload-" not in page, "the message names the file as uploaded, not HQ's temporary copy"
+    assert held_roster(small_dash) == {("north-gate", "K*", "kept")}
+    assert staged(small_dash) == 0
+    admin.close()
+
+
+@pytest.mark.parametrize("late", ["bad-check-digit", "gbk"])
+def test_a_roster_with_a_bad_line_after_thousands_of_good_ones_is_refused_whole(
+    dash: RunningHq, key: bytes, late: str
+) -> None:
+    add_gate(dash.db, "north-gate")
+    lists.replace_roster(dash.db, "north-gate", [{"subject": subject_hash(key, make_resident_id(7)), "name": "K*",
+                                                   "unit": "kept"}])
+    admin = Staff(dash.url, "ada")
+    good = roster_csv(range(MANY))
+    if late == "gbk":
+        bad, words = f"{make_resident_id(MANY)},张三,1-101\n".encode("gbk"), "is not UTF-8 text after line"
+    else:
+        bad, words = f"{with_wrong_check_digit(MANY)},Li Si,1-101\n".encode(), f"line {MANY + 2}: the check digit does not match"
+    after = roster_csv(range(MANY + 1, MANY + 4)).split(b"\n", 1)[1]
+
+    page = upload(admin, good + bad + after, kind="roster", gate="north-gate")
+
+    assert words in page and "Nothing was changed" in page
+    state, read = last_upload(dash)
+    assert state == "failed" and read >= uploads.BATCH_ROWS, "the roster was read as a stream, staged in batches"
+    assert staged(dash) == 0
+    assert held_roster(dash) == {("north-gate", "K*", "kept")}
     admin.close()
 
 
@@ -225,4 +359,54 @@ def test_passes_are_issued_and_revoked_from_the_browser(dash: RunningHq, key: by
         assert conn.execute(select(func.count()).select_from(passes)).scalar_one() == 0
     audit = admin.get("/admin/audit", action="issue pass")
     assert "issue pass" in audit.text and subject in audit.text and id_number not in audit.text
+    admin.close()
+
+
+# -- paging --------------------------------------------------------------------------------------------------
+
+
+def test_passes_come_page_by_page_soonest_to_end_first_each_once(dash: RunningHq, key: bytes) -> None:
+    admin = Staff(dash.url, "ada")
+    start = re.search(r'name="from" value="([^"]+)"', admin.get("/admin/passes").text).group(1)  # type: ignore[union-attr]
+    issued = []
+    for i in range(60):  # each lasting an hour longer than the one before
+        answer = admin.post("/admin/passes", {"id_number": person(key, i)[0], "kind": "staff", "gate": "",
+                                              "from": start, "hours": str(i + 1), "note": ""})
+        assert answer.status_code == 303, answer.text
+        issued.append(parse_qs(urlsplit(answer.headers["location"]).query)["done"][0])
+
+    pages = walk_pages(admin, "/admin/passes", lambda html: re.findall(r'data-pass="([^"]+)"', html), show="all")
+
+    assert [len(p) for p in pages] == [50, 10]
+    assert_paged(pages, issued)
+    admin.close()
+
+
+def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq) -> None:
+    admin = Staff(dash.url, "ada")
+    for i in range(25):
+        assert admin.post("/admin/lists", {"kind": "colour"},
+                          files={"file": (f"list-{i}.csv", colour_csv([(i, "red", "")]), "text/csv")}).status_code == 303
+    with dash.db.read() as conn:
+        newest_first = list(conn.execute(select(staged_uploads.c.id).order_by(
+            staged_uploads.c.uploaded_at.desc(), staged_uploads.c.id.desc())).scalars())
+
+    pages = walk_pages(admin, "/admin/lists", lambda html: re.findall(r'href="/admin/uploads/([0-9a-f]+)"', html))
+
+    assert [len(p) for p in pages] == [20, 5]
+    assert_paged(pages, newest_first)
+    admin.close()
+
+
+def test_an_upload_preview_comes_page_by_page_each_once(dash: RunningHq, key: bytes) -> None:
+    admin = Staff(dash.url, "ada")
+    rows = [(i, "red", "") for i in range(120)]
+    page = upload(admin, colour_csv(rows))
+    path = re.search(r'action="(/admin/uploads/[0-9a-f]+)/apply"', page).group(1)  # type: ignore[union-attr]
+
+    pages = walk_pages(admin, path, lambda html: re.findall(r'<td class="subject" title="([0-9a-f]+)">', html),
+                       change="added")
+
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert_paged(pages, sorted(row["subject"] for row in colour_rows(key, rows)))
     admin.close()

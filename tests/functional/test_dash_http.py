@@ -2,14 +2,17 @@
 CSRF and roles; the three tracing queries, their pages and CSV files; the audit log; hostile text escaped.
 
 Entries are made by a real gate store and taken in by HQ's real ingest (tests/dash_testkit.py), at times set
-relative to now, so the overview's 'today' and the tracing windows are real.
+relative to now, so the tracing windows are real; the overview's HQ has its district at midday (a zone chosen
+for the moment the test runs), so that its 'today' is real too and no midnight falls during the test.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,13 +22,39 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.dash_testkit import PASSWORD, Event, Staff, make_user, person, record_and_ingest, tokens
-from tests.sync_testkit import BACKENDS, RunningHq, _postgres_database, issuer_keys, signing_key_file, start_hq  # noqa: F401
+from tests.dash_testkit import (
+    PASSWORD,
+    Event,
+    Staff,
+    assert_paged,
+    ingest_rows,
+    make_user,
+    person,
+    record,
+    record_and_ingest,
+    tokens,
+    walk_pages,
+)
+from tests.sync_testkit import (  # noqa: F401
+    BACKENDS,
+    Gate,
+    MakeGate,
+    RunningHq,
+    _postgres_database,
+    hq_db_url,
+    issuer_keys,
+    make_gate,
+    signing_key_file,
+    start_hq,
+)
 
+from kiosk.chain import entry_hash
 from kiosk.codes.base import Colour
 from kiosk.identity import load_district_key
 from kiosk.policy import Decision, Direction
+from kiosk.store import utc_text
 from sync.hq.db import audit_log, gates
+from sync.hq.gates import add_gate
 from sync.hq.staff import Role, disable_user
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -49,6 +78,7 @@ class City:
         self.later_id, self.later = person(key, 3)
         self.south_id, self.south = person(key, 4)
         self.elsewhere_id, self.elsewhere = person(key, 5)
+        self.regular_id, self.regular = person(key, 6)
         self.window = {"from": local(self.t - timedelta(days=1)), "to": local(now + timedelta(minutes=5))}
 
 
@@ -56,8 +86,8 @@ class City:
 def city_hq(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path, issuer_keys: Path
 ) -> Iterator[tuple[RunningHq, City]]:
-    """One HQ per backend for the module, holding a small city: an index person, the people near them, and a
-    gate with 130 passages for paging."""
+    """One HQ per backend for the module, holding a small city: an index person, the people near them, and, for
+    paging, a gate with 131 passages, a person with 110, and a gate whose upload had 120 gaps."""
     folder = tmp_path_factory.mktemp("dash-http")
     if request.param == "sqlite":
         urls: Iterator[str] = iter([str(folder / "hq.db")])
@@ -86,6 +116,13 @@ def city_hq(
                 Event(t, c.elsewhere),
                 *[Event(t + timedelta(minutes=i), person(key, 100 + i)[1]) for i in range(1, 131)],
             ])
+            record_and_ingest(running.db, folder, "west-gate", [
+                Event(t + timedelta(minutes=5 * i), c.regular, direction=Direction.OUT if i % 2 else Direction.IN)
+                for i in range(110)
+            ])
+            add_gate(running.db, "tampered-gate")
+            every_other = record(folder, "tampered-gate", [Event(t + timedelta(minutes=i), None) for i in range(241)])[::2]
+            ingest_rows(running.db, "tampered-gate", every_other)
             make_user(running.db, "vera")
             make_user(running.db, "ada", Role.ADMIN)
             yield running, c
@@ -304,24 +341,50 @@ def test_contacts_are_those_at_the_same_gate_within_n_minutes(city_hq: tuple[Run
     assert _audit(running, "trace contacts")[0][0] == "vera"
 
 
+def _shown(moment: datetime) -> str:
+    """A time as the city's pages show it."""
+    return moment.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def test_a_gates_passages_come_page_by_page_each_once(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
     _, c = city_hq
-    seen: list[str] = []
-    page = vera.get("/trace/gate", gate="east-gate", **c.window)
-    assert re.search(r'id="total">131<', page.text) and re.search(r'id="people">131<', page.text)
-    pages = [page.text]
-    while (link := re.search(r'rel="next" href="\?([^"]+)"', pages[-1])) is not None:
-        pages.append(vera.client.get("/trace/gate?" + link.group(1).replace("&amp;", "&")).text)
-    for html in pages:
-        seen += _rows(html)
-    back = re.search(r'rel="prev" href="\?([^"]+)"', pages[2])
-    assert back is not None
-    previous = vera.client.get("/trace/gate?" + back.group(1).replace("&amp;", "&")).text
 
-    assert len(pages) == 3 and len(seen) == 131 and seen == sorted(seen)
-    assert _rows(previous) == _rows(pages[1])
+    first = vera.get("/trace/gate", gate="east-gate", **c.window)
+    pages = walk_pages(vera, "/trace/gate", _rows, gate="east-gate", **c.window)
+
+    assert re.search(r'id="total">131<', first.text) and re.search(r'id="people">131<', first.text)
+    assert [len(p) for p in pages] == [50, 50, 31]
+    assert_paged(pages, [_shown(c.t + timedelta(minutes=i)) for i in range(131)])
     rows = _csv(vera.get("/trace/gate.csv", gate="east-gate", **c.window))
     assert len(rows) == 131 and len({r["entry_id"] for r in rows}) == 131
+
+
+def test_a_persons_passages_come_page_by_page_each_once(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    _, c = city_hq
+
+    pages = walk_pages(vera, "/trace/person", _rows, subject=c.regular, **c.window)
+
+    assert [len(p) for p in pages] == [50, 50, 10]
+    assert_paged(pages, [_shown(c.t + timedelta(minutes=5 * i)) for i in range(110)])
+
+
+def test_a_persons_contacts_come_page_by_page_each_once(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    _, c = city_hq
+
+    pages = walk_pages(vera, "/trace/contacts", _rows, subject=c.elsewhere, minutes="120", **c.window)
+
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert_paged(pages, [_shown(c.t + timedelta(minutes=i)) for i in range(1, 121)])
+
+
+def test_alerts_come_page_by_page_newest_first_each_once(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
+    def seqs(html: str) -> list[str]:
+        return re.findall(r"<td>(#\d+)</td>", html)
+
+    pages = walk_pages(vera, "/alerts", seqs, gate="tampered-gate")
+
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert_paged(pages, [f"#{seq}" for seq in range(241, 2, -2)])
 
 
 def test_a_damaged_page_link_or_window_is_explained(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
@@ -350,18 +413,194 @@ def test_text_from_gates_is_escaped_on_pages_and_defused_in_csv(city_hq: tuple[R
     assert hostile["keeper"] == "'" + FORMULA_KEEPER and hostile["reasons"] == HOSTILE_REASON
 
 
+# -- the audit log -------------------------------------------------------------------------------------------
+
+
+def _audit_of(running: RunningHq, username: str) -> list[tuple[str, dict[str, object], int | None]]:
+    with running.db.read() as conn:
+        rows = conn.execute(
+            select(audit_log.c.action, audit_log.c.detail, audit_log.c.results)
+            .where(audit_log.c.username == username)
+            .order_by(audit_log.c.id)
+        )
+        return [(r.action, json.loads(r.detail), r.results) for r in rows]
+
+
+def test_the_gate_query_and_every_csv_export_are_audited_with_the_account(
+    city_hq: tuple[RunningHq, City], ada: Staff
+) -> None:
+    running, c = city_hq
+    make_user(running.db, "tracer")
+    tracer = Staff(running.url, "tracer")
+
+    gate_page = tracer.get("/trace/gate", gate="north-gate", **c.window)
+    exports = [
+        _csv(tracer.get("/trace/person.csv", subject=c.index, **c.window)),
+        _csv(tracer.get("/trace/gate.csv", gate="north-gate", **c.window)),
+        _csv(tracer.get("/trace/contacts.csv", subject=c.index, minutes="15", **c.window)),
+    ]
+    tracer.close()
+
+    assert gate_page.status_code == 200 and [len(rows) for rows in exports] == [3, 5, 3]
+    logged = _audit_of(running, "tracer")
+    assert [(action, results) for action, _, results in logged] == [
+        ("sign-in", None), ("trace gate", 5), ("export person csv", 3), ("export gate csv", 5),
+        ("export contacts csv", 3),
+    ]
+    start, end = (c.window[k] for k in ("from", "to"))
+    details = [detail for _, detail, _ in logged[1:]]
+    assert details[0]["gate"] == "north-gate" and details[0]["page"] == "first"
+    assert details[1]["subject"] == c.index and details[2]["gate"] == "north-gate"
+    assert details[3]["subject"] == c.index and details[3]["minutes"] == "15"
+    assert all(d["complete"] is True for d in details[1:])
+    assert all(_shown(datetime.fromisoformat(str(d["from"])))[:16] == start.replace("T", " ") for d in details)
+    assert all(_shown(datetime.fromisoformat(str(d["to"])))[:16] == end.replace("T", " ") for d in details)
+    page = ada.get("/admin/audit", user="tracer").text
+    assert re.findall(r"<td>tracer</td><td>([^<]+)</td>", page) == [
+        "export contacts csv", "export gate csv", "export person csv", "trace gate", "sign-in",
+    ]
+
+
+def test_the_audit_log_comes_page_by_page_newest_first_each_once(city_hq: tuple[RunningHq, City], ada: Staff) -> None:
+    running, c = city_hq
+    make_user(running.db, "pager")
+    pager = Staff(running.url, "pager")
+    ends = [c.t + timedelta(hours=1, minutes=i) for i in range(55)]
+    for end in ends:  # each search a different window, so that each audit row says something of its own
+        assert pager.get("/trace/person", subject=c.index, **{"from": c.window["from"], "to": local(end)}).status_code == 200
+    pager.close()
+
+    def windows(html: str) -> list[str]:
+        return re.findall(r"<span>to: ([^<]+)</span>", html)
+
+    pages = walk_pages(ada, "/admin/audit", windows, user="pager", action="trace person")
+
+    assert [len(p) for p in pages] == [50, 5]
+    assert_paged(pages, [utc_text(end.replace(second=0, microsecond=0)) for end in reversed(ends)])
+
+
 # -- overview ------------------------------------------------------------------------------------------------
 
+STALE_MINUTES = 60
+TEMPERATURE = "temperature 38.2 °C (limit below 37.3 °C)"
+NOT_RESIDENT = "not a resident and no valid pass from HQ"
 
-def test_the_overview_and_gate_pages_count_from_the_statistics(city_hq: tuple[RunningHq, City], vera: Staff) -> None:
-    overview = vera.get("/")
-    stale_only = vera.get("/", show="stale")
-    gate = vera.get("/gates/south-gate")
 
-    assert overview.status_code == 200 and "<svg" in overview.text
-    for name in ("north-gate", "south-gate", "east-gate"):
-        assert f'data-gate="{name}"' in overview.text
-    assert 'data-gate="north-gate"' not in stale_only.text
-    assert gate.status_code == 200 and "Gate south-gate" in gate.text
+def midday_zone(now: datetime) -> str:
+    """A whole-hour zone in which `now` is between noon and one o'clock: the district's 'today' then holds the
+    twelve hours before now, whenever the test runs, and no midnight falls while it runs."""
+    offset = 12 - now.hour
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def _break_chain(gate: Gate, seq: int) -> None:
+    """Edit one of the gate's stored entries and give it a matching hash, as someone covering their tracks would:
+    the entry after it no longer follows it."""
+    with gate.store() as store:
+        row = store.entries(after_seq=seq - 1, limit=1)[0]
+    row["operator"] = "someone else"
+    conn = sqlite3.connect(gate.config.database)
+    try:
+        with conn:
+            conn.execute("UPDATE entries SET operator = ?, hash = ? WHERE seq = ?", (row["operator"], entry_hash(row), seq))
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def today_hq(hq_db_url: str, signing_key_file: Path, make_gate: MakeGate, tmp_path: Path) -> Iterator[RunningHq]:
+    """A live HQ (on each backend) whose district is at midday (see `midday_zone`), with traffic today and
+    yesterday at gate-a; quiet-gate, last heard from before the stale threshold; and north-gate, a real gate
+    whose upload through the gate API broke its hash chain."""
+    now = datetime.now(UTC)
+
+    def ago(minutes: float) -> datetime:
+        return now - timedelta(minutes=minutes)
+
+    for running in start_hq(hq_db_url, signing_key_file, timezone=midday_zone(now), stale_after_minutes=STALE_MINUTES):
+        stores = tmp_path / "stores"
+        record_and_ingest(running.db, stores, "gate-a", [
+            *[Event(ago(300 - 30 * i), f"{i:032x}") for i in range(3)],
+            *[Event(ago(200 - 10 * i), f"{i:032x}", direction=Direction.OUT) for i in range(2)],
+            *[Event(ago(180 - 10 * i), f"{10 + i:032x}", decision=Decision.REFUSE, reasons=(TEMPERATURE.replace("38.2", t),))
+              for i, t in enumerate(("38.2", "39.0"))],
+            Event(ago(120), f"{20:032x}", decision=Decision.REFUSE, colour=Colour.RED, reasons=("red code",)),
+            Event(ago(60), f"{21:032x}", decision=Decision.HOLD, colour=Colour.YELLOW, reasons=("yellow code",)),
+            *[Event(ago(20 * 60 + i), f"{30 + i:032x}", decision=Decision.REFUSE, colour=Colour.RED,
+                    reasons=("yesterday's reason",)) for i in range(4)],
+        ])
+        record_and_ingest(running.db, stores, "quiet-gate", [
+            Event(ago(240), f"{40:032x}"),
+            Event(ago(235), None, decision=Decision.REFUSE, colour=None, reasons=(NOT_RESIDENT,)),
+        ], received=ago(STALE_MINUTES + 15))
+        gate = make_gate(running, "north-gate")
+        gate.log(4)
+        gate.log(2, direction=Direction.OUT, start=4)
+        _break_chain(gate, 3)
+        assert gate.sync().uploaded == 6
+        make_user(running.db, "vera")
+        yield running
+
+
+def _tile(html: str, name: str) -> str:
+    found = re.search(rf'id="tile-{name}">(.*?)</(?:div|a)>', html, re.S)
+    assert found, f"no tile {name}"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def _gate_row(html: str, gate_id: str) -> tuple[str, list[int]]:
+    """A gate's state and its numbers (in, out, refused, held, red, yellow, alerts) in the overview's table."""
+    found = re.search(rf'data-gate="{gate_id}">(.*?)</tr>', html, re.S)
+    assert found, f"no row for {gate_id}"
+    state = re.search(r'class="badge s-(\w+)"', found.group(1))
+    assert state
+    return state.group(1), [int(n) for n in re.findall(r'<td class="num[^"]*">(?:<a [^>]*>)?(\d+)', found.group(1))]
+
+
+def _bar_titles(html: str, description: str) -> list[str]:
+    chart = html.split(f'aria-label="{description}"', 1)[1].split("</svg>", 1)[0]
+    return re.findall(r"<title>([^<]+)</title>", chart)
+
+
+def test_the_overview_counts_today_and_flags_stale_gates_and_alerts(today_hq: RunningHq) -> None:
+    vera = Staff(today_hq.url, "vera")
+    overview = vera.get("/").text
+    stale_only = vera.get("/", show="stale").text
+
+    assert _tile(overview, "entries") == "13 in 4 out"
+    assert _tile(overview, "refused") == "4 refused 1 held"
+    assert _tile(overview, "codes") == "1 red-code attempts 1 yellow"
+    assert _tile(overview, "alerts") == "1 alerts today 1 gates with alerts"
+    assert _tile(overview, "stale") == f"1 of 3 gates stale no contact for {STALE_MINUTES:.1f} min"
+    hourly = [re.fullmatch(r"\S+: (\d+) in, (\d+) out, (\d+) refused, (\d+) held", t) for t in
+              _bar_titles(overview, "entries per hour today, district")]
+    assert len(hourly) == 24 and all(hourly)
+    assert [sum(int(m.group(i)) for m in hourly if m) for i in (1, 2, 3, 4)] == [13, 4, 4, 1]
+    assert _bar_titles(overview, "refusals and holds by reason") == [
+        "temperature N °C: 2 refused, 0 held", f"{NOT_RESIDENT}: 1 refused, 0 held", "red code: 1 refused, 0 held",
+        "yellow code: 0 refused, 1 held", "yellow code: 1 held",
+    ]
+    assert "yesterday&#39;s reason" not in overview
+    assert re.search(r'class="badge a-broken">broken</span> <a href="/gates/north-gate">north-gate</a> #4', overview)
+    assert _gate_row(overview, "gate-a") == ("ok", [7, 2, 3, 1, 1, 1, 0])
+    assert _gate_row(overview, "quiet-gate") == ("stale", [2, 0, 1, 0, 0, 0, 0])
+    assert _gate_row(overview, "north-gate") == ("ok", [4, 2, 0, 0, 0, 0, 1])
+    assert 'data-gate="quiet-gate"' in stale_only
+    assert 'data-gate="gate-a"' not in stale_only and 'data-gate="north-gate"' not in stale_only
+    vera.close()
+
+
+def test_a_gate_page_shows_its_day_and_alerts(today_hq: RunningHq) -> None:
+    vera = Staff(today_hq.url, "vera")
+
+    busy = vera.get("/gates/gate-a").text
+    quiet = vera.get("/gates/quiet-gate").text
+    broken = vera.get("/gates/north-gate").text
+
+    assert "<dt>Today</dt><dd>7 in, 2 out, 3 refused, 1 held, 1 red and 1 yellow codes</dd>" in busy
+    assert 'Gate quiet-gate <span class="badge s-stale">stale</span>' in quiet
+    assert 'Gate north-gate <span class="badge s-ok">ok</span>' in broken
+    assert re.search(r'<span class="badge a-broken">broken</span></td><td>#4</td>', broken)
     assert vera.get("/gates/nowhere").status_code == 404
     assert vera.get("/", show="sideways").status_code == 422
+    vera.close()
