@@ -3,7 +3,8 @@ demo); the commands scan, check and maintain a gate headless, and manage the ope
 
 Every command and option carries help text (a test enforces it). Errors are one readable line on stderr and a
 non-zero exit, never a traceback. The Textual app is imported only when it is started, so the headless
-commands stay quick and never touch the terminal UI.
+commands stay quick and never touch the terminal UI; likewise the HTTP client (sync, enroll), so a kiosk
+start does not pay for it.
 """
 
 from __future__ import annotations
@@ -33,10 +34,8 @@ from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore, StoreError
 from kiosk.text import visible
 from kiosk.trust_store import import_document, list_documents, remove_document
-from sync.client import SyncProgress, SyncService
-from sync.enrollment import EnrolmentError
-from sync.enrollment import enroll as enroll_gate
 from sync.report import status_json, status_line
+from sync.status import SyncProgress
 from sync.retention import purge_entries
 
 P = ParamSpec("P")
@@ -477,6 +476,9 @@ def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, conf
     """Enrol this gate with district HQ: check the token, pin HQ's signing key, save both in the config, sync.
 
     The token is kept in a file only this user can read (hq.token beside the config), never in the config."""
+    from sync.enrollment import EnrolmentError
+    from sync.enrollment import enroll as enroll_gate
+
     if token == "-":
         token = sys.stdin.readline().strip()
     try:
@@ -498,6 +500,8 @@ def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, conf
 def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool) -> None:
     """Upload the entry log to HQ and fetch HQ's lists; without --once, keep doing so every sync interval
     (the kiosk does this by itself in the background) until Ctrl-C."""
+    from sync.client import SyncService
+
     config = load_config(config_file)
     if show_status:
         service = SyncService(config)
@@ -523,6 +527,8 @@ def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool)
 
 def _sync_once(config: KioskConfig, as_json: bool) -> None:
     """One sync with progress on stderr for a large backlog; exits 1 unless everything reached HQ."""
+    from sync.client import SyncService
+
     service = SyncService(config)
     reporter = _ProgressReporter(min_total=2 * config.sync_batch_entries)
     try:

@@ -24,9 +24,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -38,6 +37,7 @@ from kiosk.store import GateStore, StoreError
 from sync.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
 from sync.protocol import GateInfo, UploadBatch, UploadReceipt, WireEntry
 from sync.state import SyncState
+from sync.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
 USER_AGENT = "pocket-gate-sync/1"
 
@@ -189,65 +189,6 @@ def _parse(model: Any, response: httpx.Response) -> Any:
         raise SyncError(f"HQ's answer to {response.request.url.path} is not understood: {exc.errors()[0]['msg']}") from exc
 
 
-class Connection(StrEnum):
-    """What the keeper's status line says about HQ."""
-
-    NOT_ENROLLED = "not enrolled"
-    ONLINE = "online"
-    OFFLINE = "offline"
-    ERROR = "error"
-    """HQ answered but refused something (a revoked token, a bad bundle): needs a person, not a retry."""
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    """Upload progress within one run (for a progress bar on a large backlog)."""
-
-    sent: int
-    total: int
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """Everything a status line needs; plain data, safe to hand to another thread."""
-
-    connection: Connection
-    entries_waiting: int
-    """Entries logged at the gate and not yet acknowledged by HQ."""
-    upload_cursor: int
-    """Sequence number up to which HQ has acknowledged the log."""
-    last_success_at: datetime | None
-    last_attempt_at: datetime | None
-    last_error: str | None
-    bundle_version: int
-    """Version of HQ's lists in force at the gate (0: none yet)."""
-    bundle_applied_at: datetime | None
-    bundle_checked_at: datetime | None = None
-    """When HQ last confirmed the lists in force are current: their age is judged from this."""
-    hq_alerts: int = 0
-    """Problems HQ found in this gate's history (gaps, edited rows) since enrolment."""
-    uploaded: int = 0
-    """Entries acknowledged by HQ in the run that produced this status."""
-    bundle_changed: bool = False
-    """A new bundle was applied in this run: reload trust list and policy (see kiosk.gate.open_gate)."""
-    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def online(self) -> bool:
-        return self.connection is Connection.ONLINE
-
-    @property
-    def tried(self) -> bool:
-        """Whether this gate has ever tried to reach HQ (before that, OFFLINE means "not yet")."""
-        return self.last_attempt_at is not None
-
-    def bundle_age(self, now: datetime | None = None) -> timedelta | None:
-        """How old the lists in force are (None before the first bundle)."""
-        if self.bundle_applied_at is None:
-            return None
-        return (now or datetime.now(UTC)) - self.bundle_applied_at
-
-
 class SyncService:
     """Uploads this gate's log to HQ and applies HQ's bundle. One instance per gate; `run_once` and `run` are
     meant for one worker thread, `status` and `wake` may be called from any thread."""
@@ -290,7 +231,7 @@ class SyncService:
         try:
             state = self._open()
         except (StoreError, sqlite3.Error) as exc:
-            return _store_failure(exc)
+            return store_failure(exc)
         return read_status(state, enrolled=self.enrolled, uploaded=uploaded, bundle_changed=bundle_changed)
 
     @property
@@ -309,7 +250,7 @@ class SyncService:
         try:
             return self._run_once(progress, should_stop)
         except (StoreError, sqlite3.Error) as exc:
-            return _store_failure(exc)
+            return store_failure(exc)
 
     def _run_once(self, progress: Callable[[SyncProgress], None] | None, should_stop: Callable[[], bool]) -> SyncStatus:
         state = self._open()
@@ -446,57 +387,9 @@ class SyncService:
                     break
 
 
-def is_enrolled(config: KioskConfig) -> bool:
-    """Whether the gate has what it needs to sync: HQ's address, a token file and HQ's pinned key."""
-    return bool(config.hq_url and config.hq_token_file and config.hq_key_file)
-
-
-def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_changed: bool = False) -> SyncStatus:
-    """The status as the gate's database records it, with no network: what `sync --status`, the background
-    worker and the kiosk's indicator and settings all show, whichever process last synced. A database that
-    cannot be read is an ERROR status saying why."""
-    try:
-        record = state.record()
-    except (StoreError, sqlite3.Error) as exc:
-        return _store_failure(exc)
-    if not enrolled:
-        connection = Connection.NOT_ENROLLED
-    elif record.last_outcome is None:
-        connection = Connection.OFFLINE
-    else:
-        connection = Connection(record.last_outcome)
-    return SyncStatus(
-        connection=connection,
-        entries_waiting=record.entries_waiting,
-        upload_cursor=record.upload_cursor,
-        last_success_at=record.last_success_at,
-        last_attempt_at=record.last_attempt_at,
-        last_error=record.last_error,
-        bundle_version=record.bundle_version,
-        bundle_applied_at=record.bundle_applied_at,
-        bundle_checked_at=record.bundle_checked_at,
-        hq_alerts=record.hq_alerts,
-        uploaded=uploaded,
-        bundle_changed=bundle_changed,
-    )
-
-
 @dataclass
 class _Tally:
     """What one run did so far."""
 
     uploaded: int = 0
     bundle_changed: bool = False
-
-
-def _store_failure(exc: Exception) -> SyncStatus:
-    return SyncStatus(
-        connection=Connection.ERROR,
-        entries_waiting=0,
-        upload_cursor=0,
-        last_success_at=None,
-        last_attempt_at=None,
-        last_error=f"gate database: {exc}",
-        bundle_version=0,
-        bundle_applied_at=None,
-    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.text import visible
-from sync.client import SyncStatus
+from sync.status import SyncStatus
 
 
 def age_text(age: timedelta | None) -> str:

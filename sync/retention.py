@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, Purge
-from sync.client import is_enrolled
+from sync.status import is_enrolled
 from sync.state import SyncState
 
 

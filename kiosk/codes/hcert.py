@@ -22,14 +22,13 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import base45
 import cbor2
 from cbor2 import CBORTag
 from cwt import COSE
 from cwt.exceptions import VerifyError
-from jsonschema import Draft202012Validator
 
 from kiosk.codes.base import (
     Checks,
@@ -44,6 +43,9 @@ from kiosk.codes.base import (
 from kiosk.codes.inflate import inflate
 from kiosk.codes.trust import DocumentSigner, TrustList
 from kiosk.identity import mask_name
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 PREFIX = "HC1:"
 MAX_TEXT_CHARS = 4096
@@ -71,7 +73,9 @@ STEP_CLAIMS = "CWT claims decoding"
 
 @cache
 def schema_validator() -> Draft202012Validator:
-    """The DCC v1.3 schema, with format checks (dates, RFC 3339 date-times) switched on."""
+    """The DCC v1.3 schema, with format checks (dates, RFC 3339 date-times) switched on. jsonschema is imported
+    here, at the first certificate, not with the gate: it costs a tenth of a second of every kiosk start."""
+    from jsonschema import Draft202012Validator
     text = resources.files("kiosk.codes").joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
     schema = json.loads(text)
     Draft202012Validator.check_schema(schema)

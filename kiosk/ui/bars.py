@@ -12,7 +12,7 @@ from kiosk.policy import Direction
 from kiosk.shift import ShiftTally
 from kiosk.ui.safe import plain
 from kiosk.ui.sync_status import describe, is_problem
-from sync.client import SyncStatus
+from sync.status import SyncStatus
 
 
 class TopBar(Horizontal):

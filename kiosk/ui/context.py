@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kiosk.codes.trust import TrustError
 from kiosk.config import DEFAULT_DATA, KioskConfig
@@ -19,9 +19,12 @@ from kiosk.gate import Gate, open_gate
 from kiosk.operators import Operator, OperatorBook
 from kiosk.policy import PolicyError
 from kiosk.store import GateStore, StoreError
-from sync.client import SyncService, SyncStatus, is_enrolled, read_status
+from sync.status import SyncStatus, is_enrolled, read_status
 from sync.retention import purge_entries
 from sync.state import SyncState
+
+if TYPE_CHECKING:
+    from sync.client import SyncService
 
 
 class CameraFeedLike(Protocol):
@@ -130,8 +133,12 @@ def open_kiosk(config: KioskConfig, **options: object) -> KioskContext:
     """Open the gate and its operators for the app, and its sync with HQ when enrolled; purge entries past
     retention as every start does (an enrolled gate keeps those HQ does not have yet)."""
     gate = open_gate(config)
-    retry = min(config.sync_retry_seconds, BACKGROUND_RETRY_SECONDS)
-    options.setdefault("sync", SyncService(config, retry_seconds=retry) if is_enrolled(config) else None)
+    if "sync" not in options:
+        options["sync"] = None
+        if is_enrolled(config):
+            from sync.client import SyncService  # the HTTP client: loaded only by a gate that syncs
+
+            options["sync"] = SyncService(config, retry_seconds=min(config.sync_retry_seconds, BACKGROUND_RETRY_SECONDS))
     context = KioskContext(config=config, gate=gate, operators=OperatorBook(config.database), **options)  # type: ignore[arg-type]
     purged = purge_entries(config, context.store)
     if purged.purged or purged.kept_unsent:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kiosk.text import visible
-from sync.client import Connection, SyncStatus
+from sync.status import Connection, SyncStatus
 
 ERROR_CHARS = 80
 """The status line shows this much of an error; the settings screen shows it whole."""

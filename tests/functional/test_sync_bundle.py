@@ -30,7 +30,7 @@ from kiosk.identity import load_district_key, subject_hash
 from kiosk.policy import Decision, Direction
 from kiosk.trust_store import list_documents
 from sync.bundle import create_signing_key, public_pem
-from sync.client import Connection
+from sync.status import Connection
 from sync.hq import lists
 from sync.protocol import ISSUER_PUBLIC_KEY, TrustDocument
 from sync.state import SyncState

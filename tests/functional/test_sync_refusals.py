@@ -10,7 +10,7 @@ import httpx
 import pytest
 from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file, start_hq  # noqa: F401
 
-from sync.client import Connection
+from sync.status import Connection
 from sync.hq.gates import revoke_gate
 from sync.protocol import UploadBatch, WireEntry
 

@@ -23,7 +23,7 @@ from tests.sync_testkit import (  # noqa: F401
 )
 
 from kiosk.chain import entry_hash, verify_chain
-from sync.client import Connection
+from sync.status import Connection
 from sync.protocol import UploadBatch, WireEntry
 
 

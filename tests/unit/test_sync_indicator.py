@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kiosk.store import GateStore
 from kiosk.ui.sync_status import describe, is_problem
-from sync.client import Connection, SyncStatus
+from sync.status import Connection, SyncStatus
 from sync.state import SyncState
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
