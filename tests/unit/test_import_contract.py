@@ -30,3 +30,16 @@ def test_contract_lists_every_domain_module() -> None:
             continue
         assert module in sources, f"{module} is not covered by the no-Textual contract in pyproject.toml"
     assert "sync" in sources
+
+
+def test_a_kiosk_start_loads_neither_the_http_client_nor_jsonschema() -> None:
+    """What the kiosk imports before its first screen, for a gate that is not enrolled: httpx (sync) and
+    jsonschema (EU certificates) come later, when they are needed; each would add a tenth of a second to
+    every start (bench/kiosk_bench.py)."""
+    probe = (
+        "import sys, kiosk.cli, kiosk.ui.launch, kiosk.ui.screens.gate, kiosk.ui.feed;"
+        "print(sorted({'httpx', 'jsonschema', 'stamina'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
