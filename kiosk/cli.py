@@ -225,7 +225,8 @@ def check(
 
     Give code TEXTS, or images with --image. Uses the gate's roster and lists when its database exists.
     The JSON gives each verification step on its own: signature_valid, expired, key_usage_ok and
-    schema_valid (true, false, or null where the step was not reached)."""
+    schema_valid (true, false, or null where the step was not reached). Exit status 1 when an image
+    file cannot be read (every other image is still reported); a refused code is a result, status 0."""
     if not texts and not images:
         raise click.UsageError("give at least one code text or --image FILE")
     config = load_config(config_file)
@@ -240,6 +241,7 @@ def check(
     now = at or datetime.now(UTC)
     judge_kwargs = {"direction": Direction(direction), "temperature": temperature, "now": now}
     scanner = Scanner()
+    unreadable = 0
     try:
         for text in texts:
             assessment = gate.assess_code(text, **judge_kwargs)
@@ -250,6 +252,7 @@ def check(
             if image is None:
                 record["error"] = "image cannot be read"
                 emit(record, as_json, f"ERROR   {visible(str(path))}: image cannot be read")
+                unreadable += 1
                 continue
             result = scanner.scan(image)
             record |= {"texts": [visible(t, QR_MAX_CHARS) for t in result.texts], "decoder": result.decoder or None}
@@ -265,6 +268,8 @@ def check(
     finally:
         if gate.store is not None:
             gate.store.close()
+    if unreadable:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -14,12 +14,12 @@ from tests.helpers import IssueCode, camera_frame, write_png
 BIN = Path(sys.executable).parent
 
 
-def check(gate: GateFolder, *args: str) -> list[dict]:
+def check(gate: GateFolder, *args: str, status: int = 0) -> list[dict]:
     result = subprocess.run(
         [str(BIN / "pocket-kiosk"), "check", "--config", str(gate.config_file), "--json", *args],
         capture_output=True, text=True, timeout=60, check=False,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == status, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
@@ -28,12 +28,23 @@ def test_images_report_texts_decoder_credential_and_verdict(gate: GateFolder, is
     image = write_png(tmp_path / "green.png", camera_frame(green))
     blank = write_png(tmp_path / "blank.png", camera_frame(None))
     (tmp_path / "junk.png").write_bytes(b"junk")
-    first, second, third = check(gate, "--image", str(image), "--image", str(blank), "--image", str(tmp_path / "junk.png"))
+    first, second, third, fourth = check(
+        gate, "--image", str(image), "--image", str(blank), "--image", str(tmp_path / "junk.png"),
+        "--image", str(image), status=1,
+    )
     assert first["image"] == str(image) and first["texts"] == [green] and first["decoder"] == "zxing-cpp"
     assert first["credential"]["colour"] == "green" and first["verdict"] == "refuse"
     assert first["reasons"] == ["not a resident and no valid pass from HQ"]
     assert second == {"image": str(blank), "texts": [], "decoder": None, "error": "no QR code found"}
     assert third["error"] == "image cannot be read"
+    assert fourth["texts"] == [green], "an unreadable image does not stop the ones after it"
+
+
+def test_readable_images_exit_zero_even_when_refused(gate: GateFolder, issue: IssueCode, tmp_path: Path) -> None:
+    image = write_png(tmp_path / "green.png", camera_frame(issue(serial=9)))
+    blank = write_png(tmp_path / "blank.png", camera_frame(None))
+    first, second = check(gate, "--image", str(image), "--image", str(blank))
+    assert first["verdict"] == "refuse" and second["error"] == "no QR code found"
 
 
 def test_at_judges_as_of_another_time_and_nothing_is_logged(gate: GateFolder, issue: IssueCode) -> None:
