@@ -32,7 +32,7 @@ from kiosk.report import assessment_json, human_line, outcome_json
 from kiosk.roster import RosterError, read_roster
 from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore, StoreError
-from kiosk.text import visible
+from kiosk.text import entries_phrase, visible
 from kiosk.trust_store import import_document, list_documents, remove_document
 from sync.report import status_json, status_line
 from sync.status import SyncProgress
@@ -188,7 +188,7 @@ def scan(
     skipped = getattr(capture.source, "skipped", [])
     for path in skipped:
         click.echo(f"skipped unreadable image {visible(str(path))}", err=True)
-    click.echo(f"{frames} frames read, {logged} entries logged", err=True)
+    click.echo(f"{frames} frames read, {entries_phrase(logged)} logged", err=True)
     if capture.error is not None:
         raise click.ClickException(str(capture.error))
 
@@ -300,7 +300,7 @@ def verify(config_file: Path | None, db: Path | None) -> None:
         click.echo(f"entry {problem.seq}: {problem.kind}: {problem.detail}")
     if problems:
         raise SystemExit(1)
-    click.echo(f"chain intact: {count} entries")
+    click.echo(f"chain intact: {entries_phrase(count)}")
 
 
 @main.group()

@@ -25,6 +25,7 @@ from ulid import ULID
 from kiosk.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
 from kiosk.codes.base import Colour
 from kiosk.policy import Direction, Knowledge, PassInfo, Verdict
+from kiosk.text import entries_phrase
 
 migrations = Migrations("pocket-gate")
 
@@ -118,7 +119,7 @@ class Purge:
 
     def describe(self) -> str:
         """'purged 5 entries older than 28 days; kept 3 older ones HQ does not have yet'."""
-        text = f"purged {self.purged} entries older than {self.retention_days} days"
+        text = f"purged {entries_phrase(self.purged)} older than {self.retention_days} days"
         if self.kept_unsent:
             text += f"; kept {self.kept_unsent} older ones HQ does not have yet (they go at the next sync)"
         return text

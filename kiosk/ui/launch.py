@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kiosk.config import KioskConfig
 from kiosk.demo import DEMO_OPERATOR, FRAME_SECONDS, prepare_demo
+from kiosk.text import entries_phrase
 from kiosk.ui.app import GateApp
 from kiosk.ui.context import open_kiosk
 
@@ -28,7 +29,7 @@ def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | No
         first = _last_seq(context.store.recent(limit=1))
         GateApp(context).run()
         logged = _last_seq(context.store.recent(limit=1)) - first
-        line = f"{logged} entries logged this session in {config.database}"
+        line = f"{entries_phrase(logged)} logged this session in {config.database}"
         if context.sync is not None:
             waiting = context.sync_status().entries_waiting
             line += f"; {waiting} not yet at HQ (they go at the next sync)" if waiting else "; HQ has every entry"

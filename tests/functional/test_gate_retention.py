@@ -63,7 +63,7 @@ def test_an_enrolled_gate_keeps_old_entries_until_hq_has_them(hq: RunningHq, mak
     second = kiosk("purge", *config)
 
     assert second.strip() == "purged 2 entries older than 28 days"
-    assert seqs(gate) == [6] and "chain intact: 1 entries" in kiosk("verify", *config)
+    assert seqs(gate) == [6] and "chain intact: 1 entry" in kiosk("verify", *config)
     log_at(gate, NOW)
     assert gate.sync().entries_waiting == 0 and hq.alert_kinds("north-gate") == []  # HQ sees an unbroken chain
 
@@ -75,4 +75,4 @@ def test_a_gate_that_is_not_enrolled_purges_by_age_alone(tmp_path: Path) -> None
         record_at(store, NOW - timedelta(days=40), NOW - timedelta(days=35), NOW - timedelta(days=1))
 
     assert kiosk("purge", "--config", str(config_file)).strip() == "purged 2 entries older than 28 days"
-    assert "chain intact: 1 entries" in kiosk("verify", "--config", str(config_file))
+    assert "chain intact: 1 entry" in kiosk("verify", "--config", str(config_file))

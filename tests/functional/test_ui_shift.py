@@ -250,7 +250,7 @@ def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_ran
             start = pilot.app.screen.query_one("#export-from", Input)
             start.value = (later - timedelta(hours=1)).astimezone().strftime("%Y-%m-%d %H:%M")
             await pilot.click("#export")
-            await wait_for(pilot, lambda: "1 entries written" in text_of(pilot, "#export-note"))
+            await wait_for(pilot, lambda: "1 entry written" in text_of(pilot, "#export-note"))
 
     try:
         run(scenario)

@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from kiosk.export import ExportError, export_entries, local_time, read_entries, reasons_of
 from kiosk.policy import Decision
+from kiosk.text import entries_phrase
 from kiosk.ui.banner import WORDS
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
@@ -154,7 +155,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         except ExportError as exc:
             self.post_message(ExportFinished(str(exc), True))
             return
-        self.post_message(ExportFinished(f"{count} entries written to {path}", False))
+        self.post_message(ExportFinished(f"{entries_phrase(count)} written to {path}", False))
 
     def on_export_finished(self, message: ExportFinished) -> None:
         self._note(message.text, problem=message.problem)
