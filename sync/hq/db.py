@@ -338,7 +338,11 @@ class HqDatabase:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self._write_lock: threading.Lock | None = threading.Lock()
         elif self.dialect == "postgresql":
-            self.engine = create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)
+            # JIT off: PostgreSQL compiles any query it estimates as costly (a count over a busy gate's
+            # fortnight) for 100-300 ms, longer than such a query then runs; HQ's queries are many and short.
+            self.engine = create_engine(
+                url, pool_size=20, max_overflow=30, pool_pre_ping=True, connect_args={"options": "-c jit=off"}
+            )
             self._write_lock = None
         else:
             raise DatabaseError(f"HQ runs on SQLite or PostgreSQL, not {self.dialect}")

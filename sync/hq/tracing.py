@@ -4,9 +4,15 @@
 2. Who passed this gate between t1 and t2? Every passage at a gate in a window (index gate, ts, id).
 3. Who was near this person? Everyone who passed the same gates within N minutes of one of the person's
    passages in the window: the person's passages become a few (gate, from, to) ranges, overlapping ones
-   merged, and each range is read from the (gate, ts, id, subject) index. The ranges' rows are gathered
-   first (a MATERIALIZED common table expression) and then paged: left to itself, PostgreSQL would walk the
-   whole window in time order looking for them, to save a sort of a few thousand rows.
+   merged, and each range is read from the (gate, ts, id, subject) index alone, one UNION ALL branch per
+   range (an OR of ranges makes PostgreSQL read them through the table). The ranges' keys are gathered
+   first (a MATERIALIZED common table expression: left to itself, PostgreSQL would walk the whole window in
+   time order looking for them, to save a sort of a few thousand rows), then paged, and only a page's rows
+   are read from the table, by id.
+
+Counting reads index columns only (`Result.found`), and people are counted by grouping rather than
+COUNT(DISTINCT): PostgreSQL sorts for a DISTINCT, in the text collation and spilling to disk, where a hash
+aggregate takes less than half the time (10 million entries: a busy gate's 14 days 980 ms -> 430 ms).
 
 People are subjects (the keyed hash of their ID number): an ID number typed by staff is hashed with the
 district key before it reaches this module, and never stored. Results come a page at a time in (ts, id) order
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, distinct, false, func, or_, select
+from sqlalchemy import Connection, Select, false, func, or_, select, union_all
 
 from kiosk.store import utc_text
 from sync.hq.db import HqDatabase, entries
@@ -101,23 +107,36 @@ class Passage:
 
 class Result:
     """A tracing question made into one query: counted, paged, or walked whole. `keys` are the query's (ts, id)
-    columns, which order and page it."""
+    columns, which order and page it; `found` selects the same rows' `subject` alone, which an index holds, for
+    counting them without reading the table."""
 
-    def __init__(self, query: Select[Any], keys: tuple[Any, Any] = PAGE_KEYS) -> None:
+    def __init__(
+        self, query: Select[Any], found: Select[Any], keys: tuple[Any, Any] = PAGE_KEYS, *, keys_only: bool = False
+    ) -> None:
         self.query = query
+        self.found = found
         self.keys = keys
+        self.keys_only = keys_only
+        """`query` gives (ts, id) alone; a page's other columns are read by id afterwards."""
 
     def _page(self, conn: Connection, after: str | None, before: str | None, size: int) -> Page[Passage]:
         found = keyset_page(conn, self.query, self.keys, lambda r: [r.ts, r.id], after=after, before=before, size=size)
-        return Page([Passage.of(r) for r in found.items], found.next_cursor, found.prev_cursor)
+        rows = found.items
+        if self.keys_only and rows:
+            by_id = {r.id: r for r in conn.execute(select(*COLUMNS).where(entries.c.id.in_([r.id for r in rows])))}
+            rows = [by_id[r.id] for r in rows if r.id in by_id]  # a row purged in between is left out
+        return Page([Passage.of(r) for r in rows], found.next_cursor, found.prev_cursor)
 
     def count(self, conn: Connection) -> int:
-        return int(conn.execute(select(func.count()).select_from(self.query.subquery())).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(self.found.subquery())).scalar_one())
 
     def summary(self, conn: Connection) -> tuple[int, int]:
         """How many passages the result holds, and by how many different identified people (one pass)."""
-        inner = self.query.subquery()
-        total, people = conn.execute(select(func.count(), func.count(distinct(inner.c.subject)))).one()
+        inner = self.found.subquery()
+        per_person = select(inner.c.subject, func.count().label("n")).group_by(inner.c.subject).subquery()
+        total, people = conn.execute(
+            select(func.coalesce(func.sum(per_person.c.n), 0), func.count(per_person.c.subject))
+        ).one()
         return int(total), int(people)
 
     def page(self, conn: Connection, *, after: str | None = None, before: str | None = None, size: int = 50) -> Page[Passage]:
@@ -137,14 +156,14 @@ class Result:
 
 def person(subject: str, window: Window) -> Result:
     start, end = window.bounds
-    return Result(
-        select(*COLUMNS).where(entries.c.subject == subject, entries.c.ts >= start, entries.c.ts < end)
-    )
+    where = (entries.c.subject == subject, entries.c.ts >= start, entries.c.ts < end)
+    return Result(select(*COLUMNS).where(*where), select(entries.c.subject).where(*where))
 
 
 def gate(gate_id: str, window: Window) -> Result:
     start, end = window.bounds
-    return Result(select(*COLUMNS).where(entries.c.gate == gate_id, entries.c.ts >= start, entries.c.ts < end))
+    where = (entries.c.gate == gate_id, entries.c.ts >= start, entries.c.ts < end)
+    return Result(select(*COLUMNS).where(*where), select(entries.c.subject).where(*where))
 
 
 @dataclass(frozen=True)
@@ -205,7 +224,12 @@ def plan_contacts(conn: Connection, subject: str, window: Window, minutes: int) 
 
 def contacts(plan: ContactPlan) -> Result:
     """Everyone else's passages in the plan's ranges (unidentified people included: they are leads too)."""
-    near = or_(*(and_(entries.c.gate == r.gate, entries.c.ts >= r.start, entries.c.ts <= r.end) for r in plan.ranges))
     others = or_(entries.c.subject.is_(None), entries.c.subject != plan.subject)
-    gathered = select(*COLUMNS).where(near if plan.ranges else false(), others).cte("near").prefix_with("MATERIALIZED")
-    return Result(select(gathered), (gathered.c.ts, gathered.c.id))
+    branches = [
+        select(entries.c.ts, entries.c.id, entries.c.subject).where(
+            entries.c.gate == r.gate, entries.c.ts >= r.start, entries.c.ts <= r.end, others
+        )
+        for r in plan.ranges
+    ] or [select(entries.c.ts, entries.c.id, entries.c.subject).where(false())]
+    keys = union_all(*branches).cte("near").prefix_with("MATERIALIZED")
+    return Result(select(keys.c.ts, keys.c.id), select(keys.c.subject), (keys.c.ts, keys.c.id), keys_only=True)

@@ -144,6 +144,35 @@ def test_contact_ranges_merge_passages_close_together_at_one_gate(hq_db: HqDatab
         tracing.Window(T, T)
 
 
+def test_contacts_of_one_passage_or_none_are_counted_and_paged_from_the_index(hq_db: HqDatabase, tmp_path: Path) -> None:
+    """One range is a UNION ALL of one branch, no range a query that finds nothing; counts and pages agree, the
+    unidentified passer-by is a contact too, and the person's own passages are not."""
+    me = "f" * 32
+    record_and_ingest(hq_db, tmp_path, "g1", [
+        Event(T - timedelta(minutes=20), "a" * 32),
+        Event(T - timedelta(minutes=10), "b" * 32),
+        Event(T, me),
+        Event(T + timedelta(minutes=5), None, decision=Decision.REFUSE, colour=None, reasons=("no code",)),
+        Event(T + timedelta(minutes=6), me),
+        Event(T + timedelta(minutes=9), "b" * 32),
+    ])
+    window = tracing.Window(T - timedelta(hours=1), T + timedelta(hours=1))
+    nobody = tracing.Window(T + timedelta(days=1), T + timedelta(days=2))
+    with hq_db.read() as conn:
+        found = tracing.contacts(tracing.plan_contacts(conn, me, window, 15))
+        summary, first = found.summary(conn), found.page(conn, size=2)
+        second = found.page(conn, after=first.next_cursor, size=2)
+        empty = tracing.contacts(tracing.plan_contacts(conn, me, nobody, 15))
+        nothing = (empty.summary(conn), empty.count(conn), empty.page(conn).items)
+
+    assert summary == (3, 1), "the passer-by without a code counts as a passage, not as a person"
+    assert [(p.ts[11:16], p.subject, p.gate) for p in first.items + second.items] == [
+        ("07:50", "b" * 32, "g1"), ("08:05", None, "g1"), ("08:09", "b" * 32, "g1")
+    ]
+    assert first.items[1].reasons == ["no code"] and first.items[0].name == "Z**** S**" and second.next_cursor is None
+    assert nothing == ((0, 0), 0, [])
+
+
 def test_staff_passwords_and_accounts(hq_db: HqDatabase) -> None:
     add_user(hq_db, "ada", "a long passphrase", Role.ADMIN)
 
