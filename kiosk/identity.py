@@ -29,6 +29,8 @@ class DistrictKeyError(Exception):
 
 def normalise_id(id_number: str) -> str:
     """Upper-case and strip separators so that '11010519491231002x' and '110105 19491231 002X' match."""
+    if id_number.isascii() and id_number.isalnum():  # the usual case, without a look at each character
+        return id_number.upper()
     return "".join(ch for ch in id_number.upper() if ch.isalnum())
 
 

@@ -8,6 +8,7 @@ environment variables (see sync/hq/settings.py), so an operator sets them once.
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -25,18 +26,20 @@ from kiosk.codes import Colour
 from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
 from kiosk.codes.pgc import issue_code
 from kiosk.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
-from kiosk.roster import RosterError, read_roster
+from kiosk.roster import RosterError
 from sync.bundle import SigningKeyError, create_signing_key, fingerprint, load_signing_key, public_pem
 from sync.hq import gates as gate_admin
 from sync.hq import lists
 from sync.hq.db import DatabaseError, HqDatabase
-from sync.hq import staff, stats
+from sync.hq import staff, stats, uploads
 from sync.hq.retention import purge as purge_entries
 from sync.hq.settings import HqSettings
 from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
 
 P = ParamSpec("P")
 R = TypeVar("R")
+LOAD_PROGRESS_ROWS = 100_000
+"""`roster load` and `colour-list load` say how far they are every this many rows."""
 HQ_ERRORS = (
     DatabaseError,
     SigningKeyError,
@@ -507,10 +510,14 @@ def roster() -> None:
 @district_key_option
 @hq_errors
 def roster_load(gate_id: str, csv_file: Path, db: str | None, district_key_file: Path | None) -> None:
-    """Replace GATE_ID's roster with CSV_FILE (id_number,name,unit); ID numbers are hashed, names masked."""
-    rows = read_roster(csv_file, district_key(district_key_file))
-    version = lists.replace_roster(open_db(db), gate_id, rows)
-    click.echo(f"roster of {gate_id}: {len(rows)} residents (bundle version {version})")
+    """Replace GATE_ID's roster with CSV_FILE (id_number,name,unit); ID numbers are hashed, names masked.
+
+    The file is checked whole before anything changes (one bad line refuses it); progress goes to stderr."""
+    key = district_key(district_key_file)
+    upload, version = _load_list(open_db(db), uploads.Kind.ROSTER, csv_file, key, settings_from(db=db), gate_id)
+    residents = (upload.added or 0) + (upload.changed or 0) + (upload.unchanged or 0)
+    click.echo(f"roster of {gate_id}: {residents} resident{'' if residents == 1 else 's'}; "
+               f"{_changes(upload)} (bundle version {version})")
 
 
 @main.group("colour-list")
@@ -524,11 +531,40 @@ def colour_list() -> None:
 @district_key_option
 @hq_errors
 def colour_list_load(csv_file: Path, db: str | None, district_key_file: Path | None) -> None:
-    """Replace the red/yellow list with CSV_FILE (id_number,colour,note; colour red or yellow)."""
-    rows = lists.read_colour_list(csv_file, district_key(district_key_file))
-    version = lists.replace_colour_list(open_db(db), rows)
-    reds = sum(row["colour"] == "red" for row in rows)
-    click.echo(f"red/yellow list: {reds} red, {len(rows) - reds} yellow (bundle version {version})")
+    """Replace the red/yellow list with CSV_FILE (id_number,colour,note; colour red or yellow).
+
+    The file is checked whole before anything changes (one bad line refuses it); progress goes to stderr."""
+    key = district_key(district_key_file)
+    database = open_db(db)
+    upload, version = _load_list(database, uploads.Kind.COLOUR, csv_file, key, settings_from(db=db))
+    counts = lists.colour_counts(database)
+    click.echo(f"red/yellow list: {counts.get('red', 0)} red, {counts.get('yellow', 0)} yellow; "
+               f"{_changes(upload)} (bundle version {version})")
+
+
+def _load_list(
+    db: HqDatabase, kind: uploads.Kind, csv_file: Path, key: bytes, settings: HqSettings, gate: str | None = None
+) -> tuple[uploads.Upload, int]:
+    """Check a list CSV through the dashboard's staging path (streamed in batches, the same row limit, the same
+    refusals; it shows in the dashboard's uploads as the operator's), then apply it; the checked upload and the
+    new bundle version."""
+    upload = uploads.create(db, kind, csv_file.name, f"{getpass.getuser()} (command line)", gate)
+    shown = 0
+
+    def progress(read: int) -> None:
+        nonlocal shown
+        if read - shown >= LOAD_PROGRESS_ROWS:
+            click.echo(f"checked {read:,} rows", err=True)
+            shown = read
+
+    checked = uploads.check(db, upload.id, csv_file, key, settings.max_list_rows, progress)
+    if checked.state is not uploads.State.READY:
+        raise lists.ListError(checked.message)
+    return checked, uploads.apply(db, upload.id)
+
+
+def _changes(upload: uploads.Upload) -> str:
+    return f"{upload.added} added, {upload.changed} changed, {upload.removed} removed"
 
 
 @main.group()

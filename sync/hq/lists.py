@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Select, delete, insert, select
+from sqlalchemy import Connection, Select, delete, func, insert, select
 
 from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from kiosk.identity import resident_id_problem, subject_hash
@@ -110,9 +110,11 @@ def iter_colour_list(
         raise ListError(f"{name}: nothing loaded: {shown}")
 
 
-def read_colour_list(path: Path, district_key: bytes, doc_type: str = "resident-id") -> list[dict[str, str]]:
-    """The whole red/yellow list from a CSV (see `iter_colour_list`), one row per person."""
-    return list({row["subject"]: row for row in iter_colour_list(path, district_key, doc_type)}.values())
+def colour_counts(db: HqDatabase) -> dict[str, int]:
+    """How many people the red/yellow list in force holds, by colour."""
+    with db.read() as conn:
+        rows = conn.execute(select(colour_list.c.colour, func.count()).group_by(colour_list.c.colour))
+        return {colour: int(n) for colour, n in rows}
 
 
 def write_colour_list(conn: Connection, rows: Rows) -> int:

@@ -1,6 +1,7 @@
 """List CSVs uploaded through the dashboard: checked into a staging area, previewed, then applied whole.
 
-An upload goes through `check` (in the background: a million-row file takes a minute or two): its rows are
+An upload goes through `check` (in the background: a million-row file takes a minute or two; `pocket-hq
+roster load` and `colour-list load` take this same path in the foreground, then apply): its rows are
 counted first, so that a file over the row limit (`max_list_rows`) is refused in seconds with nothing staged;
 then it is read as a stream by the same readers as `pocket-hq roster load` and `colour-list load`
 (`kiosk.roster.iter_roster`, `lists.iter_colour_list`), its rows are written to a staging table in batches
@@ -15,8 +16,7 @@ from __future__ import annotations
 
 import csv
 import secrets
-import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -170,8 +170,11 @@ def _set(db: HqDatabase, upload_id: str, **values: Any) -> None:
         conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload_id).values(**values))
 
 
-def _stage(db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]]) -> int:
-    """Write rows to the staging table in batches (a later row for the same person wins); the count read."""
+def _stage(
+    db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]], progress: Callable[[int], None] | None
+) -> int:
+    """Write rows to the staging table in batches (a later row for the same person wins); the count read,
+    also given to `progress` after each batch."""
     table = _staged(upload.kind)
     first, second = _values(upload.kind)
     read = 0
@@ -187,6 +190,8 @@ def _stage(db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]]) -> in
             conn.execute(statement, list(batch.values()))
             conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload.id).values(rows_read=read))
         batch.clear()
+        if progress is not None:
+            progress(read)
 
     for row in rows:
         read += 1
@@ -231,13 +236,20 @@ def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Ite
     return _roster_rows(path, district_key, max_rows)
 
 
-def check(db: HqDatabase, upload_id: str, path: Path, district_key: bytes, max_rows: int = lists.MAX_CSV_ROWS) -> Upload:
-    """Count, read, validate and stage the uploaded file (at most `max_rows` rows), then count the differences;
-    the upload ends READY or FAILED (with the reason). The file's folder is removed either way."""
+def check(
+    db: HqDatabase,
+    upload_id: str,
+    path: Path,
+    district_key: bytes,
+    max_rows: int = lists.MAX_CSV_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> Upload:
+    """Count, read, validate and stage the file (at most `max_rows` rows; `progress` hears the rows read so
+    far), then count the differences; the upload ends READY or FAILED (with the reason)."""
     upload = get(db, upload_id)
     try:
         _refuse_over_limit(path, max_rows)
-        read = _stage(db, upload, _rows(upload, path, district_key, max_rows))
+        read = _stage(db, upload, _rows(upload, path, district_key, max_rows), progress)
         _count_differences(db, upload, read)
     except lists.ListError as exc:
         _drop_staged(db, upload)
@@ -247,8 +259,6 @@ def check(db: HqDatabase, upload_id: str, path: Path, district_key: bytes, max_r
         _set(db, upload_id, state=State.FAILED.value, message=f"the upload could not be checked: {exc}",
              finished_at=utc_text(datetime.now(UTC)))
         raise
-    finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
     return get(db, upload_id)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -59,6 +60,19 @@ def upload(admin: Staff, content: bytes, kind: str = "colour", gate: str = "", n
         time.sleep(0.2)
 
 
+def temporary_copies() -> set[Path]:
+    """HQ's temporary copies of uploaded files (a folder each)."""
+    return set(Path(tempfile.gettempdir()).glob("pocket-hq-upload-*"))
+
+
+def assert_copies_removed(before: set[Path]) -> None:
+    """The upload's temporary copy goes once its check ends (just after its state is written)."""
+    deadline = time.monotonic() + 5
+    while temporary_copies() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not temporary_copies() - before, "HQ's temporary copy of the upload was left behind"
+
+
 def colour_csv(rows: list[tuple[int, str, str]]) -> bytes:
     return ("id_number,colour,note\n" + "".join(f"{make_resident_id(i)},{c},{n}\n" for i, c, n in rows)).encode()
 
@@ -81,8 +95,10 @@ def _number(html: str, name: str) -> int:
 def test_a_red_list_is_previewed_then_applied_whole(dash: RunningHq, key: bytes) -> None:
     lists.replace_colour_list(dash.db, colour_rows(key, [(1, "red", "old"), (2, "yellow", ""), (3, "red", "")]))
     admin = Staff(dash.url, "ada")
+    copies = temporary_copies()
 
     page = upload(admin, colour_csv([(1, "red", "old"), (2, "red", "worse"), (4, "yellow", "<b>new</b>")]))
+    assert_copies_removed(copies)
 
     assert [_number(page, f"n-{n}") for n in ("added", "changed", "removed", "unchanged")] == [1, 1, 1, 1]
     assert "&lt;b&gt;new&lt;/b&gt;" in page and "<b>new</b>" not in page
@@ -257,8 +273,10 @@ def test_a_bad_roster_is_refused_with_the_reason_and_nothing_changes(
     lists.replace_roster(small_dash.db, "north-gate", [{"subject": subject_hash(key, make_resident_id(7)), "name": "K*",
                                                          "unit": "kept"}])
     admin = Staff(small_dash.url, "ada")
+    copies = temporary_copies()
 
     page = upload(admin, content, kind="roster", gate="north-gate", name="roster.csv")
+    assert_copies_removed(copies)
 
     assert "failed" in page and words in page and "Nothing was changed" in page
     assert "pocket-hq-upload-" not in page, "the message names the file as uploaded, not HQ's temporary copy"

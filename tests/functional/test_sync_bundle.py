@@ -69,7 +69,7 @@ def _publish_district(hq: RunningHq, keys: Path, tmp_path: Path) -> None:
     lists.add_trust(hq.db, lists.trust_documents_from([keys]))
     red = tmp_path / "red.csv"
     red.write_text(f"id_number,colour,note\n{CONTACT},red,close contact\n")
-    lists.replace_colour_list(hq.db, lists.read_colour_list(red, district_key))
+    lists.replace_colour_list(hq.db, list(lists.iter_colour_list(red, district_key)))
     lists.replace_roster(hq.db, "north-gate", [{"subject": subject_hash(district_key, RESIDENT), "name": "L* S*", "unit": "3-201"}])
 
 

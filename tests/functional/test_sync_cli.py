@@ -17,9 +17,12 @@ from kiosk.codes.keys import create_issuer_keys
 from kiosk.config import load_config
 from kiosk.store import utc_text
 from kiosk.trust_store import list_documents
+from sync.hq import cli as hq_cli
+from sync.hq import uploads
 from sync.hq.cli import main as hq_main
 from sync.hq.db import entries
 from sync.hq.gates import list_gates
+from tests.helpers import make_resident_id
 
 
 def run(command: object, *args: str, code: int = 0, stdin: str | None = None) -> Result:
@@ -119,7 +122,7 @@ def test_hq_commands_publish_lists_to_a_gate(hq: RunningHq, make_gate: MakeGate,
     policy = tmp_path / "policy.toml"
     policy.write_text('[temperature]\nrefuse_at_or_above = 37.5\n')
 
-    assert "1 residents" in run(hq_main, "roster", "load", "north-gate", str(roster), *db, *district).stdout
+    assert "1 resident;" in run(hq_main, "roster", "load", "north-gate", str(roster), *db, *district).stdout
     assert "1 red, 1 yellow" in run(hq_main, "colour-list", "load", str(red), *db, *district).stdout
     issued = run(hq_main, "passes", "issue", "--id", "110101199001010015", "--kind", "vehicle", "--gate", "north-gate",
                  "--hours", "2", *db, *district).stdout
@@ -178,6 +181,31 @@ def test_bad_lists_are_refused_whole(hq: RunningHq, make_gate: MakeGate, keys: P
     assert "purple" in run(hq_main, "policy", "set", str(policy), *db, code=1).output
     assert "lacks the column(s) id_number" in run(hq_main, "roster", "load", "north-gate", str(wrong_columns), *db, *district, code=1).output
     assert "no policy published" in run(hq_main, "policy", "show", *db).stdout
+
+
+def test_a_list_loaded_again_says_what_changed_and_shows_progress_for_a_long_file(
+    hq: RunningHq, keys: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line loads a list through the dashboard's staging path: streamed in batches with progress on
+    stderr, compared with the list in force, then applied; the load shows in the dashboard's uploads."""
+    db, district = ["--db", hq.settings.db], ["--district-key", str(keys / "district.key")]
+    monkeypatch.setattr(hq_cli, "LOAD_PROGRESS_ROWS", 1)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("id_number,colour,note\n" + "".join(f"{make_resident_id(i)},red,case {i}\n" for i in range(12_000)))
+    second.write_text(
+        "id_number,colour,note\n" + "".join(f"{make_resident_id(i)},red,case {i}\n" for i in range(1, 11_999))
+        + f"{make_resident_id(11_999)},yellow,now yellow\n{make_resident_id(20_000)},red,new\n"
+    )
+
+    loaded = run(hq_main, "colour-list", "load", str(first), *db, *district)
+    again = run(hq_main, "colour-list", "load", str(second), *db, *district)
+
+    assert loaded.stderr.splitlines() == ["checked 10,000 rows", "checked 12,000 rows"]
+    assert loaded.stdout.startswith("red/yellow list: 12000 red, 0 yellow; 12000 added, 0 changed, 0 removed")
+    assert again.stdout.startswith("red/yellow list: 11999 red, 1 yellow; 1 added, 1 changed, 1 removed")
+    history = uploads.recent(hq.db).items
+    assert [(u.filename, u.state) for u in history] == [("second.csv", uploads.State.APPLIED), ("first.csv", uploads.State.APPLIED)]
+    assert history[0].uploaded_by.endswith("(command line)")
 
 
 def test_gates_list_revoke_and_new_token(hq: RunningHq, make_gate: MakeGate, signing_key_file: Path) -> None:

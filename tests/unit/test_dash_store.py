@@ -216,7 +216,7 @@ def test_uploads_left_by_a_stopped_server_or_never_applied_are_cleared(hq_db: Hq
     (tmp_path / "upload").mkdir()
     (tmp_path / "upload" / "red.csv").write_text(f"id_number,colour,note\n{make_resident_id(1)},red,\n")
     assert uploads.check(hq_db, waiting.id, tmp_path / "upload" / "red.csv", b"k" * 32).state is uploads.State.READY
-    assert not (tmp_path / "upload").exists(), "the uploaded file is removed once checked"
+    assert (tmp_path / "upload" / "red.csv").exists(), "checking leaves the file to whoever saved it"
 
     assert uploads.expire(hq_db, now=datetime.now(UTC) + timedelta(hours=23)) == 0
     assert uploads.expire(hq_db, now=datetime.now(UTC) + timedelta(days=2)) == 1

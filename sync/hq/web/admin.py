@@ -6,6 +6,7 @@ commands and is recorded in the audit log. Viewers get 403 on all of these.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -203,6 +204,14 @@ async def _save_upload(file: UploadFile, folder: Path) -> Path:
     return path
 
 
+def _check_saved_upload(dashboard: Dashboard, upload_id: str, path: Path) -> None:
+    """Check the saved copy in the background, then remove its temporary folder whatever the outcome."""
+    try:
+        uploads.check(dashboard.db, upload_id, path, dashboard.district_key, dashboard.hq.settings.max_list_rows)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
 @router.post("/lists")
 async def lists_upload(request: Request, session: Admin) -> Response:
     """Take a CSV, register it and start checking it in the background; the preview page shows progress."""
@@ -236,8 +245,7 @@ async def lists_upload(request: Request, session: Admin) -> Response:
     folder = Path(tempfile.mkdtemp(prefix="pocket-hq-upload-"))
     path = await _save_upload(file, folder)
     await file.close()
-    dashboard.checks.submit(uploads.check, dashboard.db, upload.id, path, dashboard.district_key,
-                            dashboard.hq.settings.max_list_rows)
+    dashboard.checks.submit(_check_saved_upload, dashboard, upload.id, path)
     record(request, session, "upload list", {"upload": upload.id, "kind": kind, "gate": upload.gate,
                                              "file": file.filename})
     return _see(f"/admin/uploads/{upload.id}")
