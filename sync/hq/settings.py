@@ -50,9 +50,9 @@ class HqSettings(BaseSettings):
     max_upload_mb: float = Field(200.0, gt=0)
     """Largest list CSV the dashboard accepts, in megabytes (a million-row red list is about 40 MB)."""
     max_list_rows: int = Field(1_000_000, ge=1)
-    """Most rows a roster or red/yellow list CSV (uploaded through the dashboard or loaded by `pocket-hq roster load`
-    or `colour-list load`) may have; a longer file is
-    refused (before any of it is checked) and nothing changes."""
+    """Most rows a roster or red/yellow list CSV may have, uploaded through the dashboard or loaded by `pocket-hq
+    roster load` or `colour-list load`; a longer file is refused (before any of it is checked) and nothing
+    changes."""
     login_rate_limit: str = "10/minute"
     """Failed sign-ins allowed per account and per client address before further attempts wait."""
 
