@@ -2,17 +2,16 @@
 HQ for `pocket-hq roster load` and the dashboard's roster uploads.
 
 Columns: `id_number`, `name`, optional `unit`. ID numbers are hashed with the district key on the way in and
-names are masked, so neither is ever kept raw. The file is read as a stream (a city district's roster never sits
-in memory whole), and the whole file is checked before anything is applied: one bad row refuses the file, with
-the first bad lines named.
+names are masked, so neither is ever kept raw. The file is read as a stream and checked whole before anything is
+applied (`kiosk.csvlist`): one bad row refuses the file, with the first bad lines named.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from kiosk.csvlist import checked_rows
 from kiosk.identity import mask_name, resident_id_problem, subject_hash
 
 MAX_ROWS = 200_000
@@ -25,40 +24,22 @@ class RosterError(Exception):
 def iter_roster(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_ROWS
 ) -> Iterator[dict[str, str]]:
-    """Rows for the `roster` table, yielded as they are read. When the file has any bad line (or more than
-    `max_rows` rows, or bytes that are not UTF-8), RosterError is raised once the reading reaches it, and the
-    caller must discard what it was given: one bad line refuses the whole file. A later line for the same
-    person replaces an earlier one."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise RosterError(f"cannot read {path}: {exc.strerror}") from exc
-    problems: list[str] = []
-    line = 1
-    with handle:
-        try:
-            reader = csv.DictReader(handle)
-            missing = {"id_number", "name"} - set(reader.fieldnames or [])
-            if missing:
-                raise RosterError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; expected id_number,name,unit")
-            for line, record in enumerate(reader, start=2):
-                if line - 1 > max_rows:
-                    raise RosterError(f"{path} has more than {max_rows} rows; nothing imported")
-                id_number = (record.get("id_number") or "").strip()
-                problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
-                if not id_number or problem:
-                    problems.append(f"line {line}: {problem or 'no id_number'}")
-                    continue
-                subject = subject_hash(district_key, id_number, doc_type)
-                name = (record.get("name") or "").strip()
-                yield {"subject": subject, "name": mask_name(name), "unit": (record.get("unit") or "").strip()}
-        except UnicodeDecodeError as exc:
-            raise RosterError(f"{path} is not UTF-8 text after line {line} (save the spreadsheet as CSV UTF-8)") from exc
-        except csv.Error as exc:
-            raise RosterError(f"{path} is not a readable CSV file after line {line}: {exc}") from exc
-    if problems:
-        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise RosterError(f"{path}: nothing imported: {shown}")
+    """Rows for the `roster` table, yielded as they are read (see `kiosk.csvlist` for what refuses the file; the
+    caller discards what it was given then). A later line for the same person replaces an earlier one."""
+
+    def make_row(record: dict[str, str]) -> dict[str, str] | str:
+        id_number = (record.get("id_number") or "").strip()
+        problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
+        if not id_number or problem:
+            return problem or "no id_number"
+        name = (record.get("name") or "").strip()
+        subject = subject_hash(district_key, id_number, doc_type)
+        return {"subject": subject, "name": mask_name(name), "unit": (record.get("unit") or "").strip()}
+
+    return checked_rows(
+        path, required={"id_number", "name"}, expected="id_number,name,unit", max_rows=max_rows,
+        error=RosterError, make_row=make_row,
+    )
 
 
 def read_roster(path: Path, district_key: bytes, doc_type: str = "resident-id") -> list[dict[str, str]]:

@@ -74,14 +74,17 @@ def m002_drop_trusted_keys(db: Database) -> None:
     db["trusted_keys"].drop(ignore=True)
 
 
+def _keep_head(db: Database, seq: int, digest: str) -> None:
+    """Record the newest entry ever written (see `GateStore._head`)."""
+    db["meta"].upsert_all([{"key": "head_seq", "value": str(seq)}, {"key": "head_hash", "value": digest}], pk="key")
+
+
 @migrations()
 def m003_chain_head(db: Database) -> None:
     """Remember the newest entry (see `GateStore._head`) for databases made before the head was kept."""
     last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
     if last is not None:
-        db["meta"].upsert_all(
-            [{"key": "head_seq", "value": str(last[0])}, {"key": "head_hash", "value": last[1]}], pk="key"
-        )
+        _keep_head(db, last[0], last[1])
 
 
 class StoreError(Exception):
@@ -239,9 +242,7 @@ class GateStore:
                 }
                 row["hash"] = entry_hash(row)
                 self.db["entries"].insert(row)
-                self.db["meta"].upsert_all(
-                    [{"key": "head_seq", "value": str(row["seq"])}, {"key": "head_hash", "value": row["hash"]}], pk="key"
-                )
+                _keep_head(self.db, row["seq"], row["hash"])
         except sqlite3.Error as exc:
             raise StoreError(f"entry NOT logged: {exc}") from exc
         return Entry(id=row["id"], seq=row["seq"], ts=row["ts"], verdict=row["verdict"], row=row)

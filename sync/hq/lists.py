@@ -7,7 +7,6 @@ command) and are hashed with the district key at once; HQ's tables hold subjects
 
 from __future__ import annotations
 
-import csv
 import json
 import secrets
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Select, delete, func, insert, select
 
 from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
+from kiosk.csvlist import checked_rows
 from kiosk.identity import resident_id_problem, subject_hash
 from kiosk.policy import Policy, PolicyError, load_policy
 from kiosk.store import utc_text
@@ -71,43 +71,25 @@ def replace_roster(db: HqDatabase, gate_id: str, rows: Rows) -> int:
 def iter_colour_list(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_CSV_ROWS
 ) -> Iterator[dict[str, str]]:
-    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], read as a stream (a
-    million-row file never sits in memory). Good rows are yielded as they are read; when the file has any bad
-    line, ListError is raised at the end naming the first few, and the caller must discard what it was given:
-    one bad line refuses the whole file. A later line for the same person replaces an earlier one."""
-    name = path.name
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise ListError(f"cannot read {path}: {exc.strerror}") from exc
-    problems: list[str] = []
-    line = 1
-    with handle:
-        try:
-            reader = csv.DictReader(handle)
-            missing = {"id_number", "colour"} - set(reader.fieldnames or [])
-            if missing:
-                raise ListError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; expected id_number,colour,note")
-            for line, record in enumerate(reader, start=2):
-                if line - 1 > max_rows:
-                    raise ListError(f"{name} has more than {max_rows} rows; nothing loaded")
-                id_number = (record.get("id_number") or "").strip()
-                colour = (record.get("colour") or "").strip().lower()
-                problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
-                if not id_number or problem:
-                    problems.append(f"line {line}: {problem or 'no id_number'}")
-                elif colour not in {"red", "yellow"}:
-                    problems.append(f"line {line}: colour must be red or yellow, not {colour[:20]!r}")
-                else:
-                    subject = subject_hash(district_key, id_number, doc_type)
-                    yield {"subject": subject, "colour": colour, "note": (record.get("note") or "").strip()}
-        except UnicodeDecodeError as exc:
-            raise ListError(f"{name} is not UTF-8 text after line {line} (save the spreadsheet as CSV UTF-8)") from exc
-        except csv.Error as exc:
-            raise ListError(f"{name} is not a readable CSV file after line {line}: {exc}") from exc
-    if problems:
-        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise ListError(f"{name}: nothing loaded: {shown}")
+    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], yielded as they are read
+    (see `kiosk.csvlist` for what refuses the file; the caller discards what it was given then). A later line
+    for the same person replaces an earlier one."""
+
+    def make_row(record: dict[str, str]) -> dict[str, str] | str:
+        id_number = (record.get("id_number") or "").strip()
+        colour = (record.get("colour") or "").strip().lower()
+        problem = resident_id_problem(id_number) if doc_type == "resident-id" else None
+        if not id_number or problem:
+            return problem or "no id_number"
+        if colour not in {"red", "yellow"}:
+            return f"colour must be red or yellow, not {colour[:20]!r}"
+        subject = subject_hash(district_key, id_number, doc_type)
+        return {"subject": subject, "colour": colour, "note": (record.get("note") or "").strip()}
+
+    return checked_rows(
+        path, required={"id_number", "colour"}, expected="id_number,colour,note", max_rows=max_rows,
+        error=ListError, make_row=make_row,
+    )
 
 
 def colour_counts(db: HqDatabase) -> dict[str, int]:

@@ -1,22 +1,21 @@
-"""List CSVs uploaded through the dashboard: checked into a staging area, previewed, then applied whole.
+"""List CSVs uploaded through the dashboard or loaded with `pocket-hq roster load` / `colour-list load`: checked
+into a staging area, previewed, then applied whole.
 
-An upload goes through `check` (in the background: a million-row file takes a minute or two; `pocket-hq
-roster load` and `colour-list load` take this same path in the foreground, then apply): its rows are
-counted first, so that a file over the row limit (`max_list_rows`) is refused in seconds with nothing staged;
-then it is read as a stream by the same readers as `pocket-hq roster load` and `colour-list load`
-(`kiosk.roster.iter_roster`, `lists.iter_colour_list`), its rows are written to a staging table in batches
-while the upload's row count shows progress, and the differences from the list in force are counted. Any bad
-line refuses the file and drops what was staged. An admin then sees the preview (what is added, changed and removed, page by page) and
-applies it: one transaction replaces the list with the staged rows through `lists.write_*`, the path the
-command line takes, and only if the list in force is still the one the preview was compared with.
-Nothing is ever half-applied.
-"""
+An upload goes through `check` (in the background for the dashboard: a million-row file takes a minute or two;
+in the foreground for the command line, which then applies it at once): its rows are counted first, so that a
+file over the row limit (`max_list_rows`) is refused in seconds with nothing staged; then it is read as a
+stream by `kiosk.roster.iter_roster` or `lists.iter_colour_list`, its rows are written to a staging table in
+batches while the upload's row count shows progress, and the differences from the list in force are counted.
+Any bad line refuses the file and drops what was staged. An admin then sees the preview (what is added, changed
+and removed, page by page) and applies it: one transaction replaces the list with the staged rows through
+`lists.write_*`, and only if the list in force is still the one the preview was compared with. Nothing is ever
+half-applied."""
 
 from __future__ import annotations
 
 import csv
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -222,18 +221,10 @@ def _refuse_over_limit(path: Path, max_rows: int) -> None:
             return
 
 
-def _roster_rows(path: Path, district_key: bytes, max_rows: int) -> Iterator[dict[str, str]]:
-    """The roster reader's rows; its refusals name the file as uploaded, not the temporary copy."""
-    try:
-        yield from iter_roster(path, district_key, max_rows=max_rows)
-    except RosterError as exc:
-        raise lists.ListError(str(exc).replace(str(path), path.name)) from exc
-
-
 def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
     if upload.kind is Kind.COLOUR:
         return lists.iter_colour_list(path, district_key, max_rows=max_rows)
-    return _roster_rows(path, district_key, max_rows)
+    return iter_roster(path, district_key, max_rows=max_rows)
 
 
 def check(
@@ -251,7 +242,7 @@ def check(
         _refuse_over_limit(path, max_rows)
         read = _stage(db, upload, _rows(upload, path, district_key, max_rows), progress)
         _count_differences(db, upload, read)
-    except lists.ListError as exc:
+    except (lists.ListError, RosterError) as exc:
         _drop_staged(db, upload)
         _set(db, upload_id, state=State.FAILED.value, message=str(exc), finished_at=utc_text(datetime.now(UTC)))
     except Exception as exc:
