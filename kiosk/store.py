@@ -75,8 +75,13 @@ def m002_drop_trusted_keys(db: Database) -> None:
 
 
 def _keep_head(db: Database, seq: int, digest: str) -> None:
-    """Record the newest entry ever written (see `GateStore._head`)."""
-    db["meta"].upsert_all([{"key": "head_seq", "value": str(seq)}, {"key": "head_hash", "value": digest}], pk="key")
+    """Record the newest entry ever written (see `GateStore._head`). Plain SQL: it runs with every entry, and
+    sqlite-utils' upsert reads the table's schema first each time (0.6 ms of a 4 ms commit)."""
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('head_seq', ?), ('head_hash', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [str(seq), digest],
+    )
 
 
 @migrations()
