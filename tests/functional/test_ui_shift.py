@@ -69,10 +69,7 @@ def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_pa
             await pilot.click("#sign-out")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, SignInScreen))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert [row["operator"] for row in entries(config)] == ["li01"]
     shifts = sqlite3.connect(config.database).execute("SELECT operator, ended_at FROM shifts").fetchall()
     assert len(shifts) == 1 and shifts[0][0] == "li01" and shifts[0][1] is not None
@@ -97,10 +94,7 @@ def test_sign_in_locks_after_five_wrong_pins(tmp_path: Path, kit: Kit) -> None:
             assert "try again in" in text_of(pilot, "#signin-error")
             assert isinstance(pilot.app.screen, SignInScreen)
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_with_no_operators_the_sign_in_screen_says_how_to_add_one(tmp_path: Path, kit: Kit) -> None:
@@ -111,10 +105,7 @@ def test_with_no_operators_the_sign_in_screen_says_how_to_add_one(tmp_path: Path
         async with recorded_app(context, Recorder()).run_test() as pilot:
             assert "pocket-kiosk operators add" in text_of(pilot, "#signin-hint")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_path: Path, kit: Kit) -> None:
@@ -143,10 +134,7 @@ def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_p
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     (export,) = (tmp_path / "exports").glob("entries-north-gate-*.csv")
     rows = list(csv.DictReader(export.open(encoding="utf-8-sig")))
     assert [r["code_type"] for r in rows] == ["manual", "visitor"]
@@ -171,10 +159,7 @@ def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit:
             assert rows["residents on the roster"] == "7"
             assert rows["sync"].startswith("not enrolled")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> None:
@@ -191,10 +176,7 @@ def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> No
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
             await wait_for(pilot, lambda: "LEAVING" in text_of(pilot, "#direction"))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path, kit: Kit) -> None:
@@ -216,10 +198,7 @@ def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path,
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     (export,) = (tmp_path / "exports").glob("handover-north-gate-li01-*.csv")
     items = dict(csv.reader(export.open(encoding="utf-8-sig")))
     assert items["refused"] == "2" and items["let in"] == "0"
@@ -252,10 +231,7 @@ def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_ran
             await pilot.click("#export")
             await wait_for(pilot, lambda: "1 entry written" in text_of(pilot, "#export-note"))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     (export,) = (tmp_path / "exports").glob("entries-north-gate-*.csv")
     assert [r["code_type"] for r in csv.DictReader(export.open(encoding="utf-8-sig"))] == ["manual"]
 
@@ -278,7 +254,4 @@ def test_at_80x24_the_settings_put_what_is_out_of_date_first(tmp_path: Path, kit
             assert "red/yellow list, roster age: OUT OF DATE" in text
             assert notice.display and notice.region.bottom <= 23  # on screen, above the footer
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
