@@ -25,6 +25,8 @@ class MjpegCamera:
     def __init__(self) -> None:
         self._jpeg = self._encode(np.full((480, 640, 3), 200, np.uint8))
         self._unplugged = threading.Event()
+        self._sent = 0
+        self._sent_changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
 
@@ -37,6 +39,18 @@ class MjpegCamera:
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
         assert ok
         return jpeg.tobytes()
+
+    @property
+    def sent(self) -> int:
+        """Frames sent so far, over every connection since the camera was made."""
+        with self._sent_changed:
+            return self._sent
+
+    def wait_sent(self, count: int, seconds: float = 10.0) -> None:
+        """Block until `count` frames have been sent in all; AssertionError if that takes over `seconds`."""
+        with self._sent_changed:
+            if not self._sent_changed.wait_for(lambda: self._sent >= count, timeout=seconds):
+                raise AssertionError(f"the camera sent {self._sent} frames, not {count}, within {seconds} s")
 
     def show(self, image: Path | None) -> None:
         """Put this picture (a code image file) in front of the camera; None for an empty grey view."""
@@ -59,6 +73,9 @@ class MjpegCamera:
                             b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\n"
                             + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n"
                         )
+                        with camera._sent_changed:
+                            camera._sent += 1
+                            camera._sent_changed.notify_all()
                 except (BrokenPipeError, ConnectionResetError):
                     return
 

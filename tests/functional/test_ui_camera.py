@@ -61,10 +61,7 @@ def test_nobody_is_judged_while_a_form_covers_the_verdicts(tmp_path: Path, kit: 
             await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
             assert "Z**** S**" in text_of(pilot, "#verdict-who")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert [(r["code_type"], r["verdict"]) for r in entries(config)] == [("PGC1", "pass")]
 
 
@@ -90,10 +87,7 @@ def test_a_camera_unplugged_mid_shift_is_reported_and_reconnects_by_itself(
             assert verdict_word(pilot) == "PASS"
             await wait_for(pilot, lambda: "Show the health code to the camera" in text_of(pilot, "#verdict-who"))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     states = [m.state for m in recorder.of(CameraStatus)]
     assert states[0] == "live" and "lost" in states and states[-1] == "live"
     assert [r["code_type"] for r in entries(config)] == ["PGC1", "manual", "PGC1"]
@@ -114,10 +108,7 @@ def test_a_yellow_code_is_held_in_amber_and_the_banner_clears_itself(tmp_path: P
             await wait_for(pilot, lambda: verdict_word(pilot) == "READY")
             assert banner.has_class("-idle") and "Held 1" in text_of(pilot, "#counters")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert recorder.bells == 0
     assert [r["verdict"] for r in entries(config)] == ["hold"]
 
@@ -135,10 +126,7 @@ def test_a_temperature_typed_before_a_scan_goes_with_that_scan(tmp_path: Path, k
             assert "36.8 °C" in text_of(pilot, "#verdict-note")
             assert "before or right after" in text_of(pilot, "#temperature-note")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert [r["temperature"] for r in entries(config)] == [36.8]
 
 
@@ -165,10 +153,7 @@ def test_a_temperature_typed_while_someone_new_is_scanned_is_not_given_to_either
             assert "temperature 38.2" in text_of(pilot, "#verdict-reasons") and "re-judged" in text_of(pilot, "#verdict-note")
             assert isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.focused is None
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     zhang, courier, amended = entries(config)
     assert json.loads(amended["details"])["amends"] == courier["id"]
     assert (zhang["temperature"], amended["temperature"], amended["verdict"]) == (None, 38.2, "refuse")

@@ -45,10 +45,7 @@ def test_demo_shows_every_kind_of_verdict_each_logged_before_it_is_shown(tmp_pat
             await wait_for(pilot, lambda: len(recorder.of(VerdictReady)) == len(expected), 30)
             await wait_for(pilot, lambda: any(m.state == "ended" for m in recorder.of(CameraStatus)))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     verdicts = recorder.of(VerdictReady)
     logged = {row["id"]: row for row in entries(config)}
     assert len(logged) == len(expected)
@@ -74,10 +71,7 @@ def test_a_green_code_shows_pass_and_logs_one_entry(tmp_path: Path, kit: Kit) ->
             assert "resident" in text_of(pilot, "#verdict-reasons")
             assert "In 1" in text_of(pilot, "#counters")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert recorder.bells == 0
     rows = entries(config)
     assert [(r["verdict"], r["code_type"], r["operator"]) for r in rows] == [("pass", "PGC1", KEEPER.id)]
@@ -94,10 +88,7 @@ def test_a_red_code_is_refused_with_its_reason_and_rings_the_bell(tmp_path: Path
             assert "red code" in text_of(pilot, "#verdict-reasons")
             assert "Do not let them through" in text_of(pilot, "#verdict-note")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert recorder.bells == 1
     assert [r["verdict"] for r in entries(config)] == ["refuse"]
 
@@ -125,10 +116,7 @@ def test_manual_entry_with_a_bad_check_digit_is_rejected_and_logs_nothing(tmp_pa
             await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
             assert "manual entry" in text_of(pilot, "#verdict-who")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     rows = entries(config)
     assert [(r["code_type"], r["verdict"], r["name"]) for r in rows] == [("manual", "pass", "C*** Y*")]
 
@@ -148,10 +136,7 @@ def test_a_visitor_without_a_pass_is_refused_and_the_refusal_is_logged_with_the_
             assert "visitor to 3-2-501" in text_of(pilot, "#verdict-who")
             assert "no valid pass" in text_of(pilot, "#verdict-reasons")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     (row,) = entries(config)
     details = json.loads(row["details"])
     assert (row["code_type"], row["verdict"], row["operator"]) == ("visitor", "refuse", KEEPER.id)
@@ -174,10 +159,7 @@ def test_direction_switches_with_one_key_and_is_logged(tmp_path: Path, kit: Kit)
             await pilot.press("d")
             assert "ENTERING" in text_of(pilot, "#direction")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert [r["direction"] for r in entries(config)] == ["out"]
 
 
@@ -193,10 +175,7 @@ def test_markup_and_control_characters_in_a_name_are_shown_literally(tmp_path: P
             # Nothing else on screen changed: the top bar and the counters are as they were.
             assert "north-gate" in text_of(pilot, "#who-is-on") and "In 1" in text_of(pilot, "#counters")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert entries(config)[0]["name"] == MARKUP_NAME
 
 
@@ -216,10 +195,7 @@ def test_a_missing_camera_is_reported_manual_entry_still_works_and_the_camera_re
             await wait_for(pilot, lambda: "Z**** S**" in text_of(pilot, "#verdict-who"))
             assert verdict_word(pilot) == "PASS"
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     states = [m.state for m in recorder.of(CameraStatus)]
     assert states[0] == "missing" and "live" in states
     assert [r["code_type"] for r in entries(config)] == ["manual", "PGC1"]
@@ -240,10 +216,7 @@ def test_a_temperature_typed_after_a_pass_rejudges_it_as_an_amending_entry(tmp_p
             assert "In 0" in text_of(pilot, "#counters") and "Refused 1" in text_of(pilot, "#counters")
             assert pilot.app.screen.focused is None  # back to hands-off scanning
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     first, second = entries(config)
     assert json.loads(second["details"])["amends"] == first["id"]
     assert (first["verdict"], second["verdict"], second["temperature"]) == ("pass", "refuse", 38.2)
@@ -266,10 +239,7 @@ def test_a_temperature_typed_before_is_kept_for_the_next_person(tmp_path: Path, 
             await pilot.press("t", *"99", "enter")
             assert "between 30 and 45" in text_of(pilot, "#temperature-note")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert [r["temperature"] for r in entries(config)] == [36.7]
 
 
@@ -287,10 +257,7 @@ def test_a_storage_failure_shows_not_logged_instead_of_a_verdict(tmp_path: Path,
             await wait_for(pilot, lambda: verdict_word(pilot) == "NOT LOGGED")
             assert "NOT logged" in text_of(pilot, "#verdict-reasons")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert recorder.of(VerdictReady) == [] and len(recorder.of(EntryFailed)) == 1
     assert recorder.bells == 1
     assert entries(config) == []
@@ -313,8 +280,5 @@ def test_an_unexpected_worker_error_is_shown_to_the_keeper(tmp_path: Path, kit: 
             shutil.copy(kit.frame("01"), later)
             await wait_for(pilot, lambda: "Camera stopped" in text_of(pilot, "#camera-message"))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert any("camera stopped" in message and "no such table: roster" in message for message in shown)

@@ -6,8 +6,10 @@ import csv
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from kiosk.demo.generate import demo_id
@@ -23,8 +25,8 @@ from sync.state import SyncState
 from tests.functional.ui_support import (
     KEEPER,
     Kit,
-    camera_folder,
     Recorder,
+    camera_folder,
     entries,
     gate_config,
     kit,  # noqa: F401  (fixture)
@@ -37,10 +39,30 @@ from tests.functional.ui_support import (
 )
 
 
-async def manual_resident(pilot, name: str = "Chen Yi") -> None:  # type: ignore[no-untyped-def]
+async def manual_resident(pilot: Pilot[Any], name: str = "Chen Yi") -> None:
     before = pilot.app.screen.tally.people
     await pilot.press("m", *demo_id(9), "tab", *name, "enter")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.tally.people > before)
+
+
+async def open_log(pilot: Pilot[Any], rows: int) -> DataTable[Any]:
+    """Open the log from the gate screen and wait until its table lists `rows` entries."""
+    await pilot.press("l")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogScreen))
+    table = pilot.app.screen.query_one(DataTable)
+    await wait_for(pilot, lambda: table.row_count == rows)
+    return table
+
+
+def shown_lines(table: DataTable[Any]) -> list[str]:
+    """The table's lines as the screen draws them (markup interpreted, if a cell were ever parsed as markup)."""
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def exported(tmp_path: Path, pattern: str) -> Path:
+    """The one file written to the exports folder whose name matches `pattern`."""
+    (export,) = (tmp_path / "exports").glob(pattern)
+    return export
 
 
 def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_path: Path, kit: Kit) -> None:
@@ -69,14 +91,11 @@ def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_pa
             await pilot.click("#sign-out")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, SignInScreen))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert [row["operator"] for row in entries(config)] == ["li01"]
     shifts = sqlite3.connect(config.database).execute("SELECT operator, ended_at FROM shifts").fetchall()
     assert len(shifts) == 1 and shifts[0][0] == "li01" and shifts[0][1] is not None
-    (export,) = (tmp_path / "exports").glob("handover-north-gate-li01-*.csv")
+    export = exported(tmp_path, "handover-north-gate-li01-*.csv")
     assert dict(csv.reader(export.open(encoding="utf-8-sig")))["people checked"] == "1"
 
 
@@ -97,10 +116,7 @@ def test_sign_in_locks_after_five_wrong_pins(tmp_path: Path, kit: Kit) -> None:
             assert "try again in" in text_of(pilot, "#signin-error")
             assert isinstance(pilot.app.screen, SignInScreen)
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_with_no_operators_the_sign_in_screen_says_how_to_add_one(tmp_path: Path, kit: Kit) -> None:
@@ -111,10 +127,7 @@ def test_with_no_operators_the_sign_in_screen_says_how_to_add_one(tmp_path: Path
         async with recorded_app(context, Recorder()).run_test() as pilot:
             assert "pocket-kiosk operators add" in text_of(pilot, "#signin-hint")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_path: Path, kit: Kit) -> None:
@@ -129,10 +142,7 @@ def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_p
                 await pilot.press(*value, "tab")
             await pilot.click("#submit")
             await wait_for(pilot, lambda: verdict_word(pilot) == "REFUSED")
-            await pilot.press("l")
-            await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogScreen))
-            table = pilot.app.screen.query_one(DataTable)
-            await wait_for(pilot, lambda: table.row_count == 2)
+            table = await open_log(pilot, rows=2)
             search = pilot.app.screen.query_one("#search", Input)
             search.focus()
             await pilot.press(*"z***")
@@ -143,11 +153,8 @@ def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_p
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
-    (export,) = (tmp_path / "exports").glob("entries-north-gate-*.csv")
+    run(scenario, context)
+    export = exported(tmp_path, "entries-north-gate-*.csv")
     rows = list(csv.DictReader(export.open(encoding="utf-8-sig")))
     assert [r["code_type"] for r in rows] == ["manual", "visitor"]
 
@@ -171,10 +178,7 @@ def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit:
             assert rows["residents on the roster"] == "7"
             assert rows["sync"].startswith("not enrolled")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> None:
@@ -191,10 +195,7 @@ def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> No
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
             await wait_for(pilot, lambda: "LEAVING" in text_of(pilot, "#direction"))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
 
 
 def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path, kit: Kit) -> None:
@@ -216,11 +217,8 @@ def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path,
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
-    (export,) = (tmp_path / "exports").glob("handover-north-gate-li01-*.csv")
+    run(scenario, context)
+    export = exported(tmp_path, "handover-north-gate-li01-*.csv")
     items = dict(csv.reader(export.open(encoding="utf-8-sig")))
     assert items["refused"] == "2" and items["let in"] == "0"
     assert items["refused or held: red code"] == "1" and items["refused or held: temperature too high"] == "1"
@@ -238,11 +236,8 @@ def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_ran
             await wait_for(pilot, lambda: pilot.app.screen.tally.people == 1)
             clock[0] = later  # three hours on, someone without a phone
             await manual_resident(pilot, "Chen Yi")
-            await pilot.press("l")
-            await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogScreen))
-            table = pilot.app.screen.query_one(DataTable)
-            await wait_for(pilot, lambda: table.row_count == 2)
-            assert str(table.get_row_at(1)[2]).startswith("[bold red]Evil[/] \\x1b")  # literally, not as markup
+            table = await open_log(pilot, rows=2)
+            assert any("[bold red]Evil[/] \\x1b" in line for line in shown_lines(table))  # drawn literally, not as markup
             pilot.app.screen.query_one("#search", Input).focus()
             await pilot.press(*scanned_at.astimezone().strftime("%H:%M"))
             await wait_for(pilot, lambda: table.row_count == 1)
@@ -252,11 +247,8 @@ def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_ran
             await pilot.click("#export")
             await wait_for(pilot, lambda: "1 entry written" in text_of(pilot, "#export-note"))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
-    (export,) = (tmp_path / "exports").glob("entries-north-gate-*.csv")
+    run(scenario, context)
+    export = exported(tmp_path, "entries-north-gate-*.csv")
     assert [r["code_type"] for r in csv.DictReader(export.open(encoding="utf-8-sig"))] == ["manual"]
 
 
@@ -271,14 +263,13 @@ def test_at_80x24_the_settings_put_what_is_out_of_date_first(tmp_path: Path, kit
         async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
-            await pilot.pause()
             notice = pilot.app.screen.query_one("#settings-warnings")
+            table = pilot.app.screen.query_one(DataTable)
+            await wait_for(pilot, lambda: notice.region.height > 0 and table.region.height > 0)  # laid out
             text = text_of(pilot, "#settings-warnings")
             assert "issuer keys age: OUT OF DATE: 10 days old" in text
             assert "red/yellow list, roster age: OUT OF DATE" in text
             assert notice.display and notice.region.bottom <= 23  # on screen, above the footer
+            assert notice.region.bottom <= table.region.y  # and above the table, which is longer than the screen
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)

@@ -61,8 +61,8 @@ async def manual_resident(pilot: Pilot[Any]) -> None:
 
 
 async def steady_cursors(pilot: Pilot[Any]) -> None:
-    """Stop the text cursors blinking (hidden), so a picture taken half a second later, as on a loaded
-    machine, is the same picture."""
+    """Stop the text cursors blinking (Textual then draws them steadily), so a picture taken half a second
+    later, as on a loaded machine, is the same picture."""
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await pilot.pause()

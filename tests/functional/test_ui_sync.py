@@ -212,10 +212,7 @@ def test_the_kiosk_syncs_with_hq_takes_its_lists_without_a_restart_and_shows_off
             await wait_for(pilot, lambda: "online · 0 waiting" in sync_line(pilot))
             assert not pilot.app.screen.query_one("#sync-status").has_class("-problem")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     logged = entries(config)
     assert [e["id"] for e in logged] == hq.running.entry_ids(GATE)
     assert [e["verdict"] for e in logged] == ["pass", "refuse", "refuse", "pass", "refuse", "pass"]
@@ -249,10 +246,7 @@ def test_a_sync_from_the_command_line_shows_on_the_running_kiosk(tmp_path: Path,
             assert rows["red/yellow list, roster age"].startswith("0 min old (version ")
             assert rows["sync"].startswith("online · 0 waiting")
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)
     assert hq.running.entry_count(GATE) == 1
 
 
@@ -268,7 +262,4 @@ def test_before_enrolment_the_indicator_says_not_enrolled_and_counts_every_entry
             await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
             await wait_for(pilot, lambda: "not enrolled · 1 waiting" in sync_line(pilot))
 
-    try:
-        run(scenario)
-    finally:
-        context.close()
+    run(scenario, context)

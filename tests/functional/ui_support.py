@@ -137,8 +137,12 @@ def recorded_app(context: KioskContext, recorder: Recorder) -> GateApp:
     return app
 
 
-def run(scenario: Callable[[], Any]) -> None:
-    asyncio.run(scenario())
+def run(scenario: Callable[[], Any], context: KioskContext) -> None:
+    """Run the test's async scenario to its end, then close the kiosk context whatever happened."""
+    try:
+        asyncio.run(scenario())
+    finally:
+        context.close()
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 10.0) -> None:
