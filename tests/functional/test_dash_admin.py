@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.dash_testkit import Staff, assert_paged, make_user, person, walk_pages
 from tests.helpers import make_resident_id
-from tests.sync_testkit import RunningHq, hq_db_url, issuer_keys, signing_key_file, start_hq  # noqa: F401
+from tests.sync_testkit import RunningHq, hq_db_url, issuer_keys, signing_key_file, start_hq, wait_until  # noqa: F401
 
 from kiosk.identity import load_district_key, resident_id_check_digit, subject_hash
 from sync.hq import lists, uploads
@@ -67,10 +67,7 @@ def temporary_copies() -> set[Path]:
 
 def assert_copies_removed(before: set[Path]) -> None:
     """The upload's temporary copy goes once its check ends (just after its state is written)."""
-    deadline = time.monotonic() + 5
-    while temporary_copies() - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not temporary_copies() - before, "HQ's temporary copy of the upload was left behind"
+    wait_until(lambda: not temporary_copies() - before, "the removal of HQ's temporary copy of the upload", seconds=5)
 
 
 def colour_csv(rows: list[tuple[int, str, str]]) -> bytes:
@@ -168,6 +165,14 @@ def last_upload(running: RunningHq) -> tuple[str, int]:
     with running.db.read() as conn:
         row = conn.execute(select(staged_uploads).order_by(staged_uploads.c.uploaded_at.desc()).limit(1)).one()
     return row.state, row.rows_read
+
+
+def checking(running: RunningHq) -> int:
+    """Uploads whose check has not ended."""
+    with running.db.read() as conn:
+        return conn.execute(
+            select(func.count()).select_from(staged_uploads).where(staged_uploads.c.state == uploads.State.CHECKING.value)
+        ).scalar_one()
 
 
 def staged(running: RunningHq) -> int:
@@ -408,6 +413,9 @@ def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq
     with dash.db.read() as conn:
         newest_first = list(conn.execute(select(staged_uploads.c.id).order_by(
             staged_uploads.c.uploaded_at.desc(), staged_uploads.c.id.desc())).scalars())
+    # Before HQ stops: a check still queued then would be cancelled and leave its temporary copy behind, and
+    # one still running holds a connection to the database the fixture drops.
+    wait_until(lambda: checking(dash) == 0, "the checks of the 25 uploads", seconds=60)
 
     pages = walk_pages(admin, "/admin/lists", lambda html: re.findall(r'href="/admin/uploads/([0-9a-f]+)"', html))
 

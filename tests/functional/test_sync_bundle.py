@@ -171,6 +171,24 @@ def test_a_gzipped_bundle_damaged_in_transit_is_an_offline_status_and_the_previo
     assert len(_lists(gate)["roster"]) == 200
 
 
+def test_a_gzipped_bundle_damaged_in_transit_is_asked_for_again_within_the_retry_budget(
+    hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, issuer_keys: Path, tmp_path: Path
+) -> None:
+    """Asking again is harmless (the bundle is a GET), so a damaged answer is retried like a dropped one."""
+    gate = make_gate(hq, "north-gate", url=proxy.url, sync_retry_seconds=20)
+    _publish_district(hq, issuer_keys, tmp_path)
+    residents = [{"subject": f"{i:032x}", "name": "W* L*", "unit": f"{i}-101"} for i in range(200)]
+    lists.replace_roster(hq.db, "north-gate", residents)  # over 4 KB: HQ gzips the bundle
+    proxy.fail_next("tamper", "/bundle")
+
+    status = gate.sync()
+
+    bundles = [(a.status, a.content_encoding) for a in proxy.answers if a.path.endswith("/bundle")]
+    assert proxy.applied == [("tamper", "/v1/gates/north-gate/bundle")] and bundles == [(200, "gzip")] * 2
+    assert status.online and status.bundle_changed, status.last_error
+    assert len(_lists(gate)["roster"]) == 200
+
+
 def test_a_bundle_signed_by_another_key_is_refused(hq: RunningHq, make_gate: MakeGate, tmp_path: Path) -> None:
     gate = make_gate(hq, "north-gate")
     rogue = create_signing_key(tmp_path / "rogue.key.pem")

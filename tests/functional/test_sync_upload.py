@@ -147,8 +147,8 @@ def test_retries_inside_one_sync_ride_out_dropped_connections(
     assert status.bundle_version >= 1
 
 
-@pytest.mark.parametrize("status", [500, 503])
-def test_a_5xx_answer_is_retried_and_the_upload_then_goes_through(
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_5xx_or_429_answer_is_retried_and_the_upload_then_goes_through(
     hq: RunningHq, make_gate: MakeGate, proxy: FaultyProxy, status: int
 ) -> None:
     gate = make_gate(hq, "north-gate", url=proxy.url, sync_retry_seconds=20)
@@ -306,3 +306,17 @@ def test_a_forged_entry_filling_a_gap_is_stored_as_evidence_and_flagged(
     assert [(a["kind"], a["seq"]) for a in answer["alerts"]] == found  # type: ignore[attr-defined]
     assert hq.alert_kinds("north-gate") == [("gap", 5), *found]
     assert [r["verdict"] for r in hq.entry_rows("north-gate") if r["seq"] == 4] == ["refuse"]
+
+
+def test_fillers_sent_together_are_checked_against_each_other_and_a_break_is_flagged_once(
+    hq: RunningHq, make_gate: MakeGate
+) -> None:
+    """Two late entries in one batch: the genuine 5 does not follow the forged 4 sent beside it (neither
+    neighbour is held by HQ), which is one break at 5, not one for each side of the link."""
+    gate, rows = _gap(hq, make_gate, (4, 5))
+
+    answer = _post(hq, gate, [_forge(rows[3], "rehashed"), rows[4]], "fillers")
+
+    assert (answer["stored"], answer["refused"]) == (2, 0)
+    assert [(a["kind"], a["seq"]) for a in answer["alerts"]] == [("broken", 5)]  # type: ignore[attr-defined]
+    assert hq.alert_kinds("north-gate") == [("gap", 6), ("broken", 5)]

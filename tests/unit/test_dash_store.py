@@ -173,6 +173,23 @@ def test_contacts_of_one_passage_or_none_are_counted_and_paged_from_the_index(hq
     assert nothing == ((0, 0), 0, [])
 
 
+def test_a_contact_exactly_the_given_minutes_away_counts_and_a_millisecond_further_does_not(
+    hq_db: HqDatabase, tmp_path: Path
+) -> None:
+    """The range around a passage is closed at both ends: 15 minutes before and after are still near."""
+    me, edge, beyond = "f" * 32, timedelta(minutes=15), timedelta(minutes=15, milliseconds=1)
+    record_and_ingest(hq_db, tmp_path, "g1", [
+        Event(T - beyond, "a" * 32), Event(T - edge, "b" * 32), Event(T, me), Event(T + edge, "c" * 32),
+        Event(T + beyond, "d" * 32),
+    ])
+    window = tracing.Window(T - timedelta(hours=1), T + timedelta(hours=1))
+    with hq_db.read() as conn:
+        found = tracing.contacts(tracing.plan_contacts(conn, me, window, 15))
+        near = [p.subject for p in found.page(conn, size=10).items]
+
+    assert near == ["b" * 32, "c" * 32]
+
+
 def test_staff_passwords_and_accounts(hq_db: HqDatabase) -> None:
     add_user(hq_db, "ada", "a long passphrase", Role.ADMIN)
 
