@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -60,14 +59,16 @@ def upload(admin: Staff, content: bytes, kind: str = "colour", gate: str = "", n
         time.sleep(0.2)
 
 
-def temporary_copies() -> set[Path]:
-    """HQ's temporary copies of uploaded files (a folder each)."""
-    return set(Path(tempfile.gettempdir()).glob("pocket-hq-upload-*"))
+def upload_dir(running: RunningHq) -> Path:
+    """Where this HQ keeps the copies of uploaded files while they are checked (a folder each)."""
+    folder: Path = running.server.app.state.dashboard.upload_dir
+    return folder
 
 
-def assert_copies_removed(before: set[Path]) -> None:
+def assert_copies_removed(running: RunningHq) -> None:
     """The upload's temporary copy goes once its check ends (just after its state is written)."""
-    wait_until(lambda: not temporary_copies() - before, "the removal of HQ's temporary copy of the upload", seconds=5)
+    folder = upload_dir(running)
+    wait_until(lambda: not any(folder.iterdir()), "the removal of HQ's temporary copy of the upload", seconds=5)
 
 
 def colour_csv(rows: list[tuple[int, str, str]]) -> bytes:
@@ -92,10 +93,9 @@ def _number(html: str, name: str) -> int:
 def test_a_red_list_is_previewed_then_applied_whole(dash: RunningHq, key: bytes) -> None:
     lists.replace_colour_list(dash.db, colour_rows(key, [(1, "red", "old"), (2, "yellow", ""), (3, "red", "")]))
     admin = Staff(dash.url, "ada")
-    copies = temporary_copies()
 
     page = upload(admin, colour_csv([(1, "red", "old"), (2, "red", "worse"), (4, "yellow", "<b>new</b>")]))
-    assert_copies_removed(copies)
+    assert_copies_removed(dash)
 
     assert [_number(page, f"n-{n}") for n in ("added", "changed", "removed", "unchanged")] == [1, 1, 1, 1]
     assert "&lt;b&gt;new&lt;/b&gt;" in page and "<b>new</b>" not in page
@@ -278,13 +278,12 @@ def test_a_bad_roster_is_refused_with_the_reason_and_nothing_changes(
     lists.replace_roster(small_dash.db, "north-gate", [{"subject": subject_hash(key, make_resident_id(7)), "name": "K*",
                                                          "unit": "kept"}])
     admin = Staff(small_dash.url, "ada")
-    copies = temporary_copies()
 
     page = upload(admin, content, kind="roster", gate="north-gate", name="roster.csv")
-    assert_copies_removed(copies)
+    assert_copies_removed(small_dash)
 
     assert "failed" in page and words in page and "Nothing was changed" in page
-    assert "pocket-hq-upload-" not in page, "the message names the file as uploaded, not HQ's temporary copy"
+    assert str(upload_dir(small_dash)) not in page, "the message names the file as uploaded, not HQ's temporary copy"
     assert held_roster(small_dash) == {("north-gate", "K*", "kept")}
     assert staged(small_dash) == 0
     admin.close()
@@ -405,6 +404,34 @@ def test_passes_come_page_by_page_soonest_to_end_first_each_once(dash: RunningHq
     admin.close()
 
 
+def test_uploads_still_queued_when_hq_stops_leave_no_copy_behind(
+    tmp_path: Path, signing_key_file: Path, issuer_keys: Path
+) -> None:
+    """Stopping HQ cancels the checks still queued; their files go with the server's upload folder, and at
+    the next start their uploads end FAILED rather than 'checking' for ever."""
+    db = str(tmp_path / "hq.db")
+    server = start_hq(db, signing_key_file, district_key_file=issuer_keys / "district.key")
+    running = next(server)
+    make_user(running.db, "ada", Role.ADMIN)
+    admin = Staff(running.url, "ada")
+    big = colour_csv([(i, "red", "") for i in range(20_000)])  # a second or so to check: the rest queue
+    for i in range(5):
+        assert admin.post("/admin/lists", {"kind": "colour"},
+                          files={"file": (f"list-{i}.csv", big, "text/csv")}).status_code == 303
+    folder = upload_dir(running)
+    queued = checking(running)
+    admin.close()
+    server.close()  # HQ stops
+
+    assert queued >= 2, "some checks were still waiting when HQ stopped"
+    assert not folder.exists(), "the upload folder, and every copy in it, went with the server"
+    for again in start_hq(db, signing_key_file, district_key_file=issuer_keys / "district.key"):
+        assert checking(again) == 0
+        with again.db.read() as conn:
+            states = list(conn.execute(select(staged_uploads.c.state)).scalars())
+        assert len(states) == 5 and "failed" in states
+
+
 def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq) -> None:
     admin = Staff(dash.url, "ada")
     for i in range(25):
@@ -413,8 +440,7 @@ def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq
     with dash.db.read() as conn:
         newest_first = list(conn.execute(select(staged_uploads.c.id).order_by(
             staged_uploads.c.uploaded_at.desc(), staged_uploads.c.id.desc())).scalars())
-    # Before HQ stops: a check still queued then would be cancelled and leave its temporary copy behind, and
-    # one still running holds a connection to the database the fixture drops.
+    # Before HQ stops: a check still running then holds a connection to the database the fixture drops.
     wait_until(lambda: checking(dash) == 0, "the checks of the 25 uploads", seconds=60)
 
     pages = walk_pages(admin, "/admin/lists", lambda html: re.findall(r'href="/admin/uploads/([0-9a-f]+)"', html))

@@ -242,7 +242,7 @@ async def lists_upload(request: Request, session: Admin) -> Response:
                                 gate if kind == "roster" else None)
     except lists.ListError as exc:
         return _lists_page(request, str(exc), 422)
-    folder = Path(tempfile.mkdtemp(prefix="pocket-hq-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=dashboard.upload_dir))
     path = await _save_upload(file, folder)
     await file.close()
     dashboard.checks.submit(_check_saved_upload, dashboard, upload.id, path)

@@ -10,6 +10,8 @@ short-lived cookie. Cookies are HttpOnly and SameSite=Lax besides.
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +72,9 @@ class Dashboard:
         )
         self.templates = Jinja2Templates(env=env)
         self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hq-upload-check")
+        self.upload_dir = Path(tempfile.mkdtemp(prefix="pocket-hq-uploads-"))
+        """Where uploaded files wait for their check (a folder each, removed when it ends); this server's own,
+        removed whole when it stops, with the copies of checks that were still queued then."""
         self._login_limits = parse_many(settings.login_rate_limit)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
@@ -83,7 +88,10 @@ class Dashboard:
                 self._limiter.hit(limit, key)
 
     def close(self) -> None:
+        """Stop taking checks (queued ones are cancelled: their uploads end FAILED at the next start, see
+        `uploads.fail_interrupted`) and remove every upload's copy."""
         self.checks.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(self.upload_dir, ignore_errors=True)
 
 
 def dashboard_of(request: Request) -> Dashboard:
