@@ -10,6 +10,7 @@ start does not pay for it.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,8 +36,9 @@ from kiosk.store import GateStore, StoreError
 from kiosk.text import entries_phrase, visible
 from kiosk.trust_store import import_document, list_documents, remove_document
 from sync.report import status_json, status_line
-from sync.status import SyncProgress
 from sync.retention import purge_entries
+from sync.state import SyncState
+from sync.status import Connection, SyncProgress
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -293,7 +295,7 @@ def purge(config_file: Path | None, db: Path | None) -> None:
 def verify(config_file: Path | None, db: Path | None) -> None:
     """Check the entry log's hash chain; exit status 1 if any entry was edited or removed."""
     config = load_config(config_file)
-    with _store(config, db) as store:
+    with _store(config, db, read_only=True) as store:
         problems = store.verify()
         count = store.count_entries()
     for problem in problems:
@@ -373,7 +375,7 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
     config = load_config(config_file)
     policy = config.load_policy()
     now = datetime.now(UTC)
-    with _store(config, db) as store:
+    with _store(config, db, read_only=True) as store:
         documents = list_documents(store)
     for doc in documents:
         record = {
@@ -498,13 +500,32 @@ def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, conf
 
 @main.command()
 @click.option("--once", is_flag=True, help="Sync once and exit: status 0 when HQ has everything, 1 when not.")
-@click.option("--status", "show_status", is_flag=True, help="Show the sync status from the gate's database; no network.")
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show the sync status from the gate's database; no network. Exit status 1 when it is an error.",
+)
+@click.option(
+    "--refused", "show_refused", is_flag=True, help="List the entries HQ refused (kept here), with HQ's reasons."
+)
+@click.option(
+    "--retry-refused",
+    is_flag=True,
+    help="Send the entries HQ refused again at the next sync (once the cause is dealt with at HQ or here).",
+)
 @config_option
 @json_option
 @friendly_errors
-def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool) -> None:
+def sync(
+    once: bool, show_status: bool, show_refused: bool, retry_refused: bool, config_file: Path | None, as_json: bool
+) -> None:
     """Upload the entry log to HQ and fetch HQ's lists; without --once, keep doing so every sync interval
-    (the kiosk does this by itself in the background) until Ctrl-C."""
+    (the kiosk does this by itself in the background) until Ctrl-C.
+
+    An entry HQ refuses (say, a sequence number HQ holds as another entry after the gate database was put
+    back from a backup) is kept here, counted as waiting and named in the status until it is dealt with:
+    --refused lists them, --retry-refused sends them again."""
     from sync.client import SyncService
 
     config = load_config(config_file)
@@ -515,6 +536,11 @@ def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool)
         finally:
             service.close()
         emit(status_json(status), as_json, status_line(status))
+        if status.connection is Connection.ERROR:
+            raise SystemExit(1)
+        return
+    if show_refused or retry_refused:
+        _refused_entries(config, as_json, retry=retry_refused)
         return
     if not config.hq_url:
         raise click.ClickException("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
@@ -528,6 +554,25 @@ def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool)
         pass
     finally:
         service.close()
+
+
+def _refused_entries(config: KioskConfig, as_json: bool, *, retry: bool) -> None:
+    """List the entries HQ refused; with `retry`, put them back in the upload queue too."""
+    with _store(config, None, read_only=not retry) as store:
+        state = SyncState(store, migrate=retry)
+        try:
+            refused = state.refused_entries()
+        except sqlite3.OperationalError:  # a database that never synced has no record of refusals
+            refused = []
+        for entry in refused:
+            record = {"seq": entry.seq, "id": entry.id, "ts": entry.ts, "kind": entry.kind,
+                      "reason": visible(entry.reason, limit=2000), "refused_at": entry.refused_at.isoformat()}
+            emit(record, as_json, f"#{entry.seq} {entry.id} logged {entry.ts}: {entry.kind}: {visible(entry.reason)}")
+        if retry:
+            count = state.retry_refused()
+            click.echo(f"{entries_phrase(count)} HQ refused will go again at the next sync", err=True)
+        elif not refused:
+            click.echo("HQ has refused no entry of this gate", err=True)
 
 
 def _sync_once(config: KioskConfig, as_json: bool) -> None:
@@ -573,11 +618,11 @@ class _ProgressReporter:
             self._bar.__exit__(None, None, None)
 
 
-def _store(config: KioskConfig, db: Path | None) -> GateStore:
+def _store(config: KioskConfig, db: Path | None, *, read_only: bool = False) -> GateStore:
     path = db or config.database
     if not path.exists():
         raise StoreError(f"no gate database at {path}")
-    return GateStore(path, config.gate_id)
+    return GateStore(path, config.gate_id, read_only=read_only)
 
 
 if __name__ == "__main__":  # pragma: no cover

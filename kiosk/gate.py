@@ -404,9 +404,13 @@ def open_gate(
     trust_file: Path | None = None,
     read_only: bool = False,
 ) -> Gate:
-    """Build a Gate from configuration. With `read_only`, a missing database is not created (for `check`)."""
+    """Build a Gate from configuration. With `read_only` (for `check`), the database is only read: a missing one
+    is not created, and one on a read-only disk still serves."""
     path = db or config.database
-    store = None if read_only and not path.exists() else GateStore(path, config.gate_id)
+    if read_only:
+        store = GateStore(path, config.gate_id, read_only=True) if path.exists() else None
+    else:
+        store = GateStore(path, config.gate_id)
     district_key = load_district_key(config.district_key_file) if config.district_key_file else None
     trust = load_trust(config, trust_dir, store, trust_file=trust_file)
     return Gate(store, trust, policy_in_force(config, store), district_key)

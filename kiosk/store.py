@@ -145,11 +145,18 @@ class Entry:
 class GateStore:
     """One gate's database file."""
 
-    def __init__(self, path: Path, gate_id: str) -> None:
+    def __init__(self, path: Path, gate_id: str, *, read_only: bool = False) -> None:
+        """`read_only` opens an existing file without writing anything to it (no migration, no journal mode
+        change), as `verify`, `check` and the sync status do: it works on a read-only disk too."""
         self.path = path
         self.gate_id = gate_id
         self._lock = threading.RLock()
         try:
+            if read_only:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=10)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails here if it is no database
+                self.db = Database(conn)
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
             conn.execute("PRAGMA journal_mode=WAL")

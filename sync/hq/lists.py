@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Select, delete, func, insert, select
 
 from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from kiosk.csvlist import checked_rows
+from kiosk.roster import SAME_PERSON
 from kiosk.identity import resident_id_problem, subject_hash
 from kiosk.policy import Policy, PolicyError, load_policy
 from kiosk.store import utc_text
@@ -72,8 +73,8 @@ def iter_colour_list(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_CSV_ROWS
 ) -> Iterator[dict[str, str]]:
     """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], yielded as they are read
-    (see `kiosk.csvlist` for what refuses the file; the caller discards what it was given then). A later line
-    for the same person replaces an earlier one."""
+    (see `kiosk.csvlist` for what refuses the file; the caller discards what it was given then). One person on
+    two lines refuses the file, naming both lines."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
         id_number = (record.get("id_number") or "").strip()
@@ -88,7 +89,7 @@ def iter_colour_list(
 
     return checked_rows(
         path, required={"id_number", "colour"}, expected="id_number,colour,note", max_rows=max_rows,
-        error=ListError, make_row=make_row,
+        error=ListError, make_row=make_row, unique="subject", twice=SAME_PERSON,
     )
 
 
