@@ -92,6 +92,31 @@ def m003_chain_head(db: Database) -> None:
         _keep_head(db, last[0], last[1])
 
 
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that never writes to the file or beside it. A WAL database whose shared-memory file is gone
+    (the last writer closed cleanly) cannot be opened so on a read-only disk, where that file cannot be made
+    again; with no write-ahead log left either, nothing but the file itself holds data, and SQLite may take it
+    as immutable."""
+    uri = path.resolve().as_uri()
+    try:
+        return _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, timeout=10))
+    except sqlite3.OperationalError:
+        log = path.with_name(path.name + "-wal")
+        if log.exists() and log.stat().st_size:
+            raise
+    return _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False, timeout=10))
+
+
+def _checked(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The connection once it has read the schema (a file that is no database fails here); closed if not."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
 class StoreError(Exception):
     """The entry could not be made durable (disk full, read-only file, corrupt database)."""
 
@@ -153,17 +178,19 @@ class GateStore:
         self._lock = threading.RLock()
         try:
             if read_only:
-                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=10)
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails here if it is no database
-                self.db = Database(conn)
+                self.db = Database(_read_only_connection(path))
                 return
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             self.db = Database(conn)
             migrations.apply(self.db)
-        except (sqlite3.Error, OSError) as exc:
+        except sqlite3.Error as exc:
+            conn.close()  # a file that cannot be written (a read-only disk) is not kept open
             raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
 
     def close(self) -> None:

@@ -134,8 +134,8 @@ class IncomingBatch(_Wire):
     @model_validator(mode="after")
     def _ordered(self) -> IncomingBatch:
         seqs = [e.get("seq") for e in self.entries]
-        if not all(type(seq) is int for seq in seqs):
-            raise ValueError("every entry needs an integer seq")
+        if not all(type(seq) is int and -(2**63) <= seq < 2**63 for seq in seqs):
+            raise ValueError("every entry needs an integer seq (a 64-bit one, as databases hold)")
         if any(b <= a for a, b in pairwise(seqs)):  # type: ignore[operator]
             raise ValueError("entries must be in strictly increasing seq order")
         ids = [e["id"] for e in self.entries if isinstance(e.get("id"), str)]

@@ -189,6 +189,19 @@ def hq(hq_db_url: str, signing_key_file: Path) -> Iterator[RunningHq]:
     yield from start_hq(hq_db_url, signing_key_file)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_hq(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path
+) -> Iterator[RunningHq]:
+    """One live HQ per test module and backend, for tests that enrol a gate of their own for each of many
+    examples (property-based tests) instead of paying for a new HQ each time."""
+    if request.param == "sqlite":
+        yield from start_hq(str(tmp_path_factory.mktemp("shared-hq") / "hq.db"), signing_key_file)
+    else:
+        for url in _postgres_database():
+            yield from start_hq(url, signing_key_file)
+
+
 @dataclass
 class Gate:
     """A gate folder with its config, its SQLite file and a SyncService, enrolled with an HQ."""
