@@ -514,18 +514,30 @@ def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, conf
     is_flag=True,
     help="Send the entries HQ refused again at the next sync (once the cause is dealt with at HQ or here).",
 )
+@click.option(
+    "--dismiss-refused",
+    is_flag=True,
+    help="Stop reporting the entries HQ refused, once the district has them another way (from --refused --json).",
+)
 @config_option
 @json_option
 @friendly_errors
 def sync(
-    once: bool, show_status: bool, show_refused: bool, retry_refused: bool, config_file: Path | None, as_json: bool
+    once: bool,
+    show_status: bool,
+    show_refused: bool,
+    retry_refused: bool,
+    dismiss_refused: bool,
+    config_file: Path | None,
+    as_json: bool,
 ) -> None:
     """Upload the entry log to HQ and fetch HQ's lists; without --once, keep doing so every sync interval
     (the kiosk does this by itself in the background) until Ctrl-C.
 
     An entry HQ refuses (say, a sequence number HQ holds as another entry after the gate database was put
     back from a backup) is kept here, counted as waiting and named in the status until it is dealt with:
-    --refused lists them, --retry-refused sends them again."""
+    --refused lists them (with --json, whole, for the district), --retry-refused sends them again,
+    --dismiss-refused stops reporting them once the district has them."""
     from sync.client import SyncService
 
     config = load_config(config_file)
@@ -539,8 +551,10 @@ def sync(
         if status.connection is Connection.ERROR:
             raise SystemExit(1)
         return
-    if show_refused or retry_refused:
-        _refused_entries(config, as_json, retry=retry_refused)
+    if show_refused or retry_refused or dismiss_refused:
+        if retry_refused and dismiss_refused:
+            raise click.UsageError("--retry-refused and --dismiss-refused do opposite things; give one")
+        _refused_entries(config, as_json, change="retry" if retry_refused else "dismiss" if dismiss_refused else None)
         return
     if not config.hq_url:
         raise click.ClickException("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
@@ -556,21 +570,26 @@ def sync(
         service.close()
 
 
-def _refused_entries(config: KioskConfig, as_json: bool, *, retry: bool) -> None:
-    """List the entries HQ refused; with `retry`, put them back in the upload queue too."""
-    with _store(config, None, read_only=not retry) as store:
-        state = SyncState(store, migrate=retry)
+def _refused_entries(config: KioskConfig, as_json: bool, *, change: str | None) -> None:
+    """List the entries HQ refused (as JSON: each whole, as the gate holds it, for the district); then, with
+    `change`, put them back in the upload queue ("retry") or stop reporting them ("dismiss")."""
+    with _store(config, None, read_only=change is None) as store:
+        state = SyncState(store, migrate=change is not None)
         try:
             refused = state.refused_entries()
         except sqlite3.OperationalError:  # a database that never synced has no record of refusals
             refused = []
         for entry in refused:
+            row = store.entries(after_seq=entry.seq - 1, limit=1)
             record = {"seq": entry.seq, "id": entry.id, "ts": entry.ts, "kind": entry.kind,
-                      "reason": visible(entry.reason, limit=2000), "refused_at": entry.refused_at.isoformat()}
-            emit(record, as_json, f"#{entry.seq} {entry.id} logged {entry.ts}: {entry.kind}: {visible(entry.reason)}")
-        if retry:
-            count = state.retry_refused()
-            click.echo(f"{entries_phrase(count)} HQ refused will go again at the next sync", err=True)
+                      "reason": visible(entry.reason, limit=2000), "refused_at": entry.refused_at.isoformat(),
+                      "entry": row[0] if row else None}
+            emit(record, as_json, f"#{entry.seq} {visible(entry.id)} logged {visible(entry.ts or '?')}: {entry.kind}: "
+                 f"{visible(entry.reason)}")
+        if change == "retry":
+            click.echo(f"{entries_phrase(state.retry_refused())} HQ refused will go again at the next sync", err=True)
+        elif change == "dismiss":
+            click.echo(f"{entries_phrase(state.dismiss_refused())} HQ refused no longer reported", err=True)
         elif not refused:
             click.echo("HQ has refused no entry of this gate", err=True)
 

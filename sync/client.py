@@ -2,7 +2,10 @@
 and applies HQ's bundle, in the background or once from the command line.
 
 Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
-bytes; the cursor moves only after HQ's 2xx answer, in one transaction; retries back off exponentially with
+bytes, and sends the rows as stored (HQ judges each entry; the gate does not stop at one it guesses HQ will not
+take); the cursor moves only after HQ's 2xx answer, in one transaction with the entries HQ's answer refused,
+which are kept as refused (sync/state.py) and make the run an ERROR naming them; the lists are fetched whatever
+became of the upload; retries back off exponentially with
 jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
 decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
 `SyncError`, so as a status, never as an exception out of `SyncService.run_once`. The service knows nothing of

@@ -7,7 +7,8 @@
   transaction. They are not delivered: they count as waiting, the status is an error naming them, the purge
   keeps them, and what HQ holds for certain (`SyncRecord.held_through`) stops before the first of them. The
   queue goes on past them, so one refused entry never holds back the gate's later ones; `retry_refused` puts
-  them back in the queue once the cause is dealt with.
+  them back in the queue once the cause is dealt with, and `dismiss_refused` records that the district has
+  them another way (the operator's export): they are then past like any delivered entry, retention included.
 - The bundle in force: its version, when HQ issued it, when this gate applied it, and when HQ last confirmed it
   is current (a new bundle, or HQ's "not modified"): the age of the lists that the kiosk's settings screen
   judges against the policy's `freshness` limits.
@@ -77,7 +78,7 @@ def m002_bundle_checked_at(db: Database) -> None:
 @migrations()
 def m003_refused_entries(db: Database) -> None:
     db["sync_refused"].create(
-        {"seq": int, "id": str, "kind": str, "reason": str, "refused_at": str},
+        {"seq": int, "id": str, "kind": str, "reason": str, "refused_at": str, "dismissed_at": str},
         pk="seq",
         not_null={"id", "kind", "reason", "refused_at"},
     )
@@ -106,8 +107,8 @@ def refusal_summary(refused: Sequence[RefusedEntry]) -> str | None:
     which = f"entry #{first.seq}" if len(refused) == 1 else f"{len(refused)} entries (#{first.seq}..#{last.seq})"
     others = len({r.reason for r in refused}) - 1
     more = f" (and {others} other reasons)" if others > 0 else ""
-    return (f"HQ refused {which}: {first.reason}{more}; kept here: `pocket-kiosk sync --refused` lists them, "
-            "`sync --retry-refused` sends them again")
+    return (f"HQ refused {which}: {first.reason}{more}; kept here: `pocket-kiosk sync --refused` lists them "
+            "(see the README for what to do)")
 
 
 def _time(text: str | None) -> datetime | None:
@@ -163,8 +164,8 @@ class SyncState:
                 " last_attempt_at, last_success_at, last_error, last_outcome, hq_alerts,"
                 " (SELECT count(*) FROM entries WHERE seq > sync_state.upload_cursor),"
                 " (SELECT count(*) FROM sync_refused JOIN entries USING (seq, id)"
-                "   WHERE sync_refused.seq <= sync_state.upload_cursor),"
-                " (SELECT min(seq) FROM sync_refused JOIN entries USING (seq, id))"
+                "   WHERE sync_refused.seq <= sync_state.upload_cursor AND dismissed_at IS NULL),"
+                " (SELECT min(seq) FROM sync_refused JOIN entries USING (seq, id) WHERE dismissed_at IS NULL)"
                 " FROM sync_state WHERE id = 1"
             ).fetchone()
         return SyncRecord(
@@ -205,28 +206,40 @@ class SyncState:
             db.conn.executemany(
                 "INSERT INTO sync_refused (seq, id, kind, reason, refused_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq) DO UPDATE SET id = excluded.id, kind = excluded.kind, reason = excluded.reason,"
-                " refused_at = excluded.refused_at",
+                " refused_at = excluded.refused_at, dismissed_at = NULL",
                 [(seq, entry_id, kind, reason[:2000], moment) for seq, entry_id, kind, reason in refused],
             )
 
     def refused_entries(self) -> list[RefusedEntry]:
-        """The entries HQ refused that are still in the log, oldest first."""
+        """The entries HQ refused that are still in the log and not dismissed, oldest first."""
         with self.store.reading() as db:
             rows = db.execute(
                 "SELECT r.seq, r.id, e.ts, r.kind, r.reason, r.refused_at FROM sync_refused r"
-                " JOIN entries e USING (seq, id) ORDER BY r.seq"
+                " JOIN entries e USING (seq, id) WHERE r.dismissed_at IS NULL ORDER BY r.seq"
             ).fetchall()
         return [RefusedEntry(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5])) for r in rows]
+
+    def dismiss_refused(self, now: datetime | None = None) -> int:
+        """The district has the refused entries another way (the operator sent it `sync --refused --json`): stop
+        reporting them; they are past the cursor like delivered entries, and retention applies to them again.
+        The record of the refusal stays. Returns how many were dismissed."""
+        with self.store.transaction() as db:
+            return int(
+                db.execute(
+                    "UPDATE sync_refused SET dismissed_at = ? WHERE dismissed_at IS NULL",
+                    [utc_text(now or datetime.now(UTC))],
+                ).rowcount
+            )
 
     def retry_refused(self) -> int:
         """Put the entries HQ refused back in the upload queue (after the cause was dealt with at HQ or here):
         the cursor goes back to just before the first of them, so they and everything after go again (HQ
         counts what it already holds as duplicates). Returns how many were refused."""
         with self.store.transaction() as db:
-            count, first = db.execute("SELECT count(*), min(seq) FROM sync_refused").fetchone()
+            count, first = db.execute("SELECT count(*), min(seq) FROM sync_refused WHERE dismissed_at IS NULL").fetchone()
             if first is not None:
                 db.execute("UPDATE sync_state SET upload_cursor = min(upload_cursor, ?) WHERE id = 1", [first - 1])
-            db.execute("DELETE FROM sync_refused")
+            db.execute("DELETE FROM sync_refused WHERE dismissed_at IS NULL")
         return int(count)
 
     def note_attempt(self, now: datetime, outcome: str, error: str | None) -> None:

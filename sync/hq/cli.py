@@ -387,7 +387,7 @@ def gates_list(db: str | None, as_json: bool) -> None:
 @json_option
 @hq_errors
 def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
-    """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains."""
+    """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains, refused entries."""
     for row in gate_admin.list_alerts(open_db(db), gate_id):
         click.echo(json.dumps(row) if as_json else f"{row['created_at']} {row['gate']} #{row['seq']} {row['kind']}: {row['detail']}")
 

@@ -226,6 +226,14 @@ def test_a_restored_gate_database_keeps_what_hq_refuses_and_says_so(hq: RunningH
         staff.close()
     assert f"a different entry {reused[0]} claims it and was not stored" in page
 
+    handed = [json.loads(line) for line in kiosk("sync", "--refused", "--json", "--config", config).stdout.splitlines()]
+    kiosk("sync", "--dismiss-refused", "--config", config)
+    after = kiosk("sync", "--once", "--config", config)
+    with gate.store() as store:
+        assert [r["entry"] for r in handed] == store.entries(after_seq=5, limit=10)  # whole, for the district
+    assert after.stdout.startswith("online: 0 waiting (HQ has #17)")
+    assert "HQ has refused no entry" in kiosk("sync", "--refused", "--config", config).stderr
+
 
 def _kiosk_sync_line(gate: Gate) -> tuple[str, bool]:
     """The running kiosk's sync indicator (the real app, reading the gate's sync record), and whether it stands
