@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import sqlite3
 import threading
 import time
@@ -372,8 +373,9 @@ class SyncService:
         for row in rows:
             try:
                 text = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-            except ValueError as exc:
-                problem = f"this gate cannot send it: {exc}"
+            except ValueError:  # the one thing json refuses in a row of text, integers and floats
+                odd = ", ".join(f"{k} is {v}" for k, v in row.items() if isinstance(v, float) and not math.isfinite(v))
+                problem = f"this gate cannot send it: {odd}, a number JSON cannot carry"
             else:
                 too_big = len(text) > MAX_BODY_BYTES - _ENVELOPE_BYTES
                 problem = f"this gate cannot send it: {len(text)} bytes, more than HQ takes in one request" if too_big else ""

@@ -121,26 +121,29 @@ def test_a_nul_in_any_text_field_is_stored_as_sent(hq: RunningHq, make_gate: Mak
 def test_an_entry_hq_cannot_take_is_refused_alone_and_later_entries_still_arrive(
     hq: RunningHq, make_gate: MakeGate
 ) -> None:
-    """An entry the wire cannot carry as it is (a name of 600 characters, a time not in the gate's form) used
-    to stop the gate's uploads there for good: now each is refused alone, with its reason, and kept."""
+    """An entry HQ cannot take as it is (a name of 600 characters, a time not in the gate's form) used to stop
+    the gate's uploads there for good, and so would one the gate cannot even encode (an infinite temperature):
+    now each is refused alone, with its reason, and kept."""
     gate = make_gate(hq, GATE, sync_batch_entries=4)
     logged = gate.log(6)
     _tamper(gate, "UPDATE entries SET name = ? WHERE seq = 2", "N" * 600)
     _tamper(gate, "UPDATE entries SET ts = '2024-05-01 08:00' WHERE seq = 5")
+    _tamper(gate, "UPDATE entries SET temperature = 9e999 WHERE seq = 3")
 
     first = gate.sync()
     later = gate.log(3, start=20)
     second = gate.sync()
 
-    assert hq.entry_ids(GATE) == [logged[0], logged[2], logged[3], logged[5], *later]
+    assert hq.entry_ids(GATE) == [logged[0], logged[3], logged[5], *later]
     assert [(k, s) for k, s in hq.alert_kinds(GATE) if k == "refused"] == [("refused", 2), ("refused", 5)]
     for status in (first, second):
         assert status.connection is Connection.ERROR
-        assert (status.entries_waiting, status.refused, status.upload_cursor) == (2, 2, 1)
-        assert "HQ refused 2 entries (#2..#5): HQ cannot take this entry as sent: name:" in (status.last_error or "")
+        assert (status.entries_waiting, status.refused, status.upload_cursor) == (3, 3, 1)
+        assert "HQ refused 3 entries (#2..#5): HQ cannot take this entry as sent: name:" in (status.last_error or "")
     listed = [json.loads(line) for line in kiosk("sync", "--refused", "--json", "--config", str(gate.config_file)).stdout.splitlines()]
-    assert [(r["seq"], r["kind"]) for r in listed] == [(2, "refused"), (5, "refused")]
-    assert "at most 500 characters" in listed[0]["reason"] and "ts:" in listed[1]["reason"]
+    assert [(r["seq"], r["kind"]) for r in listed] == [(2, "refused"), (3, "refused"), (5, "refused")]
+    assert "at most 500 characters" in listed[0]["reason"] and "ts:" in listed[2]["reason"]
+    assert listed[1]["reason"] == "this gate cannot send it: temperature is inf, a number JSON cannot carry"
 
 
 def test_a_failed_upload_does_not_keep_the_gate_from_hqs_new_lists(
