@@ -122,9 +122,10 @@ class UploadBatch(_Wire):
 
 
 class IncomingBatch(_Wire):
-    """An upload as HQ first reads it: a batch whose entries are still plain JSON objects. Only what makes it a
-    batch is checked here (each entry has an integer `seq`, increasing; no id twice); each entry is then judged
-    on its own against `WireEntry` (sync/hq/ingest.py), so one entry HQ cannot take is refused alone."""
+    """An upload that is not an `UploadBatch` as HQ reads it: a batch whose entries are still plain JSON objects.
+    Only what makes it a batch is checked here (each entry has an integer `seq`, increasing; no id twice); each
+    entry is then judged on its own against `WireEntry` (sync/hq/ingest.py), so one entry HQ cannot take is
+    refused alone."""
 
     protocol: int = PROTOCOL_VERSION
     gate: GateId
@@ -142,16 +143,6 @@ class IncomingBatch(_Wire):
         if len(set(ids)) != len(ids):
             raise ValueError("an entry id appears twice in the batch")
         return self
-
-    @classmethod
-    def of(cls, batch: UploadBatch) -> IncomingBatch:
-        """The same batch as HQ reads it off the wire."""
-        return cls(
-            protocol=batch.protocol,
-            gate=batch.gate,
-            batch_id=batch.batch_id,
-            entries=[entry.model_dump() for entry in batch.entries],
-        )
 
 
 class AlertKind(StrEnum):

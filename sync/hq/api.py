@@ -23,7 +23,7 @@ from sync.bundle import fingerprint, public_pem
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
 from sync.hq.runtime import Hq
-from sync.protocol import GATE_ID_PATTERN, SUPPORTED_PROTOCOLS, GateInfo, IncomingBatch, UploadReceipt
+from sync.protocol import GATE_ID_PATTERN, SUPPORTED_PROTOCOLS, GateInfo, IncomingBatch, UploadBatch, UploadReceipt
 
 router = APIRouter(prefix="/v1", tags=["gate sync"])
 log = logging.getLogger("pocket_hq")
@@ -123,15 +123,22 @@ async def upload(request: Request, who: Annotated[Authenticated, Depends(this_ga
     except _HungUp as exc:
         log.warning("gate %s hung up mid-upload %s; nothing stored, it sends the batch again", who.gate_id, exc)
         return Response(status_code=400)  # nobody is left to read it
-    try:
-        batch = IncomingBatch.model_validate(json.loads(body))
-    except (ValueError, RecursionError) as exc:  # not JSON (nor UTF-8, nor shallow enough), or a ValidationError
-        detail = _readable(exc) if isinstance(exc, ValidationError) else f"malformed batch: not JSON: {exc}"
-        raise HTTPException(422, detail) from exc
+    try:  # the usual batch, every entry as a gate writes it, in one step; else the entries one by one
+        batch: UploadBatch | IncomingBatch = UploadBatch.model_validate_json(body, strict=True)
+    except ValidationError:
+        try:
+            batch = IncomingBatch.model_validate(json.loads(body))
+        except (ValueError, RecursionError) as exc:  # not JSON (nor UTF-8, nor shallow enough), or not a batch
+            detail = _readable(exc) if isinstance(exc, ValidationError) else f"malformed batch: not JSON: {exc}"
+            raise HTTPException(422, detail) from exc
     if batch.protocol not in SUPPORTED_PROTOCOLS:
         raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
     # Entries naming another gate are refused whole; one naming no gate id at all is refused alone, in ingest.
-    named = {e["gate"] for e in batch.entries if isinstance(e.get("gate"), str) and re.fullmatch(GATE_ID_PATTERN, e["gate"])}
+    named = (
+        {e.gate for e in batch.entries}
+        if isinstance(batch, UploadBatch)
+        else {e["gate"] for e in batch.entries if isinstance(e.get("gate"), str) and re.fullmatch(GATE_ID_PATTERN, e["gate"])}
+    )
     strangers = sorted((named | {batch.gate}) - {who.gate_id})
     if strangers:
         raise HTTPException(403, f"gate {who.gate_id} can only upload its own entries, not those of {', '.join(strangers)}")

@@ -71,19 +71,23 @@ def unescape_nul(value: str) -> str:
     return _ESCAPED.sub(lambda m: _ESCAPE if m[1] == "0" else "\x00", value)
 
 
-class GateText(TypeDecorator[str]):
-    """TEXT that holds any Unicode a gate sends, NUL included, on both databases (escaped on PostgreSQL, whose
-    text type refuses NUL; SQLite holds it as it is). Text without NUL or the escape is stored unchanged, so
-    queries and indexes see what they always saw."""
+class _NulSafeText(TypeDecorator[str]):
+    """PostgreSQL TEXT that holds NUL too (escaped; see `GateText`)."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return escape_nul(value) if value is not None and dialect.name == "postgresql" else value
+        return escape_nul(value) if value is not None else value
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return unescape_nul(value) if value is not None and dialect.name == "postgresql" else value
+        return unescape_nul(value) if value is not None else value
+
+
+GateText = Text().with_variant(_NulSafeText(), "postgresql")
+"""TEXT that holds any Unicode a gate sends, NUL included, on both databases: escaped on PostgreSQL, whose text
+type refuses NUL; SQLite holds it as it is (and pays nothing). Text without NUL or the escape is stored
+unchanged, so queries and indexes see what they always saw."""
 
 gates = Table(
     "gates",

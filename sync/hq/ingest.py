@@ -69,44 +69,53 @@ class BatchConflict(Exception):
     """The batch id was used before for different entries (HTTP 409)."""
 
 
-def batch_digest(batch: IncomingBatch) -> str:
-    """What makes two batches 'the same': every entry, whole, in order."""
-    text = "\n".join(json.dumps(e, sort_keys=True, separators=(",", ":")) for e in batch.entries)
-    return hashlib.sha256(text.encode()).hexdigest()
+_ENTRIES: TypeAdapter[list[WireEntry]] = TypeAdapter(list[WireEntry])
 
 
-def _legacy_digest(batch: IncomingBatch) -> str:
+def batch_digest(batch: IncomingBatch | UploadBatch) -> str:
+    """What makes two batches 'the same': every entry, whole, in order. (A body is read the same way each time
+    it comes, as an `UploadBatch` when every entry is one, so a batch sent again gets the same digest.)"""
+    if isinstance(batch, UploadBatch):
+        return hashlib.sha256(_ENTRIES.dump_json(batch.entries)).hexdigest()
+    return hashlib.sha256(json.dumps(batch.entries, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _legacy_digest(batch: IncomingBatch | UploadBatch) -> str:
     """The digest HQ recorded before it compared whole entries (ids, sequence numbers and hashes), so a batch
     whose answer was lost just before an upgrade is still answered from its record."""
-    text = "\n".join(f"{e.get('id')}:{e['seq']}:{e.get('hash')}" for e in batch.entries)
-    return hashlib.sha256(text.encode()).hexdigest()
+    if isinstance(batch, UploadBatch):
+        keys = [(e.id, e.seq, e.hash) for e in batch.entries]
+    else:
+        keys = [(e.get("id"), e["seq"], e.get("hash")) for e in batch.entries]
+    return hashlib.sha256("\n".join(f"{i}:{seq}:{h}" for i, seq, h in keys).encode()).hexdigest()
 
 
 def ingest(
     db: HqDatabase, gate_id: str, batch: IncomingBatch | UploadBatch, now: datetime | None = None
 ) -> UploadReceipt:
-    """Store a batch already checked to be this gate's (see the API layer) and return HQ's answer."""
-    incoming = IncomingBatch.of(batch) if isinstance(batch, UploadBatch) else batch
+    """Store a batch already checked to be this gate's (see the API layer) and return HQ's answer. An
+    `UploadBatch` is one whose every entry is a `WireEntry` already (the usual case, read in one step); an
+    `IncomingBatch` has its entries judged one by one."""
     moment = utc_text(now or datetime.now(UTC))
-    digest = batch_digest(incoming)
+    digest = batch_digest(batch)
     with db.begin() as conn:
         chain = conn.execute(
             select(gates.c.chain_seq, gates.c.chain_hash).where(gates.c.gate_id == gate_id).with_for_update()
         ).one()
         recorded = conn.execute(
             select(upload_batches.c.digest, upload_batches.c.receipt).where(
-                upload_batches.c.gate == gate_id, upload_batches.c.batch_id == incoming.batch_id
+                upload_batches.c.gate == gate_id, upload_batches.c.batch_id == batch.batch_id
             )
         ).first()
         if recorded is not None:
-            if recorded.digest not in (digest, _legacy_digest(incoming)):
-                raise BatchConflict(f"batch id {incoming.batch_id} was already used for other entries")
+            if recorded.digest not in (digest, _legacy_digest(batch)):
+                raise BatchConflict(f"batch id {batch.batch_id} was already used for other entries")
             conn.execute(update(gates).where(gates.c.gate_id == gate_id).values(last_seen_at=moment))
             return UploadReceipt.model_validate_json(recorded.receipt).model_copy(update={"replayed": True})
-        receipt = _store(conn, gate_id, incoming, chain.chain_seq, chain.chain_hash, moment)
+        receipt = _store(conn, gate_id, batch, chain.chain_seq, chain.chain_hash, moment)
         conn.execute(
             insert(upload_batches).values(
-                gate=gate_id, batch_id=incoming.batch_id, digest=digest, receipt=receipt.model_dump_json(), received_at=moment
+                gate=gate_id, batch_id=batch.batch_id, digest=digest, receipt=receipt.model_dump_json(), received_at=moment
             )
         )
     return receipt
@@ -123,7 +132,7 @@ class _Findings:
 
 
 def _store(
-    conn: Connection, gate_id: str, batch: IncomingBatch, chain_seq: int, chain_hash: str, moment: str
+    conn: Connection, gate_id: str, batch: IncomingBatch | UploadBatch, chain_seq: int, chain_hash: str, moment: str
 ) -> UploadReceipt:
     found = _Findings([], [])
     valid = [entry for raw in batch.entries if (entry := _judge(raw, chain_seq, found)) is not None]
@@ -186,19 +195,35 @@ def _store(
         stored=len(fresh),
         duplicates=duplicates,
         refused=len(found.refusals),
-        through_seq=batch.entries[-1]["seq"],
+        through_seq=batch.entries[-1].seq if isinstance(batch, UploadBatch) else batch.entries[-1]["seq"],
         chain_seq=chain_seq,
         alerts=[a for a in found.alerts if a.kind in RECEIPT_ALERT_KINDS],
         refusals=found.refusals,
     )
 
 
-def _judge(raw: dict[str, Any], chain_seq: int, found: _Findings) -> WireEntry | None:
+def _judge(raw: dict[str, Any] | WireEntry, chain_seq: int, found: _Findings) -> WireEntry | None:
     """The entry if HQ can take it as sent; else None, with its refusal added to `found`."""
+    if isinstance(raw, WireEntry):
+        entry = raw
+    else:
+        entry = _valid(raw, found)
+        if entry is None:
+            return None
+    if entry.seq > chain_seq + MAX_SEQ_AHEAD:
+        reason = (f"sequence number {entry.seq} is implausibly far ahead of #{chain_seq}, the last entry HQ "
+                  f"followed for this gate (more than {MAX_SEQ_AHEAD:,} ahead)")
+        found.refuse(entry.seq, entry.id, AlertKind.REFUSED, reason, f"entry {entry.id} refused: {reason}")
+        return None
+    return entry
+
+
+def _valid(raw: dict[str, Any], found: _Findings) -> WireEntry | None:
+    """The entry if it is a `WireEntry`; else None, with its refusal added to `found`."""
     seq: int = raw["seq"]
     entry_id = raw.get("id") if isinstance(raw.get("id"), str) else ""
     try:
-        entry = WireEntry.model_validate(raw, strict=True)
+        return WireEntry.model_validate(raw, strict=True)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(map(str, error["loc"])) or "entry"
@@ -207,12 +232,6 @@ def _judge(raw: dict[str, Any], chain_seq: int, found: _Findings) -> WireEntry |
         found.refuse(seq, _shown_id(entry_id), AlertKind.REFUSED, f"HQ cannot take this entry as sent: {reason}",
                      f"entry {_shown_id(entry_id) or '(no valid id)'} refused: {reason}")
         return None
-    if entry.seq > chain_seq + MAX_SEQ_AHEAD:
-        reason = (f"sequence number {entry.seq} is implausibly far ahead of #{chain_seq}, the last entry HQ "
-                  f"followed for this gate (more than {MAX_SEQ_AHEAD:,} ahead)")
-        found.refuse(entry.seq, entry.id, AlertKind.REFUSED, reason, f"entry {entry.id} refused: {reason}")
-        return None
-    return entry
 
 
 def _shown_id(entry_id: str) -> str:
@@ -233,10 +252,13 @@ def _held_by_id(conn: Connection, ids: list[str]) -> dict[str, Row[Any]]:
 def _held_by_seq(conn: Connection, gate_id: str, seqs: set[int]) -> dict[int, Row[Any]]:
     if not seqs:
         return {}
+    low, high = min(seqs), max(seqs)
+    # A run of entries (the usual batch) is one range; numbers spread wide are looked up one by one.
+    where = entries.c.seq.between(low, high) if high - low < 2 * len(seqs) else entries.c.seq.in_(sorted(seqs))
     query = select(entries.c.seq, entries.c.id, entries.c.prev_hash, entries.c.hash).where(
-        entries.c.gate == gate_id, entries.c.seq.in_(sorted(seqs))
+        entries.c.gate == gate_id, where
     )
-    return {row.seq: row for row in conn.execute(query)}
+    return {row.seq: row for row in conn.execute(query) if row.seq in seqs}
 
 
 def _differences(held: Row[Any], entry: WireEntry) -> list[str]:
