@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kiosk.csvcell import safe_cell
 from sync.hq.paging import CursorError, decode_cursor, encode_cursor
 from sync.hq.stats import Counts, reason_label, reasons_of
 from sync.hq.web import charts, csvout
@@ -66,11 +67,12 @@ def test_a_sparkline_scales_to_its_own_busiest_hour() -> None:
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [("=1+2", "'=1+2"), ("+CMD", "'+CMD"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-     ("plain", "plain"), (None, ""), (36.6, "36.6"), (-1, "-1")],
+    [("=1+2", "'=1+2"), ("+CMD", "'+CMD"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+     (" =1+2", "' =1+2"), ("\u3000\u00a0=1", "'\u3000\u00a0=1"), ("\t=1", "\\x09=1"), ("\x1b]0;x\x07", "\\x1b]0;x\\x07"),
+     ("\u202eevil", "\\u202eevil"), ("plain", "plain"), (None, ""), (36.6, "36.6"), (-1, "-1"), (True, "True")],
 )
-def test_csv_cells_that_a_spreadsheet_would_run_are_defused(value: object, cell: str) -> None:
-    assert csvout.cell(value) == cell
+def test_csv_cells_that_a_spreadsheet_would_run_or_a_terminal_obey_are_defused(value: object, cell: str) -> None:
+    assert safe_cell(value) == cell
 
 
 def test_csv_lines_are_the_same_whatever_the_batch() -> None:
