@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kiosk.codes.base import Colour, Evidence, EvidenceKind, TestResult, TestType
+from kiosk.readings import BodyTemperature, temperature_problem
 
 
 class Decision(StrEnum):
@@ -61,7 +62,7 @@ class NegativeTestRule(_Rules):
 
 
 class TemperatureRule(_Rules):
-    refuse_at_or_above: float = Field(37.3, ge=30, le=45)
+    refuse_at_or_above: BodyTemperature = 37.3
     """Degrees Celsius; a reading at or above this is refused."""
     required: bool = False
     """Hold anyone whose temperature was not taken."""
@@ -319,8 +320,13 @@ def _stale_keys(rule: FreshnessRule, trust_updated_at: datetime | None, now: dat
 
 
 def _temperature_findings(rule: TemperatureRule, temperature: float | None) -> list[Finding]:
+    """A reading no person can have (NaN, which no comparison catches, or one outside `kiosk.readings`' range)
+    never passes: the person is held until it is taken again. The gate refuses such readings where they are
+    typed; this is the rule's own guard."""
     if temperature is None:
         return [Finding(Decision.HOLD, "temperature not taken")] if rule.required else []
+    if problem := temperature_problem(temperature):
+        return [Finding(Decision.HOLD, f"temperature reading is not plausible: take it again ({problem})")]
     if temperature >= rule.refuse_at_or_above:
         return [
             Finding(Decision.REFUSE, f"temperature {temperature:.1f} °C (limit below {rule.refuse_at_or_above:.1f} °C)")

@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from kiosk.readings import BodyTemperature
+
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOLS = frozenset({1})
 
@@ -59,7 +61,8 @@ class WireEntry(_Wire):
     verdict: Literal["pass", "hold", "refuse"]
     reasons: _Text
     """JSON text of a list of plain-word reasons, as stored."""
-    temperature: float | None
+    temperature: BodyTemperature | None
+    """Held to the range the gate takes readings in (`kiosk.readings`): anything else was never a reading."""
     operator: _Short
     details: _Text
     """JSON text of a map, as stored."""
