@@ -106,7 +106,16 @@ def test_a_half_hour_zone_labels_hours_by_their_local_start() -> None:
 def test_page_cursors_round_trip_and_refuse_what_hq_did_not_make() -> None:
     cursor = encode_cursor(["2024-05-01T08:00:00.000+00:00", "01HX"])
 
-    assert decode_cursor(cursor, 2) == ["2024-05-01T08:00:00.000+00:00", "01HX"]
-    for damaged in ["!!!", encode_cursor(["one"]), encode_cursor([{"a": 1}, 2]), "e30"]:
+    assert decode_cursor(cursor, [str, str]) == ["2024-05-01T08:00:00.000+00:00", "01HX"]
+    assert decode_cursor(encode_cursor([2**63 - 1]), [int]) == [2**63 - 1]
+    damaged = [
+        "!!!", encode_cursor(["one"]), encode_cursor([{"a": 1}, 2]), "e30", encode_cursor([1, "01HX"]),
+        encode_cursor(["a\x00", "01HX"]), encode_cursor(["\ud800", "01HX"]), encode_cursor(["x" * 201, "01HX"]),
+        encode_cursor([True, False]), encode_cursor([None, "01HX"]), "A" * 1001,
+    ]
+    for link in damaged:
         with pytest.raises(CursorError, match="damaged"):
-            decode_cursor(damaged, 2)
+            decode_cursor(link, [str, str])
+    for number in [encode_cursor(["7"]), encode_cursor([2**63]), encode_cursor([1.5]), encode_cursor([True])]:
+        with pytest.raises(CursorError, match="damaged"):
+            decode_cursor(number, [int])

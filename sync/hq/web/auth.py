@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sync.hq import audit
@@ -19,9 +19,13 @@ from sync.hq.web.core import (
     dashboard_of,
     render,
     safe_next,
+    same_token,
 )
+from sync.hq.web.params import NO_CONTROLS
 
 router = APIRouter(include_in_schema=False)
+NextPage = Annotated[str, Query(max_length=2000, pattern=NO_CONTROLS)]
+"""Where to go after signing in (`safe_next` keeps it on this server)."""
 
 
 def _login_page(request: Request, next_url: str, error: str | None = None, status: int = 200, note: str | None = None) -> Response:
@@ -35,7 +39,7 @@ def _login_page(request: Request, next_url: str, error: str | None = None, statu
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/", expired: bool = False, signed_out: bool = False) -> Response:
+def login_form(request: Request, next: NextPage = "/", expired: bool = False, signed_out: bool = False) -> Response:
     note = "Your session expired; sign in again." if expired else ("Signed out." if signed_out else None)
     return _login_page(request, next, note=note)
 
@@ -43,14 +47,14 @@ def login_form(request: Request, next: str = "/", expired: bool = False, signed_
 @router.post("/login")
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=200)] = "",
+    username: Annotated[str, Form(max_length=200, pattern=NO_CONTROLS)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     login_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    next: Annotated[str, Form(max_length=2000, pattern=NO_CONTROLS)] = "/",
 ) -> Response:
     dashboard = dashboard_of(request)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, login_token):
+    if not cookie or not same_token(login_token, cookie):
         return _login_page(request, next, "The sign-in form was out of date; please try again.", 403)
     client = client_of(request)
     keys = (f"user:{username.lower()}", f"client:{client}")

@@ -31,6 +31,7 @@ from sync.hq import audit
 from sync.hq.runtime import Hq
 from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for
 from sync.hq.web.clock import DistrictClock
+from sync.hq.web.params import form_problem
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "pocket_hq_session"
@@ -48,6 +49,11 @@ class LoginNeeded(Exception):
 
 class Forbidden(Exception):
     """Signed in, but this page is for admins (or the form's CSRF token is wrong); the message says which."""
+
+
+class BadRequest(Exception):
+    """A request HQ cannot act on as it is (a control character in a form field); the message says which
+    value, for a 400 page."""
 
 
 class Dashboard:
@@ -155,16 +161,26 @@ def admin(session: Annotated[Session, Depends(signed_in)]) -> Session:
     return session
 
 
+def same_token(submitted: str, expected: str) -> bool:
+    """Constant-time comparison of a submitted token with ours, as bytes: `compare_digest` refuses text with
+    non-ASCII characters, which anyone can submit."""
+    return secrets.compare_digest(submitted.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
 def check_csrf(session: Session, submitted: object) -> None:
-    if not isinstance(submitted, str) or not secrets.compare_digest(submitted, session.csrf_token):
+    if not isinstance(submitted, str) or not same_token(submitted, session.csrf_token):
         raise Forbidden("this form is out of date or did not come from HQ's own page; reload the page and try again")
 
 
 async def form_of(request: Request, session: Session) -> dict[str, Any]:
-    """The POSTed form (small fields only), after its CSRF token was checked."""
+    """The POSTed form (small fields only), after its CSRF token was checked; BadRequest when a field holds a
+    control character (see `params.form_problem`)."""
     form = await request.form(max_files=0, max_fields=50)
     check_csrf(session, form.get(CSRF_FIELD))
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    if problem := form_problem(fields):
+        raise BadRequest(problem)
+    return fields
 
 
 SignedIn = Annotated[Session, Depends(signed_in)]
