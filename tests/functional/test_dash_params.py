@@ -113,7 +113,7 @@ def walked(
     try:
         for running in start_hq(
             url, signing_key_file, district_key_file=issuer_keys / "district.key", timezone="UTC",
-            login_rate_limit="100000/minute",
+            login_account_limit="100000/minute", login_address_limit="100000/minute",
         ):
             city = City(running, load_district_key(issuer_keys / "district.key"), tmp_path / "gates")
             staff = Staff(running.url, "ada")

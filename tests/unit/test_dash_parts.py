@@ -11,6 +11,7 @@ from sync.hq.paging import CursorError, decode_cursor, encode_cursor
 from sync.hq.stats import Counts, reason_label, reasons_of
 from sync.hq.web import charts, csvout
 from sync.hq.web.clock import DistrictClock
+from sync.hq.web.signin_limits import DEVICE_DAYS, SignInLimits
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,24 @@ def test_page_cursors_round_trip_and_refuse_what_hq_did_not_make() -> None:
     for number in [encode_cursor(["7"]), encode_cursor([2**63]), encode_cursor([1.5]), encode_cursor([True])]:
         with pytest.raises(CursorError, match="damaged"):
             decode_cursor(number, [int])
+
+
+def test_a_device_cookie_counts_only_for_its_own_account_and_only_until_it_expires() -> None:
+    now = [1_000_000_000.0]
+    limits = SignInLimits(account="1/minute", device="1/minute", address="1/minute", device_key=b"k" * 32,
+                          clock=lambda: now[0])
+    cookie = limits.device_cookie("Vera")
+    forged = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
+    elsewhere = SignInLimits(account="1/minute", device="1/minute", address="1/minute", device_key=b"x" * 32,
+                             clock=lambda: now[0])
+
+    def kinds(limits: SignInLimits, username: str, value: str | None) -> list[str]:
+        return [name for name, _ in limits.keys(username, "10.0.0.1", value)]
+
+    assert kinds(limits, "vera", cookie) == ["device"]
+    assert kinds(limits, "ada", cookie) == ["account", "address"]
+    assert kinds(elsewhere, "vera", cookie) == ["account", "address"], "another HQ key does not know it"
+    for damaged in [forged, None, "", "a.b", "..", "\x00.\x00.\x00", "9" * 40 + ".x.y", "é.é.é"]:
+        assert kinds(limits, "vera", damaged) == ["account", "address"], damaged
+    now[0] += DEVICE_DAYS * 86400 + 1
+    assert kinds(limits, "vera", cookie) == ["account", "address"], "an expired cookie counts as none"
