@@ -15,12 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from kiosk.codes import CodeError, Credential, Reason, TrustList, read_code
 from kiosk.config import KioskConfig
 from kiosk.identity import load_district_key, mask_name, normalise_id, resident_id_problem, subject_hash
-from kiosk.policy import Decision, Direction, Knowledge, Policy, PolicyError, Presentation, Verdict, judge
+from kiosk.policy import (
+    Decision,
+    Direction,
+    Knowledge,
+    Policy,
+    PolicyError,
+    PolicyReading,
+    Presentation,
+    Verdict,
+    judge,
+    read_policy,
+)
 from kiosk.readings import temperature_problem
 from kiosk.store import Entry, EntryDraft, GateStore
 from kiosk.trust_store import last_confirmed, load_documents
@@ -378,18 +387,30 @@ def load_trust(
 
 
 HQ_POLICY_META = "hq_policy"
-"""Meta key holding the policy HQ pushed (JSON, written by the sync client); once there it is the rules in force."""
+"""Meta key holding the policy HQ pushed, whole, as JSON (written by the sync client); once there it is the
+rules in force, read by `kiosk.policy.read_policy`: what this version does not know is kept, not applied."""
+
+
+def _hq_policy(store: GateStore | None) -> PolicyReading | None:
+    text = store.get_meta(HQ_POLICY_META) if store is not None else None
+    if text is None:
+        return None
+    try:
+        return read_policy(json.loads(text))
+    except (ValueError, PolicyError) as exc:
+        raise PolicyError(f"the policy synced from HQ is unreadable ({exc}); sync again") from exc
 
 
 def policy_in_force(config: KioskConfig, store: GateStore | None) -> Policy:
     """HQ's policy when the gate has synced one, else the configured file (or the field defaults)."""
-    text = store.get_meta(HQ_POLICY_META) if store is not None else None
-    if text is None:
-        return config.load_policy()
-    try:
-        return Policy.model_validate_json(text)
-    except ValidationError as exc:
-        raise PolicyError(f"the policy synced from HQ is invalid ({exc.error_count()} problems); sync again") from exc
+    reading = _hq_policy(store)
+    return config.load_policy() if reading is None else reading.policy
+
+
+def hq_policy_ignored(store: GateStore | None) -> tuple[str, ...]:
+    """The sections and keys of HQ's policy this gate does not know and so does not apply (a newer HQ's)."""
+    reading = _hq_policy(store)
+    return () if reading is None else reading.ignored
 
 
 def open_gate(
