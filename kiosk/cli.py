@@ -22,7 +22,7 @@ import click
 import cv2
 
 from kiosk.camera import CaptureThread, SourceError, open_source
-from kiosk.cli_types import UTC_TIME
+from kiosk.cli_types import TEMPERATURE, UTC_TIME
 from kiosk.codes.trust import TrustError, read_trust_file
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.gate import open_gate
@@ -140,7 +140,7 @@ def main(ctx: click.Context, demo: bool, config_file: Path | None, db: Path | No
 @db_option
 @trust_option
 @direction_option
-@click.option("--temperature", type=float, help="Temperature in °C to judge every scan with.")
+@click.option("--temperature", type=TEMPERATURE, help="Temperature in °C to judge every scan with (30-45).")
 @click.option("--operator", help="Operator id recorded on the entries (overrides the config).")
 @json_option
 @friendly_errors
@@ -209,7 +209,7 @@ def scan(
 @check_trust_option
 @click.option("--at", "at", type=UTC_TIME, help="Judge as of this ISO 8601 time instead of now (UTC if no offset).")
 @direction_option
-@click.option("--temperature", type=float, help="Temperature in °C to judge with.")
+@click.option("--temperature", type=TEMPERATURE, help="Temperature in °C to judge with (30-45).")
 @json_option
 @friendly_errors
 def check(

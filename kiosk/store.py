@@ -25,6 +25,7 @@ from ulid import ULID
 from kiosk.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
 from kiosk.codes.base import Colour
 from kiosk.policy import Direction, Knowledge, PassInfo, Verdict
+from kiosk.readings import temperature_problem
 from kiosk.text import entries_phrase
 
 migrations = Migrations("pocket-gate")
@@ -139,6 +140,12 @@ class EntryDraft:
     temperature: float | None = None
     operator: str = ""
     details: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """A temperature outside `kiosk.readings`' range never reaches the chain: NaN, the infinities and -0.0
+        do not come back from SQLite as they were hashed, so the entry would look edited forever."""
+        if problem := temperature_problem(self.temperature):
+            raise ValueError(f"temperature: {problem}")
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ Rules of the road:
 from __future__ import annotations
 
 import base64
-import math
 from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from kiosk.readings import BodyTemperature
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOLS = frozenset({1})
@@ -69,7 +70,8 @@ class WireEntry(_Wire):
     verdict: Literal["pass", "hold", "refuse"]
     reasons: _Text
     """JSON text of a list of plain-word reasons, as stored."""
-    temperature: float | None
+    temperature: BodyTemperature | None
+    """Held to the range the gate takes readings in (`kiosk.readings`): anything else was never a reading."""
     operator: _Short
     details: _Text
     """JSON text of a map, as stored."""
@@ -88,17 +90,6 @@ class WireEntry(_Wire):
         ):
             raise ValueError("is not a UTC time with milliseconds, as gates write it (2024-05-01T08:00:00.000+00:00)")
         return ts
-
-    @field_validator("temperature")
-    @classmethod
-    def _storable(cls, temperature: float | None) -> float | None:
-        """HQ stores what it is sent or refuses it: a value its database would change (NaN, an infinity, the
-        -0.0 that SQLite keeps as 0.0) is refused rather than stored altered."""
-        if temperature is not None and (
-            not math.isfinite(temperature) or (temperature == 0 and math.copysign(1.0, temperature) < 0)
-        ):
-            raise ValueError(f"{temperature} cannot be stored as sent")
-        return temperature
 
 
 class UploadBatch(_Wire):

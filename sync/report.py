@@ -47,9 +47,16 @@ def status_line(status: SyncStatus, now: datetime | None = None) -> str:
     )
     if status.hq_alerts:
         line += f", {status.hq_alerts} alerts at HQ"
+    if status.policy_ignored:
+        line += f"; {policy_ignored_text(status.policy_ignored)}"
     if status.last_error:
         line += f"; {visible(status.last_error, limit=300)}"
     return line
+
+
+def policy_ignored_text(names: tuple[str, ...]) -> str:
+    """What a gate says of HQ policy rules newer than its software."""
+    return f"HQ's policy has rules this gate's software does not know, not applied: {visible(', '.join(names))}"
 
 
 def status_json(status: SyncStatus) -> dict[str, Any]:
@@ -69,4 +76,5 @@ def status_json(status: SyncStatus) -> dict[str, Any]:
         "last_attempt_at": when(status.last_attempt_at),
         "last_error": visible(status.last_error, limit=2000) if status.last_error else None,
         "hq_alerts": status.hq_alerts,
+        "policy_ignored": [visible(name) for name in status.policy_ignored],
     }

@@ -22,16 +22,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
 from sqlite_utils import Database, Migrations
 
 from kiosk.codes.trust import TrustError, TrustList
 from kiosk.gate import HQ_POLICY_META
-from kiosk.policy import Policy
+from kiosk.policy import PolicyError, read_policy
 from kiosk.store import GateStore, utc_text
 from kiosk.trust_store import confirm_documents, replace_documents
 from sync.bundle import BundleError
@@ -312,13 +312,16 @@ class SyncState:
 
 
 def _policy_json(policy: dict[str, object] | None) -> str | None:
+    """HQ's policy as it is kept, whole: sections and keys this gate does not know (a newer HQ's) are kept and
+    reported (`kiosk.gate.hq_policy_ignored`), never a reason to refuse the bundle; a bad value in one it does
+    know still is."""
     if policy is None:
         return None
     try:
-        return Policy.model_validate(policy).model_dump_json()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise BundleError(f"HQ's policy cannot be used by this gate ({problems}); update the gate software") from exc
+        read_policy(policy)
+    except PolicyError as exc:
+        raise BundleError(f"HQ's policy cannot be used by this gate ({exc}); the lists in force stay") from exc
+    return json.dumps(policy, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from kiosk.config import KioskConfig
+from kiosk.gate import hq_policy_ignored
+from kiosk.policy import PolicyError
 from kiosk.store import StoreError
 from sync.state import SyncState
 
@@ -61,6 +63,8 @@ class SyncStatus:
     """Entries acknowledged by HQ in the run that produced this status."""
     bundle_changed: bool = False
     """A new bundle was applied in this run: reload trust list and policy (see kiosk.gate.open_gate)."""
+    policy_ignored: tuple[str, ...] = ()
+    """Sections and keys of HQ's policy this gate's software does not know: kept, not applied."""
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -90,8 +94,11 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
     cannot be read is an ERROR status saying why."""
     try:
         record = state.record()
+        ignored = hq_policy_ignored(state.store)
     except (StoreError, sqlite3.Error) as exc:
         return store_failure(exc)
+    except PolicyError:
+        ignored = ()  # the kiosk says so where it loads the policy; the sync status is about HQ
     if not enrolled:
         connection = Connection.NOT_ENROLLED
     elif record.last_outcome is None:
@@ -112,6 +119,7 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
         refused=record.refused,
         uploaded=uploaded,
         bundle_changed=bundle_changed,
+        policy_ignored=ignored,
     )
 
 

@@ -27,6 +27,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import limits.storage.memory
 import psycopg
 import pytest
 from sqlalchemy import func, select
@@ -172,15 +173,44 @@ class RunningHq:
                 assert token.encode() not in path.read_bytes(), f"HQ holds the token in {path.name}"
 
 
-def start_hq(db_url: str, signing_key: Path, **overrides: Any) -> Iterator[RunningHq]:
+def start_hq(
+    db_url: str, signing_key: Path, clock: Callable[[], float] = time.time, **overrides: Any
+) -> Iterator[RunningHq]:
+    """A live HQ with these settings; its rate limits count by `clock` (see `LimitsClock`)."""
     settings = HqSettings(db=db_url, signing_key_file=signing_key, **overrides)
-    app = create_app(settings)
+    app = create_app(settings, clock)
     with ServerThread(app) as server:
         check = HqDatabase(db_url)
         try:
             yield RunningHq(settings, server, check)
         finally:
             check.dispose()
+
+
+class LimitsClock:
+    """Time for HQ's rate limits (gates' requests, staff sign-ins) in a test: it stands still until the test
+    moves it on, so what a test sees never depends on how fast the machine runs it. Give it to HQ
+    (`start_hq(..., clock=clock)`); the `limits` library, whose memory storage reads `time.time()` itself and
+    takes no clock, reads this one too for the test (the `limits_clock` fixture)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limits_clock(monkeypatch: pytest.MonkeyPatch) -> LimitsClock:
+    clock = LimitsClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    return clock
 
 
 @pytest.fixture

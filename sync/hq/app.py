@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
@@ -62,9 +63,10 @@ async def _housekeeping_periodically(hq: Hq, times: SessionTimes) -> None:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
 
-def create_app(settings: HqSettings) -> FastAPI:
-    """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable."""
-    hq = Hq(settings)
+def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> FastAPI:
+    """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable.
+    `clock` is what its rate limits count waits by (a test gives its own)."""
+    hq = Hq(settings, clock)
     hq.db.upgrade()
     uploads.fail_interrupted(hq.db)
 
