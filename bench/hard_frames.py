@@ -146,26 +146,28 @@ def make_photo_frame(
 ) -> HardFrame:
     """A frame of one of the kinds real phone photos of codes are hard in, through the same camera as the hard set:
 
-    sun_glare      spots: 1-3 saturated reflections (each 0.06-0.15 of the code wide) on the code; veil: a bright
-                   veil with a soft edge over 30-70% of the code, lifting it by 120-230 grey levels (the dark
-                   modules there come within 0-115 levels of the light ones)
-    damaged        cracks: a cracked screen, 5-12 cracks (0.2-0.5 module wide, light or dark) running from an
+    sun_glare      spots: 1-3 saturated reflections (each 0.05-0.12 of the code wide) on the code; veil: a bright
+                   veil with a soft edge over 30-70% of the code, lifting it by 100-210 grey levels (the dark
+                   modules there come within 0-135 levels of the light ones)
+    damaged        cracks: a cracked screen, 4-10 cracks (0.15-0.4 module wide, light or dark) running from an
                    impact on the code, and 1-3 arcs around it; chunks: 1-3 blotches (light, dark or grey) covering
                    4-16% of the code inside its quiet zone, up to level M's error correction and a little past it;
                    a blotch may cut into a finder pattern's rings, never its centre (no decoder here finds a code
                    without its three finder patterns)
-    curved         cylinder: a printed label round a bottle, the code spanning 40-100 degrees of its arc, shaded,
+    curved         cylinder: a printed label round a bottle, the code spanning 30-80 degrees of its arc, shaded,
                    with a specular stripe; crumple: a crumpled printed sheet, 2-5 creases (facets lit differently,
-                   the paper shifted across each by up to 0.2 module) and a smooth wrinkle of 0.1-0.35 module
-    dot_modules    dots: round dots 0.45-0.85 of a module wide, finder patterns square, rounded or round; rounded:
+                   the paper shifted across each by up to 0.15 module) and a smooth wrinkle of 0.1-0.3 module
+    dot_modules    dots: round dots 0.5-0.85 of a module wide, finder patterns square, rounded or round; rounded:
                    joined round modules ('liquid' style), finder patterns rounded or round
-    steep_small    a small code steeply tilted: 2.5-4.5 pixels per module, tilted 40-65 degrees
-    blur_dim_jpeg  all at once: out of focus (0.2-0.45 module), dim (25-60 grey levels of contrast) and JPEG quality
-                   12-35
+    steep_small    a small code steeply tilted: 2.8-4.8 pixels per module, tilted 40-62 degrees
+    blur_dim_jpeg  all at once: out of focus (0.2-0.4 module), dim (30-62 grey levels of contrast) and JPEG quality
+                   15-38
 
-The ranges were set from what each condition looks like in photos, then widened or narrowed only by what
-zxing-cpp alone reads of them (about a third to three quarters, as on real photos of these kinds), before the
-Scanner was changed for them."""
+The ranges were set from what each condition looks like in photos, then narrowed only by what zxing-cpp alone
+reads of them, by the hard set's rule: about three frames in four (zxing-cpp's share of the real photos issue 18
+reports, 76%). On seeds 2026 and 7, 240 frames each: glare 70-72%, damaged 72-75%, curved 70-72%, dots 68-70%,
+steep 75-78%, blur+dim+JPEG 78-82%. (A first calibration to a third to three quarters per kind, 60% in all, was
+dropped as harder than the photos; the Scanner then read 72% of it.)"""
     kind, variant, (width, height) = photo_plan(index, sizes)
     rng = np.random.default_rng([seed, index, PHOTO_STREAM])
     scene = _Scene(rng, width, height)
@@ -465,16 +467,16 @@ class _Scene:
         else:
             code = None
             if kind == "steep_small":
-                module_px, tilt = rng.uniform(2.5, 4.5), rng.uniform(40, 65)
+                module_px, tilt = rng.uniform(2.8, 4.8), rng.uniform(40, 62)
                 detail = f"module={module_px:.2f}px tilt={tilt:.0f}deg"
             elif kind == "blur_dim_jpeg":
                 module_px = rng.uniform(3.0, 5.5)
-                amount = rng.uniform(0.2, 0.45)
+                amount = rng.uniform(0.2, 0.4)
                 blur = math.hypot(blur, amount * module_px)
-                contrast = rng.uniform(25, 60)
+                contrast = rng.uniform(30, 62)
                 dark = rng.uniform(30, 150)
                 light = dark + contrast
-                quality = int(rng.integers(12, 36))
+                quality = int(rng.integers(15, 39))
                 detail = f"sigma={amount:.2f}module contrast={contrast:.0f} jpeg={quality}"
             px = max(3, round(SUPERSAMPLE * module_px))
             if kind == "dot_modules":
@@ -504,7 +506,7 @@ class _Scene:
             radii = []
             for _ in range(count):
                 at = centre + rng.uniform(-0.35, 0.35, 2) * side
-                radius = rng.uniform(0.06, 0.15) * side
+                radius = rng.uniform(0.05, 0.12) * side
                 radii.append(radius / side)
                 light += rng.uniform(300, 500) * np.exp(-((xs - at[0]) ** 2 + (ys - at[1]) ** 2) / (2 * radius**2))
             detail = f"{count} spot(s) up to {max(radii):.2f}code"
@@ -513,7 +515,7 @@ class _Scene:
             normal = np.float32([math.cos(angle), math.sin(angle)])
             covered = rng.uniform(0.3, 0.7)
             edge = rng.uniform(0.03, 0.2) * side
-            lift = rng.uniform(120, 230)
+            lift = rng.uniform(100, 210)
             distance = (xs - centre[0]) * normal[0] + (ys - centre[1]) * normal[1] - side * (0.5 - covered)
             light += lift / (1 + np.exp(-np.clip(distance / edge, -30, 30)))
             detail = f"veil over {covered:.0%} of the code +{lift:.0f}"
@@ -529,8 +531,8 @@ class _Scene:
         ix0, iy0 = x0 + QR_BORDER * px, y0 + QR_BORDER * px
         if variant == "cracks":
             impact = np.float32([ix0, iy0]) + rng.uniform(0.2, 0.8, 2) * inner
-            width = rng.uniform(0.2, 0.5)
-            count = int(rng.integers(5, 13))
+            width = rng.uniform(0.15, 0.4)
+            count = int(rng.integers(4, 11))
             for _ in range(count):
                 heading = rng.uniform(0, 2 * math.pi)
                 points = [impact.copy()]
@@ -586,7 +588,7 @@ class _Scene:
         """The QR drawn with round dots or joined round modules, and styled finder patterns."""
         rng = self.rng
         if variant == "dots":
-            size = rng.uniform(0.45, 0.85)
+            size = rng.uniform(0.5, 0.85)
             finder = str(rng.choice(["square", "rounded", "round"]))
             detail = f"dots {size:.2f}module, {finder} finders"
         else:
@@ -612,7 +614,7 @@ class _Scene:
         height, width = label.shape
         centre_x = margin + side / 2
         if variant == "cylinder":
-            arc = rng.uniform(0.7, 1.75)
+            arc = rng.uniform(0.5, 1.4)
             radius = side / arc
             turn = rng.uniform(-0.3, 0.3)
             out_width = int(2 * radius)
@@ -639,10 +641,10 @@ class _Scene:
             offset = rng.uniform(0.2, 0.8) * (width * abs(normal[0]) + height * abs(normal[1]))
             side_of = (xs * normal[0] + ys * normal[1]) > offset
             slope += np.where(side_of, 1.0, -1.0) * rng.uniform(0.03, 0.08)
-            fold = max(fold, shift := rng.uniform(0, 0.2))
+            fold = max(fold, shift := rng.uniform(0, 0.15))
             shift_x += side_of * shift * px * normal[0]
             shift_y += side_of * shift * px * normal[1]
-        wrinkle = rng.uniform(0.1, 0.35)
+        wrinkle = rng.uniform(0.1, 0.3)
         grid = int(rng.integers(3, 7))
         field = rng.normal(0, 1, (grid + 1, grid + 1, 2)).astype(np.float32)
         field = cv2.resize(field, (width, height), interpolation=cv2.INTER_CUBIC)
