@@ -26,23 +26,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk.decoders import Decoder, Located, ZxingDecoder, to_gray
+from kiosk.decoders import Decoder, Located, ZbarDecoder, ZxingDecoder, to_gray
 from kiosk.repairs import (
     CROP_MAX_COUNT,
     DEFAULT_REPAIRS,
+    LAST_RESORT_REPAIRS,
+    OUTLINED_REPAIRS,
     REGION_MAX_PIXELS,
     REGION_PROBES,
     REGION_QUIET_FRAMES,
     REGION_SAME_OVERLAP,
+    SQUARE_REPAIRS,
     Repair,
     crop_boxes,
     overlap,
+    outlined,
     reduce_to,
     resample,
     search_image,
+    squared,
     textured_region,
 )
 
+LAST_RESORT = ZbarDecoder()
+"""zbar, the gate's last resort: only on crops around a code zxing-cpp located and could not read, after every
+repair (it reads cracked and blotched codes zxing-cpp does not, and it never runs on a frame without a code)."""
 MAX_TEXT_CHARS = 8192
 """Longer texts are cut here; no format we read is anywhere near, and the parser refuses them anyway."""
 
@@ -78,7 +86,7 @@ class Scanner:
         self,
         first: Decoder | None = None,
         repairs: tuple[Repair, ...] = DEFAULT_REPAIRS,
-        last_resort: Decoder | None = None,
+        last_resort: Decoder | None = LAST_RESORT,
         search: bool = True,
     ) -> None:
         self.first = first or ZxingDecoder()
@@ -92,10 +100,10 @@ class Scanner:
     def scan(self, image: np.ndarray) -> ScanResult:
         gray = to_gray(image)
         texts, located, via = self._find(gray)
-        if not texts and located and self.repairs:
+        if not texts and located:
             texts, via = self._repair(gray, located)
-        if not texts and self.last_resort is not None:
-            self.passes["last resort"] += 1
+        elif not texts and self.last_resort is not None and not hasattr(self.first, "locate"):
+            self.passes["last resort"] += 1  # nothing can tell where a code is: the last resort looks everywhere
             texts, via = self.last_resort.decode(gray), self.last_resort.name
         return ScanResult(_clean(texts), via) if texts else ScanResult([], "")
 
@@ -138,15 +146,44 @@ class Scanner:
         return [], [], ""
 
     def _repair(self, gray: np.ndarray, located: list[Located]) -> tuple[list[str], str]:
-        """Each repair in turn on crops around the located symbols, until one reads."""
-        for x0, y0, x1, y1, module in crop_boxes(located, gray.shape)[:CROP_MAX_COUNT]:
-            crop = resample(np.ascontiguousarray(gray[y0:y1, x0:x1]), module)
-            for repair_name, repair in self.repairs:
-                if (repaired := repair(crop)) is None:
+        """Each repair in turn on crops around the located symbols, then each located whole code made square and
+        unbent, then the last resort on the crops, until one reads."""
+        boxes = crop_boxes(located, gray.shape)[:CROP_MAX_COUNT]
+        crops = [resample(np.ascontiguousarray(gray[y0:y1, x0:x1]), module) for x0, y0, x1, y1, module in boxes]
+        if self.repairs:
+            for crop in crops:
+                for repair_name, repair in self.repairs:
+                    if (repaired := repair(crop)) is None:
+                        continue
+                    self.passes["repair"] += 1
+                    if texts := self.first.decode(repaired):
+                        return texts, f"{self.first.name}+crop:{repair_name}"
+            for symbol in [symbol for symbol in located if symbol.whole][:CROP_MAX_COUNT]:
+                if (square := squared(gray, symbol)) is None:
                     continue
-                self.passes["repair"] += 1
-                if texts := self.first.decode(repaired):
-                    return texts, f"{self.first.name}+crop:{repair_name}"
+                for repair_name, repair in SQUARE_REPAIRS:
+                    self.passes["repair"] += 1
+                    if texts := self.first.decode(repair(square)):
+                        return texts, f"{self.first.name}+{repair_name}"
+            for (x0, y0, x1, _, _), crop in zip(boxes, crops, strict=True):
+                scale = crop.shape[1] / (x1 - x0)
+                for symbol in located:
+                    centre_x, centre_y = symbol.corners.mean(axis=0)
+                    if not (x0 <= centre_x < x1 and y0 <= centre_y):
+                        continue
+                    if (square := outlined(crop, ((centre_x - x0) * scale, (centre_y - y0) * scale))) is None:
+                        continue
+                    for repair_name, repair in OUTLINED_REPAIRS:
+                        self.passes["repair"] += 1
+                        if texts := self.first.decode(repair(square)):
+                            return texts, f"{self.first.name}+outlined:{repair_name}"
+                    break
+        if self.last_resort is not None:
+            for crop in crops:
+                for repair_name, repair in LAST_RESORT_REPAIRS:
+                    self.passes["last resort"] += 1
+                    if texts := self.last_resort.decode(repair(crop)):
+                        return texts, f"{self.last_resort.name}+crop:{repair_name}"
         return [], ""
 
 
