@@ -24,6 +24,10 @@ issues its codes with a key made from the same seed and at a fixed time, so one 
 and the same frames, pixel for pixel, on every run. The ranges were set once so that zxing-cpp alone reads about
 three frames in four (issue 2's own hard set: 79%), before the Scanner's repairs were chosen, and not changed for it.
 
+Photo frames (`make_photo_frame`, issue 18) are a second set, from their own random stream, of the kinds real
+phone photos of codes are hard in: sun glare, cracked or blotched codes, codes bent round a bottle or crumpled,
+dot-styled modules, small steeply tilted codes, and blur with dim light and heavy JPEG at once.
+
 Frames with no code come in two kinds: a bare room (`make_empty_frame`, most of a gate's day) and a room with a
 sheet of print held up (`make_busy_empty_frame`), which looks busy enough to set off the Scanner's texture probes.
 """

@@ -175,7 +175,7 @@ class DecodeRun:
     passes: Counter[str]
     """Which of the Scanner's passes read each frame it read."""
     zbar_only: int
-    """Frames pyzbar read and the Scanner did not: what zbar would add as a last resort."""
+    """Frames pyzbar read over the whole frame and the Scanner did not."""
     hd_jpegs: list[bytes]
     """The 1280x720 frames as the camera sent them (JPEG), kept for the scan-to-verdict part."""
 
@@ -279,7 +279,10 @@ def print_decode_table(run: DecodeRun, count: int, seed: int, *, photos: bool = 
     print(
         f"\nScanner reads by pass ({overall.reads} frames):", ", ".join(f"{p} {c}" for p, c in run.passes.most_common())
     )
-    print(f"pyzbar as a last resort would add {run.zbar_only} read(s) (frames pyzbar read and the Scanner missed).")
+    print(
+        f"pyzbar over the whole frame would add {run.zbar_only} read(s) (frames pyzbar read and the Scanner missed;"
+        " the Scanner runs it only on crops around a located code)."
+    )
     wrong = {name: run.tallies[("overall", name)].wrong for name in names}
     print("Frames with a wrong text:", ", ".join(f"{n} {w}" for n, w in wrong.items()))
 
@@ -439,7 +442,12 @@ def photo_rows(photos: DecodeRun) -> list[tuple[str, str, str, bool]]:
         ours = photos.tallies[(group, OURS)].reads / n
         label = "photo frames read" if group == "overall" else f"photo: {group}"
         rows.append(
-            (label, f"{ours:.1%} vs {best_peer} {rates[best_peer]:.1%}", "more than the best peer", ours > rates[best_peer])
+            (
+                label,
+                f"{ours:.1%} vs {best_peer} {rates[best_peer]:.1%}",
+                "more than the best peer",
+                ours > rates[best_peer],
+            )
         )
     ours = photos.tallies[("overall", OURS)].reads / len(photos.tallies[("overall", OURS)].times_ms)
     rows.append(("photo frames read, target", f"{ours:.1%}", f">= {TARGET_READ_AIM:.0%}", ours >= TARGET_READ_AIM))
@@ -486,7 +494,7 @@ def print_targets(decode: DecodeRun, photos: DecodeRun, verdict: VerdictRun, idl
         ),
         (
             f"no-code frame median, {hd}",
-            f"{idle_median:.1f} ms (bare room)",
+            f"{idle_median:.2f} ms (bare room)",
             f"<= {TARGET_IDLE_MEDIAN_MS:.1f} ms",
             verdict_word(idle_median <= TARGET_IDLE_MEDIAN_MS),
         ),
@@ -522,7 +530,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--photo-frames",
         type=int,
         default=240,
-        help=f"Photo frames to make (cycled over {len(PHOTO_KINDS)} kinds, 2 sizes, each kind's variants). Default 240.",
+        help=f"Photo frames to make (cycled over {len(PHOTO_KINDS)} kinds, 2 sizes, each kind's variants)."
+        " Default 240.",
     )
     parser.add_argument(
         "--seed", type=int, default=2026, help="Seed of the frames; the same seed gives the same frames. Default 2026."
@@ -553,7 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     load_start = os.getloadavg()[0]
     print(
-        f"Scan benchmark: {args.frames} hard and {args.photo_frames} photo frames, seed {args.seed}, {os.cpu_count()} CPUs,"
+        f"Scan benchmark: {args.frames} hard and {args.photo_frames} photo frames, seed {args.seed},"
+        f" {os.cpu_count()} CPUs,"
         f" load average {load_start:.2f} at start."
     )
     with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:

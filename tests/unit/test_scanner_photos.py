@@ -89,7 +89,8 @@ def _matrix(text: str) -> np.ndarray:
 
 
 def draw(modules: np.ndarray, scale: int) -> np.ndarray:
-    return cv2.resize(np.where(modules, 0, 255).astype(np.uint8), None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    image = np.where(modules, 0, 255).astype(np.uint8)
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
 
 
 def on_canvas(image: np.ndarray, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
