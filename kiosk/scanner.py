@@ -82,11 +82,11 @@ class Scanner:
 
     Issue 18's passes (squares, unbending, outlines, zbar on the crops) run only after every earlier repair read
     nothing. On the photo frames (bench/scan_bench.py, 240 per seed: glare, damage, curves, dot styles, steep small
-    codes, blur with dim light and JPEG) the Scanner reads 90.8% on seeds 2026 and 7 (zxing-cpp alone 72.9% and
-    74.2%) and 88.8% on seed 42 (zxing-cpp 69.6%), a seed kept out while the passes were chosen; on the hard frames
-    of seed 2026, 96.7% (94.8% before). A bare frame runs none of them (callgrind: the same instructions per frame
-    before and after, within 1%). A frame they read is slow, 60-220 ms at load 6-8: over the hard frames read at
-    1280x720, p99 went from 51 to 106 ms in one run, median 2.0 ms both.
+    codes, blur with dim light and JPEG) the Scanner reads 91.2% and 90.8% on seeds 2026 and 7 (zxing-cpp alone
+    72.9% and 74.2%) and 88.8% on seed 42 (zxing-cpp 69.6%), a seed kept out while the passes were chosen; on the
+    hard frames of seed 2026, 96.9% (94.8% before). A bare frame runs none of them (callgrind: the same instructions
+    per frame before and after, within 1%). A frame they read is slow, 60-220 ms at load 6-8: over the hard frames
+    read at 1280x720, p99 went from 41-51 to 90-106 ms in the same runs, median 2.0-2.5 ms both.
 
     `passes` counts the decoder passes run, by kind ('first', 'search', 'probe', 'repair', 'last resort'; and
     'probe skipped' for a textured region left alone, see REGION_QUIET_FRAMES), for the benchmark and the tests.

@@ -142,10 +142,10 @@ def test_a_code_tilted_away_is_made_square_by_its_outline(codes: list[str]) -> N
 
 
 def cracked(text: str) -> np.ndarray:
-    """The code on a cracked screen: eight light cracks 0.6 module wide running from an impact in its middle."""
+    """The code on a cracked screen: eight dark cracks 0.4 module wide running from an impact in its middle."""
     scale = 5
     code = draw(_matrix(text), scale)
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(0)
     centre = np.float32(code.shape[::-1]) / 2
     for _ in range(8):
         heading = rng.uniform(0, 2 * math.pi)
@@ -153,7 +153,7 @@ def cracked(text: str) -> np.ndarray:
         for _ in range(6):
             heading += rng.uniform(-0.4, 0.4)
             points.append(points[-1] + 0.12 * code.shape[0] * np.float32([math.cos(heading), math.sin(heading)]))
-        cv2.polylines(code, [np.int32(points)], False, 255, 3, cv2.LINE_AA)
+        cv2.polylines(code, [np.int32(points)], False, 0, 2, cv2.LINE_AA)
     return cv2.GaussianBlur(on_canvas(code), (0, 0), 1.0)
 
 
@@ -163,11 +163,11 @@ def test_zbar_runs_only_on_a_located_code_after_every_repair(codes: list[str]) -
         assert scanner.scan(frame) == ScanResult([], "")
     assert scanner.passes["last resort"] == 0, "a frame without a code never reaches zbar"
     # zxing-cpp locates this cracked code and no repair makes it readable; zbar reads the crop around it.
-    frame = cracked(codes[1])
+    frame = cracked(codes[2])
     assert ZxingDecoder().decode(frame) == [] and ZxingDecoder().locate(frame)[1]
     assert Scanner(last_resort=None).scan(frame) == ScanResult([], "")
     result = scanner.scan(frame)
-    assert result.texts == [codes[1]] and result.decoder.startswith("zbar+crop:")
+    assert result.texts == [codes[2]] and result.decoder.startswith("zbar+crop:")
     assert scanner.passes["last resort"] >= 1
 
 
