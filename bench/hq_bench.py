@@ -47,9 +47,9 @@ import numpy as np
 import psycopg
 from sqlalchemy import Index, func, select, text
 
-from kiosk.identity import create_district_key, load_district_key, resident_id_check_digit, subject_hash
-from kiosk.store import utc_text
-from sync.bundle import create_signing_key
+from sync.core.identity import create_district_key, load_district_key, resident_id_check_digit, subject_hash
+from sync.core.clock import utc_text
+from sync.core.bundle import create_signing_key
 from sync.hq import stats, tracing
 from sync.hq.db import HqDatabase, alerts, entries, gates
 from sync.hq.staff import Role, add_user

@@ -52,13 +52,13 @@ from hard_frames import (
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kiosk.codes import Colour, TrustList
-from kiosk.codes.keys import DISTRICT_KEY_FILE, PRIVATE_KEY_FILE, TRUST_SUBDIR, load_issuer_key
-from kiosk.codes.pgc import issue_code
-from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, key_id
+from sync.core.codes import Colour, TrustList
+from sync.core.codes.keys import DISTRICT_KEY_FILE, PRIVATE_KEY_FILE, TRUST_SUBDIR, load_issuer_key
+from sync.core.codes.pgc import issue_code
+from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, key_id
 from kiosk.gate import Gate
-from kiosk.identity import load_district_key, mask_name, resident_id_check_digit, subject_hash
-from kiosk.policy import Direction, load_policy
+from sync.core.identity import load_district_key, mask_name, resident_id_check_digit, subject_hash
+from sync.core.policy import Direction, load_policy
 from kiosk.decoders import OpenCVDecoder, ZbarDecoder, ZxingDecoder, to_gray
 from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore

@@ -40,16 +40,17 @@ import stamina
 from sqlalchemy import func, select
 from ulid import ULID
 
-from kiosk.chain import GENESIS_HASH, entry_hash
+from sync.core.chain import GENESIS_HASH, entry_hash
 from kiosk.config import load_config
-from kiosk.store import GateStore, utc_text
-from sync.bundle import create_signing_key
+from kiosk.store import GateStore
+from sync.core.clock import utc_text
+from sync.core.bundle import create_signing_key
 from sync.client import SyncService
 from sync.enrollment import enroll
 from sync.hq.db import HqDatabase, alerts, entries
 from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest
-from sync.protocol import UploadBatch, WireEntry
+from sync.core.protocol import UploadBatch, WireEntry
 
 from scratch_postgres import drop_database  # bench/, beside this script
 

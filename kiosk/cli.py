@@ -22,18 +22,18 @@ import click
 import cv2
 
 from kiosk.camera import CaptureThread, SourceError, open_source
-from kiosk.cli_types import TEMPERATURE, UTC_TIME
-from kiosk.codes.trust import TrustError, read_trust_file
+from sync.core.cli_types import TEMPERATURE, UTC_TIME
+from sync.core.codes.trust import TrustError, read_trust_file
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.gate import open_gate
-from kiosk.identity import DistrictKeyError, load_district_key
+from sync.core.identity import DistrictKeyError, load_district_key
 from kiosk.operators import OperatorBook, OperatorError
-from kiosk.policy import Direction, PolicyError
+from sync.core.policy import Direction, PolicyError
 from kiosk.report import assessment_json, human_line, outcome_json
-from kiosk.roster import RosterError, read_roster
+from sync.core.roster_csv import RosterError, read_roster
 from kiosk.scanner import Debouncer, Scanner
-from kiosk.store import GateStore, StoreError
-from kiosk.text import entries_phrase, visible
+from kiosk.store import GateStore, StoreError, entries_phrase
+from sync.core.escaping import visible
 from kiosk.trust_store import import_document, list_documents, remove_document
 from sync.report import status_json, status_line
 from sync.retention import purge_entries

@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from kiosk.policy import Policy, load_policy
+from sync.core.policy import Policy, load_policy
 
 DEFAULT_CONFIG = Path.home() / ".config" / "pocket-gate" / "kiosk.toml"
 DEFAULT_DATA = Path.home() / ".local" / "share" / "pocket-gate"

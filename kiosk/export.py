@@ -1,7 +1,7 @@
 """Reading entries back for people: by time range, as local times, and as CSV a spreadsheet opens safely.
 
 Reads use their own read-only SQLite connection (WAL lets them run beside the kiosk's writer), so exporting a
-week of entries never holds up a scan. Every cell goes through `kiosk.csvcell.safe_cell`, the cleaning HQ's
+week of entries never holds up a scan. Every cell goes through `sync.core.csvcell.safe_cell`, the cleaning HQ's
 exports use too: a scanned name such as `=HYPERLINK(...)` must stay text when a supervisor opens the file in a
 spreadsheet, and an ESC or a bidi override must not reach it raw.
 """
@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.csvcell import safe_cell
-from kiosk.store import utc_text
+from sync.core.csvcell import safe_cell
+from sync.core.clock import utc_text
 
 CSV_COLUMNS = (
     "seq",

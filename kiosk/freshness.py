@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from kiosk.policy import Policy
+from sync.core.policy import Policy
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk.codes import CodeError, Credential, Reason, TrustList, read_code
+from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
 from kiosk.config import KioskConfig
-from kiosk.identity import load_district_key, mask_name, normalise_id, resident_id_problem, subject_hash
-from kiosk.policy import (
+from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name, subject_hash
+from sync.core.policy import (
     Decision,
     Direction,
     Knowledge,
@@ -30,7 +30,7 @@ from kiosk.policy import (
     judge,
     read_policy,
 )
-from kiosk.readings import temperature_problem
+from sync.core.readings import temperature_problem
 from kiosk.store import Entry, EntryDraft, GateStore
 from kiosk.trust_store import last_confirmed, load_documents
 
@@ -74,8 +74,6 @@ class Outcome:
     """The committed entry, or None when nothing was logged."""
 
 
-RESIDENT_ID = "resident-id"
-"""The document type whose numbers carry a check digit (GB 11643); other types are checked for form only."""
 MAX_NAME_CHARS = 64
 MAX_NOTE_CHARS = 120
 
@@ -105,16 +103,6 @@ class Visitor:
 def _check_temperature(temperature: float | None) -> None:
     if problem := temperature_problem(temperature):
         raise EntryInputError("temperature", problem)
-
-
-def document_problem(id_number: str, doc_type: str) -> str | None:
-    """Why a typed document number cannot be right, or None."""
-    if doc_type == RESIDENT_ID:
-        return resident_id_problem(id_number)
-    value = normalise_id(id_number)
-    if not 5 <= len(value) <= 32:
-        return f"a {doc_type} number has 5 to 32 letters and digits, this one has {len(value)}"
-    return None
 
 
 def mask_phone(phone: str) -> str:
@@ -187,7 +175,7 @@ class Gate:
     def assess_code(
         self, text: str, *, direction: Direction, temperature: float | None = None, now: datetime | None = None
     ) -> Assessment:
-        """Verify and judge a scanned text without logging it (a temperature outside `kiosk.readings`' range is
+        """Verify and judge a scanned text without logging it (a temperature outside `sync.core.readings`' range is
         an EntryInputError: nothing is judged)."""
         _check_temperature(temperature)
         moment = now or datetime.now(UTC)
@@ -388,7 +376,7 @@ def load_trust(
 
 HQ_POLICY_META = "hq_policy"
 """Meta key holding the policy HQ pushed, whole, as JSON (written by the sync client); once there it is the
-rules in force, read by `kiosk.policy.read_policy`: what this version does not know is kept, not applied."""
+rules in force, read by `sync.core.policy.read_policy`: what this version does not know is kept, not applied."""
 
 
 def _hq_policy(store: GateStore | None) -> PolicyReading | None:

@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlite_utils import Database, Migrations
 from ulid import ULID
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 
 migrations = Migrations("pocket-gate-operators")
 

@@ -7,9 +7,9 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from kiosk.codes import Checks, Credential, Evidence
+from sync.core.codes import Checks, Credential, Evidence
 from kiosk.gate import Assessment, Outcome
-from kiosk.text import visible
+from sync.core.escaping import visible
 
 
 def evidence_json(evidence: Evidence) -> dict[str, Any]:

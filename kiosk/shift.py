@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk.csvcell import safe_cell
+from sync.core.csvcell import safe_cell
 from kiosk.export import details_of, read_entries, reasons_of, write_csv
 from kiosk.operators import Shift
-from kiosk.policy import Decision, Direction
+from sync.core.policy import Decision, Direction
 
 
 REASON_PREFIX = "refused or held: "

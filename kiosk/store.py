@@ -22,11 +22,11 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 from ulid import ULID
 
-from kiosk.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
-from kiosk.codes.base import Colour
-from kiosk.policy import Direction, Knowledge, PassInfo, Verdict
-from kiosk.readings import temperature_problem
-from kiosk.text import entries_phrase
+from sync.core.clock import utc_text
+from sync.core.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
+from sync.core.codes.base import Colour
+from sync.core.policy import Direction, Knowledge, PassInfo, Verdict
+from sync.core.readings import temperature_problem
 
 migrations = Migrations("pocket-gate")
 
@@ -122,9 +122,9 @@ class StoreError(Exception):
     """The entry could not be made durable (disk full, read-only file, corrupt database)."""
 
 
-def utc_text(moment: datetime) -> str:
-    """The one timestamp form in the store: UTC, ISO 8601, milliseconds; sorts as text."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+def entries_phrase(count: int) -> str:
+    """'1 entry', '0 entries', '5 entries': counts a keeper reads in a sentence."""
+    return f"{count} entry" if count == 1 else f"{count} entries"
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class EntryDraft:
     details: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        """A temperature outside `kiosk.readings`' range never reaches the chain: NaN, the infinities and -0.0
+        """A temperature outside `sync.core.readings`' range never reaches the chain: NaN, the infinities and -0.0
         do not come back from SQLite as they were hashed, so the entry would look edited forever."""
         if problem := temperature_problem(self.temperature):
             raise ValueError(f"temperature: {problem}")

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
 
-from kiosk.codes.trust import TrustError, TrustList, TrustSummary
-from kiosk.store import GateStore, utc_text
+from sync.core.codes.trust import TrustError, TrustList, TrustSummary
+from kiosk.store import GateStore
+from sync.core.clock import utc_text
 
 migrations = Migrations("pocket-gate-trust")
 TABLE = "trust_documents"

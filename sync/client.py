@@ -39,8 +39,8 @@ from pydantic import ValidationError
 
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
-from sync.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
-from sync.protocol import MAX_BODY_BYTES, PROTOCOL_VERSION, AlertKind, GateInfo, UploadReceipt
+from sync.core.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
+from sync.core.protocol import MAX_BODY_BYTES, PROTOCOL_VERSION, AlertKind, GateInfo, UploadReceipt
 from sync.state import SyncState, refusal_summary
 from sync.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 

@@ -20,7 +20,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from kiosk.config import DEFAULT_CONFIG, KioskConfig, config_path, load_config
-from sync.bundle import SigningKeyError, fingerprint, load_public_key
+from sync.core.bundle import SigningKeyError, fingerprint, load_public_key
 from sync.client import HqClient, SyncError
 
 TOKEN_FILE = "hq.token"

@@ -1,12 +1,12 @@
 """Plain views of a SyncStatus: one line for a terminal or a status bar, and a JSON-ready dict. HQ's error
-text is passed through `kiosk.text.visible`, since it comes from the network."""
+text is passed through `sync.core.escaping.visible`, since it comes from the network."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kiosk.text import visible
+from sync.core.escaping import visible
 from sync.status import SyncStatus
 
 

@@ -29,13 +29,14 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
 
-from kiosk.codes.trust import TrustError, TrustList
+from sync.core.codes.trust import TrustError, TrustList
 from kiosk.gate import HQ_POLICY_META
-from kiosk.policy import PolicyError, read_policy
-from kiosk.store import GateStore, utc_text
+from sync.core.policy import PolicyError, read_policy
+from kiosk.store import GateStore
+from sync.core.clock import utc_text
 from kiosk.trust_store import confirm_documents, replace_documents
-from sync.bundle import BundleError
-from sync.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
+from sync.core.bundle import BundleError
+from sync.core.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
 
 migrations = Migrations("pocket-gate-sync")
 HQ_ORIGIN = "hq"

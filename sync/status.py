@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from kiosk.config import KioskConfig
 from kiosk.gate import hq_policy_ignored
-from kiosk.policy import PolicyError
+from sync.core.policy import PolicyError
 from kiosk.store import StoreError
 from sync.state import SyncState
 

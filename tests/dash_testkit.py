@@ -18,15 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from kiosk.codes.base import Colour
-from kiosk.identity import subject_hash
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.codes.base import Colour
+from sync.core.identity import subject_hash
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
 from sync.hq.db import HqDatabase
 from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest
 from sync.hq.staff import Role, add_user
-from sync.protocol import UploadBatch, WireEntry
+from sync.core.protocol import UploadBatch, WireEntry
 from tests.helpers import make_resident_id
 
 PASSWORD = "correct horse battery"

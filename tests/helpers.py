@@ -11,7 +11,7 @@ import numpy as np
 import segno
 from click.testing import CliRunner
 
-from kiosk.identity import resident_id_check_digit
+from sync.core.identity import resident_id_check_digit
 from sync.hq.cli import main as hq_main
 
 IssueCode = Callable[..., str]

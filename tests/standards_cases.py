@@ -26,9 +26,9 @@ import cbor2
 import pytest
 from cbor2 import CBORTag
 
-from kiosk.codes import CodeError, Credential, Reason, TrustList, read_code
-from kiosk.codes.base import Checks
-from kiosk.codes.shc import SHC
+from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
+from sync.core.codes.base import Checks
+from sync.core.codes.shc import SHC
 from tests.standards_certs import (
     DETECTED,
     LAST_DOSE,

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.codes import TrustList
+from sync.core.codes import TrustList
 from tests.standards_certs import (
     EKU_TEST,
     EKU_VACCINATION,

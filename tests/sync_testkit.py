@@ -32,12 +32,12 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from kiosk.codes.base import Colour
-from kiosk.codes.keys import create_issuer_keys
+from sync.core.codes.base import Colour
+from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import KioskConfig, load_config
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
-from sync.bundle import create_signing_key
+from sync.core.bundle import create_signing_key
 from sync.client import SyncService
 from sync.enrollment import enroll
 from sync.hq.app import create_app

@@ -16,12 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR
+from sync.core.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR
 from kiosk.config import DEFAULT_DATA, KioskConfig
-from kiosk.identity import load_district_key, subject_hash
+from sync.core.identity import load_district_key, subject_hash
 from kiosk.operators import Operator, OperatorBook
-from kiosk.roster import read_roster
-from kiosk.store import GateStore, utc_text
+from sync.core.roster_csv import read_roster
+from kiosk.store import GateStore
+from sync.core.clock import utc_text
 
 DATA = Path(__file__).resolve().parent / "data"
 FRAMES = DATA / "frames"

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m kiosk.demo.generate            # rewrites kiosk/demo/data/
 
-A fresh issuer key pair signs every code with `kiosk.codes.pgc.issue_code` (what `pocket-hq issue` calls),
+A fresh issuer key pair signs every code with `sync.core.codes.pgc.issue_code` (what `pocket-hq issue` calls),
 names are masked and ID numbers hashed exactly as HQ does, and each QR is drawn with segno on a phone-like
 screen in a 640x480 frame. Only the public key and the district key are kept: the private key is thrown away,
 so nobody can issue more "demo" codes. Codes stay valid for ten years (the CLI caps validity at a year, which
@@ -29,10 +29,10 @@ import cv2
 import numpy as np
 import segno
 
-from kiosk.codes import Colour
-from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, create_issuer_keys, load_issuer_key
-from kiosk.codes.pgc import PREFIX, PRIVATE_CLAIM, issue_code
-from kiosk.identity import load_district_key, mask_name, resident_id_check_digit, subject_hash
+from sync.core.codes import Colour
+from sync.core.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, create_issuer_keys, load_issuer_key
+from sync.core.codes.pgc import PREFIX, PRIVATE_CLAIM, issue_code
+from sync.core.identity import load_district_key, mask_name, resident_id_check_digit, subject_hash
 
 DATA = Path(__file__).resolve().parent / "data"
 VALID_FOR = timedelta(days=3652)

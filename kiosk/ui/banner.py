@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from kiosk.export import details_of, local_time
 from kiosk.gate import Outcome
-from kiosk.policy import Decision, Direction
+from sync.core.policy import Decision, Direction
 from kiosk.ui.bigtext import big, big_width, can_draw
 from kiosk.ui.safe import plain
 

@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from kiosk.operators import Operator
-from kiosk.policy import Direction
+from sync.core.policy import Direction
 from kiosk.shift import ShiftTally
 from kiosk.ui.safe import plain
 from kiosk.ui.sync_status import describe, is_problem

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from kiosk.codes.trust import TrustError
+from sync.core.codes.trust import TrustError
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
 from kiosk.operators import Operator, OperatorBook
-from kiosk.policy import PolicyError
+from sync.core.policy import PolicyError
 from kiosk.store import GateStore, StoreError
 from sync.status import SyncStatus, is_enrolled, read_status
 from sync.retention import purge_entries

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from kiosk.config import KioskConfig
 from kiosk.demo import DEMO_OPERATOR, FRAME_SECONDS, prepare_demo
-from kiosk.text import entries_phrase, visible
+from kiosk.store import entries_phrase
+from sync.core.escaping import visible
 from kiosk.ui.app import GateApp
 from kiosk.ui.context import open_kiosk
 

@@ -1,6 +1,6 @@
 """Showing hostile text: everything scanned or typed goes through here before it reaches the screen.
 
-`kiosk.text.visible` turns control characters (ESC, BEL, bidi overrides...) into visible escapes, and Rich's
+`sync.core.escaping.visible` turns control characters (ESC, BEL, bidi overrides...) into visible escapes, and Rich's
 `escape` stops markup such as `[bold red]` from being interpreted, so a name shows literally and changes
 nothing else on screen. `plain` gives a `Text`, which Textual never parses as markup, for tables and labels.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.text import Text
 
-from kiosk.text import visible
+from sync.core.escaping import visible
 
 
 def shown(text: str, limit: int = 300) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from kiosk.policy import Direction
+from sync.core.policy import Direction
 
 
 class GateSession:

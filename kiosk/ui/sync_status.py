@@ -3,14 +3,14 @@
 There is one record of sync at the gate: the tables sync/state.py keeps in the gate database. The background
 worker, `pocket-kiosk sync --once` from another terminal and the kiosk's own periodic refresh all read or write
 that record, so the indicator and the settings screen show the same thing whichever of them last synced.
-HQ's error text comes from the network and is made visible (`kiosk.text.visible`) before it is shown.
+HQ's error text comes from the network and is made visible (`sync.core.escaping.visible`) before it is shown.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kiosk.text import visible
+from sync.core.escaping import visible
 from sync.report import waiting_text
 from sync.status import Connection, SyncStatus
 

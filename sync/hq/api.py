@@ -19,11 +19,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
-from sync.bundle import fingerprint, public_pem
+from sync.core.bundle import fingerprint, public_pem
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
 from sync.hq.runtime import Hq
-from sync.protocol import GATE_ID_PATTERN, SUPPORTED_PROTOCOLS, GateInfo, IncomingBatch, UploadBatch, UploadReceipt
+from sync.core.protocol import GATE_ID_PATTERN, SUPPORTED_PROTOCOLS, GateInfo, IncomingBatch, UploadBatch, UploadReceipt
 
 router = APIRouter(prefix="/v1", tags=["gate sync"])
 log = logging.getLogger("pocket_hq")

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase, audit_log
 from sync.hq.paging import Page, keyset_page
 

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import Connection, or_, select
 
-from kiosk.store import utc_text
-from sync.bundle import sign_bundle
+from sync.core.clock import utc_text
+from sync.core.bundle import sign_bundle
 from sync.hq.db import HqDatabase, colour_list, passes, roster, settings, trust_documents
 from sync.hq.lists import POLICY_KEY
 from sync.hq.revisions import bundle_version
-from sync.protocol import BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
+from sync.core.protocol import BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
 
 CACHE_BYTES = 256 * 1024 * 1024
 _ATTEMPTS = 5

@@ -22,22 +22,22 @@ import click
 import segno
 from pydantic import ValidationError
 
-from kiosk.cli_types import UTC_TIME
-from kiosk.codes import Colour
-from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
-from kiosk.codes.pgc import issue_code
-from kiosk.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
-from kiosk.policy import closest_policy_key
-from kiosk.roster import RosterError
-from kiosk.text import visible
-from sync.bundle import SigningKeyError, create_signing_key, fingerprint, load_signing_key, public_pem
+from sync.core.cli_types import UTC_TIME
+from sync.core.codes import Colour
+from sync.core.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
+from sync.core.codes.pgc import issue_code
+from sync.core.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
+from sync.core.policy import closest_policy_key
+from sync.core.roster_csv import RosterError
+from sync.core.escaping import visible
+from sync.core.bundle import SigningKeyError, create_signing_key, fingerprint, load_signing_key, public_pem
 from sync.hq import gates as gate_admin
 from sync.hq import lists
 from sync.hq.db import DatabaseError, HqDatabase
 from sync.hq import staff, stats, uploads
 from sync.hq.retention import purge as purge_entries
 from sync.hq.settings import HqSettings
-from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
+from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,7 +1,7 @@
 """HQ's database: one schema on SQLite (the embedded default) or PostgreSQL (a city), through SQLAlchemy Core,
 with Alembic migrations that run on both.
 
-Times are stored as UTC ISO 8601 text (`kiosk.store.utc_text`), exactly as gates send them: an entry's `ts` is
+Times are stored as UTC ISO 8601 text (`sync.core.clock.utc_text`), exactly as gates send them: an entry's `ts` is
 part of its hash, and the fixed-width text sorts in time order on both databases.
 
 Text a gate sends is stored as sent on both databases: PostgreSQL's text cannot hold NUL, so the columns that

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import bindparam, func, insert, select, update
 
-from kiosk.chain import GENESIS_HASH
-from kiosk.store import utc_text
+from sync.core.chain import GENESIS_HASH
+from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase, alerts, entries, gates
 from sync.hq.revisions import bump, gate_scope
-from sync.protocol import GateId
+from sync.core.protocol import GateId
 
 TOKEN_PREFIX = "pgt_"
 _GATE_ID: TypeAdapter[str] = TypeAdapter(GateId)

@@ -13,7 +13,7 @@ two copies of one batch racing each other (a client that timed out and retried) 
    held id with other content (edited at the gate after it was sent, even under its original hash), or a held
    sequence number with another id (a gate database restored from a backup), is refused and recorded as an
    alert: an edited history is never taken in silently.
-4. New entries are checked with `kiosk.chain.verify_chain`, the gate's own function, from where HQ last
+4. New entries are checked with `sync.core.chain.verify_chain`, the gate's own function, from where HQ last
    followed the chain; gaps, edits and breaks become alerts. They are stored all the same (they are evidence).
 5. New entries behind that point fill a gap HQ recorded earlier (a gate re-sending rows it really had, or
    someone with the gate's token inventing them). Each is checked against its own hash and against the
@@ -40,11 +40,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from kiosk.chain import CHAINED_FIELDS, GENESIS_HASH, entry_hash, verify_chain
-from kiosk.store import utc_text
+from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, entry_hash, verify_chain
+from sync.core.clock import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase, alerts, dialect_insert, entries, gates, upload_batches
-from sync.protocol import (
+from sync.core.protocol import (
     RECEIPT_ALERT_KINDS,
     Alert,
     AlertKind,

@@ -19,15 +19,15 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, Select, delete, func, insert, select
 
-from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
-from kiosk.csvlist import checked_rows
-from kiosk.roster import SAME_PERSON
-from kiosk.identity import resident_id_problem, subject_hash
-from kiosk.policy import PolicyError, read_policy
-from kiosk.store import utc_text
+from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
+from sync.core.csvlist import checked_rows
+from sync.core.roster_csv import SAME_PERSON
+from sync.core.identity import resident_id_problem, subject_hash
+from sync.core.policy import PolicyError, read_policy
+from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase, colour_list, gates, passes, roster, settings, trust_documents
 from sync.hq.revisions import DISTRICT, bump, gate_scope, list_scope, stamp
-from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
+from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
 
 MAX_CSV_ROWS = 1_000_000
 POLICY_KEY = "policy"
@@ -65,7 +65,7 @@ def write_roster(conn: Connection, gate_id: str, rows: Rows) -> int:
 
 
 def replace_roster(db: HqDatabase, gate_id: str, rows: Rows) -> int:
-    """Replace one gate's roster (rows from `kiosk.roster.read_roster`); returns the new bundle version."""
+    """Replace one gate's roster (rows from `sync.core.roster_csv.read_roster`); returns the new bundle version."""
     with db.begin() as conn:
         return write_roster(conn, gate_id, rows)
 
@@ -74,7 +74,7 @@ def iter_colour_list(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_CSV_ROWS
 ) -> Iterator[dict[str, str]]:
     """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], yielded as they are read
-    (see `kiosk.csvlist` for what refuses the file; the caller discards what it was given then). One person on
+    (see `sync.core.csvlist` for what refuses the file; the caller discards what it was given then). One person on
     two lines refuses the file, naming both lines."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
@@ -198,7 +198,7 @@ class PolicyFile:
 
 
 def policy_file(path: Path) -> PolicyFile:
-    """Read and check a policy file as gates will read it (`kiosk.policy.read_policy`): a bad value in a rule
+    """Read and check a policy file as gates will read it (`sync.core.policy.read_policy`): a bad value in a rule
     this version knows is a ListError; rules it does not know are named in `ignored`."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

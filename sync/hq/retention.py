@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase, entries, upload_batches
 

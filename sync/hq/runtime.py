@@ -14,7 +14,7 @@ from limits import parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from sync.bundle import load_signing_key
+from sync.core.bundle import load_signing_key
 from sync.hq.bundles import BundlePublisher
 from sync.hq.db import HqDatabase
 from sync.hq.gates import Sightings

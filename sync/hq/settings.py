@@ -13,7 +13,7 @@ from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync.protocol import MAX_BODY_BYTES
+from sync.core.protocol import MAX_BODY_BYTES
 
 
 class HqSettings(BaseSettings):

@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase, staff_sessions, staff_users
 
 MIN_PASSWORD_LENGTH = 12

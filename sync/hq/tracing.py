@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, false, func, or_, select, union_all
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase, entries
 from sync.hq.paging import Page, keyset_page
 from sync.hq.stats import reasons_of

@@ -4,7 +4,7 @@ into a staging area, previewed, then applied whole.
 An upload goes through `check` (in the background for the dashboard: a million-row file takes a minute or two;
 in the foreground for the command line, which then applies it at once): its rows are counted first, so that a
 file over the row limit (`max_list_rows`) is refused in seconds with nothing staged; then it is read as a
-stream by `kiosk.roster.iter_roster` or `lists.iter_colour_list`, its rows are written to a staging table in
+stream by `sync.core.roster_csv.iter_roster` or `lists.iter_colour_list`, its rows are written to a staging table in
 batches while the upload's row count shows progress, and the differences from the list in force are counted.
 Any bad line refuses the file and drops what was staged. An admin then sees the preview (what is added, changed
 and removed, page by page) and applies it: one transaction replaces the list with the staged rows through
@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, true, update
 
-from kiosk.roster import RosterError, iter_roster
-from kiosk.store import utc_text
+from sync.core.roster_csv import RosterError, iter_roster
+from sync.core.clock import utc_text
 from sync.hq import lists
 from sync.hq.db import (
     HqDatabase,
@@ -173,7 +173,7 @@ def _stage(
     db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]], progress: Callable[[int], None] | None
 ) -> int:
     """Write rows to the staging table in batches (a file naming one person twice is refused when reading ends,
-    see `kiosk.csvlist`; the staging is then discarded); the count read,
+    see `sync.core.csvlist`; the staging is then discarded); the count read,
     also given to `progress` after each batch."""
     table = _staged(upload.kind)
     first, second = _values(upload.kind)

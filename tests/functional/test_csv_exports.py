@@ -19,7 +19,7 @@ from tests.sync_testkit import (  # noqa: F401 - fixtures
 )
 
 from kiosk.export import export_entries
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft
 
 HOSTILE = [

@@ -18,7 +18,7 @@ from tests.dash_testkit import Staff, assert_paged, make_user, person, walk_page
 from tests.helpers import make_resident_id
 from tests.sync_testkit import RunningHq, hq_db_url, issuer_keys, signing_key_file, start_hq, wait_until  # noqa: F401
 
-from kiosk.identity import load_district_key, resident_id_check_digit, subject_hash
+from sync.core.identity import load_district_key, resident_id_check_digit, subject_hash
 from sync.hq import lists, uploads
 from sync.hq.db import audit_log, colour_list, passes, roster, staged_colour_rows, staged_roster_rows, staged_uploads
 from sync.hq.gates import add_gate

@@ -21,9 +21,9 @@ from tests.dash_testkit import PASSWORD, Event, make_user, person, record_and_in
 from tests.helpers import make_resident_id
 from tests.sync_testkit import MakeGate, RunningHq, issuer_keys, make_gate, signing_key_file, start_hq  # noqa: F401
 
-from kiosk.codes.base import Colour
-from kiosk.identity import load_district_key
-from kiosk.policy import Decision, Direction
+from sync.core.codes.base import Colour
+from sync.core.identity import load_district_key
+from sync.core.policy import Decision, Direction
 from sync.hq.staff import Role
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -48,11 +48,11 @@ from tests.sync_testkit import (  # noqa: F401
     start_hq,
 )
 
-from kiosk.chain import entry_hash
-from kiosk.codes.base import Colour
-from kiosk.identity import load_district_key
-from kiosk.policy import Decision, Direction
-from kiosk.store import utc_text
+from sync.core.chain import entry_hash
+from sync.core.codes.base import Colour
+from sync.core.identity import load_district_key
+from sync.core.policy import Decision, Direction
+from sync.core.clock import utc_text
 from sync.hq.db import audit_log, gates
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role, disable_user

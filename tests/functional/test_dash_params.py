@@ -28,7 +28,7 @@ from tests.sync_testkit import (  # noqa: F401 - fixtures
     start_hq,
 )
 
-from kiosk.identity import load_district_key
+from sync.core.identity import load_district_key
 from sync.hq import lists
 from sync.hq.paging import encode_cursor
 from sync.hq.staff import Role

@@ -15,8 +15,8 @@ from kiosk.store import GateStore
 WRITER = r"""
 import sys
 from pathlib import Path
-from kiosk.codes import Colour
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.codes import Colour
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
 
 store = GateStore(Path(sys.argv[1]), "north")

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from tests.sync_testkit import Gate, MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
 from kiosk.cli import main as kiosk_main
-from kiosk.codes.base import Colour
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.codes.base import Colour
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
 from kiosk.ui.context import open_kiosk
 

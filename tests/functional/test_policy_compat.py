@@ -15,10 +15,10 @@ from sqlalchemy import delete, insert
 from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
 from kiosk.cli import main as kiosk_main
-from kiosk.codes.keys import create_issuer_keys
+from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import load_config
 from kiosk.gate import policy_in_force
-from kiosk.policy import Decision
+from sync.core.policy import Decision
 from sync.hq.cli import main as hq_main
 from sync.hq.db import settings
 from sync.hq.lists import POLICY_KEY, current_policy

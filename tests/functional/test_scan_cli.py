@@ -15,7 +15,7 @@ import cbor2
 import cv2
 import pytest
 
-from kiosk.codes.pgc import PREFIX
+from sync.core.codes.pgc import PREFIX
 from tests.conftest import GateFolder
 from tests.helpers import IssueCode, camera_frame, make_resident_id, write_png
 

@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.cli import main as kiosk_main
-from kiosk.codes import TrustList
+from sync.core.codes import TrustList
 from kiosk.scanner import Scanner
 from tests.standards_cases import HC1_CASES, SHC_CASES, Case, assert_outcome, assert_record
 from tests.standards_certs import (

@@ -22,17 +22,17 @@ from tests.sync_testkit import (  # noqa: F401
     signing_key_file,
 )
 
-from kiosk.codes.base import Colour
-from kiosk.codes.keys import DISTRICT_KEY_FILE, load_issuer_key
-from kiosk.codes.pgc import issue_code
+from sync.core.codes.base import Colour
+from sync.core.codes.keys import DISTRICT_KEY_FILE, load_issuer_key
+from sync.core.codes.pgc import issue_code
 from kiosk.gate import open_gate
-from kiosk.identity import load_district_key, subject_hash
-from kiosk.policy import Decision, Direction
+from sync.core.identity import load_district_key, subject_hash
+from sync.core.policy import Decision, Direction
 from kiosk.trust_store import list_documents
-from sync.bundle import create_signing_key, public_pem
+from sync.core.bundle import create_signing_key, public_pem
 from sync.status import Connection
 from sync.hq import lists
-from sync.protocol import ISSUER_PUBLIC_KEY, TrustDocument
+from sync.core.protocol import ISSUER_PUBLIC_KEY, TrustDocument
 from sync.state import SyncState
 from tests.standards_certs import NOW, issue_dcc, issue_shc, make_csca, make_dsc, make_shc_issuer
 

@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
 from kiosk.cli import main as kiosk_main
-from kiosk.codes.keys import create_issuer_keys
+from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import load_config
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from kiosk.trust_store import list_documents
 from sync.hq import cli as hq_cli
 from sync.hq import uploads

@@ -22,7 +22,7 @@ from tests.sync_testkit import (  # noqa: F401 - fixtures
 
 from sync.status import Connection
 from sync.hq.gates import revoke_gate
-from sync.protocol import UploadBatch, WireEntry
+from sync.core.protocol import UploadBatch, WireEntry
 
 
 def _body(rows: list[dict[str, object]], gate: str = "north-gate") -> bytes:

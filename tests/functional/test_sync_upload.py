@@ -22,9 +22,9 @@ from tests.sync_testkit import (  # noqa: F401
     signing_key_file,
 )
 
-from kiosk.chain import entry_hash, verify_chain
+from sync.core.chain import entry_hash, verify_chain
 from sync.status import Connection
-from sync.protocol import UploadBatch, WireEntry
+from sync.core.protocol import UploadBatch, WireEntry
 
 
 def test_a_thousand_offline_entries_arrive_exactly_once(hq: RunningHq, make_gate: MakeGate) -> None:

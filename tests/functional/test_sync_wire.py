@@ -46,11 +46,11 @@ from tests.sync_testkit import (  # noqa: F401
 )
 from tests.sync_testkit import wait_until as wait_in_hq
 
-from kiosk.chain import entry_hash
+from sync.core.chain import entry_hash
 from kiosk.cli import main as kiosk_main
-from kiosk.codes.base import Colour
-from kiosk.identity import load_district_key
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.codes.base import Colour
+from sync.core.identity import load_district_key
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft
 from sync.hq import lists
 from sync.hq.cli import main as hq_main

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from tests.sync_testkit import RunningHq, shared_hq, signing_key_file  # noqa: F401
 
-from kiosk.chain import GENESIS_HASH, entry_hash
+from sync.core.chain import GENESIS_HASH, entry_hash
 from sync.hq.db import alerts, entries
 from sync.hq.gates import add_gate
-from sync.protocol import WireEntry
+from sync.core.protocol import WireEntry
 
 PROPERTY = settings(
     max_examples=25,

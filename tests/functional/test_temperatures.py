@@ -1,4 +1,4 @@
-"""Impossible temperatures are refused wherever a reading enters, with the same bounds (`kiosk.readings`):
+"""Impossible temperatures are refused wherever a reading enters, with the same bounds (`sync.core.readings`):
 `scan --temperature` and `check --temperature` through the real CLI (nothing logged, the chain intact), and
 a gate's upload to a real HQ (SQLite and PostgreSQL), which never stores one. The kiosk's forms and the policy
 rule are tested with the UI and the policy (tests/functional/test_ui_gate.py, tests/unit/test_policy.py)."""
@@ -16,8 +16,8 @@ import httpx
 import pytest
 from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
-from kiosk.chain import GENESIS_HASH, entry_hash
-from kiosk.store import utc_text
+from sync.core.chain import GENESIS_HASH, entry_hash
+from sync.core.clock import utc_text
 from tests.conftest import GateFolder
 from tests.helpers import IssueCode, camera_frame, make_resident_id, write_png
 

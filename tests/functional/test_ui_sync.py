@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from kiosk.codes import Colour
-from kiosk.codes.keys import DISTRICT_KEY_FILE, create_issuer_keys
+from sync.core.codes import Colour
+from sync.core.codes.keys import DISTRICT_KEY_FILE, create_issuer_keys
 from kiosk.config import KioskConfig, load_config
 from kiosk.demo.generate import Person, demo_id, issue_frames
-from kiosk.policy import Decision
+from sync.core.policy import Decision
 from kiosk.ui.messages import SyncStatusChanged, VerdictReady
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.settings import SettingsScreen

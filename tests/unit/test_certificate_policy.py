@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.codes.base import Evidence, EvidenceKind, TestResult, TestType
-from kiosk.policy import (
+from sync.core.codes.base import Evidence, EvidenceKind, TestResult, TestType
+from sync.core.policy import (
     CertificateRules,
     Decision,
     Direction,

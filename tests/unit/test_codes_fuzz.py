@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.codes import CodeError, TrustList, read_code
-from kiosk.codes.keys import IssuerKey, load_issuer_key
-from kiosk.codes.pgc import PREFIX
+from sync.core.codes import CodeError, TrustList, read_code
+from sync.core.codes.keys import IssuerKey, load_issuer_key
+from sync.core.codes.pgc import PREFIX
 from cwt import COSE
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

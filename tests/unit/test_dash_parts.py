@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kiosk.csvcell import safe_cell
+from sync.core.csvcell import safe_cell
 from sync.hq.paging import CursorError, decode_cursor, encode_cursor
 from sync.hq.stats import Counts, reason_label, reasons_of
 from sync.hq.web import charts, csvout

@@ -13,8 +13,8 @@ from sqlalchemy import insert, inspect, select
 from tests.dash_testkit import Event, record_and_ingest
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
-from kiosk.codes.base import Colour
-from kiosk.policy import Decision, Direction
+from sync.core.codes.base import Colour
+from sync.core.policy import Decision, Direction
 from sync.hq import stats, tracing, uploads
 from sync.hq.db import MIGRATIONS, HqDatabase, entries, entry_stats, reason_stats, settings, staged_colour_rows
 from sync.hq.ingest import ingest
@@ -32,7 +32,7 @@ from sync.hq.staff import (
     set_password,
     start_session,
 )
-from sync.protocol import UploadBatch, WireEntry
+from sync.core.protocol import UploadBatch, WireEntry
 from tests.helpers import make_resident_id
 
 T = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)

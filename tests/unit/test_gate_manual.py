@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.codes import TrustList
+from sync.core.codes import TrustList
 from kiosk.gate import EntryInputError, Gate, Visitor
-from kiosk.identity import resident_id_check_digit, subject_hash
-from kiosk.policy import Decision, Direction, Policy, Verdict
+from sync.core.identity import resident_id_check_digit, subject_hash
+from sync.core.policy import Decision, Direction, Policy, Verdict
 from kiosk.store import EntryDraft, GateStore
 
 KEY = b"d" * 32

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import base45
 import pytest
 
-from kiosk.codes import CodeError, Reason, TrustList, read_code
-from kiosk.codes.base import Checks, EvidenceKind, TestResult, TestType
-from kiosk.codes.hcert import MAX_COSE_BYTES, MAX_TEXT_CHARS, schema_validator
-from kiosk.codes.trust import TrustError
+from sync.core.codes import CodeError, Reason, TrustList, read_code
+from sync.core.codes.base import Checks, EvidenceKind, TestResult, TestType
+from sync.core.codes.hcert import MAX_COSE_BYTES, MAX_TEXT_CHARS, schema_validator
+from sync.core.codes.trust import TrustError
 from kiosk.report import credential_json
 from tests.standards_cases import HC1_CASES, Case, assert_outcome
 from tests.standards_certs import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.identity import (
+from sync.core.identity import (
     DistrictKeyError,
     create_district_key,
     load_district_key,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.csvcell import safe_cell
+from sync.core.csvcell import safe_cell
 from kiosk.export import export_entries
 from kiosk.gate import Gate
-from kiosk.identity import resident_id_check_digit, subject_hash
+from sync.core.identity import resident_id_check_digit, subject_hash
 from kiosk.operators import Operator, Shift
-from kiosk.codes import TrustList
-from kiosk.policy import Direction, Policy
+from sync.core.codes import TrustList
+from sync.core.policy import Direction, Policy
 from kiosk.shift import ShiftTally, handover, reason_kind, write_handover_csv
 from kiosk.store import GateStore
 

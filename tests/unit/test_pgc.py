@@ -12,10 +12,10 @@ import pytest
 from cbor2 import CBORTag
 from cwt import COSE
 
-from kiosk.codes import CodeError, Colour, Reason, TrustList, read_code
-from kiosk.codes.keys import load_issuer_key
-from kiosk.codes.pgc import MAX_COSE_BYTES, MAX_TEXT_CHARS, PREFIX, issue_code
-from kiosk.identity import load_district_key, subject_hash
+from sync.core.codes import CodeError, Colour, Reason, TrustList, read_code
+from sync.core.codes.keys import load_issuer_key
+from sync.core.codes.pgc import MAX_COSE_BYTES, MAX_TEXT_CHARS, PREFIX, issue_code
+from sync.core.identity import load_district_key, subject_hash
 from tests.helpers import IssueCode, make_resident_id
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.codes import Colour
-from kiosk.policy import (
+from sync.core.codes import Colour
+from sync.core.policy import (
     Decision,
     Direction,
     Knowledge,

@@ -21,10 +21,10 @@ import segno
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kiosk.codes import Colour
-from kiosk.codes.keys import PRIVATE_KEY_FILE, load_issuer_key
-from kiosk.codes.pgc import issue_code
-from kiosk.identity import resident_id_check_digit, subject_hash
+from sync.core.codes import Colour
+from sync.core.codes.keys import PRIVATE_KEY_FILE, load_issuer_key
+from sync.core.codes.pgc import issue_code
+from sync.core.identity import resident_id_check_digit, subject_hash
 from kiosk.decoders import ZbarDecoder, ZxingDecoder
 from kiosk.repairs import REGION_QUIET_FRAMES, motion_streak, textured_region
 from kiosk.scanner import Debouncer, Scanner, ScanResult

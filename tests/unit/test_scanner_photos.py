@@ -22,14 +22,14 @@ import segno
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kiosk.codes import Colour, TrustList
-from kiosk.codes.keys import PRIVATE_KEY_FILE, TRUST_SUBDIR, load_issuer_key
-from kiosk.codes.pgc import issue_code
-from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, key_id
+from sync.core.codes import Colour, TrustList
+from sync.core.codes.keys import PRIVATE_KEY_FILE, TRUST_SUBDIR, load_issuer_key
+from sync.core.codes.pgc import issue_code
+from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, key_id
 from kiosk.decoders import ZxingDecoder
 from kiosk.gate import Gate
-from kiosk.identity import resident_id_check_digit, subject_hash
-from kiosk.policy import Direction, Policy
+from sync.core.identity import resident_id_check_digit, subject_hash
+from sync.core.policy import Direction, Policy
 from kiosk.repairs import outlined
 from kiosk.scanner import Scanner, ScanResult
 from kiosk.store import GateStore

@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.codes import CodeError, Reason, TrustList, read_code
-from kiosk.codes.base import Checks, EvidenceKind, TestResult, TestType
-from kiosk.codes.shc import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, PENDING_SECONDS, PENDING_SETS, SHC, jws_to_numeric
+from sync.core.codes import CodeError, Reason, TrustList, read_code
+from sync.core.codes.base import Checks, EvidenceKind, TestResult, TestType
+from sync.core.codes.shc import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, PENDING_SECONDS, PENDING_SETS, SHC, jws_to_numeric
 from kiosk.gate import Gate
-from kiosk.policy import Direction, Policy
+from sync.core.policy import Direction, Policy
 from kiosk.report import credential_json, human_line
 from tests.standards_cases import LAB_RESOURCES, SHC_CASES, Case, assert_outcome
 from tests.standards_certs import (

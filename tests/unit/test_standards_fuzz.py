@@ -12,8 +12,8 @@ import cbor2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.codes import CodeError, Reason, TrustList, read_code
-from kiosk.codes.shc import SHC
+from sync.core.codes import CodeError, Reason, TrustList, read_code
+from sync.core.codes.shc import SHC
 from tests.standards_certs import (
     NOW,
     DocumentSignerKeys,

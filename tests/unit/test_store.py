@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.codes import Colour
-from kiosk.policy import Decision, Direction, Verdict
-from kiosk.store import EntryDraft, GateStore, StoreError, utc_text
+from sync.core.codes import Colour
+from sync.core.policy import Decision, Direction, Verdict
+from kiosk.store import EntryDraft, GateStore, StoreError
+from sync.core.clock import utc_text
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -70,7 +71,7 @@ def test_edited_row_is_detected(store: GateStore) -> None:
 
 
 def test_edited_row_with_recomputed_hash_breaks_the_link(store: GateStore) -> None:
-    from kiosk.chain import entry_hash
+    from sync.core.chain import entry_hash
 
     fill(store, 5)
     row = store.entries(after_seq=2, limit=1)[0] | {"name": "forged"}

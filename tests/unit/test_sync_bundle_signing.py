@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync.bundle import (
+from sync.core.bundle import (
     BundleError,
     SigningKeyError,
     create_signing_key,
@@ -24,7 +24,7 @@ from sync.bundle import (
     sign_bundle,
     verify_bundle,
 )
-from sync.protocol import BundleContent, ColourRow
+from sync.core.protocol import BundleContent, ColourRow
 
 
 @pytest.fixture

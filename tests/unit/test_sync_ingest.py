@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
-from kiosk.chain import entry_hash
-from kiosk.codes.base import Colour
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.chain import entry_hash
+from sync.core.codes.base import Colour
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
 from sync.hq.db import HqDatabase, escape_nul, unescape_nul
 from sync.hq.gates import add_gate, list_alerts
 from sync.hq.ingest import BatchConflict, ingest
-from sync.protocol import UploadBatch, WireEntry
+from sync.core.protocol import UploadBatch, WireEntry
 
 
 @pytest.fixture

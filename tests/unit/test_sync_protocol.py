@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kiosk.chain import entry_hash
-from kiosk.codes.base import Colour
-from kiosk.policy import Decision, Direction, Verdict
+from sync.core.chain import entry_hash
+from sync.core.codes.base import Colour
+from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
-from sync.protocol import MAX_BATCH_ENTRIES, BundleContent, TrustDocument, UploadBatch, UploadReceipt, WireEntry
+from sync.core.protocol import MAX_BATCH_ENTRIES, BundleContent, TrustDocument, UploadBatch, UploadReceipt, WireEntry
 
 
 @pytest.fixture

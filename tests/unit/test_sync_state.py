@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.codes.keys import create_issuer_keys
+from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import KioskConfig
 from kiosk.gate import HQ_POLICY_META, hq_policy_ignored, policy_in_force
-from kiosk.policy import Decision
+from sync.core.policy import Decision
 from kiosk.store import GateStore
 from kiosk.trust_store import import_document, last_confirmed, list_documents
-from sync.bundle import BundleError
+from sync.core.bundle import BundleError
 from sync.hq.lists import trust_documents_from
-from sync.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
+from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
 from sync.state import SyncState
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Hostile text made printable."""
 
-from kiosk.text import visible
+from sync.core.escaping import visible
 
 
 def test_control_and_format_characters_become_visible_escapes() -> None:

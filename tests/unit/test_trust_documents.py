@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kiosk.codes import TrustList, read_code
-from kiosk.codes.trust import MAX_DOCUMENT_BYTES, TrustError
+from sync.core.codes import TrustList, read_code
+from sync.core.codes.trust import MAX_DOCUMENT_BYTES, TrustError
 from kiosk.store import GateStore
 from kiosk.trust_store import (
     confirm_documents,

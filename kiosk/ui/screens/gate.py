@@ -20,9 +20,9 @@ from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
 from kiosk.gate import EntryInputError, Outcome, Visitor
-from kiosk.readings import temperature_problem
+from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
-from kiosk.policy import Decision, Direction
+from sync.core.policy import Decision, Direction
 from kiosk.shift import ShiftTally
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.banner import VerdictBanner

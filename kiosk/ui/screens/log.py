@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from kiosk.export import ExportError, export_entries, local_time, read_entries, reasons_of
-from kiosk.policy import Decision
-from kiosk.text import entries_phrase
+from sync.core.policy import Decision
+from kiosk.store import entries_phrase
 from kiosk.ui.banner import WORDS
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from kiosk.freshness import LIST_TABLES, list_ages, list_sizes
-from kiosk.policy import Policy
+from sync.core.policy import Policy
 from kiosk.trust_store import last_confirmed
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext

@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.datastructures import UploadFile
 
-from kiosk.gate import RESIDENT_ID
-from kiosk.store import utc_text
-from sync.bundle import fingerprint
+from sync.core.identity import RESIDENT_ID
+from sync.core.clock import utc_text
+from sync.core.bundle import fingerprint
 from sync.hq import audit, gates, lists, uploads
 from sync.hq.db import colour_list, passes
 from sync.hq.overview import GateFilter, gate_names, gate_page

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from sync.hq.stats import hour_of
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from kiosk.identity import load_district_key
+from sync.core.identity import load_district_key
 from sync.hq import audit
 from sync.hq.runtime import Hq
 from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for

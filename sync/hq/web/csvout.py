@@ -1,6 +1,6 @@
 """CSV downloads of tracing results, streamed row by row (a month at a busy gate is a big file).
 
-Cells hold what gates sent (names, reasons, keeper names): each goes through `kiosk.csvcell.safe_cell`, the
+Cells hold what gates sent (names, reasons, keeper names): each goes through `sync.core.csvcell.safe_cell`, the
 cleaning the gate's own export uses, so control and bidi characters arrive escaped and a formula (even behind
 leading spaces) stays text when the file is opened in a spreadsheet.
 """
@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from kiosk.csvcell import safe_cell
+from sync.core.csvcell import safe_cell
 
 
 def lines(header: Sequence[str], rows: Iterable[Sequence[object]], batch: int = 500) -> Iterator[bytes]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kiosk.store import utc_text
+from sync.core.clock import utc_text
 from sync.hq import stats
 from sync.hq.overview import (
     GateFilter,

@@ -21,7 +21,7 @@ NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 _FORM_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters no form field holds (tab and line breaks are left to each field's own check)."""
 GATE_ID = r"^[A-Za-z0-9._-]{1,64}$"
-"""The form of a gate id (`sync.protocol.GateId`)."""
+"""The form of a gate id (`sync.core.protocol.GateId`)."""
 
 Cursor = Annotated[str | None, Query(description="a page link's position, judged whole by `paging.decode_cursor`")]
 """Left to `decode_cursor`, which checks its length, its form and every value in it, so that any damage to a

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from kiosk.gate import RESIDENT_ID, document_problem
-from kiosk.identity import subject_hash
+from sync.core.identity import RESIDENT_ID, document_problem
+from sync.core.identity import subject_hash
 from sync.hq import tracing
 from sync.hq.overview import gate_names
 from sync.hq.paging import Page

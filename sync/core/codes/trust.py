@@ -33,7 +33,7 @@ from cwt.cose_key_interface import COSEKeyInterface
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
-from kiosk.codes.base import EvidenceKind
+from sync.core.codes.base import EvidenceKind
 
 PUBLIC_KEY_SUFFIX = ".pub.pem"
 TRUST_FILE_PATTERNS = ("*.pem", "*.crt", "*.cer", "*.der", "*.json")

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from pydantic import ValidationError
 
-from kiosk.codes.trust import key_id
-from sync.protocol import MAX_BUNDLE_BYTES, SUPPORTED_PROTOCOLS, BundleContent, SignedBundle
+from sync.core.codes.trust import key_id
+from sync.core.protocol import MAX_BUNDLE_BYTES, SUPPORTED_PROTOCOLS, BundleContent, SignedBundle
 
 
 class SigningKeyError(Exception):

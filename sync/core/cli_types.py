@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from kiosk.readings import temperature_problem
+from sync.core.readings import temperature_problem
 
 
 class UtcTime(click.ParamType):
@@ -29,7 +29,7 @@ UTC_TIME = UtcTime()
 
 class Temperature(click.ParamType):
     """A body temperature in °C, held to the range every other way a reading enters is held to
-    (`kiosk.readings`): 'nan', 'inf' or 0 are refused with the keeper's words, not judged."""
+    (`sync.core.readings`): 'nan', 'inf' or 0 are refused with the keeper's words, not judged."""
 
     name = "°C"
 

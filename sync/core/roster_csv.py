@@ -3,7 +3,7 @@ HQ for `pocket-hq roster load` and the dashboard's roster uploads.
 
 Columns: `id_number`, `name`, optional `unit`. ID numbers are hashed with the district key on the way in and
 names are masked, so neither is ever kept raw. The file is read as a stream and checked whole before anything is
-applied (`kiosk.csvlist`): one bad row refuses the file, with the first bad lines named.
+applied (`sync.core.csvlist`): one bad row refuses the file, with the first bad lines named.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from kiosk.csvlist import checked_rows
-from kiosk.identity import mask_name, resident_id_problem, subject_hash
+from sync.core.csvlist import checked_rows
+from sync.core.identity import mask_name, resident_id_problem, subject_hash
 
 MAX_ROWS = 200_000
 SAME_PERSON = "the same ID number as line {first} (each person once, please)"
@@ -25,7 +25,7 @@ class RosterError(Exception):
 def iter_roster(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_ROWS
 ) -> Iterator[dict[str, str]]:
-    """Rows for the `roster` table, yielded as they are read (see `kiosk.csvlist` for what refuses the file; the
+    """Rows for the `roster` table, yielded as they are read (see `sync.core.csvlist` for what refuses the file; the
     caller discards what it was given then). One person on two lines refuses the file, naming both lines."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cwt import COSEKey
 
-from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, key_id
-from kiosk.identity import create_district_key
+from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, key_id
+from sync.core.identity import create_district_key
 
 Algorithm = Literal["Ed25519", "ES256"]
 PRIVATE_KEY_FILE = "issuer.key.pem"

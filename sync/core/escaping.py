@@ -12,11 +12,6 @@ import unicodedata
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
-def entries_phrase(count: int) -> str:
-    """'1 entry', '0 entries', '5 entries': counts a keeper reads in a sentence."""
-    return f"{count} entry" if count == 1 else f"{count} entries"
-
-
 def visible(text: str, limit: int = 300) -> str:
     """`text` with every control, format, surrogate or unassigned character shown as a \\x/\\u escape, cut to
     `limit` characters with an ellipsis."""

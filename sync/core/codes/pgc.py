@@ -24,10 +24,10 @@ from cwt import COSE
 from cwt.exceptions import VerifyError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from kiosk.codes.base import Colour, CodeError, Credential, Reason, past_expiry
-from kiosk.codes.inflate import inflate
-from kiosk.codes.keys import IssuerKey
-from kiosk.codes.trust import TrustList
+from sync.core.codes.base import Colour, CodeError, Credential, Reason, past_expiry
+from sync.core.codes.inflate import inflate
+from sync.core.codes.keys import IssuerKey
+from sync.core.codes.trust import TrustList
 
 PREFIX = "PGC1:"
 MAX_TEXT_CHARS = 2048

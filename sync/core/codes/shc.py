@@ -34,7 +34,7 @@ from joserfc.errors import BadSignatureError, JoseError
 from joserfc.registry import HeaderParameter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from kiosk.codes.base import (
+from sync.core.codes.base import (
     Checks,
     CodeError,
     Credential,
@@ -44,9 +44,9 @@ from kiosk.codes.base import (
     TestResult,
     TestType,
 )
-from kiosk.codes.inflate import RAW_DEFLATE, inflate
-from kiosk.codes.trust import ShcKey, TrustList
-from kiosk.identity import mask_name
+from sync.core.codes.inflate import RAW_DEFLATE, inflate
+from sync.core.codes.trust import ShcKey, TrustList
+from sync.core.identity import mask_name
 
 PREFIX = "shc:/"
 MAX_CHUNKS = 10

@@ -6,7 +6,7 @@ Rules of the road:
 - Within one protocol version, models ignore fields they do not know: HQ can add a bundle section (or a
   gate a field) and older peers keep working. Fields a version has are never re-purposed.
 - Entries travel exactly as the gate stored them (JSON text fields stay text), because HQ recomputes each
-  entry's hash with `kiosk.chain.entry_hash` and a re-encoded field would look like an edit.
+  entry's hash with `sync.core.chain.entry_hash` and a re-encoded field would look like an edit.
 - HQ judges an upload entry by entry: the batch (`IncomingBatch`) only has to be a batch (increasing `seq`,
   distinct ids), and an entry that is not a `WireEntry` is refused on its own, named with its reason in the
   receipt's `refusals`, while the others are stored. One bad entry never blocks a gate's later ones.
@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from kiosk.readings import BodyTemperature
+from sync.core.readings import BodyTemperature
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOLS = frozenset({1})
@@ -59,7 +59,7 @@ class WireEntry(_Wire):
     id: EntryId
     seq: Annotated[int, Field(ge=1, lt=2**62)]
     ts: Annotated[str, StringConstraints(min_length=10, max_length=40)]
-    """UTC ISO 8601 with milliseconds (`kiosk.store.utc_text`), the form the gate writes: it sorts as text."""
+    """UTC ISO 8601 with milliseconds (`sync.core.clock.utc_text`), the form the gate writes: it sorts as text."""
     gate: GateId
     direction: Literal["in", "out"]
     subject: Subject | None
@@ -71,7 +71,7 @@ class WireEntry(_Wire):
     reasons: _Text
     """JSON text of a list of plain-word reasons, as stored."""
     temperature: BodyTemperature | None
-    """Held to the range the gate takes readings in (`kiosk.readings`): anything else was never a reading."""
+    """Held to the range the gate takes readings in (`sync.core.readings`): anything else was never a reading."""
     operator: _Short
     details: _Text
     """JSON text of a map, as stored."""
@@ -228,7 +228,7 @@ class PassRow(_Wire):
     subject: Subject
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     valid_from: Annotated[str, StringConstraints(max_length=40)]
-    """UTC ISO 8601 with milliseconds (`kiosk.store.utc_text`), so the gate's text comparisons hold."""
+    """UTC ISO 8601 with milliseconds (`sync.core.clock.utc_text`), so the gate's text comparisons hold."""
     valid_until: Annotated[str, StringConstraints(max_length=40)]
     note: _Short = ""
 
@@ -243,7 +243,7 @@ ISSUER_PUBLIC_KEY = "issuer-public-key"
 """Trust document type: a PEM SubjectPublicKeyInfo (Ed25519 or P-256) of a PGC1 code issuer; `id` is its key id
 (hex)."""
 TRUST_FILE = "trust-file"
-"""Trust document type: any trust file the gate's trust list reads (`kiosk.codes.trust.TrustList.add_document`):
+"""Trust document type: any trust file the gate's trust list reads (`sync.core.codes.trust.TrustList.add_document`):
 X.509 document-signer certificates (PEM or DER) for EU DCC, a JWKS or issuer directory for SMART Health Cards,
 a revocation list; `id` is its name."""
 GATE_TRUST_TYPES = frozenset({ISSUER_PUBLIC_KEY, TRUST_FILE})

@@ -1,7 +1,7 @@
 """Body temperatures: the one range every way a reading enters is held to, defined here once.
 
 A reading comes from a keeper's typing (the kiosk's forms), a command line (`scan --temperature`, `check
---temperature`), a gate's upload to HQ (`sync.protocol.WireEntry`), and is judged by the policy and written to
+--temperature`), a gate's upload to HQ (`sync.core.protocol.WireEntry`), and is judged by the policy and written to
 the hash chain. Outside 30-45 °C it is a typing or thermometer mistake, not a person's temperature; and NaN,
 the infinities and -0.0 are not even storable: SQLite and JSON give back something else, and the entry would
 look edited to `verify` and to HQ. So each of those places refuses what `temperature_problem` names, with the

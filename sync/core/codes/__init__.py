@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kiosk.codes.base import Checks, CodeError, CodeFormat, Colour, Credential, Evidence, Reason
-from kiosk.codes.hcert import HC1
-from kiosk.codes.pgc import PGC1
-from kiosk.codes.shc import SHC
-from kiosk.codes.trust import TrustList
+from sync.core.codes.base import Checks, CodeError, CodeFormat, Colour, Credential, Evidence, Reason
+from sync.core.codes.hcert import HC1
+from sync.core.codes.pgc import PGC1
+from sync.core.codes.shc import SHC
+from sync.core.codes.trust import TrustList
 
 FORMATS: list[CodeFormat] = [PGC1(), HC1(), SHC()]
 """Our own health code, EU Digital COVID Certificates, SMART Health Cards. Each instance lives as long as the

@@ -3,7 +3,7 @@ export (`kiosk.export`) and HQ's tracing downloads (`sync.hq.web.csvout`) alike.
 
 Cells hold what was scanned or typed at a gate (names, reasons, keeper ids), which is hostile:
 - control and format characters (ESC, BEL, bidi overrides that reorder what a reader sees...) become visible
-  escapes through `kiosk.text.visible`, as on every other output;
+  escapes through `sync.core.escaping.visible`, as on every other output;
 - a cell that starts a formula ('=', '+', '-', '@', OWASP's list), even behind leading spaces, which
   spreadsheets skip, gets a leading apostrophe so it stays text (CSV injection).
 Numbers are written as they are: they cannot hold a formula, and a spreadsheet should sum a temperature.
@@ -11,7 +11,7 @@ Numbers are written as they are: they cannot hold a formula, and a spreadsheet s
 
 from __future__ import annotations
 
-from kiosk.text import visible
+from sync.core.escaping import visible
 
 MAX_CELL_CHARS = 20_000
 """The longest text field a gate sends (its reasons and details); longer text is cut with an ellipsis."""

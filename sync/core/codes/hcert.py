@@ -7,7 +7,7 @@ Steps, each failing with its own Reason: prefix; size before anything is decoded
 shape; key id (the protected header's, else the unprotected one's; refused when absent); document-signer certificate (DSC) by key
 id from the trust list, every DSC with that id tried; signature (ES256 or PS256, python-cwt); then, once the
 signature holds, the claims: exactly one entry, the v1.3 JSON schema (jsonschema, schema file shipped in
-`kiosk/codes/schemas/`), the certificate's own iat/exp (valid through the second of exp), the DSC's validity period and its extended key usages
+`sync/core/codes/schemas/`), the certificate's own iat/exp (valid through the second of exp), the DSC's validity period and its extended key usages
 (a DSC may be restricted to test, vaccination or recovery entries). Every check's outcome is reported on its
 own (`Checks`), for HQ staff diagnosing a code with `pocket-kiosk check --trust FILE`. The decoding steps all
 fail as Reason.MALFORMED, and their text names the step ("base45 decoding failed (...)", "zlib decompression
@@ -30,7 +30,7 @@ from cbor2 import CBORTag
 from cwt import COSE
 from cwt.exceptions import VerifyError
 
-from kiosk.codes.base import (
+from sync.core.codes.base import (
     Checks,
     CodeError,
     Credential,
@@ -41,9 +41,9 @@ from kiosk.codes.base import (
     TestType,
     past_expiry,
 )
-from kiosk.codes.inflate import inflate
-from kiosk.codes.trust import DocumentSigner, TrustList
-from kiosk.identity import mask_name
+from sync.core.codes.inflate import inflate
+from sync.core.codes.trust import DocumentSigner, TrustList
+from sync.core.identity import mask_name
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -77,7 +77,7 @@ def schema_validator() -> Draft202012Validator:
     """The DCC v1.3 schema, with format checks (dates, RFC 3339 date-times) switched on. jsonschema is imported
     here, at the first certificate, not with the gate: it costs a tenth of a second of every kiosk start."""
     from jsonschema import Draft202012Validator
-    text = resources.files("kiosk.codes").joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
+    text = resources.files("sync.core.codes").joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
     schema = json.loads(text)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)

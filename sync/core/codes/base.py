@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from kiosk.codes.trust import TrustList
+    from sync.core.codes.trust import TrustList
 
 
 class Colour(StrEnum):
@@ -76,7 +76,7 @@ def past_expiry(now: datetime, expires_at: datetime) -> bool:
 
     `exp` is a NumericDate in whole seconds and the hcert specification (3.2.5) rejects a certificate only
     *after* it, so the credential is valid through that second: exp 09:00:00 still passes at 09:00:00.999 and
-    fails from 09:00:01. (A JWT's `exp` is exclusive instead, RFC 7519 4.1.4: see `kiosk.codes.shc`.)"""
+    fails from 09:00:01. (A JWT's `exp` is exclusive instead, RFC 7519 4.1.4: see `sync.core.codes.shc`.)"""
     return now.replace(microsecond=0) > expires_at
 
 

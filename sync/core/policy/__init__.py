@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kiosk.codes.base import Colour, Evidence, EvidenceKind, TestResult, TestType
-from kiosk.readings import BodyTemperature, temperature_problem
+from sync.core.codes.base import Colour, Evidence, EvidenceKind, TestResult, TestType
+from sync.core.readings import BodyTemperature, temperature_problem
 
 
 class Decision(StrEnum):
@@ -376,7 +376,7 @@ def _stale_keys(rule: FreshnessRule, trust_updated_at: datetime | None, now: dat
 
 
 def _temperature_findings(rule: TemperatureRule, temperature: float | None) -> list[Finding]:
-    """A reading no person can have (NaN, which no comparison catches, or one outside `kiosk.readings`' range)
+    """A reading no person can have (NaN, which no comparison catches, or one outside `sync.core.readings`' range)
     never passes: the person is held until it is taken again. The gate refuses such readings where they are
     typed; this is the rule's own guard."""
     if temperature is None:

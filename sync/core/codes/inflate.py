@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from kiosk.codes.base import CodeError, Reason
+from sync.core.codes.base import CodeError, Reason
 
 ZLIB = zlib.MAX_WBITS
 """zlib container (EU DCC)."""

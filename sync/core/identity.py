@@ -19,6 +19,9 @@ that collisions never happen in a district."""
 
 DISTRICT_KEY_BYTES = 32
 
+RESIDENT_ID = "resident-id"
+"""The document type whose numbers carry a check digit (GB 11643); other types are checked for form only."""
+
 _RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_ID_CHECK = "10X98765432"
 
@@ -55,6 +58,16 @@ def resident_id_problem(id_number: str) -> str | None:
         return "the first 17 characters of a resident ID are digits"
     if value[17] != resident_id_check_digit(value[:17]):
         return "the check digit does not match: the number was mistyped"
+    return None
+
+
+def document_problem(id_number: str, doc_type: str) -> str | None:
+    """Why a typed document number cannot be right, or None."""
+    if doc_type == RESIDENT_ID:
+        return resident_id_problem(id_number)
+    value = normalise_id(id_number)
+    if not 5 <= len(value) <= 32:
+        return f"a {doc_type} number has 5 to 32 letters and digits, this one has {len(value)}"
     return None
 
 
