@@ -45,8 +45,8 @@ from kiosk.config import load_config
 from kiosk.store import GateStore
 from sync.core.clock import utc_text
 from sync.core.bundle import create_signing_key
-from sync.client import SyncService
-from sync.enrollment import enroll
+from kiosk.uplink.client import SyncService
+from kiosk.uplink.enrollment import enroll
 from sync.hq.db import HqDatabase, alerts, entries
 from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest

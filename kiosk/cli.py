@@ -35,10 +35,10 @@ from kiosk.scanner import Debouncer, Scanner
 from kiosk.store import GateStore, StoreError, entries_phrase
 from sync.core.escaping import visible
 from kiosk.trust_store import import_document, list_documents, remove_document
-from sync.report import status_json, status_line
-from sync.retention import purge_entries
-from sync.state import SyncState
-from sync.status import Connection, SyncProgress
+from kiosk.uplink.status_text import status_json, status_line
+from kiosk.uplink.retention import purge_entries
+from kiosk.uplink.state import SyncState
+from kiosk.uplink.status import Connection, SyncProgress
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -483,8 +483,8 @@ def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, conf
     """Enrol this gate with district HQ: check the token, pin HQ's signing key, save both in the config, sync.
 
     The token is kept in a file only this user can read (hq.token beside the config), never in the config."""
-    from sync.enrollment import EnrolmentError
-    from sync.enrollment import enroll as enroll_gate
+    from kiosk.uplink.enrollment import EnrolmentError
+    from kiosk.uplink.enrollment import enroll as enroll_gate
 
     if token == "-":
         token = sys.stdin.readline().strip()
@@ -538,7 +538,7 @@ def sync(
     back from a backup) is kept here, counted as waiting and named in the status until it is dealt with:
     --refused lists them (with --json, whole, for the district), --retry-refused sends them again,
     --dismiss-refused stops reporting them once the district has them."""
-    from sync.client import SyncService
+    from kiosk.uplink.client import SyncService
 
     config = load_config(config_file)
     if show_status:
@@ -596,7 +596,7 @@ def _refused_entries(config: KioskConfig, as_json: bool, *, change: str | None) 
 
 def _sync_once(config: KioskConfig, as_json: bool) -> None:
     """One sync with progress on stderr for a large backlog; exits 1 unless everything reached HQ."""
-    from sync.client import SyncService
+    from kiosk.uplink.client import SyncService
 
     service = SyncService(config)
     reporter = _ProgressReporter(min_total=2 * config.sync_batch_entries)

@@ -1,7 +1,7 @@
 """How old the gate's lists and trusted keys are, against the ages the policy allows.
 
 The ages come from where they are recorded, never from a copy: the lists (roster, passes, red/yellow list) are
-as fresh as HQ's last confirmation of the bundle in force (sync/state.py's `bundle_checked_at`, whichever
+as fresh as HQ's last confirmation of the bundle in force (kiosk/uplink/state.py's `bundle_checked_at`, whichever
 process synced), and the trusted keys as their latest confirmation in `kiosk.trust_store` (the same age the
 policy judges codes by). The kiosk's settings screen reads `list_ages` and warns when either is older than
 `[freshness]` in the policy allows, or the lists never came from HQ.

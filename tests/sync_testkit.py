@@ -38,8 +38,8 @@ from kiosk.config import KioskConfig, load_config
 from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
 from sync.core.bundle import create_signing_key
-from sync.client import SyncService
-from sync.enrollment import enroll
+from kiosk.uplink.client import SyncService
+from kiosk.uplink.enrollment import enroll
 from sync.hq.app import create_app
 from sync.hq.db import HqDatabase, alerts, entries, gates, metadata
 from sync.hq.gates import add_gate

@@ -21,7 +21,7 @@ from kiosk.ui.messages import SyncStatusChanged
 from kiosk.ui.safe import shown
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.signin import SignInScreen
-from sync.status import SyncStatus
+from kiosk.uplink.status import SyncStatus
 
 
 class GateApp(ShowsWorkerErrors, App[None]):

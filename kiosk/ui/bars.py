@@ -12,7 +12,7 @@ from sync.core.policy import Direction
 from kiosk.shift import ShiftTally
 from kiosk.ui.safe import plain
 from kiosk.ui.sync_status import describe, is_problem
-from sync.status import SyncStatus
+from kiosk.uplink.status import SyncStatus
 
 
 class TopBar(Horizontal):

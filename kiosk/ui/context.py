@@ -19,12 +19,12 @@ from kiosk.gate import Gate, open_gate
 from kiosk.operators import Operator, OperatorBook
 from sync.core.policy import PolicyError
 from kiosk.store import GateStore, StoreError
-from sync.status import SyncStatus, is_enrolled, read_status
-from sync.retention import purge_entries
-from sync.state import SyncState
+from kiosk.uplink.status import SyncStatus, is_enrolled, read_status
+from kiosk.uplink.retention import purge_entries
+from kiosk.uplink.state import SyncState
 
 if TYPE_CHECKING:
-    from sync.client import SyncService
+    from kiosk.uplink.client import SyncService
 
 
 class CameraFeedLike(Protocol):
@@ -136,7 +136,7 @@ def open_kiosk(config: KioskConfig, **options: object) -> KioskContext:
     if "sync" not in options:
         options["sync"] = None
         if is_enrolled(config):
-            from sync.client import SyncService  # the HTTP client: loaded only by a gate that syncs
+            from kiosk.uplink.client import SyncService  # the HTTP client: loaded only by a gate that syncs
 
             options["sync"] = SyncService(config, retry_seconds=min(config.sync_retry_seconds, BACKGROUND_RETRY_SECONDS))
     context = KioskContext(config=config, gate=gate, operators=OperatorBook(config.database), **options)  # type: ignore[arg-type]

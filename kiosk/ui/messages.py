@@ -11,7 +11,7 @@ from textual.message import Message
 
 from kiosk.gate import EntryInputError, Outcome
 from kiosk.operators import Operator
-from sync.status import SyncStatus
+from kiosk.uplink.status import SyncStatus
 
 
 class FramePreview(Message):

@@ -1,6 +1,6 @@
-"""The sync indicator's words, from a `sync.client.SyncStatus`.
+"""The sync indicator's words, from a `kiosk.uplink.client.SyncStatus`.
 
-There is one record of sync at the gate: the tables sync/state.py keeps in the gate database. The background
+There is one record of sync at the gate: the tables kiosk/uplink/state.py keeps in the gate database. The background
 worker, `pocket-kiosk sync --once` from another terminal and the kiosk's own periodic refresh all read or write
 that record, so the indicator and the settings screen show the same thing whichever of them last synced.
 HQ's error text comes from the network and is made visible (`sync.core.escaping.visible`) before it is shown.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sync.core.escaping import visible
-from sync.report import waiting_text
-from sync.status import Connection, SyncStatus
+from kiosk.uplink.status_text import waiting_text
+from kiosk.uplink.status import Connection, SyncStatus
 
 ERROR_CHARS = 80
 """The status line shows this much of an error; the settings screen shows it whole."""

@@ -23,7 +23,7 @@ from sync.hq.cli import main as hq_main
 from sync.hq.db import settings
 from sync.hq.lists import POLICY_KEY, current_policy
 from sync.hq.revisions import DISTRICT, bump
-from sync.status import Connection
+from kiosk.uplink.status import Connection
 
 NEWER = '[colours]\nyellow = "hold"\n[temperature]\nretake_minutes = 5\n[quarantine]\ndays = 14\n'
 

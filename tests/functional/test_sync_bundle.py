@@ -30,10 +30,10 @@ from sync.core.identity import load_district_key, subject_hash
 from sync.core.policy import Decision, Direction
 from kiosk.trust_store import list_documents
 from sync.core.bundle import create_signing_key, public_pem
-from sync.status import Connection
+from kiosk.uplink.status import Connection
 from sync.hq import lists
 from sync.core.protocol import ISSUER_PUBLIC_KEY, TrustDocument
-from sync.state import SyncState
+from kiosk.uplink.state import SyncState
 from tests.standards_certs import NOW, issue_dcc, issue_shc, make_csca, make_dsc, make_shc_issuer
 
 RESIDENT = "110101199001010031"

@@ -20,7 +20,7 @@ from tests.sync_testkit import (  # noqa: F401 - fixtures
     start_hq,
 )
 
-from sync.status import Connection
+from kiosk.uplink.status import Connection
 from sync.hq.gates import revoke_gate
 from sync.core.protocol import UploadBatch, WireEntry
 

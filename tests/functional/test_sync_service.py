@@ -20,8 +20,8 @@ from tests.sync_testkit import (  # noqa: F401
 )
 
 from kiosk.config import KioskConfig
-from sync.client import SyncService
-from sync.status import Connection, SyncStatus
+from kiosk.uplink.client import SyncService
+from kiosk.uplink.status import Connection, SyncStatus
 
 
 def _start_worker(

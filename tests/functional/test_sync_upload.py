@@ -23,7 +23,7 @@ from tests.sync_testkit import (  # noqa: F401
 )
 
 from sync.core.chain import entry_hash, verify_chain
-from sync.status import Connection
+from kiosk.uplink.status import Connection
 from sync.core.protocol import UploadBatch, WireEntry
 
 

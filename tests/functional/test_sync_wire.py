@@ -55,7 +55,7 @@ from kiosk.store import EntryDraft
 from sync.hq import lists
 from sync.hq.cli import main as hq_main
 from sync.hq.db import gates
-from sync.status import Connection
+from kiosk.uplink.status import Connection
 
 GATE = "north-gate"
 

@@ -21,7 +21,7 @@ from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.screens.signin import SignInScreen
-from sync.state import SyncState
+from kiosk.uplink.state import SyncState
 from tests.functional.ui_support import (
     KEEPER,
     Kit,

@@ -26,7 +26,7 @@ from kiosk.ui.messages import SyncStatusChanged, VerdictReady
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.cli import main as kiosk_main
-from sync.enrollment import enroll
+from kiosk.uplink.enrollment import enroll
 from sync.hq.app import create_app
 from sync.hq.cli import main as hq_main
 from sync.hq.db import HqDatabase

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from kiosk.store import GateStore
 from kiosk.ui.sync_status import describe, is_problem
-from sync.status import Connection, SyncStatus
-from sync.state import SyncState
+from kiosk.uplink.status import Connection, SyncStatus
+from kiosk.uplink.state import SyncState
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from kiosk.trust_store import import_document, last_confirmed, list_documents
 from sync.core.bundle import BundleError
 from sync.hq.lists import trust_documents_from
 from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
-from sync.state import SyncState
+from kiosk.uplink.state import SyncState
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain
 from kiosk.ui.sync_status import describe, is_problem
-from sync.report import policy_ignored_text
+from kiosk.uplink.status_text import policy_ignored_text
 
 WARNING = "bold black on yellow"
 

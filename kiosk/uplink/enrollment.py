@@ -21,7 +21,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from kiosk.config import DEFAULT_CONFIG, KioskConfig, config_path, load_config
 from sync.core.bundle import SigningKeyError, fingerprint, load_public_key
-from sync.client import HqClient, SyncError
+from kiosk.uplink.client import HqClient, SyncError
 
 TOKEN_FILE = "hq.token"
 KEY_FILE = "hq-signing.pub.pem"

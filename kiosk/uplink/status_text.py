@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync.core.escaping import visible
-from sync.status import SyncStatus
+from kiosk.uplink.status import SyncStatus
 
 
 def age_text(age: timedelta | None) -> str:

@@ -1,7 +1,7 @@
 """What the gate knows of its sync with HQ, read from its own database: no network, no HTTP library.
 
 The kiosk's indicator and settings, `pocket-kiosk sync --status` and the sync service itself all describe the
-sync through `SyncStatus`; this module is what they share, kept apart from the HTTP client (sync/client.py) so
+sync through `SyncStatus`; this module is what they share, kept apart from the HTTP client (kiosk/uplink/client.py) so
 that a kiosk that is not enrolled never loads httpx.
 """
 
@@ -16,7 +16,7 @@ from kiosk.config import KioskConfig
 from kiosk.gate import hq_policy_ignored
 from sync.core.policy import PolicyError
 from kiosk.store import StoreError
-from sync.state import SyncState
+from kiosk.uplink.state import SyncState
 
 
 class Connection(StrEnum):

@@ -4,7 +4,7 @@ and applies HQ's bundle, in the background or once from the command line.
 Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
 bytes, and sends the rows as stored (HQ judges each entry; the gate does not stop at one it guesses HQ will not
 take); the cursor moves only after HQ's 2xx answer, in one transaction with the entries HQ's answer refused,
-which are kept as refused (sync/state.py) and make the run an ERROR naming them; the lists are fetched whatever
+which are kept as refused (kiosk/uplink/state.py) and make the run an ERROR naming them; the lists are fetched whatever
 became of the upload; retries back off exponentially with
 jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
 decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
@@ -41,8 +41,8 @@ from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
 from sync.core.protocol import MAX_BODY_BYTES, PROTOCOL_VERSION, AlertKind, GateInfo, UploadReceipt
-from sync.state import SyncState, refusal_summary
-from sync.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
+from kiosk.uplink.state import SyncState, refusal_summary
+from kiosk.uplink.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
 USER_AGENT = "pocket-gate-sync/1"
 

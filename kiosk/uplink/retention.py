@@ -3,7 +3,7 @@
 
 A gate offline for longer than the retention period would otherwise lose the only copy of its oldest entries.
 Once enrolled, what HQ holds for certain (the upload cursor, or just before the first entry HQ refused: see
-sync/state.py) bounds the purge: entries after it are kept, however old, and go out with the next sync; the
+kiosk/uplink/state.py) bounds the purge: entries after it are kept, however old, and go out with the next sync; the
 purge after that removes them. An entry HQ refused is kept until it is dealt with. A gate that is not enrolled has no HQ to
 wait for and purges by age alone.
 """
@@ -14,8 +14,8 @@ from datetime import datetime
 
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, Purge
-from sync.status import is_enrolled
-from sync.state import SyncState
+from kiosk.uplink.status import is_enrolled
+from kiosk.uplink.state import SyncState
 
 
 def purge_entries(config: KioskConfig, store: GateStore, now: datetime | None = None) -> Purge:
