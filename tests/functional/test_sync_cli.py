@@ -17,7 +17,7 @@ from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import load_config
 from sync.core.clock import utc_text
 from kiosk.trust_store import list_documents
-from sync.hq import cli as hq_cli
+from sync.hq.cli import lists as hq_list_commands
 from sync.hq import uploads
 from sync.hq.cli import main as hq_main
 from sync.hq.db import entries
@@ -189,7 +189,7 @@ def test_a_list_loaded_again_says_what_changed_and_shows_progress_for_a_long_fil
     """The command line loads a list through the dashboard's staging path: streamed in batches with progress on
     stderr, compared with the list in force, then applied; the load shows in the dashboard's uploads."""
     db, district = ["--db", hq.settings.db], ["--district-key", str(keys / "district.key")]
-    monkeypatch.setattr(hq_cli, "LOAD_PROGRESS_ROWS", 1)
+    monkeypatch.setattr(hq_list_commands, "LOAD_PROGRESS_ROWS", 1)
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     first.write_text("id_number,colour,note\n" + "".join(f"{make_resident_id(i)},red,case {i}\n" for i in range(12_000)))
     second.write_text(

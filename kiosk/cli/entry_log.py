@@ -1,0 +1,44 @@
+"""`pocket-kiosk purge` and `verify`: the entry log's retention and its hash chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kiosk.cli.options import config_option, db_option, existing_store
+from kiosk.cli.output import friendly_errors
+from kiosk.config import load_config
+from kiosk.store import entries_phrase
+from kiosk.uplink.retention import purge_entries
+
+
+@click.command()
+@config_option
+@db_option
+@friendly_errors
+def purge(config_file: Path | None, db: Path | None) -> None:
+    """Delete entries older than the configured retention period (also done on every start).
+
+    An enrolled gate keeps old entries HQ has not acknowledged yet; they go at the next sync."""
+    config = load_config(config_file)
+    with existing_store(config, db) as store:
+        done = purge_entries(config, store)
+    click.echo(done.describe())
+
+
+@click.command()
+@config_option
+@db_option
+@friendly_errors
+def verify(config_file: Path | None, db: Path | None) -> None:
+    """Check the entry log's hash chain; exit status 1 if any entry was edited or removed."""
+    config = load_config(config_file)
+    with existing_store(config, db, read_only=True) as store:
+        problems = store.verify()
+        count = store.count_entries()
+    for problem in problems:
+        click.echo(f"entry {problem.seq}: {problem.kind}: {problem.detail}")
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"chain intact: {entries_phrase(count)}")

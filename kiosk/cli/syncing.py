@@ -1,0 +1,192 @@
+"""`pocket-kiosk enroll` and `sync`: the gate's link with district HQ, from the command line.
+
+The HTTP client is imported only when a command talks to HQ, so the other commands and a kiosk start do not pay
+for it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kiosk.cli.options import config_option, existing_store, json_option
+from kiosk.cli.output import emit, friendly_errors
+from kiosk.config import KioskConfig, load_config
+from kiosk.store import entries_phrase
+from kiosk.uplink.state import SyncState
+from kiosk.uplink.status import Connection, SyncProgress
+from kiosk.uplink.status_text import status_json, status_line
+from sync.core.escaping import visible
+
+
+@click.command()
+@click.option("--hq", "hq_url", required=True, help="HQ's address, e.g. https://hq.example.org or http://127.0.0.1:8000.")
+@click.option(
+    "--token",
+    required=True,
+    help="This gate's token as printed once by `pocket-hq gates add`; '-' reads it from standard input.",
+)
+@click.option("--fingerprint", help="HQ's signing-key fingerprint (from `pocket-hq gates add`), checked before pinning.")
+@click.option("--no-sync", is_flag=True, help="Only enrol; skip the first sync.")
+@config_option
+@friendly_errors
+def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, config_file: Path | None) -> None:
+    """Enrol this gate with district HQ: check the token, pin HQ's signing key, save both in the config, sync.
+
+    The token is kept in a file only this user can read (hq.token beside the config), never in the config."""
+    from kiosk.uplink.enrollment import EnrolmentError
+    from kiosk.uplink.enrollment import enroll as enroll_gate
+
+    if token == "-":
+        token = sys.stdin.readline().strip()
+    try:
+        done = enroll_gate(config_file, hq_url, token, expected_fingerprint=fingerprint)
+    except EnrolmentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"enrolled gate {done.gate_id} with {done.hq_url}; settings saved in {done.config_file}")
+    click.echo(f"HQ signing key pinned: {done.fingerprint}" + (" (replaces the previous key)" if done.key_changed else ""))
+    if not no_sync:
+        _sync_once(done.config, as_json=False)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Sync once and exit: status 0 when HQ has everything, 1 when not.")
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show the sync status from the gate's database; no network. Exit status 1 when it is an error.",
+)
+@click.option(
+    "--refused", "show_refused", is_flag=True, help="List the entries HQ refused (kept here), with HQ's reasons."
+)
+@click.option(
+    "--retry-refused",
+    is_flag=True,
+    help="Send the entries HQ refused again at the next sync (once the cause is dealt with at HQ or here).",
+)
+@click.option(
+    "--dismiss-refused",
+    is_flag=True,
+    help="Stop reporting the entries HQ refused, once the district has them another way (from --refused --json).",
+)
+@config_option
+@json_option
+@friendly_errors
+def sync(
+    once: bool,
+    show_status: bool,
+    show_refused: bool,
+    retry_refused: bool,
+    dismiss_refused: bool,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Upload the entry log to HQ and fetch HQ's lists; without --once, keep doing so every sync interval
+    (the kiosk does this by itself in the background) until Ctrl-C.
+
+    An entry HQ refuses (say, a sequence number HQ holds as another entry after the gate database was put
+    back from a backup) is kept here, counted as waiting and named in the status until it is dealt with:
+    --refused lists them (with --json, whole, for the district), --retry-refused sends them again,
+    --dismiss-refused stops reporting them once the district has them."""
+    from kiosk.uplink.client import SyncService
+
+    config = load_config(config_file)
+    if show_status:
+        service = SyncService(config)
+        try:
+            status = service.status()
+        finally:
+            service.close()
+        emit(status_json(status), as_json, status_line(status))
+        if status.connection is Connection.ERROR:
+            raise SystemExit(1)
+        return
+    if show_refused or retry_refused or dismiss_refused:
+        if retry_refused and dismiss_refused:
+            raise click.UsageError("--retry-refused and --dismiss-refused do opposite things; give one")
+        _refused_entries(config, as_json, change="retry" if retry_refused else "dismiss" if dismiss_refused else None)
+        return
+    if not config.hq_url:
+        raise click.ClickException("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
+    if once:
+        _sync_once(config, as_json)
+        return
+    service = SyncService(config)
+    try:
+        service.run(should_stop=lambda: False, on_status=lambda s: emit(status_json(s), as_json, status_line(s)))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.close()
+
+
+def _refused_entries(config: KioskConfig, as_json: bool, *, change: str | None) -> None:
+    """List the entries HQ refused (as JSON: each whole, as the gate holds it, for the district); then, with
+    `change`, put them back in the upload queue ("retry") or stop reporting them ("dismiss")."""
+    with existing_store(config, None, read_only=change is None) as store:
+        state = SyncState(store, migrate=change is not None)
+        try:
+            refused = state.refused_entries()
+        except sqlite3.OperationalError:  # a database that never synced has no record of refusals
+            refused = []
+        for entry in refused:
+            row = store.entries(after_seq=entry.seq - 1, limit=1)
+            record = {"seq": entry.seq, "id": entry.id, "ts": entry.ts, "kind": entry.kind,
+                      "reason": visible(entry.reason, limit=2000), "refused_at": entry.refused_at.isoformat(),
+                      "entry": row[0] if row else None}
+            emit(record, as_json, f"#{entry.seq} {visible(entry.id)} logged {visible(entry.ts or '?')}: {entry.kind}: "
+                 f"{visible(entry.reason)}")
+        if change == "retry":
+            click.echo(f"{entries_phrase(state.retry_refused())} HQ refused will go again at the next sync", err=True)
+        elif change == "dismiss":
+            click.echo(f"{entries_phrase(state.dismiss_refused())} HQ refused no longer reported", err=True)
+        elif not refused:
+            click.echo("HQ has refused no entry of this gate", err=True)
+
+
+def _sync_once(config: KioskConfig, as_json: bool) -> None:
+    """One sync with progress on stderr for a large backlog; exits 1 unless everything reached HQ."""
+    from kiosk.uplink.client import SyncService
+
+    service = SyncService(config)
+    reporter = _ProgressReporter(min_total=2 * config.sync_batch_entries)
+    try:
+        status = service.run_once(progress=reporter)
+    finally:
+        reporter.finish()
+        service.close()
+    emit(status_json(status), as_json, status_line(status))
+    if not status.online or status.entries_waiting:
+        raise SystemExit(1)
+
+
+class _ProgressReporter:
+    """Upload progress on stderr: a bar on a terminal, a line per tenth of the backlog elsewhere (logs)."""
+
+    def __init__(self, min_total: int) -> None:
+        self._min_total = min_total
+        self._bar: Any = None
+        self._shown = 0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, progress: SyncProgress) -> None:
+        if progress.total < self._min_total:
+            return
+        if self._tty:
+            if self._bar is None:
+                self._bar = click.progressbar(length=progress.total, label="uploading to HQ", file=sys.stderr)
+                self._bar.__enter__()
+            self._bar.update(progress.sent - self._shown)
+            self._shown = progress.sent
+        elif progress.sent * 10 // progress.total > self._shown * 10 // progress.total or progress.sent == progress.total:
+            click.echo(f"uploaded {progress.sent}/{progress.total} entries", err=True)
+            self._shown = progress.sent
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)

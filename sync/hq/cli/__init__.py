@@ -1,0 +1,39 @@
+"""`pocket-hq`: the district's command line. Issuer keys and codes, the HQ server, gate enrolment, and the
+lists HQ publishes to gates (rosters, red/yellow list, passes, policy, trusted keys).
+
+Codes issued here are what demos and tests scan, so they go through exactly the path real use does. Server
+and list commands share `--db`, `--signing-key` and `--district-key`, which default to the POCKET_HQ_*
+environment variables (see sync/hq/settings.py), so an operator sets them once.
+"""
+
+from __future__ import annotations
+
+import click
+
+from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, trust, users
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pocket-gate")
+def main() -> None:
+    """Pocket Gate at district HQ: keys and codes, the HQ server, gates and the lists they receive."""
+
+
+for command in (
+    codes.keys,
+    codes.issue,
+    server.serve,
+    database.db_group,
+    database.purge,
+    database.stats_rebuild,
+    signing.signing_key,
+    gates.gates,
+    gates.alerts,
+    users.users,
+    lists.roster,
+    lists.colour_list,
+    passes.passes,
+    policy.policy,
+    trust.trust,
+):
+    main.add_command(command)

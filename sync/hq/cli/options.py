@@ -1,0 +1,52 @@
+"""The options `pocket-hq`'s commands share, and what they open: HQ's settings, its database, the district key.
+
+`--db`, `--signing-key` and `--district-key` default to the POCKET_HQ_* environment variables (see
+sync/hq/settings.py), so an operator sets them once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sync.core.identity import load_district_key
+from sync.hq.db import HqDatabase
+from sync.hq.settings import HqSettings
+
+
+db_option = click.option(
+    "--db", help="HQ database: a SQLite file path or a postgresql:// URL (default: $POCKET_HQ_DB or hq.db)."
+)
+signing_key_option = click.option(
+    "--signing-key",
+    "signing_key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Bundle-signing private key (default: $POCKET_HQ_SIGNING_KEY_FILE or hq-signing.key.pem).",
+)
+district_key_option = click.option(
+    "--district-key",
+    "district_key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="District key that hashes ID numbers (default: $POCKET_HQ_DISTRICT_KEY_FILE).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def settings_from(**overrides: Any) -> HqSettings:
+    """HqSettings from the environment, with the options that were given on top."""
+    return HqSettings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def open_db(db: str | None) -> HqDatabase:
+    database = HqDatabase(settings_from(db=db).db)
+    database.upgrade()
+    return database
+
+
+def district_key(district_key_file: Path | None) -> bytes:
+    path = settings_from(district_key_file=district_key_file).district_key_file
+    if path is None:
+        raise click.UsageError("give --district-key FILE (or set POCKET_HQ_DISTRICT_KEY_FILE): ID numbers must be hashed")
+    return load_district_key(path)

@@ -1,0 +1,75 @@
+"""`pocket-hq serve`: the HQ server, the API gates sync with and the staff dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sync.core.bundle import fingerprint
+from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option
+from sync.hq.cli.output import hq_errors
+
+
+@click.command()
+@db_option
+@signing_key_option
+@district_key_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port to listen on.")
+@click.option("--retention-days", type=click.IntRange(1, 3650), help="Purge entries older than this (default 28).")
+@click.option("--rate-limit", help="Requests allowed per gate, e.g. '600/minute' (the default).")
+@click.option(
+    "--stale-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    help="The dashboard flags a gate not heard from for this long as stale (default 60).",
+)
+@click.option("--timezone", help="The district's time zone for the dashboard, e.g. Asia/Shanghai (default: the server's).")
+@click.option("--secure-cookies", is_flag=True, default=None, help="Send the staff session cookie over HTTPS only (behind TLS).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+    help="How much the server logs.",
+)
+@hq_errors
+def serve(
+    db: str | None,
+    signing_key_file: Path | None,
+    district_key_file: Path | None,
+    host: str,
+    port: int,
+    retention_days: int | None,
+    rate_limit: str | None,
+    stale_minutes: float | None,
+    timezone: str | None,
+    secure_cookies: bool | None,
+    log_level: str,
+) -> None:
+    """Run the HQ server: the API gates sync with, and the staff dashboard at / (migrates the database first).
+
+    The dashboard needs the district key to trace by ID number, load lists and issue passes; staff sign in with
+    accounts made by `pocket-hq users add`."""
+    # Imported here: the web stack is not needed by (and would slow down) every other command.
+    from sync.hq.app import create_app
+    from sync.hq.server import serve as run_server
+
+    settings = settings_from(
+        db=db,
+        signing_key_file=signing_key_file,
+        district_key_file=district_key_file,
+        retention_days=retention_days,
+        rate_limit=rate_limit,
+        stale_after_minutes=stale_minutes,
+        timezone=timezone,
+        secure_cookies=secure_cookies,
+    )
+    app = create_app(settings)
+    hq = app.state.hq
+    click.echo(f"HQ database {hq.db.display}; signing key {fingerprint(hq.signing_key)}", err=True)
+    if settings.district_key_file is None:
+        click.echo("warning: no --district-key: the dashboard cannot trace by ID number, load lists or issue passes", err=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"dashboard: http://{shown}:{port}/ (accounts: pocket-hq users add NAME --role admin)", err=True)
+    run_server(app, host, port, log_level)

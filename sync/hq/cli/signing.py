@@ -1,0 +1,37 @@
+"""`pocket-hq signing-key`: the key HQ signs bundles with, whose public half every gate pins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sync.core.bundle import create_signing_key, fingerprint, load_signing_key, public_pem
+from sync.hq.cli.options import settings_from, signing_key_option
+from sync.hq.cli.output import hq_errors
+
+
+@click.group("signing-key")
+def signing_key() -> None:
+    """HQ's bundle-signing key: gates pin its public half at enrolment and refuse bundles it did not sign."""
+
+
+@signing_key.command("init")
+@signing_key_option
+@hq_errors
+def signing_key_init(signing_key_file: Path | None) -> None:
+    """Create the signing key (never overwrites one: every enrolled gate has pinned it)."""
+    path = settings_from(signing_key_file=signing_key_file).signing_key_file
+    key = create_signing_key(path)
+    click.echo(f"signing key written to {path} (keep it private and backed up)")
+    click.echo(f"fingerprint: {fingerprint(key)}")
+
+
+@signing_key.command("show")
+@signing_key_option
+@hq_errors
+def signing_key_show(signing_key_file: Path | None) -> None:
+    """Print the signing key's fingerprint and public half (PEM)."""
+    key = load_signing_key(settings_from(signing_key_file=signing_key_file).signing_key_file)
+    click.echo(f"fingerprint: {fingerprint(key)}")
+    click.echo(public_pem(key), nl=False)
