@@ -15,24 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
 from kiosk.config import KioskConfig
-from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name, subject_hash
-from sync.core.policy import (
-    Decision,
-    Direction,
-    Knowledge,
-    Policy,
-    PolicyError,
-    PolicyReading,
-    Presentation,
-    Verdict,
-    judge,
-    read_policy,
-)
-from sync.core.readings import temperature_problem
+from kiosk.rules_in_force import Rules, RulesInForce
 from kiosk.store import Entry, EntryDraft, GateStore
-from kiosk.trust_store import last_confirmed, load_documents
+from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
+from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name, subject_hash
+from sync.core.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
+from sync.core.readings import temperature_problem
 
 
 TYPED_KINDS = ("manual", "visitor")
@@ -126,20 +115,12 @@ def _required(field: str, label: str, value: str, limit: int) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Rules:
-    """What a gate judges by besides its lists: the trusted keys and the policy, always replaced together."""
-
-    trust: TrustList
-    policy: Policy
-
-
 class Gate:
     """Judges and logs presentations at one gate.
 
-    The trust list and policy can be replaced while the gate is in use (`reload`, after HQ's bundle changed
-    them) from another thread than the camera's: each judgement reads `rules` once, so it sees either the old
-    pair or the new one, never half of each."""
+    The trust list and policy can be replaced while the gate is in use (`put_in_force`, when HQ's bundle
+    changed them: see `kiosk.rules_in_force`) from another thread than the camera's: each judgement reads
+    `rules` once, so it sees either the old pair or the new one, never half of each."""
 
     def __init__(
         self,
@@ -151,6 +132,9 @@ class Gate:
         self.store = store
         self.rules = Rules(trust, policy)
         self.district_key = district_key
+        self.in_force: RulesInForce | None = None
+        """The owner of the rules in force, which puts new ones in force (set by `open_gate`; None for a gate
+        built on fixed rules)."""
 
     @property
     def trust(self) -> TrustList:
@@ -160,17 +144,9 @@ class Gate:
     def policy(self) -> Policy:
         return self.rules.policy
 
-    def reload(self, config: KioskConfig) -> None:
-        """Read the trust list and policy again from the configuration and the store (where HQ's bundle puts
-        its keys and policy) and put them in force at once. On any error the rules in force stay."""
-        trust = load_trust(config, store=self.store)
-        self.rules = Rules(trust, policy_in_force(config, self.store))
-
-    def trust_confirmed(self) -> None:
-        """The stored trust documents were just confirmed current (an HQ sync with nothing new): judge their
-        age from the new confirmation without reparsing them."""
-        if self.store is not None:
-            self.rules.trust.updated_at = last_confirmed(self.store) or self.rules.trust.updated_at
+    def put_in_force(self, rules: Rules) -> None:
+        """Judge by these rules from the next code on (`RulesInForce` calls this when new ones are in force)."""
+        self.rules = rules
 
     def assess_code(
         self, text: str, *, direction: Direction, temperature: float | None = None, now: datetime | None = None
@@ -356,51 +332,6 @@ class Gate:
         )
 
 
-def load_trust(
-    config: KioskConfig,
-    trust_dir: Path | None = None,
-    store: GateStore | None = None,
-    *,
-    trust_file: Path | None = None,
-) -> TrustList:
-    """Trusted keys from the folder given (or configured) plus those HQ synced into the store and the trust
-    documents imported there; or, with `trust_file`, that one file's keys alone (to diagnose a code)."""
-    if trust_file is not None:
-        return TrustList.from_file(trust_file)
-    folder = trust_dir or config.trust_dir
-    trust = TrustList.from_dir(folder) if folder else TrustList()
-    if store is not None:
-        load_documents(store, trust)
-    return trust
-
-
-HQ_POLICY_META = "hq_policy"
-"""Meta key holding the policy HQ pushed, whole, as JSON (written by the sync client); once there it is the
-rules in force, read by `sync.core.policy.read_policy`: what this version does not know is kept, not applied."""
-
-
-def _hq_policy(store: GateStore | None) -> PolicyReading | None:
-    text = store.get_meta(HQ_POLICY_META) if store is not None else None
-    if text is None:
-        return None
-    try:
-        return read_policy(json.loads(text))
-    except (ValueError, PolicyError) as exc:
-        raise PolicyError(f"the policy synced from HQ is unreadable ({exc}); sync again") from exc
-
-
-def policy_in_force(config: KioskConfig, store: GateStore | None) -> Policy:
-    """HQ's policy when the gate has synced one, else the configured file (or the field defaults)."""
-    reading = _hq_policy(store)
-    return config.load_policy() if reading is None else reading.policy
-
-
-def hq_policy_ignored(store: GateStore | None) -> tuple[str, ...]:
-    """The sections and keys of HQ's policy this gate does not know and so does not apply (a newer HQ's)."""
-    reading = _hq_policy(store)
-    return () if reading is None else reading.ignored
-
-
 def open_gate(
     config: KioskConfig,
     *,
@@ -417,7 +348,10 @@ def open_gate(
     else:
         store = GateStore(path, config.gate_id)
     district_key = load_district_key(config.district_key_file) if config.district_key_file else None
-    trust = load_trust(config, trust_dir, store, trust_file=trust_file)
-    return Gate(store, trust, policy_in_force(config, store), district_key)
+    in_force = RulesInForce(config, store, trust_dir=trust_dir, trust_file=trust_file)
+    gate = Gate(store, in_force.current.trust, in_force.current.policy, district_key)
+    gate.in_force = in_force
+    in_force.watch(gate.put_in_force)
+    return gate
 
 

@@ -62,11 +62,9 @@ def _parse(data: bytes, name: str, shc_issuer: str | None) -> TrustSummary:
     if not name or len(name) > MAX_NAME_CHARS:
         raise TrustError(f"a trust document needs a name of 1 to {MAX_NAME_CHARS} characters")
     trust = TrustList()
-    summary = trust.add_document(data, name, shc_issuer=shc_issuer)
-    if trust.has_unbound_shc_keys():
-        raise TrustError(
-            f"{name}: this JWKS names no issuer; give the issuer URL its cards carry (`--issuer https://...`)"
-        )
+    summary = trust.add_document(data, name, issuer=shc_issuer)
+    if problems := trust.storage_problems():
+        raise TrustError(f"{name}: {problems[0]}; give the issuer URL its cards carry (`--issuer https://...`)")
     return summary
 
 
@@ -178,7 +176,7 @@ def load_documents(store: GateStore, trust: TrustList) -> int:
     with store.reading() as db:
         rows = list(db[TABLE].rows_where(order_by="name")) if db[TABLE].exists() else []
     for row in rows:
-        trust.add_document(row["data"], row["name"], shc_issuer=row["shc_issuer"])
+        trust.add_document(row["data"], row["name"], issuer=row["shc_issuer"])
     if rows:
         trust.updated_at = max(datetime.fromisoformat(row["confirmed_at"]) for row in rows)
     return len(rows)
@@ -192,3 +190,12 @@ def last_confirmed(store: GateStore) -> datetime | None:
             return None
         latest = db.execute(f"SELECT max(confirmed_at) FROM [{TABLE}]").fetchone()[0]
     return datetime.fromisoformat(latest) if latest else None
+
+
+def stored_versions(store: GateStore) -> tuple[tuple[str, str], ...]:
+    """Each stored document's name and SHA-256, by name: what changes when a document is added, replaced or
+    removed (not when one is only confirmed). Reading never changes the file."""
+    with store.reading() as db:
+        if not db[TABLE].exists():
+            return ()
+        return tuple((row[0], row[1]) for row in db.execute(f"SELECT name, sha256 FROM [{TABLE}] ORDER BY name"))

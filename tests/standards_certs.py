@@ -33,7 +33,7 @@ from segno import consts
 
 from sync.core.codes.shc import _REGISTRY as SHC_JWS_REGISTRY
 from sync.core.codes.shc import jws_to_numeric
-from sync.core.codes.trust import certificate_kid
+from sync.core.codes.hcert_trust import certificate_kid
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 """The moment tests judge at: certificates are made relative to it."""

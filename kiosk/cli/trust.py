@@ -10,10 +10,12 @@ import click
 from kiosk.cli.options import config_option, db_option, existing_store, json_option
 from kiosk.cli.output import emit, friendly_errors
 from kiosk.config import load_config
+from kiosk.rules_in_force import policy_in_force
 from kiosk.store import GateStore
 from kiosk.trust_store import import_document, list_documents, remove_document
 from sync.core.codes.trust import read_trust_file
 from sync.core.escaping import visible
+from sync.core.policy import FreshnessRule
 
 
 @click.group()
@@ -63,10 +65,10 @@ def trust_import(
 def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None:
     """Show the trust documents in the gate database, where each came from and how fresh the list is."""
     config = load_config(config_file)
-    policy = config.load_policy()
     now = datetime.now(UTC)
     with existing_store(config, db, read_only=True) as store:
         documents = list_documents(store)
+        freshness = policy_in_force(config, store).policy.section(FreshnessRule)
     for doc in documents:
         record = {
             "name": visible(doc.name),
@@ -81,11 +83,10 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
     if not documents:
         click.echo("no trust documents stored; import some with `pocket-kiosk trust import FILE`", err=True)
         return
-    age_hours = (now - max(doc.confirmed_at for doc in documents)).total_seconds() / 3600
-    limit = policy.freshness.keys_max_age_hours
-    stale = f"STALE (limit {limit:g} h; codes then {policy.freshness.stale_keys.value})"
-    state = stale if age_hours > limit else "fresh"
-    click.echo(f"trust list last refreshed {age_hours:.0f} h ago: {state}", err=True)
+    age = now - max(doc.confirmed_at for doc in documents)
+    stale = f"STALE (limit {freshness.keys_max_age_hours:g} h; codes then {freshness.stale_keys.value})"
+    state = stale if freshness.keys_stale(age) else "fresh"
+    click.echo(f"trust list last refreshed {age.total_seconds() / 3600:.0f} h ago: {state}", err=True)
 
 
 @trust.command("remove")

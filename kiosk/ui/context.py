@@ -17,6 +17,7 @@ from sync.core.codes.trust import TrustError
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
 from kiosk.operators import Operator, OperatorBook
+from kiosk.rules_in_force import RulesInForce
 from sync.core.policy import PolicyError
 from kiosk.store import GateStore, StoreError
 from kiosk.uplink.status import SyncStatus, is_enrolled, read_status
@@ -86,23 +87,31 @@ class KioskContext:
         """Sync with HQ every `sync_interval_seconds` until `cancelled()` (checked at least every quarter second
         while waiting, between upload batches and before each retry), reporting each run's status.
 
-        When a run applied a new HQ bundle, the running gate's trust list and policy are read again before the
-        status is reported, so the next code is judged by them (the lists themselves are read from the
-        database at every judgement). If they cannot be read, the rules in force stay and `warn` says so.
-        Runs in a thread worker: it never touches the UI itself."""
+        After each run the rules in force are refreshed before the status is reported, so when it applied a
+        new HQ bundle the next code is judged by its keys and policy (the lists themselves are read from the
+        database at every judgement). Runs in a thread worker: it never touches the UI itself."""
         assert self.sync is not None
 
         def synced(status: SyncStatus) -> None:
-            try:
-                if status.bundle_changed:
-                    self.gate.reload(self.config)
-                elif status.online:
-                    self.gate.trust_confirmed()
-            except (TrustError, PolicyError, StoreError) as exc:
-                warn(f"HQ's new keys or policy could not be put in force ({exc}); the previous ones stay.")
+            self.refresh_rules(warn)
             report(status)
 
         self.sync.run(should_stop=cancelled, on_status=synced)
+
+    @property
+    def rules(self) -> RulesInForce:
+        """The owner of the rules the gate judges by (`kiosk.rules_in_force`)."""
+        assert self.gate.in_force is not None
+        return self.gate.in_force
+
+    def refresh_rules(self, warn: Callable[[str], None]) -> None:
+        """Put in force the keys and policy the gate database holds now (after this kiosk's sync, or a sync or
+        `trust import` run from another terminal); if they cannot be read, the rules in force stay and `warn`
+        says so, once."""
+        try:
+            self.rules.refresh()
+        except (TrustError, PolicyError, StoreError) as exc:
+            warn(f"HQ's new keys or policy could not be put in force ({exc}); the previous ones stay.")
 
     def entry_logged(self) -> None:
         """An entry was just committed: sync now rather than at the end of the interval (when online, it

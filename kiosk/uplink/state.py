@@ -22,16 +22,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlite_utils import Database, Migrations
 
-from sync.core.codes.trust import TrustError, TrustList
-from kiosk.gate import HQ_POLICY_META
-from sync.core.policy import PolicyError, read_policy
+from sync.core.codes.pgc_trust import read_issuer_key
+from sync.core.codes.trust import TrustError
+from kiosk.rules_in_force import hq_policy_text, keep_hq_policy
+from sync.core.policy import PolicyError
 from kiosk.store import GateStore
 from sync.core.clock import utc_text
 from kiosk.trust_store import confirm_documents, replace_documents
@@ -267,7 +267,10 @@ class SyncState:
         this gate cannot use: the previous lists stay in force."""
         if content.gate != self.store.gate_id:
             raise BundleError(f"bundle is for gate {content.gate!r}, not this gate ({self.store.gate_id!r})")
-        policy_json = _policy_json(content.policy)
+        try:
+            policy_text = hq_policy_text(content.policy)
+        except PolicyError as exc:
+            raise BundleError(f"HQ's policy cannot be used by this gate ({exc}); the lists in force stay") from exc
         trust_files = _trust_files(content.trust)
         with self.store.transaction() as db:
             current = db.execute("SELECT bundle_version FROM sync_state WHERE id = 1").fetchone()[0]
@@ -285,10 +288,7 @@ class SyncState:
             db.execute("DELETE FROM sync_trust_documents")
             if content.trust:
                 db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
-            if policy_json is None:
-                db.execute("DELETE FROM meta WHERE key = ?", [HQ_POLICY_META])
-            else:
-                self.store.set_meta({HQ_POLICY_META: policy_json})
+            keep_hq_policy(self.store, policy_text)
             db.execute(
                 "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ?,"
                 " bundle_checked_at = ? WHERE id = 1",
@@ -312,19 +312,6 @@ class SyncState:
         return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3], encoding=r[4]) for r in rows]
 
 
-def _policy_json(policy: dict[str, object] | None) -> str | None:
-    """HQ's policy as it is kept, whole: sections and keys this gate does not know (a newer HQ's) are kept and
-    reported (`kiosk.gate.hq_policy_ignored`), never a reason to refuse the bundle; a bad value in one it does
-    know still is."""
-    if policy is None:
-        return None
-    try:
-        read_policy(policy)
-    except PolicyError as exc:
-        raise BundleError(f"HQ's policy cannot be used by this gate ({exc}); the lists in force stay") from exc
-    return json.dumps(policy, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:
     """The documents this gate applies, by the name they are stored under in the trust store ('hq/<id>', so a
     keeper's own `trust import` of a file with the same name never clashes). An issuer key must be the key
@@ -339,7 +326,7 @@ def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:
             raise BundleError(f"trust document {doc.id}: content is not base64") from exc
         if doc.type == ISSUER_PUBLIC_KEY:
             try:
-                trusted = TrustList().add_pem(data, label=doc.id)
+                trusted = read_issuer_key(data, label=doc.id)
             except TrustError as exc:
                 raise BundleError(f"trusted key {doc.id}: {exc}") from exc
             if trusted.kid.hex() != doc.id:

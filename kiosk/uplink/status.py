@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from kiosk.config import KioskConfig
-from kiosk.gate import hq_policy_ignored
+from kiosk.rules_in_force import hq_policy
 from sync.core.policy import PolicyError
 from kiosk.store import StoreError
 from kiosk.uplink.state import SyncState
@@ -94,11 +94,12 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
     cannot be read is an ERROR status saying why."""
     try:
         record = state.record()
-        ignored = hq_policy_ignored(state.store)
+        reading = hq_policy(state.store)
     except (StoreError, sqlite3.Error) as exc:
         return store_failure(exc)
     except PolicyError:
-        ignored = ()  # the kiosk says so where it loads the policy; the sync status is about HQ
+        reading = None  # the kiosk says so where it loads the policy; the sync status is about HQ
+    ignored = reading.ignored if reading is not None else ()
     if not enrolled:
         connection = Connection.NOT_ENROLLED
     elif record.last_outcome is None:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, Select, delete, func, insert, select
 
+from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from sync.core.csvlist import checked_rows
 from sync.core.roster_csv import SAME_PERSON
@@ -267,15 +268,15 @@ def trust_documents_from(paths: list[Path]) -> list[TrustDocument]:
             raise ListError(str(exc)) from exc
         try:
             if data.count(b"-----BEGIN") == 1 and b"-----BEGIN PUBLIC KEY-----" in data:
-                trusted = TrustList().add_pem(data, label=file.name)
+                trusted = read_issuer_key(data, label=file.name)
                 documents.append(TrustDocument.from_bytes(ISSUER_PUBLIC_KEY, trusted.kid.hex(), data, label=file.name))
                 continue
             staged = TrustList()
             summary = staged.add_document(data, file.name)
         except TrustError as exc:
             raise ListError(str(exc)) from exc
-        if staged.has_unbound_shc_keys():
-            raise ListError(f"{file.name}: this JWKS names no issuer, so gates could not tell whose cards it signs")
+        if problems := staged.storage_problems():
+            raise ListError(f"{file.name}: {problems[0]}")
         documents.append(TrustDocument.from_bytes(TRUST_FILE, file.name, data, label=summary.contents()[:500]))
     return documents
 

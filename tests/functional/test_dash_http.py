@@ -53,6 +53,8 @@ from sync.core.codes.base import Colour
 from sync.core.identity import load_district_key
 from sync.core.policy import Decision, Direction
 from sync.core.clock import utc_text
+from sync.core.policy.rules import RULES
+from sync.hq import lists
 from sync.hq.db import audit_log, gates
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role, disable_user
@@ -165,7 +167,7 @@ def _audit(running: RunningHq, action: str) -> list[tuple[str, str]]:
 # -- who may see what ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/gates/north-gate", "/alerts", "/trace", "/trace/gate?gate=north-gate",
+@pytest.mark.parametrize("path", ["/", "/gates/north-gate", "/alerts", "/policy", "/trace", "/trace/gate?gate=north-gate",
                                   "/trace/person.csv?subject=" + "0" * 32, "/admin/gates", "/admin/audit"])
 def test_a_page_without_a_session_sends_the_browser_to_sign_in(city_hq: tuple[RunningHq, City], path: str) -> None:
     answer = httpx.get(city_hq[0].url + path)
@@ -277,6 +279,26 @@ def test_an_idle_session_expires_and_says_so(tmp_path: Path, signing_key_file: P
         assert answer.status_code == 303 and answer.headers["location"].endswith("&expired=1")
         assert "Your session expired" in httpx.get(running.url + answer.headers["location"]).text
         client.close()
+
+
+def test_the_policy_page_shows_each_rule_with_what_its_settings_do(tmp_path: Path, signing_key_file: Path) -> None:
+    """The dashboard's policy view is built from the policy's one declaration: every registered rule, every
+    setting with its value and its own docstring, and what this HQ does not know named apart."""
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text('[colours]\nyellow = "hold"\n\n[certificates]\nnaa_test_hours = 48\n\n[quarantine]\ndays = 7\n')
+    for running in start_hq(str(tmp_path / "hq.db"), signing_key_file):
+        make_user(running.db, "vera")
+        client = Staff(running.url, "vera")
+        before = client.get("/policy").text
+        lists.set_policy(running.db, lists.policy_file(policy_file))
+        page = client.get("/policy").text
+        client.close()
+
+    assert "No policy published" in before
+    assert all(f"<h2>[{rule.name}]</h2>" in page for rule in RULES)
+    assert re.search(r"<code>naa_test_hours</code></td><td[^>]*>48</td><td>...when its sample was taken at most", page)
+    assert re.search(r"<code>yellow</code></td><td[^>]*>hold</td><td>Yellow: at risk", page)
+    assert re.search(r"does not know, published for newer gates and ignored by this version\S*s: quarantine<", page)
 
 
 # -- tracing -------------------------------------------------------------------------------------------------

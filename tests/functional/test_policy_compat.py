@@ -17,7 +17,7 @@ from tests.sync_testkit import MakeGate, RunningHq, hq, hq_db_url, make_gate, si
 from kiosk.cli import main as kiosk_main
 from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import load_config
-from kiosk.gate import policy_in_force
+from kiosk.rules_in_force import policy_in_force
 from sync.core.policy import Decision
 from sync.hq.cli import main as hq_main
 from sync.hq.db import settings
@@ -86,7 +86,7 @@ def test_a_gate_takes_a_bundle_whose_policy_has_rules_it_does_not_know_and_says_
     assert status.connection is Connection.ONLINE, status.last_error
     with gate.store() as store:
         assert [r["colour"] for r in store.rows("colour_list")] == ["red"], "HQ's red list reached the gate"
-        assert policy_in_force(load_config(gate.config_file), store).colours.yellow is Decision.HOLD
+        assert policy_in_force(load_config(gate.config_file), store).policy.colours.yellow is Decision.HOLD
     assert shown.exit_code == 0
     assert ("HQ's policy has rules this gate's software does not know, not applied: "
             "quarantine, temperature.retake_minutes") in shown.output

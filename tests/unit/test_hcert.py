@@ -19,6 +19,7 @@ import pytest
 from sync.core.codes import CodeError, Reason, TrustList, read_code
 from sync.core.codes.base import Checks, EvidenceKind, TestResult, TestType
 from sync.core.codes.hcert import MAX_COSE_BYTES, MAX_TEXT_CHARS, schema_validator
+from sync.core.codes.hcert_trust import SIGNER, DocumentSigners
 from sync.core.codes.trust import TrustError
 from kiosk.report import credential_json
 from tests.standards_cases import HC1_CASES, Case, assert_outcome
@@ -205,19 +206,19 @@ def test_dsc_from_der_and_from_a_pem_chain_with_its_csca(csca: Csca, dsc: Docume
     from cryptography.hazmat.primitives import serialization
 
     der_trust = TrustList()
-    assert der_trust.add_document(dsc.der(), "dsc.der").signers == 1
+    assert der_trust.add_document(dsc.der(), "dsc.der").counted(SIGNER) == 1
     assert read_code(issue_dcc(dsc), der_trust, NOW).format == "HC1"
     chain = dsc.pem() + csca.certificate.public_bytes(serialization.Encoding.PEM)
     chain_trust = TrustList()
-    assert chain_trust.add_document(chain, "chain.pem").signers == 2
-    assert len(chain_trust.signers(dsc.kid)) == 1
+    assert chain_trust.add_document(chain, "chain.pem").counted(SIGNER) == 2
+    assert len(chain_trust.section(DocumentSigners).signers(dsc.kid)) == 1
 
 
 def test_same_dsc_listed_twice_is_one_signer(dsc: DocumentSignerKeys) -> None:
     trust = TrustList()
     trust.add_document(dsc.pem() + dsc.pem(), "twice.pem")
     trust.add_document(dsc.der(), "again.der")
-    assert len(trust.signers(dsc.kid)) == 1
+    assert len(trust.section(DocumentSigners).signers(dsc.kid)) == 1
 
 
 def test_unusable_certificates_are_refused(csca: Csca) -> None:

@@ -128,7 +128,7 @@ def test_card_without_issuer_in_jwks_is_trusted_only_by_kid(shc_issuer: ShcIssue
     """`check --trust jwks.json` on a JWKS without iss: a diagnosis by key alone."""
     unbound = TrustList()
     unbound.add_document(json.dumps(shc_issuer.jwks(with_iss=False)).encode(), "plain.jwks")
-    assert unbound.has_unbound_shc_keys()
+    assert unbound.storage_problems()
     assert read_code(issue_shc(shc_issuer, shc_payload(iss="https://any.example.com")), unbound, NOW).format == "SHC"
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from sync.core.codes.keys import create_issuer_keys
 from kiosk.config import KioskConfig
-from kiosk.gate import HQ_POLICY_META, hq_policy_ignored, policy_in_force
+from kiosk.rules_in_force import HQ_POLICY_META, policy_in_force
 from sync.core.policy import Decision
 from kiosk.store import GateStore
 from kiosk.trust_store import import_document, last_confirmed, list_documents
@@ -75,7 +75,7 @@ def test_a_bundle_replaces_every_list_and_the_policy(store: GateStore, issuer: T
     assert [r["id"] for r in store.rows("passes")] == ["p1"]
     assert [r["colour"] for r in store.rows("colour_list")] == ["red"]
     assert [(d.name, d.origin) for d in list_documents(store)] == [(f"hq/{issuer.id}", "hq")]
-    assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.HOLD
+    assert policy_in_force(KioskConfig(), store).policy.colours.yellow is Decision.HOLD
     assert (state.record().bundle_version, state.record().bundle_applied_at) == (3, NOW)
     assert not state.apply_bundle(_bundle(3, issuer), NOW)  # same version: nothing to do
 
@@ -84,7 +84,7 @@ def test_a_bundle_without_policy_returns_the_gate_to_its_own_file(store: GateSto
     state = SyncState(store)
     state.apply_bundle(_bundle(3, issuer), NOW)
     state.apply_bundle(_bundle(4, issuer, policy=None), NOW)
-    assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.REFUSE
+    assert policy_in_force(KioskConfig(), store).policy.colours.yellow is Decision.REFUSE
 
 
 @pytest.mark.parametrize(
@@ -122,8 +122,8 @@ def test_rules_this_gate_does_not_know_are_kept_and_named_not_a_reason_to_refuse
     assert state.apply_bundle(_bundle(3, issuer, policy=newer), NOW)
 
     assert [r["colour"] for r in store.rows("colour_list")] == ["red"]
-    assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.HOLD
-    assert hq_policy_ignored(store) == ("colours.blue", "quarantine")
+    assert policy_in_force(KioskConfig(), store).policy.colours.yellow is Decision.HOLD
+    assert policy_in_force(KioskConfig(), store).ignored == ("colours.blue", "quarantine")
     assert json.loads(store.get_meta(HQ_POLICY_META) or "") == newer, "kept whole, for when the gate is updated"
 
 

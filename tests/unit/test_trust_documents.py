@@ -12,6 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from sync.core.codes import TrustList, read_code
+from sync.core.codes import hcert_trust, pgc_trust, shc_trust
+from sync.core.codes.hcert_trust import DocumentSigners
+from sync.core.codes.shc_trust import ShcIssuers
 from sync.core.codes.trust import MAX_DOCUMENT_BYTES, TrustError
 from kiosk.store import GateStore
 from kiosk.trust_store import (
@@ -44,7 +47,7 @@ def test_pem_file_mixing_a_pgc_issuer_key_and_a_dsc(dsc: DocumentSignerKeys) -> 
     pem = issuer_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     trust = TrustList()
     summary = trust.add_document(pem + b"\n" + dsc.pem(), "mixed.pem")
-    assert (summary.kind, summary.pgc_keys, summary.signers) == ("pem", 1, 1)
+    assert (summary.kind, summary.counted(pgc_trust.ISSUER_KEY), summary.counted(hcert_trust.SIGNER)) == ("pem", 1, 1)
     assert summary.describe() == "mixed.pem: 1 PGC1 issuer key, 1 EU DCC document signer"
     assert len(trust) == 2
 
@@ -62,22 +65,22 @@ def test_shc_issuer_directory(shc_issuer: ShcIssuer, shc_other_issuer: ShcIssuer
     }
     trust = TrustList()
     summary = trust.add_document(json.dumps(directory).encode(), "vci.json")
-    assert (summary.kind, summary.shc_keys, summary.revocations) == ("shc-directory", 2, 2)
+    assert (summary.kind, summary.counted(shc_trust.ISSUER_KEY), summary.counted(shc_trust.REVOKED)) == ("shc-directory", 2, 2)
     assert read_code(issue_shc(shc_other_issuer, shc_payload(iss=shc_other_issuer.iss)), trust, NOW).format == "SHC"
-    assert trust.revoked(shc_issuer.kid, "r2", NOW)
+    assert trust.section(ShcIssuers).revoked(shc_issuer.kid, "r2", NOW)
 
 
 def test_revocation_list_on_its_own(shc_issuer: ShcIssuer) -> None:
     trust = TrustList()
     summary = trust.add_document(json.dumps(shc_issuer.crl(["abc"])).encode(), "crl.json")
-    assert (summary.kind, summary.revocations) == ("shc-crl", 1)
+    assert (summary.kind, summary.counted(shc_trust.REVOKED)) == ("shc-crl", 1)
 
 
 def test_non_signing_keys_in_a_jwks_are_skipped(shc_issuer: ShcIssuer) -> None:
     document = shc_issuer.jwks()
     document["keys"].append({"kty": "RSA", "n": "AQAB", "e": "AQAB", "use": "enc"})
     summary = TrustList().add_document(json.dumps(document).encode(), "mixed.jwks")
-    assert summary.shc_keys == 1 and len(summary.skipped) == 1
+    assert summary.counted(shc_trust.ISSUER_KEY) == 1 and len(summary.skipped) == 1
     assert "1 skipped" in summary.describe()
 
 
@@ -129,7 +132,7 @@ def test_a_bad_document_adds_nothing_even_after_good_entries(dsc: DocumentSigner
     trust = TrustList()
     with pytest.raises(TrustError):
         trust.add_document(dsc.pem() + b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "half.pem")
-    assert trust.signers(dsc.kid) == []
+    assert trust.section(DocumentSigners).signers(dsc.kid) == []
 
 
 def test_oversized_document_is_refused() -> None:
@@ -142,7 +145,7 @@ def test_folder_of_trust_files(tmp_path: Path, dsc: DocumentSignerKeys, shc_issu
     (tmp_path / "issuer.json").write_bytes(jwks_bytes(shc_issuer))
     (tmp_path / "notes.txt").write_text("ignored")
     trust = TrustList.from_dir(tmp_path)
-    assert trust.signers(dsc.kid) and trust.shc_keys(shc_issuer.kid)
+    assert trust.section(DocumentSigners).signers(dsc.kid) and trust.section(ShcIssuers).keys(shc_issuer.kid)
     assert trust.updated_at is None
 
 
@@ -152,7 +155,7 @@ def test_folder_of_trust_files(tmp_path: Path, dsc: DocumentSignerKeys, shc_issu
 def test_import_then_load(store: GateStore, dsc: DocumentSignerKeys, shc_issuer: ShcIssuer) -> None:
     import_document(store, dsc.der(), name="dsc.der", now=NOW - timedelta(hours=2))
     summary = import_document(store, jwks_bytes(shc_issuer), name="issuer.json", now=NOW - timedelta(hours=1))
-    assert summary.shc_keys == 1
+    assert summary.counted(shc_trust.ISSUER_KEY) == 1
     trust = TrustList()
     assert load_documents(store, trust) == 2
     assert trust.updated_at == NOW - timedelta(hours=1)
@@ -167,7 +170,7 @@ def test_import_survives_reopening_the_database(tmp_path: Path, dsc: DocumentSig
     with GateStore(tmp_path / "gate.db", "g") as store:
         trust = TrustList()
         load_documents(store, trust)
-    assert trust.signers(dsc.kid)
+    assert trust.section(DocumentSigners).signers(dsc.kid)
 
 
 def test_jwks_without_issuer_needs_one_to_be_stored(store: GateStore, shc_issuer: ShcIssuer) -> None:
@@ -177,7 +180,7 @@ def test_jwks_without_issuer_needs_one_to_be_stored(store: GateStore, shc_issuer
     import_document(store, jwks_bytes(shc_issuer, with_iss=False), name="plain.jwks", shc_issuer=shc_issuer.iss)
     trust = TrustList()
     load_documents(store, trust)
-    assert trust.shc_keys(shc_issuer.kid)[0].issuer == shc_issuer.iss
+    assert trust.section(ShcIssuers).keys(shc_issuer.kid)[0].issuer == shc_issuer.iss
 
 
 def test_bad_import_changes_nothing(store: GateStore, dsc: DocumentSignerKeys) -> None:
@@ -236,4 +239,4 @@ def test_a_new_issuer_key_file_is_read_from_bytes(store: GateStore) -> None:
     """What HQ's bundle does: hand over bytes, never a path."""
     issuer = make_shc_issuer("https://bundle.example.org")
     (summary,) = replace_documents(store, {"bundle-issuer.json": jwks_bytes(issuer)}, origin="hq")
-    assert summary.shc_keys == 1
+    assert summary.counted(shc_trust.ISSUER_KEY) == 1

@@ -121,8 +121,14 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync-status", name="sync status")
     def refresh_sync(self) -> None:
-        """Read the sync status from the gate database: entries waiting, and a sync run from the command line."""
+        """Read the sync status from the gate database: entries waiting, and a sync run from the command line
+        (whose new rules are put in force here, when the kiosk's own sync did not)."""
+        self.context.refresh_rules(self._rules_problem)
         self.post_message(SyncStatusChanged(self.context.sync_status()))
+
+    def _rules_problem(self, text: str) -> None:
+        """For the status worker (`notify` is thread-safe): new rules in the database could not be put in force."""
+        self.notify(shown(text), title="Sync", severity="error", timeout=30)
 
     # Not exclusive: every typed entry must finish (a thread cannot be interrupted mid-commit anyway).
     @work(thread=True, exit_on_error=False, group="entries", name="entry")

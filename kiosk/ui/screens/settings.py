@@ -12,8 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from kiosk.freshness import LIST_TABLES, list_ages, list_sizes
-from sync.core.policy import Policy
+from kiosk.rules_in_force import LIST_TABLES, list_sizes
 from kiosk.trust_store import last_confirmed
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
@@ -22,34 +21,6 @@ from kiosk.ui.sync_status import describe, is_problem
 from kiosk.uplink.status_text import policy_ignored_text
 
 WARNING = "bold black on yellow"
-
-
-def policy_lines(policy: Policy) -> list[tuple[str, str]]:
-    colours = policy.colours
-    test = policy.negative_test
-    exit_rule = policy.exit
-    return [
-        ("code colours", f"green {colours.green}, yellow {colours.yellow}, red {colours.red}"),
-        ("no code, not listed", str(colours.manual_unlisted)),
-        ("temperature", f"refused at or above {policy.temperature.refuse_at_or_above:.1f} °C"
-         + ("; must be taken" if policy.temperature.required else "")),
-        ("negative test", f"required, at most {test.max_age_hours:g} h old" if test.required else "not required"),
-        ("non-resident without pass", str(policy.access.non_resident_without_pass)),
-        ("travel risk", str(policy.travel.risk)),
-        (
-            "people leaving",
-            ", ".join(
-                name
-                for name, on in (
-                    ("health checked", exit_rule.check_health),
-                    ("access checked", exit_rule.check_access),
-                    ("temperature checked", exit_rule.check_temperature),
-                )
-                if on
-            )
-            or "not checked",
-        ),
-    ]
 
 
 class SettingsScreen(ShowsWorkerErrors, Screen[None]):
@@ -93,7 +64,7 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
             ("entries kept for", Text(f"{config.retention_days} days")),
             ("policy file", plain(str(config.policy_file or "none (field defaults)"))),
         ]
-        rows += [(f"rule: {label}", Text(value)) for label, value in policy_lines(gate.policy)]
+        rows += [(f"rule: {label}", Text(value)) for label, value in gate.policy.lines()]
         status = context.sync_status()
         if status.policy_ignored:
             rows.append(("HQ policy not applied", plain(policy_ignored_text(status.policy_ignored), style=WARNING)))
@@ -116,12 +87,8 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         sizes = list_sizes(config.database)
         rows += [(LIST_TABLES[table], Text(str(count))) for table, count in sizes.items()]
         now = context.clock()
-        ages = list_ages(
-            gate.policy,
-            bundle_version=status.bundle_version,
-            lists_checked_at=status.bundle_checked_at,
-            keys_confirmed_at=keys_confirmed_at,
-            now=now,
+        ages = context.rules.ages(
+            bundle_version=status.bundle_version, lists_checked_at=status.bundle_checked_at, now=now
         )
         for age in ages:
             text = age.describe()

@@ -1,7 +1,7 @@
 """What every code format produces (a Credential) and how it fails (a CodeError with a Reason).
 
 The scanner, the policy, the store and the UI only ever see these two types, so a new format (EU DCC,
-SMART Health Cards) plugs in without touching them.
+SMART Health Cards) plugs in without touching them (see `sync.core.codes.registry`).
 """
 
 from __future__ import annotations
@@ -9,10 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from sync.core.codes.trust import TrustList
 
 
 class Colour(StrEnum):
@@ -194,12 +190,3 @@ class Credential:
         """A standard health certificate (EU DCC, SMART Health Card) rather than a health code: it has no
         colour, and the policy judges its evidence instead."""
         return self.colour is None
-
-
-class CodeFormat(Protocol):
-    """One credential format. `verify` never raises anything but CodeError."""
-
-    name: str
-    prefixes: tuple[str, ...]
-
-    def verify(self, text: str, trust: TrustList, now: datetime) -> Credential: ...

@@ -42,7 +42,8 @@ from sync.core.codes.base import (
     past_expiry,
 )
 from sync.core.codes.inflate import inflate
-from sync.core.codes.trust import DocumentSigner, TrustList
+from sync.core.codes.hcert_trust import PARSERS, DocumentSigner, DocumentSigners
+from sync.core.codes.trust import TrustList
 from sync.core.identity import mask_name
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ class HC1:
 
     name = "HC1"
     prefixes = (PREFIX,)
+    trust_parsers = PARSERS
 
     def verify(self, text: str, trust: TrustList, now: datetime) -> Credential:
         if not text.startswith(PREFIX):
@@ -159,7 +161,7 @@ class HC1:
         if alg not in ALGORITHMS:
             raise CodeError.malformed(STEP_COSE, "the protected header's algorithm is not ES256 or PS256")
         kid = self._kid(protected, unprotected)
-        signers = trust.signers(kid)
+        signers = trust.section(DocumentSigners).signers(kid)
         if not signers:
             raise CodeError(Reason.UNKNOWN_ISSUER, f"no document signer with key id {kid.hex()}")
         signer = self._verified_signer(message, signers, alg)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sync.core.codes.base import Colour, CodeError, Credential, Reason, past_expiry
 from sync.core.codes.inflate import inflate
 from sync.core.codes.keys import IssuerKey
+from sync.core.codes.pgc_trust import PARSERS, IssuerKeys
 from sync.core.codes.trust import TrustList
 
 PREFIX = "PGC1:"
@@ -89,6 +90,7 @@ class PGC1:
 
     name = "PGC1"
     prefixes = (PREFIX,)
+    trust_parsers = PARSERS
 
     def verify(self, text: str, trust: TrustList, now: datetime) -> Credential:
         if not text.startswith(PREFIX):
@@ -113,7 +115,7 @@ class PGC1:
             raise CodeError(Reason.MALFORMED, "unsupported signature algorithm")
         if not isinstance(kid, bytes):
             raise CodeError(Reason.MALFORMED, "no key id in the protected header")
-        trusted = trust.get(kid)
+        trusted = trust.section(IssuerKeys).get(kid)
         if trusted is None:
             raise CodeError(Reason.UNKNOWN_ISSUER, f"key id {kid.hex()}")
         if trusted.cose_key.alg != alg:

@@ -45,7 +45,8 @@ from sync.core.codes.base import (
     TestType,
 )
 from sync.core.codes.inflate import RAW_DEFLATE, inflate
-from sync.core.codes.trust import ShcKey, TrustList
+from sync.core.codes.shc_trust import PARSERS, ShcIssuers, ShcKey
+from sync.core.codes.trust import TrustList
 from sync.core.identity import mask_name
 
 PREFIX = "shc:/"
@@ -240,6 +241,7 @@ class SHC:
 
     name = "SHC"
     prefixes = (PREFIX,)
+    trust_parsers = PARSERS
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.chunks = ChunkSets(clock)
@@ -280,7 +282,7 @@ class SHC:
             raise CodeError(Reason.NO_KEY_ID, "no kid in the JWS header")
         if not isinstance(kid, str) or not 1 <= len(kid) <= 128:
             raise CodeError.malformed(STEP_JWS, "the key id is not a short string")
-        keys = trust.shc_keys(kid)
+        keys = trust.section(ShcIssuers).keys(kid)
         if not keys:
             raise CodeError(Reason.UNKNOWN_ISSUER, f"no SMART Health Card issuer key {kid}")
         key, compressed = self._verified(token, keys)
@@ -315,7 +317,7 @@ class SHC:
         # the CWT-based EU DCC and PGC1 codes, which are valid through the second of theirs (`past_expiry`).
         expired = (expires_at is not None and now >= expires_at) or now + CLOCK_SKEW < issued_at
         checks = Checks(signature_valid=True, expired=expired, schema_valid=True)
-        if payload.vc.rid is not None and trust.revoked(kid, payload.vc.rid, issued_at):
+        if payload.vc.rid is not None and trust.section(ShcIssuers).revoked(kid, payload.vc.rid, issued_at):
             raise CodeError(Reason.REVOKED, f"rid {payload.vc.rid}", checks)
         if expires_at is not None and now >= expires_at:
             raise CodeError(Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", checks)

@@ -1,17 +1,18 @@
-"""The gate's trust list: every key a code may be signed with, read from files the gate or HQ hands over.
+"""The gate's trust list: every key or certificate a code may be signed with, each held by the code format it
+serves, read from the trust documents a gate or HQ hands over.
 
-Three kinds of entry, one per family of formats, each looked up by the key id its codes carry:
-- issuer public keys for our own PGC1 codes (PEM `PUBLIC KEY`), by the first 8 bytes of the SHA-256 of the
-  SubjectPublicKeyInfo;
-- EU DCC document-signer certificates (X.509, PEM or DER), by the first 8 bytes of the SHA-256 of the
-  certificate, with their validity period and the extended key usages that restrict them to test,
-  vaccination or recovery entries;
-- SMART Health Card issuer keys (a JWKS, or a directory of issuers with their JWKS and revocation lists), by
-  the JWK thumbprint, each bound to the issuer URL its cards carry, with the revoked `rid`s.
+A trust document is the bytes of one file: the gate's folder, `pocket-kiosk trust import`, `check --trust FILE`
+and the HQ bundle all feed `TrustList.add_document` the same way. This module reads what every document has in
+common (a size limit, PEM blocks, a JSON object, or other binary data such as a DER certificate) and hands each
+part to the parser a code format registered for it (`sync.core.codes.registry`): a PEM block by its label ('PUBLIC
+KEY', 'CERTIFICATE'), a JSON document by the member that marks its kind ('keys', 'participating_issuers',
+'rids'), binary data to each binary parser in turn. What a parser finds goes into its format's own section of
+the list (`TrustList.section`), where that format looks it up when it verifies a code: nothing here knows a
+format, so a new one brings its own parsers and its own section.
 
 Key ids are derived from the key material itself, so a file name or a `kid` field can never lie about them.
-`TrustList.add_document(data, label)` takes the bytes of any such file: the gate's folder, `pocket-kiosk trust
-import`, `check --trust FILE` and the HQ bundle all feed it the same way.
+A whole document is read before anything is added, so a bad file changes nothing; a PEM private key is refused
+whichever format it would be for.
 """
 
 from __future__ import annotations
@@ -19,39 +20,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol, Self, TypeVar
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cwt import COSEKey, load_pem_hcert_dsc
-from cwt.cose_key_interface import COSEKeyInterface
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey
-
-from sync.core.codes.base import EvidenceKind
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 PUBLIC_KEY_SUFFIX = ".pub.pem"
 TRUST_FILE_PATTERNS = ("*.pem", "*.crt", "*.cer", "*.der", "*.json")
 """Files `from_dir` reads (`*.pub.pem`, our issuer keys, is among `*.pem`)."""
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 """A national DSC list or a directory of SMART Health Card issuers is a few MB at most."""
-MIN_RSA_BITS = 2048
-
-DCC_KEY_USAGES: dict[str, EvidenceKind] = {
-    "1.3.6.1.4.1.1847.2021.1.1": EvidenceKind.TEST,
-    "1.3.6.1.4.1.1847.2021.1.2": EvidenceKind.VACCINATION,
-    "1.3.6.1.4.1.1847.2021.1.3": EvidenceKind.RECOVERY,
-    # The same three under the arc some early national lists used; verifiers accept both.
-    "1.3.6.1.4.1.0.1847.2021.1.1": EvidenceKind.TEST,
-    "1.3.6.1.4.1.0.1847.2021.1.2": EvidenceKind.VACCINATION,
-    "1.3.6.1.4.1.0.1847.2021.1.3": EvidenceKind.RECOVERY,
-}
-"""Extended key usage OIDs of the hcert specification. A DSC with none of them may sign any entry type."""
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
 
@@ -66,51 +48,24 @@ def key_id(public_key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> 
     return hashlib.sha256(spki).digest()[:8]
 
 
-def certificate_kid(certificate: x509.Certificate) -> bytes:
-    """The EU DCC key id: first 8 bytes of SHA-256 over the DER certificate."""
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()[:8]
+class TrustSection(Protocol):
+    """One code format's part of a trust list (its issuer keys, its signer certificates, its revocations).
+    A section class makes an empty section when called with no argument."""
+
+    def __len__(self) -> int:
+        """How many keys or certificates it holds (what `len(trust)` counts)."""
+        ...
+
+    def merge(self, other: Self) -> None:
+        """Add every entry of another section of the same kind."""
+        ...
+
+    def storage_problem(self) -> str | None:
+        """Why these entries cannot be kept as they are in a gate's trust store, or None."""
+        ...
 
 
-@dataclass(frozen=True)
-class TrustedKey:
-    """A PGC1 issuer public key."""
-
-    kid: bytes
-    cose_key: COSEKey
-    label: str
-    """Where the key came from (file name or bundle), for messages and the settings screen."""
-
-
-@dataclass(frozen=True)
-class DocumentSigner:
-    """An EU DCC document-signer certificate (DSC)."""
-
-    kid: bytes
-    fingerprint: bytes
-    """SHA-256 of the whole certificate: the same DSC listed twice is one entry."""
-    cose_key: COSEKeyInterface = field(compare=False)
-    subject: str = field(compare=False)
-    country: str | None = field(compare=False)
-    not_before: datetime = field(compare=False)
-    not_after: datetime = field(compare=False)
-    usages: frozenset[EvidenceKind] | None = field(compare=False)
-    """The entry types this DSC may sign; None when its key usages do not restrict it."""
-    label: str = field(compare=False)
-
-    def valid_at(self, moment: datetime) -> bool:
-        return self.not_before <= moment <= self.not_after
-
-
-@dataclass(frozen=True)
-class ShcKey:
-    """A SMART Health Card issuer's ES256 public key."""
-
-    kid: str
-    """The RFC 7638 thumbprint of the key (base64url), which is what cards name."""
-    key: ECKey = field(compare=False)
-    issuer: str | None = None
-    """The `iss` its cards must carry; None when the file named no issuer (only `check --trust FILE`)."""
-    label: str = field(default="", compare=False)
+S = TypeVar("S", bound=TrustSection)
 
 
 @dataclass
@@ -119,30 +74,26 @@ class TrustSummary:
 
     label: str
     kind: str
-    """'pem', 'x509-der', 'jwks', 'shc-directory' or 'shc-crl'."""
-    pgc_keys: int = 0
-    signers: int = 0
-    shc_keys: int = 0
-    revocations: int = 0
+    """What the document is: 'pem', or the kind its parser names ('x509-der', 'jwks', 'shc-directory'...)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """How many of each thing it held, by the name a format gives it ('EU DCC document signer'), in the order
+    they were found."""
     skipped: list[str] = field(default_factory=list)
     """Entries left out, each with why (e.g. an encryption key in a JWKS)."""
 
+    def add(self, noun: str) -> None:
+        self.counts[noun] = self.counts.get(noun, 0) + 1
+
+    def counted(self, noun: str) -> int:
+        return self.counts.get(noun, 0)
+
     @property
     def entries(self) -> int:
-        return self.pgc_keys + self.signers + self.shc_keys + self.revocations
+        return sum(self.counts.values())
 
     def contents(self) -> str:
         """What it held, in words: '1 EU DCC document signer, 2 SMART Health Card issuer keys'."""
-        parts = [
-            f"{count} {name}{'' if count == 1 else 's'}"
-            for count, name in (
-                (self.pgc_keys, "PGC1 issuer key"),
-                (self.signers, "EU DCC document signer"),
-                (self.shc_keys, "SMART Health Card issuer key"),
-                (self.revocations, "revoked SMART Health Card id"),
-            )
-            if count
-        ]
+        parts = [f"{count} {noun}{'' if count == 1 else 's'}" for noun, count in self.counts.items() if count]
         text = ", ".join(parts) or "nothing usable"
         if self.skipped:
             shown = "; ".join(self.skipped[:3]) + ("..." if len(self.skipped) > 3 else "")
@@ -153,107 +104,100 @@ class TrustSummary:
         return f"{self.label}: {self.contents()}"
 
 
-class TrustList:
-    """Keys and certificates the gate believes, looked up by key id."""
+@dataclass
+class DocumentPart:
+    """What a parser is given besides the content: where it is (for messages), the trust list it adds to, the
+    summary it counts into, and the issuer the document is bound to when it names none itself."""
 
-    def __init__(self, keys: list[TrustedKey] | None = None) -> None:
-        self._keys: dict[bytes, TrustedKey] = {}
-        self._signers: dict[bytes, list[DocumentSigner]] = defaultdict(list)
-        self._shc_keys: dict[str, list[ShcKey]] = defaultdict(list)
-        self._revoked: dict[str, dict[str, datetime | None]] = defaultdict(dict)
+    where: str
+    into: TrustList
+    summary: TrustSummary
+    issuer: str | None = None
+
+    def section(self, kind: type[S]) -> S:
+        return self.into.section(kind)
+
+
+@dataclass(frozen=True)
+class TrustParser:
+    """How a code format reads one kind of trust document, or one kind of PEM block."""
+
+    form: Literal["pem", "json", "binary"]
+    marker: str
+    """The PEM block label it reads ('PUBLIC KEY'), or the JSON member whose presence marks its documents
+    ('keys'); empty for binary data, which is offered to each binary parser in turn."""
+    kind: str
+    """What such a document is called in summaries ('jwks', 'x509-der'); a PEM file is 'pem' whatever its blocks."""
+    described: str
+    """Its name in the message for a file nobody can read ('a JWKS', 'a DER certificate')."""
+    read: Callable[[Any, DocumentPart], bool]
+    """Adds what the content holds (PEM block bytes, the JSON object, or the binary data); False only for binary
+    data that is not its kind. Raises TrustError for content of its kind that cannot be used."""
+
+
+_PARSERS: list[TrustParser] = []
+
+
+def register_parsers(parsers: tuple[TrustParser, ...]) -> None:
+    """Let trust lists read these parsers' documents (a code format's registration calls this)."""
+    _PARSERS.extend(parsers)
+
+
+def _parsers(form: str) -> list[TrustParser]:
+    return [parser for parser in _PARSERS if parser.form == form]
+
+
+class TrustList:
+    """Keys and certificates the gate believes, one section per code format."""
+
+    def __init__(self) -> None:
+        self._sections: dict[type, Any] = {}
         self.updated_at: datetime | None = None
         """When the stored trust list was last refreshed (import or HQ sync); None when it came from files
         only, which have no freshness to judge."""
-        for key in keys or []:
-            self._keys[key.kid] = key
 
     def __len__(self) -> int:
-        return len(self._keys) + sum(map(len, self._signers.values())) + sum(map(len, self._shc_keys.values()))
+        return sum(len(section) for section in self._sections.values())
 
-    # -- lookups -----------------------------------------------------------------------------------------
+    def section(self, kind: type[S]) -> S:
+        """A format's section (an empty one when the list holds nothing of that format)."""
+        if kind not in self._sections:
+            self._sections[kind] = kind()
+        return self._sections[kind]  # type: ignore[no-any-return]
 
-    def get(self, kid: bytes) -> TrustedKey | None:
-        """The PGC1 issuer key with this key id."""
-        return self._keys.get(kid)
+    def storage_problems(self) -> list[str]:
+        """Why the entries cannot be kept as they are in a gate's trust store (say, SMART Health Card keys bound
+        to no issuer), as the sections say; empty when they can."""
+        return [problem for section in self._sections.values() if (problem := section.storage_problem())]
 
-    def signers(self, kid: bytes) -> list[DocumentSigner]:
-        """Every DSC with this key id (8-byte ids can collide; the spec says to try them all)."""
-        return list(self._signers.get(kid, ()))
-
-    def shc_keys(self, kid: str) -> list[ShcKey]:
-        return list(self._shc_keys.get(kid, ()))
-
-    def has_unbound_shc_keys(self) -> bool:
-        """Whether some SMART Health Card key is trusted for any issuer (a JWKS that named none)."""
-        return any(key.issuer is None for keys in self._shc_keys.values() for key in keys)
-
-    def revoked(self, kid: str, rid: str, issued_at: datetime) -> bool:
-        """Whether the SMART Health Card with this revocation id, signed by `kid` at `issued_at`, is revoked.
-        A revocation entry `rid.timestamp` revokes only cards issued before that time."""
-        entries = self._revoked.get(kid)
-        if not entries or rid not in entries:
-            return False
-        before = entries[rid]
-        return before is None or issued_at < before
+    def merge(self, other: TrustList) -> None:
+        """Add every entry of another trust list."""
+        for kind, section in other._sections.items():
+            self.section(kind).merge(section)
 
     # -- adding ------------------------------------------------------------------------------------------
 
-    def add_pem(self, pem: bytes, label: str) -> TrustedKey:
-        """Trust one PEM public key (Ed25519 or ECDSA P-256) for PGC1 codes."""
-        try:
-            public_key = serialization.load_pem_public_key(pem)
-        except ValueError as exc:
-            raise TrustError(f"{label}: not a PEM public key") from exc
-        if isinstance(public_key, ec.EllipticCurvePublicKey) and not isinstance(public_key.curve, ec.SECP256R1):
-            raise TrustError(f"{label}: only P-256 ECDSA keys are accepted, not {public_key.curve.name}")
-        if not isinstance(public_key, (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey)):
-            raise TrustError(f"{label}: only Ed25519 and ECDSA P-256 keys are accepted")
-        kid = key_id(public_key)
-        alg = "EdDSA" if isinstance(public_key, ed25519.Ed25519PublicKey) else "ES256"
-        trusted = TrustedKey(kid=kid, cose_key=COSEKey.from_pem(pem, alg=alg, kid=kid), label=label)
-        self._keys[kid] = trusted
-        return trusted
+    def add_document(self, data: bytes, label: str, *, issuer: str | None = None) -> TrustSummary:
+        """Trust everything in one file's bytes: PEM blocks, a JSON document, or binary data (a DER
+        certificate), each read by the parser a code format registered for it.
 
-    def add_document(self, data: bytes, label: str, *, shc_issuer: str | None = None) -> TrustSummary:
-        """Trust everything in one file's bytes: PEM (public keys and certificates), a DER certificate, a
-        JWKS, a directory of SMART Health Card issuers, or a SMART Health Card revocation list.
-
-        The whole document is read before anything is added, so a bad file changes nothing. `shc_issuer`
-        binds the keys of a JWKS that does not name its issuer (`iss`)."""
+        The whole document is read before anything is added, so a bad file changes nothing. `issuer` binds the
+        keys of a document that does not name the issuer they sign for (a JWKS without `iss`)."""
         if len(data) > MAX_DOCUMENT_BYTES:
             raise TrustError(f"{label}: {len(data)} bytes is too large for a trust file")
         staged = TrustList()
         stripped = data.lstrip()
         if stripped.startswith(b"{"):
-            summary = staged._add_json(stripped, label, shc_issuer)
+            summary = staged._add_json(stripped, label, issuer)
         elif b"-----BEGIN" in data:
-            summary = staged._add_pem_blocks(data, label)
+            summary = staged._add_pem_blocks(data, label, issuer)
         else:
-            summary = TrustSummary(label, "x509-der")
-            try:
-                certificate = x509.load_der_x509_certificate(data)
-            except ValueError as exc:
-                raise TrustError(
-                    f"{label}: not a trust file (expected PEM, a DER certificate, a JWKS or an issuer directory)"
-                ) from exc
-            staged._add_certificate(certificate, label, summary)
+            summary = staged._add_binary(data, label, issuer)
         if summary.entries == 0:
             why = f" ({'; '.join(summary.skipped)})" if summary.skipped else ""
             raise TrustError(f"{label}: holds no key or certificate the gate can use{why}")
         self.merge(staged)
         return summary
-
-    def merge(self, other: TrustList) -> None:
-        """Add every entry of another trust list."""
-        self._keys.update(other._keys)
-        for kid, signers in other._signers.items():
-            mine = self._signers[kid]
-            mine.extend(signer for signer in signers if signer not in mine)
-        for kid, keys in other._shc_keys.items():
-            known = self._shc_keys[kid]
-            known.extend(key for key in keys if key not in known)
-        for kid, rids in other._revoked.items():
-            self._revoked[kid].update(rids)
 
     # -- loading -----------------------------------------------------------------------------------------
 
@@ -277,150 +221,55 @@ class TrustList:
         trust.add_document(read_trust_file(path), label=path.name)
         return trust
 
-    # -- parsing -----------------------------------------------------------------------------------------
+    # -- the forms of a document -------------------------------------------------------------------------
 
-    def _add_pem_blocks(self, data: bytes, label: str) -> TrustSummary:
+    def _add_pem_blocks(self, data: bytes, label: str, issuer: str | None) -> TrustSummary:
         summary = TrustSummary(label, "pem")
         blocks = list(_PEM_BLOCK.finditer(data))
         if not blocks:
             raise TrustError(f"{label}: PEM markers without a complete block")
+        readers = {parser.marker: parser for parser in _parsers("pem")}
         for number, block in enumerate(blocks, start=1):
             kind = block.group(1).decode("ascii")
             where = f"{label} block {number}" if len(blocks) > 1 else label
-            if kind == "CERTIFICATE":
-                try:
-                    certificate = x509.load_pem_x509_certificate(block.group(0))
-                except ValueError as exc:
-                    raise TrustError(f"{where}: damaged certificate") from exc
-                self._add_certificate(certificate, where, summary)
-            elif kind == "PUBLIC KEY":
-                self.add_pem(block.group(0), where)
-                summary.pgc_keys += 1
-            elif "PRIVATE KEY" in kind:
+            if "PRIVATE KEY" in kind:
                 raise TrustError(f"{where}: holds a private key; give gates only public keys and certificates")
+            if kind in readers:
+                readers[kind].read(block.group(0), DocumentPart(where, self, summary, issuer))
             else:
                 summary.skipped.append(f"{where}: {kind} is not a key or certificate")
         return summary
 
-    def _add_certificate(self, certificate: x509.Certificate, label: str, summary: TrustSummary) -> None:
-        public_key = certificate.public_key()
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
-            if not isinstance(public_key.curve, ec.SECP256R1):
-                summary.skipped.append(f"{label}: {public_key.curve.name} key (EU DCC signs with P-256 or RSA)")
-                return
-        elif isinstance(public_key, rsa.RSAPublicKey):
-            if public_key.key_size < MIN_RSA_BITS:
-                summary.skipped.append(f"{label}: RSA key of {public_key.key_size} bits")
-                return
-        else:
-            summary.skipped.append(f"{label}: {type(public_key).__name__} (EU DCC signs with P-256 or RSA)")
-            return
-        pem = certificate.public_bytes(serialization.Encoding.PEM)
-        der = certificate.public_bytes(serialization.Encoding.DER)
-        country = certificate.subject.get_attributes_for_oid(x509.NameOID.COUNTRY_NAME)
-        signer = DocumentSigner(
-            kid=certificate_kid(certificate),
-            fingerprint=hashlib.sha256(der).digest(),
-            cose_key=load_pem_hcert_dsc(pem),
-            subject=certificate.subject.rfc4514_string(),
-            country=str(country[0].value) if country else None,
-            not_before=certificate.not_valid_before_utc,
-            not_after=certificate.not_valid_after_utc,
-            usages=_dcc_usages(certificate),
-            label=label,
-        )
-        if signer not in self._signers[signer.kid]:
-            self._signers[signer.kid].append(signer)
-        summary.signers += 1
-
-    def _add_json(self, data: bytes, label: str, shc_issuer: str | None) -> TrustSummary:
+    def _add_json(self, data: bytes, label: str, issuer: str | None) -> TrustSummary:
         try:
             document = json.loads(data)
         except (ValueError, RecursionError) as exc:
             raise TrustError(f"{label}: not valid JSON") from exc
         if not isinstance(document, dict):
             raise TrustError(f"{label}: a JSON trust file is an object")
-        if "participating_issuers" in document:
-            summary = TrustSummary(label, "shc-directory")
-            issuers = document["participating_issuers"]
-            if not isinstance(issuers, list):
-                raise TrustError(f"{label}: participating_issuers is not a list")
-            for number, entry in enumerate(issuers, start=1):
-                if not isinstance(entry, dict) or not isinstance(entry.get("issuer"), dict):
-                    raise TrustError(f"{label}: issuer {number} has no issuer object")
-                iss = _issuer_url(entry["issuer"].get("iss"), f"{label} issuer {number}")
-                self._add_jwks(entry, iss, f"{label} [{iss}]", summary)
-            return summary
-        if "keys" in document:
-            summary = TrustSummary(label, "jwks")
-            iss = document.get("iss", shc_issuer)
-            self._add_jwks(document, _issuer_url(iss, label) if iss is not None else None, label, summary)
-            return summary
-        if "rids" in document:
-            summary = TrustSummary(label, "shc-crl")
-            self._add_crl(document, label, summary)
-            return summary
-        raise TrustError(f"{label}: JSON that is neither a JWKS, an issuer directory nor a revocation list")
+        parsers = _parsers("json")
+        matching = [parser for parser in parsers if parser.marker in document]
+        if not matching:
+            raise TrustError(f"{label}: JSON that is {_listed([p.described for p in parsers], 'neither', 'nor')}")
+        if len(matching) > 1:
+            raise TrustError(f"{label}: JSON that is at once {_listed([p.described for p in matching], '', 'and')}")
+        summary = TrustSummary(label, matching[0].kind)
+        matching[0].read(document, DocumentPart(label, self, summary, issuer))
+        return summary
 
-    def _add_jwks(self, document: dict[str, Any], iss: str | None, label: str, summary: TrustSummary) -> None:
-        keys = document.get("keys")
-        if not isinstance(keys, list):
-            raise TrustError(f"{label}: `keys` is not a list")
-        for number, raw in enumerate(keys, start=1):
-            where = f"{label} key {number}"
-            if not isinstance(raw, dict):
-                raise TrustError(f"{where}: not a JSON object")
-            if raw.get("kty") != "EC" or raw.get("crv") != "P-256" or raw.get("use", "sig") != "sig":
-                summary.skipped.append(f"{where}: not an ES256 signing key")
-                continue
-            if "d" in raw:
-                raise TrustError(f"{where}: holds a private key; give gates only the public JWKS")
-            try:
-                key = ECKey.import_key(raw)
-            except (JoseError, ValueError, TypeError) as exc:
-                raise TrustError(f"{where}: not a valid P-256 key ({exc})") from exc
-            thumbprint = key.thumbprint()
-            if raw.get("kid", thumbprint) != thumbprint:
-                raise TrustError(f"{where}: its kid is not its JWK thumbprint, as SMART Health Cards require")
-            entry = ShcKey(kid=thumbprint, key=key, issuer=iss, label=label)
-            if entry not in self._shc_keys[thumbprint]:
-                self._shc_keys[thumbprint].append(entry)
-            summary.shc_keys += 1
-        for crl in document.get("crls") or []:
-            self._add_crl(crl, label, summary)
-
-    def _add_crl(self, crl: Any, label: str, summary: TrustSummary) -> None:
-        if not isinstance(crl, dict) or not isinstance(crl.get("kid"), str) or not isinstance(crl.get("rids"), list):
-            raise TrustError(f"{label}: a revocation list needs `kid` and `rids`")
-        if crl.get("method", "rid") != "rid":
-            summary.skipped.append(f"{label}: revocation method {crl.get('method')!r} is not supported")
-            return
-        for entry in crl["rids"]:
-            if not isinstance(entry, str) or not entry:
-                raise TrustError(f"{label}: revoked ids are non-empty strings")
-            rid, _, stamp = entry.partition(".")
-            before: datetime | None = None
-            if stamp:
-                if not stamp.isdigit() or len(stamp) > 12:
-                    raise TrustError(f"{label}: revoked id {entry[:40]!r} has a bad timestamp")
-                before = datetime.fromtimestamp(int(stamp), UTC)
-            self._revoked[crl["kid"]][rid] = before
-            summary.revocations += 1
+    def _add_binary(self, data: bytes, label: str, issuer: str | None) -> TrustSummary:
+        for parser in _parsers("binary"):
+            summary = TrustSummary(label, parser.kind)
+            if parser.read(data, DocumentPart(label, self, summary, issuer)):
+                return summary
+        kinds = ["PEM"] + [parser.described for parser in _parsers("binary") + _parsers("json")]
+        raise TrustError(f"{label}: not a trust file (expected {_listed(kinds, '', 'or')})")
 
 
-def _dcc_usages(certificate: x509.Certificate) -> frozenset[EvidenceKind] | None:
-    try:
-        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
-    kinds = frozenset(DCC_KEY_USAGES[oid.dotted_string] for oid in usages if oid.dotted_string in DCC_KEY_USAGES)
-    return kinds or None
-
-
-def _issuer_url(iss: Any, label: str) -> str:
-    if not isinstance(iss, str) or not iss.startswith("https://") or iss.endswith("/") or len(iss) > 512:
-        raise TrustError(f"{label}: an issuer is an https:// URL without a trailing slash")
-    return iss
+def _listed(names: list[str], first: str, last: str) -> str:
+    """'a, b nor c' (with `first` before it when given: 'neither a, b nor c')."""
+    text = names[-1] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}"
+    return f"{first} {text}" if first else text
 
 
 def read_trust_file(path: Path) -> bytes:

@@ -1,4 +1,4 @@
-"""The overview (every gate at a glance), a gate's own page, and the alerts list."""
+"""The overview (every gate at a glance), a gate's own page, the alerts list and the published policy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sync.core.clock import utc_text
-from sync.hq import stats
+from sync.core.policy import described, read_policy
+from sync.hq import lists, stats
 from sync.hq.overview import (
     GateFilter,
     alert_page,
@@ -131,3 +132,15 @@ def alerts(
     with dashboard_of(request).db.read() as conn:
         page = alert_page(conn, gate=gate or None, after=after, before=before)
     return render(request, "alerts.html", page=page, gate=gate or "")
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy(request: Request, session: SignedIn) -> Response:
+    """The policy HQ publishes to every gate, rule by rule, each setting with its value and what it does (the
+    words are the settings' own docstrings in `sync.core.policy`), and what this HQ's version does not know."""
+    try:
+        current = lists.current_policy(dashboard_of(request).db)
+    except lists.ListError as exc:
+        return render(request, "error.html", 500, title="Policy unreadable", message=str(exc))
+    sections = described(read_policy(current.data).policy) if current else []
+    return render(request, "policy.html", sections=sections, ignored=current.ignored if current else ())

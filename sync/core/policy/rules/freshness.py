@@ -1,0 +1,50 @@
+"""`[freshness]`: how old the gate's lists and trusted keys may be, and what a code checked against stale keys
+leads to."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from sync.core.policy.rule import Rule, RuleSection, hours
+from sync.core.policy.verdicts import Case, Decision, Finding
+
+
+class FreshnessRule(RuleSection):
+    """How old the lists and trusted keys may be."""
+
+    lists_max_age_hours: float = Field(24, gt=0)
+    """The red/yellow list and roster are stale after this long without a sync from HQ."""
+    keys_max_age_hours: float = Field(168, gt=0)
+    """The trusted issuer keys are stale after this long without a sync from HQ (or a `trust import`)."""
+    stale_keys: Decision = Decision.PASS
+    """What a code verified against a stale trust list leads to: "pass" admits it with a warning shown,
+    "hold" or "refuse" stop it (a revoked signer may still be in an old list)."""
+
+    def lines(self) -> list[tuple[str, str]]:
+        return [
+            (
+                "lists and keys",
+                f"lists stale after {self.lists_max_age_hours:g} h, keys after {self.keys_max_age_hours:g} h; "
+                f"a code checked against stale keys: {self.stale_keys}",
+            )
+        ]
+
+    def keys_stale(self, age: timedelta) -> bool:
+        return age > timedelta(hours=self.keys_max_age_hours)
+
+
+def stale_keys_findings(rule: FreshnessRule, case: Case) -> list[Finding]:
+    """A code verified against a stale trust list is always a warning; `stale_keys` says whether it also holds
+    or refuses. Typed entries verify no code, and keys from files have no age."""
+    if case.who.kind not in ("code", "certificate") or case.trust_updated_at is None:
+        return []
+    age = case.now - case.trust_updated_at
+    if not rule.keys_stale(age):
+        return []
+    limit = f"freshness.keys_max_age_hours: {rule.keys_max_age_hours:g} h"
+    return [Finding(rule.stale_keys, f"trust list is {hours(age)} old ({limit})", warning=True)]
+
+
+RULE = Rule("freshness", FreshnessRule, stale_keys_findings, when_leaving=None)

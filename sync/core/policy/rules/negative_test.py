@@ -1,0 +1,38 @@
+"""`[negative_test]`: a recent negative nucleic-acid test, where one is required."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from sync.core.policy.rule import Rule, RuleSection
+from sync.core.policy.verdicts import Case, Decision, Finding
+
+
+class NegativeTestRule(RuleSection):
+    """Whether a recent negative nucleic-acid test is needed to pass."""
+
+    required: bool = False
+    """Whether a recent negative nucleic-acid test is needed to pass."""
+    max_age_hours: float = Field(72, gt=0)
+    """A negative test older than this does not count (field practice: 48 or 72 hours)."""
+
+    def lines(self) -> list[tuple[str, str]]:
+        return [("negative test", f"required, at most {self.max_age_hours:g} h old" if self.required else "not required")]
+
+
+def test_findings(rule: NegativeTestRule, case: Case) -> list[Finding]:
+    if not rule.required:
+        return []
+    if case.who.negative_test_at is None:
+        return [Finding(Decision.REFUSE, "no negative test on record")]
+    age = case.now - case.who.negative_test_at
+    limit = timedelta(hours=rule.max_age_hours)
+    hours = age.total_seconds() / 3600
+    if age > limit:
+        return [Finding(Decision.REFUSE, f"negative test is {hours:.0f} h old (limit {rule.max_age_hours:g} h)")]
+    return [Finding(Decision.PASS, f"negative test {hours:.0f} h ago")]
+
+
+RULE = Rule("negative_test", NegativeTestRule, test_findings, when_leaving="health")
