@@ -51,7 +51,8 @@ from sync.core.identity import create_district_key, load_district_key, resident_
 from sync.core.clock import utc_text
 from sync.core.bundle import create_signing_key
 from sync.hq import stats, tracing
-from sync.hq.db import HqDatabase, alerts, entries, gates
+from sync.hq.db import HqDatabase
+from sync.hq.tables import alerts, entries, gates
 from sync.hq.staff import Role, add_user
 
 from scratch_postgres import drop_database  # bench/, beside this script
@@ -186,7 +187,7 @@ def _progress(done: int, total: int, started: float) -> None:
 
 
 def _entry_indexes() -> list[Index]:
-    """The entries table's secondary indexes from HQ's schema (sync/hq/db.py), built after the load."""
+    """The entries table's secondary indexes from HQ's schema (sync/hq/tables.py), built after the load."""
     return list(entries.indexes)
 
 

@@ -47,7 +47,8 @@ from sync.core.clock import utc_text
 from sync.core.bundle import create_signing_key
 from kiosk.uplink.client import SyncService
 from kiosk.uplink.enrollment import enroll
-from sync.hq.db import HqDatabase, alerts, entries
+from sync.hq.db import HqDatabase
+from sync.hq.tables import alerts, entries
 from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest
 from sync.core.protocol import UploadBatch, WireEntry

@@ -19,6 +19,7 @@ from typing import Any
 
 from sync.core.csvcell import safe_cell
 from sync.core.clock import utc_text
+from sync.core.refusals import reasons_of
 
 CSV_COLUMNS = (
     "seq",
@@ -46,10 +47,6 @@ class ExportError(Exception):
 def local_time(ts: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored UTC timestamp as the keeper's local wall-clock time."""
     return datetime.fromisoformat(ts).astimezone().strftime(fmt)
-
-
-def reasons_of(row: Mapping[str, Any]) -> list[str]:
-    return list(json.loads(row["reasons"] or "[]"))
 
 
 def details_of(row: Mapping[str, Any]) -> dict[str, str]:
@@ -88,7 +85,7 @@ def csv_row(row: Mapping[str, Any]) -> list[str]:
         "code_type": row["code_type"],
         "colour": row["colour"],
         "verdict": row["verdict"],
-        "reasons": "; ".join(reasons_of(row)),
+        "reasons": "; ".join(reasons_of(row["reasons"])),
         "temperature": row["temperature"],
         "operator": row["operator"],
         "subject": row["subject"],

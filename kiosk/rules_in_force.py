@@ -30,6 +30,7 @@ from pathlib import Path
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore
 from kiosk.trust_store import last_confirmed, load_documents, stored_versions
+from sync.core.clock import age_text
 from sync.core.codes import TrustList
 from sync.core.policy import FreshnessRule, Policy, PolicyError, PolicyReading, read_policy
 
@@ -199,16 +200,7 @@ class ListAge:
         if self.age is None:
             return self.unaged or f"never updated from HQ ({limit})"
         version = f"version {self.version}, " if self.version else ""
-        return f"{_ago(self.age)} old ({version}{limit})"
-
-
-def _ago(age: timedelta) -> str:
-    seconds = max(age.total_seconds(), 0)
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
+        return f"{age_text(self.age)} old ({version}{limit})"
 
 
 LIST_TABLES = {"roster": "residents on the roster", "passes": "HQ passes", "colour_list": "people on the red/yellow list"}

@@ -15,22 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from sync.core.csvcell import safe_cell
-from kiosk.export import details_of, read_entries, reasons_of, write_csv
+from kiosk.export import details_of, read_entries, write_csv
 from kiosk.operators import Shift
+from sync.core.refusals import reason_kind, reasons_of
 from sync.core.policy import Decision, Direction
 
 
 REASON_PREFIX = "refused or held: "
-
-
-def reason_kind(reason: str) -> str:
-    """A reason without its particulars, so refusals can be counted by kind: 'code has expired: valid until
-    ...' -> 'code has expired', 'temperature 37.9 °C (limit ...)' -> 'temperature too high'."""
-    if reason.startswith("temperature ") and "limit" in reason:
-        return "temperature too high"
-    if reason.startswith("negative test is "):
-        return "negative test too old"
-    return reason.split(": ", 1)[0].split(" (", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -51,7 +42,7 @@ class ShiftTally:
         amends = details_of(row).get("amends")
         if amends:
             self._latest.pop(amends, None)
-        self._latest[row["id"]] = _Counted(row["direction"], row["verdict"], tuple(reasons_of(row)))
+        self._latest[row["id"]] = _Counted(row["direction"], row["verdict"], tuple(reasons_of(row["reasons"])))
 
     def add_all(self, rows: Iterable[Mapping[str, Any]]) -> ShiftTally:
         for row in rows:

@@ -41,7 +41,8 @@ from sync.core.bundle import create_signing_key
 from kiosk.uplink.client import SyncService
 from kiosk.uplink.enrollment import enroll
 from sync.hq.app import create_app
-from sync.hq.db import HqDatabase, alerts, entries, gates, metadata
+from sync.hq.db import HqDatabase
+from sync.hq.tables import alerts, entries, gates, metadata
 from sync.hq.gates import add_gate
 from sync.hq.server import ServerThread
 from sync.hq.settings import HqSettings

@@ -14,8 +14,9 @@ from kiosk.cli.options import check_trust_option, config_option, db_option, dire
 from kiosk.cli.output import emit, friendly_errors
 from kiosk.config import load_config
 from kiosk.gate import open_gate
-from kiosk.report import assessment_json, human_line, outcome_json
-from kiosk.scanner import Debouncer, Scanner
+from kiosk.verdict_lines import assessment_json, human_line, outcome_json
+from kiosk.scan_loop import Presenting, ScanLoop
+from kiosk.scanner import Scanner
 from kiosk.store import entries_phrase
 from kiosk.uplink.retention import purge_entries
 from sync.core.cli_types import TEMPERATURE, UTC_TIME
@@ -24,7 +25,6 @@ from sync.core.policy import Direction
 
 QR_MAX_CHARS = 7089
 """The most one QR symbol holds (version 40, numeric mode): `check` shows every decoded text whole."""
-
 
 
 @click.command()
@@ -57,24 +57,17 @@ def scan(
     if purged.purged or purged.kept_unsent:
         click.echo(purged.describe(), err=True)
     capture = CaptureThread(open_source(source or config.source)).start()
-    scanner, debouncer = Scanner(), Debouncer(config.debounce_seconds)
-    frames = logged = 0
+    loop = ScanLoop(gate, config.debounce_seconds)
+    presenting = Presenting(Direction(direction), temperature, operator if operator is not None else config.operator)
+    logged = 0
     try:
-        for frame in capture.frames():
-            frames += 1
-            result = scanner.scan(frame.image)
-            for text in result.texts:
-                if not debouncer.is_new(text):
-                    continue
-                outcome = gate.present_code(
-                    text,
-                    direction=Direction(direction),
-                    temperature=temperature,
-                    operator=operator if operator is not None else config.operator,
-                )
-                logged += outcome.entry is not None
-                record = outcome_json(outcome) | {"frame": visible(frame.label), "decoder": result.decoder}
-                emit(record, as_json, human_line(outcome.assessment))
+        for code in loop.run(capture, lambda: presenting):
+            if code.failure is not None:
+                raise code.failure
+            assert code.outcome is not None
+            logged += code.outcome.entry is not None
+            record = outcome_json(code.outcome) | {"frame": visible(code.frame.label), "decoder": code.decoder}
+            emit(record, as_json, human_line(code.outcome.assessment))
     except KeyboardInterrupt:
         pass
     finally:
@@ -83,7 +76,7 @@ def scan(
     skipped = getattr(capture.source, "skipped", [])
     for path in skipped:
         click.echo(f"skipped unreadable image {visible(str(path))}", err=True)
-    click.echo(f"{frames} frames read, {entries_phrase(logged)} logged", err=True)
+    click.echo(f"{loop.frames} frames read, {entries_phrase(logged)} logged", err=True)
     if capture.error is not None:
         raise click.ClickException(str(capture.error))
 

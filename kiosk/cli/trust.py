@@ -14,6 +14,7 @@ from kiosk.rules_in_force import policy_in_force
 from kiosk.store import GateStore
 from kiosk.trust_store import import_document, list_documents, remove_document
 from sync.core.codes.trust import read_trust_file
+from sync.core.clock import ago_text
 from sync.core.escaping import visible
 from sync.core.policy import FreshnessRule
 
@@ -86,7 +87,7 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
     age = now - max(doc.confirmed_at for doc in documents)
     stale = f"STALE (limit {freshness.keys_max_age_hours:g} h; codes then {freshness.stale_keys.value})"
     state = stale if freshness.keys_stale(age) else "fresh"
-    click.echo(f"trust list last refreshed {age.total_seconds() / 3600:.0f} h ago: {state}", err=True)
+    click.echo(f"trust list last refreshed {ago_text(age)}: {state}", err=True)
 
 
 @trust.command("remove")

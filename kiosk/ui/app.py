@@ -18,7 +18,7 @@ from kiosk.operators import Operator, Shift
 from kiosk.ui.context import KioskContext
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.messages import SyncStatusChanged
-from kiosk.ui.safe import shown
+from kiosk.ui.markup_safe import shown
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.signin import SignInScreen
 from kiosk.uplink.status import SyncStatus

@@ -16,7 +16,7 @@ from kiosk.export import details_of, local_time
 from kiosk.gate import Outcome
 from sync.core.policy import Decision, Direction
 from kiosk.ui.bigtext import big, big_width, can_draw
-from kiosk.ui.safe import plain
+from kiosk.ui.markup_safe import plain
 
 WORDS = {Decision.PASS: "PASS", Decision.HOLD: "HOLD", Decision.REFUSE: "REFUSED"}
 HINTS = {

@@ -1,10 +1,11 @@
-"""The camera loop that runs in the gate screen's thread worker: frames in, committed verdicts out.
+"""The camera feed that runs in the gate screen's thread worker: the scan loop (`kiosk.scan_loop`, the one
+`pocket-kiosk scan` runs) on the configured camera, with a preview and the keeper's session.
 
-It opens the configured source, previews a few frames a second, decodes every frame while the gate screen is
-on show, and for each new code (the debouncer drops repeats) asks the gate to judge and commit the entry
-before posting the verdict. A
-missing or failing camera is reported and tried again every few seconds, so plugging the webcam back in is
-all a keeper has to do; a file source that ends is reported once. It knows the UI only through `post`.
+It opens the configured source, previews a few frames a second, and while the gate screen is on show has the
+loop judge and commit each new code with the session's direction, pending temperature and keeper, posting the
+verdict once it is committed. A missing or failing camera is reported and tried again every few seconds, so
+plugging the webcam back in is all a keeper has to do; a file source that ends is reported once. It knows the
+UI only through `post`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import cv2
 from textual.message import Message
 
 from kiosk.camera import CaptureThread, Frame, SourceError, open_source
-from kiosk.scanner import Debouncer, Scanner
-from kiosk.store import StoreError
+from kiosk.scan_loop import Presenting, ScanLoop, ScannedCode
 from kiosk.ui.context import KioskContext
 from kiosk.ui.messages import CameraStatus, CodeIgnored, EntryFailed, FramePreview, VerdictReady
 from kiosk.ui.preview import thumbnail
@@ -65,9 +65,12 @@ class CameraFeed:
     def _run(self, cancelled: Callable[[], bool]) -> None:
         spec = self.context.config.source
         retry = self.context.reconnect_seconds
-        scanner = Scanner()
-        debouncer = Debouncer(self.context.config.debounce_seconds)
-        while not (self._stop.is_set() or cancelled()):
+        loop = ScanLoop(self.context.gate, self.context.config.debounce_seconds)
+
+        def stopped() -> bool:
+            return self._stop.is_set() or cancelled()
+
+        while not stopped():
             try:
                 source = open_source(spec, loop=self.context.loop_source)
             except SourceError as exc:
@@ -82,15 +85,14 @@ class CameraFeed:
                 return
             self.post(CameraStatus("live", f"Camera: {name}"))
             try:
-                for frame in capture.frames():
-                    if self._stop.is_set() or cancelled():
-                        return
-                    self._preview(frame)
-                    self._decode(frame, scanner, debouncer)
+                for code in loop.run(
+                    capture, self._presenting, stopped=stopped, each_frame=self._preview, judging=self._judging
+                ):
+                    self._report(code)
             finally:
                 capture.stop()
                 self._capture = None
-            if self._stop.is_set() or cancelled():
+            if stopped():
                 return
             if capture.error is not None:
                 self.post(CameraStatus("lost", f"Camera lost: {capture.error}. Reconnecting every {retry:g} s."))
@@ -106,28 +108,22 @@ class CameraFeed:
         self._last_preview = now
         self.post(FramePreview(thumbnail(frame.image, self.session.preview_cells), frame.label))
 
-    def _decode(self, frame: Frame, scanner: Scanner, debouncer: Debouncer) -> None:
-        if not self.session.scanning:  # a form or another screen covers the verdicts: judge nobody unseen
+    def _judging(self) -> bool:
+        """A form or another screen covers the verdicts: judge nobody unseen."""
+        return self.session.scanning
+
+    def _presenting(self) -> Presenting:
+        session = self.session
+        return Presenting(session.direction, session.pending_temperature, session.operator_id, self.context.clock())
+
+    def _report(self, code: ScannedCode) -> None:
+        if code.failure is not None:
+            self.post(EntryFailed(str(code.failure)))
             return
-        result = scanner.scan(frame.image)
-        for text in result.texts:
-            if not debouncer.is_new(text):
-                continue
-            temperature = self.session.pending_temperature
-            try:
-                outcome = self.context.gate.present_code(
-                    text,
-                    direction=self.session.direction,
-                    temperature=temperature,
-                    operator=self.session.operator_id,
-                    now=self.context.clock(),
-                )
-            except StoreError as exc:
-                self.post(EntryFailed(str(exc)))
-                continue
-            if outcome.entry is None:
-                self.post(CodeIgnored(text, partial=outcome.assessment.code_type == "partial"))
-                continue
-            if temperature is not None:
-                self.session.consume_temperature(temperature)
-            self.post(VerdictReady(outcome, "scan", result.decoder))
+        assert code.outcome is not None
+        if code.outcome.entry is None:
+            self.post(CodeIgnored(code.text, partial=code.outcome.assessment.code_type == "partial"))
+            return
+        if code.presenting.temperature is not None:
+            self.session.consume_temperature(code.presenting.temperature)
+        self.post(VerdictReady(code.outcome, "scan", code.decoder))

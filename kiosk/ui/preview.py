@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from kiosk.ui.safe import plain
+from kiosk.ui.markup_safe import plain
 
 HALF_BLOCK = "▀"
 

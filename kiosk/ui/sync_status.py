@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sync.core.clock import ago_text
 from sync.core.escaping import visible
 from kiosk.uplink.status_text import waiting_text
 from kiosk.uplink.status import Connection, SyncStatus
 
 ERROR_CHARS = 80
 """The status line shows this much of an error; the settings screen shows it whole."""
-
-
-def ago(moment: datetime, now: datetime) -> str:
-    seconds = max((now - moment).total_seconds(), 0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.0f} h"
 
 
 def describe(status: SyncStatus, now: datetime | None = None, *, error_chars: int = ERROR_CHARS) -> str:
@@ -38,7 +30,7 @@ def describe(status: SyncStatus, now: datetime | None = None, *, error_chars: in
     link = "not tried yet" if untried else status.connection.value
     parts = [link, waiting]
     if status.last_success_at is not None:
-        parts.append(f"synced {ago(status.last_success_at, now or datetime.now(UTC))} ago")
+        parts.append(f"synced {ago_text((now or datetime.now(UTC)) - status.last_success_at)}")
     else:
         parts.append("never synced")
     if error_chars and status.connection is Connection.ERROR and status.last_error:

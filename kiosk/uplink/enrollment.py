@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from tomlkit.exceptions import TOMLKitError
 from kiosk.config import DEFAULT_CONFIG, KioskConfig, config_path, load_config
 from sync.core.bundle import SigningKeyError, fingerprint, load_public_key
 from kiosk.uplink.client import HqClient, SyncError
+from sync.core.secret_files import write_secret
 
 TOKEN_FILE = "hq.token"
 KEY_FILE = "hq-signing.pub.pem"
@@ -96,7 +95,7 @@ def enroll(
         "hq_key_file": _relative(key_file, folder),
     }.items():
         document[name] = value
-    _write_private(token_file, token + "\n")
+    write_secret(token_file, (token + "\n").encode("utf-8"), overwrite=True)
     _write_atomic(key_file, info.signing_key_pem.encode())
     _write_atomic(path, tomlkit.dumps(document).encode("utf-8"))
     return Enrolment(path, info.gate, url, seen, key_changed, load_config(path))
@@ -126,22 +125,6 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Owner-only from the first byte (the file is created 0600, never chmod-ed after writing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".token-")
-    try:
-        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -3,25 +3,12 @@ text is passed through `sync.core.escaping.visible`, since it comes from the net
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from sync.core.clock import ago_text
 from sync.core.escaping import visible
 from kiosk.uplink.status import SyncStatus
-
-
-def age_text(age: timedelta | None) -> str:
-    """'never', 'just now', '5 min ago', '3 h ago', '2 days ago'."""
-    if age is None:
-        return "never"
-    seconds = max(age.total_seconds(), 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min ago"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600:.0f} h ago"
-    return f"{seconds // 86400:.0f} days ago"
 
 
 def waiting_text(status: SyncStatus) -> str:
@@ -33,11 +20,11 @@ def waiting_text(status: SyncStatus) -> str:
 
 
 def status_line(status: SyncStatus, now: datetime | None = None) -> str:
-    """'online: 0 waiting (HQ has #1234), lists v7 from 3 min ago, last sync just now'."""
+    """'online: 0 waiting (HQ has #1234), lists v7 from 3 min ago, last sync 5 s ago'."""
     moment = now or datetime.now(UTC)
-    last = age_text(moment - status.last_success_at if status.last_success_at else None)
+    last = ago_text(moment - status.last_success_at if status.last_success_at else None)
     lists = (
-        f"lists v{status.bundle_version} from {age_text(status.bundle_age(moment))}"
+        f"lists v{status.bundle_version} from {ago_text(status.bundle_age(moment))}"
         if status.bundle_version
         else "no lists from HQ yet"
     )

@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from pydantic import ValidationError
 
 from sync.core.codes.trust import key_id
+from sync.core.secret_files import write_secret
 from sync.core.protocol import MAX_BUNDLE_BYTES, SUPPORTED_PROTOCOLS, BundleContent, SignedBundle
 
 
@@ -35,13 +34,10 @@ def create_signing_key(path: Path) -> ed25519.Ed25519PrivateKey:
     enrolled gate has pinned its public half."""
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        write_secret(path, pem)
     except FileExistsError as exc:
         raise SigningKeyError(f"{path} already exists; a signing key is never overwritten (gates pinned it)") from exc
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
     return key
 
 

@@ -8,9 +8,28 @@ PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utc_text(moment: datetime) -> str:
     """The one timestamp form in the store: UTC, ISO 8601, milliseconds; sorts as text."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def age_text(age: timedelta) -> str:
+    """An age in words, in the largest unit it holds whole: '5 s', '12 min', '3 h', '2 days' (seconds under a
+    minute and a half, minutes under an hour and a half, hours under two days). Every age a gate keeper or an
+    HQ operator reads is put this way; an age below zero (a clock set back) is '0 s'."""
+    seconds = max(int(age.total_seconds()), 0)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+def ago_text(age: timedelta | None) -> str:
+    """'5 s ago', '3 h ago', '2 days ago' (see `age_text`), or 'never' when there is no age (never happened)."""
+    return "never" if age is None else f"{age_text(age)} ago"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import stat
 from pathlib import Path
+
+from sync.core.secret_files import write_secret
 
 SUBJECT_HEX_LEN = 32
 """A subject is the first 16 bytes of the HMAC, as 32 hex characters: short enough for a QR, long enough
@@ -85,12 +86,11 @@ def mask_name(name: str) -> str:
 
 def create_district_key(path: Path) -> bytes:
     """Write a new random district key (hex) readable only by its owner; refuse to overwrite one."""
-    if path.exists():
-        raise DistrictKeyError(f"{path} already exists; a district key is never overwritten")
     key = secrets.token_bytes(DISTRICT_KEY_BYTES)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(key.hex() + "\n")
-    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    try:
+        write_secret(path, (key.hex() + "\n").encode("ascii"))
+    except FileExistsError as exc:
+        raise DistrictKeyError(f"{path} already exists; a district key is never overwritten") from exc
     return key
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from sync.core.clock import utc_text
-from sync.hq.db import HqDatabase, audit_log
+from sync.hq.db import HqDatabase
+from sync.hq.tables import audit_log
 from sync.hq.paging import Page, keyset_page
 
 

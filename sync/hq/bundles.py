@@ -19,7 +19,8 @@ from sqlalchemy import Connection, or_, select
 
 from sync.core.clock import utc_text
 from sync.core.bundle import sign_bundle
-from sync.hq.db import HqDatabase, colour_list, passes, roster, settings, trust_documents
+from sync.hq.db import HqDatabase
+from sync.hq.tables import colour_list, passes, roster, settings, trust_documents
 from sync.hq.lists import POLICY_KEY
 from sync.hq.revisions import bundle_version
 from sync.core.protocol import BundleContent, ColourRow, PassRow, RosterRow, TrustDocument

@@ -1,11 +1,5 @@
-"""HQ's database: one schema on SQLite (the embedded default) or PostgreSQL (a city), through SQLAlchemy Core,
-with Alembic migrations that run on both.
-
-Times are stored as UTC ISO 8601 text (`sync.core.clock.utc_text`), exactly as gates send them: an entry's `ts` is
-part of its hash, and the fixed-width text sorts in time order on both databases.
-
-Text a gate sends is stored as sent on both databases: PostgreSQL's text cannot hold NUL, so the columns that
-carry it (`GateText`) escape it there, reversibly, and read it back unchanged.
+"""HQ's database: the engine on SQLite (the embedded default) or PostgreSQL (a city), its migrations to the schema
+of `sync.hq.tables` (Alembic, on both), and the statistics a migration asks to recompute.
 
 SQLite allows one writer at a time; a process-wide lock queues HQ's writers instead of letting SQLite answer
 "database is locked". One HQ process per SQLite file; run PostgreSQL for more.
@@ -13,7 +7,6 @@ SQLite allows one writer at a time; a process-wide lock queues HQ's writers inst
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -22,320 +15,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-    create_engine,
-    event,
-    text,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from sync.hq import stats
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-metadata = MetaData()
-
-ALARM_CONDITION = "colour IN ('red', 'yellow')"
-"""Entries of red- or yellow-code holders: the attempts HQ staff watch for."""
-
-AutoId = BigInteger().with_variant(Integer, "sqlite")
-"""A growing integer key: BIGSERIAL on PostgreSQL, the rowid on SQLite."""
-
-_ESCAPE = "\ue000"
-"""A private-use character: on PostgreSQL it stands for itself as ESCAPE+'0' and for NUL as ESCAPE+'1'."""
-_ESCAPED = re.compile(_ESCAPE + "([01])")
-
-
-def escape_nul(value: str) -> str:
-    """Text PostgreSQL can hold (no NUL), from which `unescape_nul` gives back exactly `value`."""
-    if _ESCAPE not in value and "\x00" not in value:
-        return value
-    return value.replace(_ESCAPE, _ESCAPE + "0").replace("\x00", _ESCAPE + "1")
-
-
-def unescape_nul(value: str) -> str:
-    if _ESCAPE not in value:
-        return value
-    return _ESCAPED.sub(lambda m: _ESCAPE if m[1] == "0" else "\x00", value)
-
-
-class _NulSafeText(TypeDecorator[str]):
-    """PostgreSQL TEXT that holds NUL too (escaped; see `GateText`)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return escape_nul(value) if value is not None else value
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return unescape_nul(value) if value is not None else value
-
-
-GateText = Text().with_variant(_NulSafeText(), "postgresql")
-"""TEXT that holds any Unicode a gate sends, NUL included, on both databases: escaped on PostgreSQL, whose text
-type refuses NUL; SQLite holds it as it is (and pays nothing). Text without NUL or the escape is stored
-unchanged, so queries and indexes see what they always saw."""
-
-gates = Table(
-    "gates",
-    metadata,
-    Column("gate_id", String(64), primary_key=True),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", String(40), nullable=False),
-    Column("revoked_at", String(40)),
-    Column("chain_seq", BigInteger, nullable=False, server_default="0"),
-    Column("chain_hash", String(64), nullable=False),
-    Column("last_seen_at", String(40)),
-    Column("last_upload_at", String(40)),
-    Column("bundle_version_fetched", BigInteger),
-)
-
-entries = Table(
-    "entries",
-    metadata,
-    Column("id", String(26), primary_key=True),
-    Column("gate", String(64), nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("ts", String(40), nullable=False),
-    Column("direction", String(8), nullable=False),
-    Column("subject", String(32)),
-    Column("name", GateText, nullable=False),
-    Column("code_type", String(40), nullable=False),
-    Column("colour", String(8)),
-    Column("verdict", String(8), nullable=False),
-    Column("reasons", GateText, nullable=False),
-    Column("temperature", Float),
-    Column("operator", GateText, nullable=False),
-    Column("details", GateText, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-    Column("received_at", String(40), nullable=False),
-    UniqueConstraint("gate", "seq", name="uq_entries_gate_seq"),
-    Index("ix_entries_ts", "ts"),
-    # Tracing reads a person's or a gate's passages in time order, a page at a time: (ts, id) is the page key,
-    # so these indexes give each page in order without sorting the window (migration 0002). The gate index also
-    # holds the subject: "who passed" (how many people, everyone but the person traced) is then answered from
-    # the index alone, without reading a busy gate's month of rows.
-    Index("ix_entries_subject_ts_id", "subject", "ts", "id"),
-    Index("ix_entries_gate_ts_id_subject", "gate", "ts", "id", "subject"),
-    # The latest red/yellow-code attempts on the overview: a small partial index instead of a scan of the day.
-    Index(
-        "ix_entries_alarm_ts",
-        "ts",
-        sqlite_where=text(ALARM_CONDITION),
-        postgresql_where=text(ALARM_CONDITION),
-    ),
-)
-
-alerts = Table(
-    "alerts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("gate", String(64), nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("detail", GateText, nullable=False),
-    Column("created_at", String(40), nullable=False),
-    Index("ix_alerts_gate", "gate", "seq"),
-)
-
-upload_batches = Table(
-    "upload_batches",
-    metadata,
-    Column("gate", String(64), primary_key=True),
-    Column("batch_id", String(100), primary_key=True),
-    Column("digest", String(64), nullable=False),
-    Column("receipt", Text, nullable=False),
-    Column("received_at", String(40), nullable=False),
-    Index("ix_upload_batches_received_at", "received_at"),
-)
-
-roster = Table(
-    "roster",
-    metadata,
-    Column("gate", String(64), primary_key=True),
-    Column("subject", String(32), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("unit", Text, nullable=False),
-)
-
-passes = Table(
-    "passes",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("subject", String(32), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("gate", String(64)),
-    Column("valid_from", String(40), nullable=False),
-    Column("valid_until", String(40), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("issued_at", String(40), nullable=False),
-    Index("ix_passes_gate", "gate"),
-)
-
-colour_list = Table(
-    "colour_list",
-    metadata,
-    Column("subject", String(32), primary_key=True),
-    Column("colour", String(8), nullable=False),
-    Column("note", Text, nullable=False),
-)
-
-trust_documents = Table(
-    "trust_documents",
-    metadata,
-    Column("type", String(64), primary_key=True),
-    Column("id", String(200), primary_key=True),
-    Column("label", Text, nullable=False),
-    Column("content", Text, nullable=False),
-    Column("encoding", String(8), nullable=False),
-    Column("added_at", String(40), nullable=False),
-)
-
-settings = Table(
-    "settings",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-revisions = Table(
-    "revisions",
-    metadata,
-    Column("scope", String(100), primary_key=True),
-    Column("value", BigInteger, nullable=False),
-)
-"""Bundle versions. Scope 'counter' only grows; every change to what gates receive takes the next value for its
-scope ('district' for lists every gate gets, 'gate:<id>' for one gate's roster and passes). A gate's bundle
-version is the larger of the two, so it only ever grows too."""
-
-
-# -- the staff dashboard (migration 0002) -----------------------------------------------------------------
-
-staff_users = Table(
-    "staff_users",
-    metadata,
-    Column("username", String(64), primary_key=True),
-    Column("password_hash", Text, nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("created_at", String(40), nullable=False),
-    Column("password_changed_at", String(40), nullable=False),
-    Column("disabled_at", String(40)),
-)
-
-staff_sessions = Table(
-    "staff_sessions",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("username", String(64), nullable=False),
-    Column("csrf_token", String(64), nullable=False),
-    Column("created_at", String(40), nullable=False),
-    Column("last_seen_at", String(40), nullable=False),
-    Column("expires_at", String(40), nullable=False),
-    Index("ix_staff_sessions_username", "username"),
-)
-"""Signed-in staff. The cookie holds a random token; HQ keeps its SHA-256, as it does for gate tokens."""
-
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("at", String(40), nullable=False),
-    Column("username", String(64), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("results", BigInteger),
-    Column("client", String(64), nullable=False),
-    Index("ix_audit_log_username", "username", "id"),
-)
-"""Every tracing query, export and change made by staff, and every sign-in: who, when, what, how many rows."""
-
-entry_stats = Table(
-    "entry_stats",
-    metadata,
-    Column("gate", String(64), primary_key=True),
-    Column("hour", String(13), primary_key=True),
-    Column("entries_in", BigInteger, nullable=False),
-    Column("entries_out", BigInteger, nullable=False),
-    Column("refused", BigInteger, nullable=False),
-    Column("held", BigInteger, nullable=False),
-    Column("red", BigInteger, nullable=False),
-    Column("yellow", BigInteger, nullable=False),
-    Index("ix_entry_stats_hour", "hour"),
-)
-"""Entries per gate and UTC hour ('2024-05-01T08'), kept up to date by ingest: the overview reads a few
-thousand of these instead of a day of entries."""
-
-reason_stats = Table(
-    "reason_stats",
-    metadata,
-    Column("gate", String(64), primary_key=True),
-    Column("hour", String(13), primary_key=True),
-    Column("verdict", String(8), primary_key=True),
-    Column("reason", String(120), primary_key=True),
-    Column("n", BigInteger, nullable=False),
-    Index("ix_reason_stats_hour", "hour"),
-)
-"""Refusals and holds per gate, UTC hour and reason (reasons without their numbers: see `stats.reason_label`)."""
-
-staged_uploads = Table(
-    "staged_uploads",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("gate", String(64)),
-    Column("filename", Text, nullable=False),
-    Column("uploaded_by", String(64), nullable=False),
-    Column("uploaded_at", String(40), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("rows_read", BigInteger, nullable=False, server_default="0"),
-    Column("message", Text, nullable=False, server_default=""),
-    Column("base_version", BigInteger, nullable=False),
-    Column("added", BigInteger),
-    Column("changed", BigInteger),
-    Column("removed", BigInteger),
-    Column("unchanged", BigInteger),
-    Column("finished_at", String(40)),
-    Index("ix_staged_uploads_uploaded_at", "uploaded_at"),
-)
-"""A roster or red/yellow list CSV uploaded through the dashboard, checked and waiting for an admin to apply
-it (or applied, discarded, failed). Its rows wait in the staged_* tables below until then."""
-
-staged_colour_rows = Table(
-    "staged_colour_rows",
-    metadata,
-    Column("upload_id", String(32), primary_key=True),
-    Column("subject", String(32), primary_key=True),
-    Column("colour", String(8), nullable=False),
-    Column("note", Text, nullable=False),
-)
-
-staged_roster_rows = Table(
-    "staged_roster_rows",
-    metadata,
-    Column("upload_id", String(32), primary_key=True),
-    Column("subject", String(32), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("unit", Text, nullable=False),
-)
-
-
-def dialect_insert(conn: Connection, table: Table) -> Any:
-    """INSERT with the connection's dialect's ON CONFLICT support (both spell it the same)."""
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 class DatabaseError(Exception):
@@ -399,9 +85,11 @@ class HqDatabase:
                 command.upgrade(config, "head")
         except OperationalError as exc:
             raise DatabaseError(f"cannot reach HQ's database {self.display}: {exc.orig}") from exc
-        from sync.hq.stats import rebuild_if_needed  # stats builds on this module's tables
-
-        rebuild_if_needed(self)
+        with self.read() as conn:
+            needed = stats.rebuild_needed(conn)
+        if needed:
+            with self.begin() as conn:
+                stats.rebuild(conn)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

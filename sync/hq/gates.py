@@ -17,7 +17,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from sync.core.chain import GENESIS_HASH
 from sync.core.clock import utc_text
-from sync.hq.db import HqDatabase, alerts, entries, gates
+from sync.hq.db import HqDatabase
+from sync.hq.tables import alerts, entries, gates
 from sync.hq.revisions import bump, gate_scope
 from sync.core.protocol import GateId
 

@@ -43,7 +43,8 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, entry_hash, verify_chain
 from sync.core.clock import utc_text
 from sync.hq import stats
-from sync.hq.db import HqDatabase, alerts, dialect_insert, entries, gates, upload_batches
+from sync.hq.db import HqDatabase
+from sync.hq.tables import alerts, dialect_insert, entries, gates, upload_batches
 from sync.core.protocol import (
     RECEIPT_ALERT_KINDS,
     Alert,

@@ -26,7 +26,8 @@ from sync.core.roster_csv import SAME_PERSON
 from sync.core.identity import resident_id_problem, subject_hash
 from sync.core.policy import PolicyError, read_policy
 from sync.core.clock import utc_text
-from sync.hq.db import HqDatabase, colour_list, gates, passes, roster, settings, trust_documents
+from sync.hq.db import HqDatabase
+from sync.hq.tables import colour_list, gates, passes, roster, settings, trust_documents
 from sync.hq.revisions import DISTRICT, bump, gate_scope, list_scope, stamp
 from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, or_, select, text
 
 from sync.core.clock import utc_text
-from sync.hq.db import ALARM_CONDITION, alerts, entries, gates
+from sync.hq.tables import ALARM_CONDITION, alerts, entries, gates
 from sync.hq.paging import Page, keyset_page
 from sync.hq.revisions import bundle_version
 from sync.hq.tracing import COLUMNS, Passage

@@ -14,7 +14,8 @@ from sqlalchemy import delete
 
 from sync.core.clock import utc_text
 from sync.hq import stats
-from sync.hq.db import HqDatabase, entries, upload_batches
+from sync.hq.db import HqDatabase
+from sync.hq.tables import entries, upload_batches
 
 
 @dataclass(frozen=True)

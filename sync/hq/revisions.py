@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from sync.hq.db import revisions
+from sync.hq.tables import revisions
 
 COUNTER = "counter"
 DISTRICT = "district"

@@ -24,7 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
 from sync.core.clock import utc_text
-from sync.hq.db import HqDatabase, staff_sessions, staff_users
+from sync.hq.db import HqDatabase
+from sync.hq.tables import staff_sessions, staff_users
 
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")

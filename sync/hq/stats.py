@@ -5,14 +5,12 @@ overview reads these rollups instead (a row per gate and UTC hour, and one per r
 updates in the same transaction as it stores the entries, so they never disagree. `rebuild` recomputes them
 from the entries (after a migration, a restore, or a bulk load); retention purges them with the entries.
 
-Reasons are free text with numbers in them ("temperature 38.2 °C (limit below 37.3 °C)"): `reason_label`
-drops the numbers and the parenthesised details so that refusals group by kind ("temperature N °C").
+Reasons are free text with particulars in them ("temperature 38.2 °C (limit below 37.3 °C)"): they are counted
+by kind ("temperature too high"), grouped as the gates group them (`sync.core.refusals.reason_kind`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -20,37 +18,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, case, delete, func, insert, select
 
-from sync.hq.db import HqDatabase, dialect_insert, entries, entry_stats, reason_stats, settings
+from sync.core.refusals import reason_kind, reasons_of
+from sync.hq.tables import dialect_insert, entries, entry_stats, reason_stats, settings
 
 REBUILD_MARKER = "stats_rebuild"
 COUNT_COLUMNS = ("entries_in", "entries_out", "refused", "held", "red", "yellow")
-_PARENTHESES = re.compile(r"\s*\([^()]*\)")
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _CHUNK = 5000
 
 
 def hour_of(ts: str) -> str:
     """The UTC hour an entry time falls in, as stored: '2024-05-01T08'."""
     return ts[:13]
-
-
-def reason_label(reason: str) -> str:
-    """A reason without its numbers and details, so that refusals of one kind count together."""
-    text = _NUMBER.sub("N", _PARENTHESES.sub("", reason))
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return text[:120] or "(no reason given)"
-
-
-def reasons_of(raw: str) -> list[str]:
-    """An entry's reasons (JSON text of a list of strings, as gates store them); text that is not such a list is
-    one reason of its own, so nothing a gate sends is dropped from the counts."""
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return [raw]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    return [raw]
 
 
 @dataclass
@@ -91,7 +69,7 @@ def _tally(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple[str, str], Cou
         elif row["colour"] == "yellow":
             counts.yellow += 1
         if verdict != "pass":
-            for label in {reason_label(r) for r in reasons_of(row["reasons"])}:
+            for label in {reason_kind(r) for r in reasons_of(row["reasons"])}:
                 reasons[(*key, verdict, label)] += 1
     return hours, reasons
 
@@ -159,7 +137,7 @@ def rebuild(conn: Connection) -> None:
     )
     for row in not_passed:
         key = (row.gate, hour_of(row.ts), row.verdict)
-        for label in {reason_label(r) for r in reasons_of(row.reasons)}:
+        for label in {reason_kind(r) for r in reasons_of(row.reasons)}:
             reasons[(*key, label)] += 1
     rows = [{"gate": g, "hour": h, "verdict": v, "reason": r, "n": n} for (g, h, v, r), n in reasons.items()]
     for start in range(0, len(rows), _CHUNK):
@@ -167,15 +145,9 @@ def rebuild(conn: Connection) -> None:
     conn.execute(delete(settings).where(settings.c.key == REBUILD_MARKER))
 
 
-def rebuild_if_needed(db: HqDatabase) -> bool:
-    """Run `rebuild` when a migration asked for it (it left the marker); True when it ran."""
-    with db.read() as conn:
-        needed = conn.execute(select(settings.c.value).where(settings.c.key == REBUILD_MARKER)).first()
-    if needed is None:
-        return False
-    with db.begin() as conn:
-        rebuild(conn)
-    return True
+def rebuild_needed(conn: Connection) -> bool:
+    """Whether a migration asked for `rebuild` (it left the marker, which `rebuild` removes)."""
+    return conn.execute(select(settings.c.value).where(settings.c.key == REBUILD_MARKER)).first() is not None
 
 
 def purge(conn: Connection, cutoff: str) -> None:

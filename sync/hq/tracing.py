@@ -29,9 +29,10 @@ from typing import Any
 from sqlalchemy import Connection, Select, false, func, or_, select, union_all
 
 from sync.core.clock import utc_text
-from sync.hq.db import HqDatabase, entries
+from sync.hq.db import HqDatabase
+from sync.hq.tables import entries
 from sync.hq.paging import Page, keyset_page
-from sync.hq.stats import reasons_of
+from sync.core.refusals import reasons_of
 
 MAX_CONTACT_MINUTES = 24 * 60
 MAX_INDEX_PASSAGES = 1000

@@ -27,15 +27,8 @@ from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_,
 from sync.core.roster_csv import RosterError, iter_roster
 from sync.core.clock import utc_text
 from sync.hq import lists
-from sync.hq.db import (
-    HqDatabase,
-    colour_list,
-    dialect_insert,
-    roster,
-    staged_colour_rows,
-    staged_roster_rows,
-    staged_uploads,
-)
+from sync.hq.db import HqDatabase
+from sync.hq.tables import colour_list, dialect_insert, roster, staged_colour_rows, staged_roster_rows, staged_uploads
 from sync.hq.paging import Page, keyset_page
 from sync.hq.revisions import stamp_of
 

@@ -20,7 +20,15 @@ from tests.sync_testkit import RunningHq, hq_db_url, issuer_keys, signing_key_fi
 
 from sync.core.identity import load_district_key, resident_id_check_digit, subject_hash
 from sync.hq import lists, uploads
-from sync.hq.db import audit_log, colour_list, passes, roster, staged_colour_rows, staged_roster_rows, staged_uploads
+from sync.hq.tables import (
+    audit_log,
+    colour_list,
+    passes,
+    roster,
+    staged_colour_rows,
+    staged_roster_rows,
+    staged_uploads,
+)
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role
 

@@ -14,7 +14,7 @@ from tests.dash_testkit import Event, Staff, record_and_ingest
 from tests.sync_testkit import RunningHq, hq, hq_db_url, signing_key_file  # noqa: F401
 
 from sync.hq.cli import main as hq_main
-from sync.hq.db import entry_stats
+from sync.hq.tables import entry_stats
 
 PASSWORD = "a long enough passphrase"
 

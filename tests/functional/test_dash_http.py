@@ -55,7 +55,7 @@ from sync.core.policy import Decision, Direction
 from sync.core.clock import utc_text
 from sync.core.policy.rules import RULES
 from sync.hq import lists
-from sync.hq.db import audit_log, gates
+from sync.hq.tables import audit_log, gates
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role, disable_user
 
@@ -588,7 +588,7 @@ def test_the_overview_counts_today_and_flags_stale_gates_and_alerts(today_hq: Ru
     assert len(hourly) == 24 and all(hourly)
     assert [sum(int(m.group(i)) for m in hourly if m) for i in (1, 2, 3, 4)] == [13, 4, 4, 1]
     assert _bar_titles(overview, "refusals and holds by reason") == [
-        "temperature N °C: 2 refused, 0 held", f"{NOT_RESIDENT}: 1 refused, 0 held", "red code: 1 refused, 0 held",
+        "temperature too high: 2 refused, 0 held", f"{NOT_RESIDENT}: 1 refused, 0 held", "red code: 1 refused, 0 held",
         "yellow code: 0 refused, 1 held", "yellow code: 1 held",
     ]
     assert "yesterday&#39;s reason" not in overview

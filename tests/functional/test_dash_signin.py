@@ -12,7 +12,7 @@ import httpx
 from tests.dash_testkit import PASSWORD, make_user, tokens
 from tests.sync_testkit import LimitsClock, limits_clock, signing_key_file, start_hq  # noqa: F401 - fixtures
 
-from sync.hq.db import audit_log
+from sync.hq.tables import audit_log
 
 LIMITS = {
     "login_account_limit": "3/minute;6/hour",

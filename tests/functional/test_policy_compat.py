@@ -20,7 +20,7 @@ from kiosk.config import load_config
 from kiosk.rules_in_force import policy_in_force
 from sync.core.policy import Decision
 from sync.hq.cli import main as hq_main
-from sync.hq.db import settings
+from sync.hq.tables import settings
 from sync.hq.lists import POLICY_KEY, current_policy
 from sync.hq.revisions import DISTRICT, bump
 from kiosk.uplink.status import Connection

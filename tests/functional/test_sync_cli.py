@@ -20,7 +20,7 @@ from kiosk.trust_store import list_documents
 from sync.hq.cli import lists as hq_list_commands
 from sync.hq import uploads
 from sync.hq.cli import main as hq_main
-from sync.hq.db import entries
+from sync.hq.tables import entries
 from sync.hq.gates import list_gates
 from tests.helpers import make_resident_id
 

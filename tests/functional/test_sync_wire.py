@@ -54,7 +54,7 @@ from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft
 from sync.hq import lists
 from sync.hq.cli import main as hq_main
-from sync.hq.db import gates
+from sync.hq.tables import gates
 from kiosk.uplink.status import Connection
 
 GATE = "north-gate"

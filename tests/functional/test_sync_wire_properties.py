@@ -23,7 +23,7 @@ from sqlalchemy import select
 from tests.sync_testkit import RunningHq, shared_hq, signing_key_file  # noqa: F401
 
 from sync.core.chain import GENESIS_HASH, entry_hash
-from sync.hq.db import alerts, entries
+from sync.hq.tables import alerts, entries
 from sync.hq.gates import add_gate
 from sync.core.protocol import WireEntry
 

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import insert, inspect, select, update
 from tests.dash_testkit import Event, record_and_ingest
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
 from sync.core.codes.base import Colour
 from sync.core.policy import Decision, Direction
 from sync.hq import stats, tracing, uploads
-from sync.hq.db import MIGRATIONS, HqDatabase, entries, entry_stats, reason_stats, settings, staged_colour_rows
+from sync.hq.db import MIGRATIONS, HqDatabase
+from sync.hq.tables import entries, entry_stats, reason_stats, settings, staged_colour_rows
 from sync.hq.ingest import ingest
 from sync.hq.retention import purge
 from sync.hq.staff import (
@@ -74,7 +75,7 @@ def test_ingest_keeps_hourly_statistics_that_a_rebuild_agrees_with(hq_db: HqData
     assert (day.entries_in, day.entries_out, day.refused, day.held, day.red, day.yellow) == (4, 1, 2, 1, 1, 1)
     assert (first.total, first.refused) == (3, 1)
     assert [(r.reason, r.refused, r.held) for r in reasons] == [
-        ("temperature N °C", 2, 0), ("red code", 1, 0), ("yellow code", 0, 1)
+        ("temperature too high", 2, 0), ("red code", 1, 0), ("yellow code", 0, 1)
     ]
 
 
@@ -123,6 +124,29 @@ def test_an_hq_that_held_entries_before_the_dashboard_gets_its_statistics(hq_db_
     assert not {"ix_entries_subject_ts", "ix_entries_gate_ts"} & names
     db.dispose()
     scratch.dispose()
+
+
+def test_an_hq_upgraded_from_its_own_reason_labels_counts_refusals_by_the_gates_kinds(hq_db_url: str, tmp_path: Path) -> None:
+    """Before the gate and HQ grouped refusals one way, HQ stored 'temperature N °C' where the gate said
+    'temperature too high': the upgrade counts them again, the gates' way."""
+    db = HqDatabase(hq_db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    record_and_ingest(db, tmp_path, "g1", _traffic())
+    with db.begin() as conn:
+        conn.execute(update(reason_stats).where(reason_stats.c.reason == "temperature too high").values(reason="temperature N °C"))
+
+    db.upgrade()
+
+    with db.read() as conn:
+        reasons = stats.reasons(conn, "2030-03-01T00", "2030-03-01T23")
+    assert [(r.reason, r.refused, r.held) for r in reasons] == [
+        ("temperature too high", 2, 0), ("red code", 1, 0), ("yellow code", 0, 1)
+    ]
+    db.dispose()
 
 
 def test_contact_ranges_merge_passages_close_together_at_one_gate(hq_db: HqDatabase, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from sync.core.codes.base import Checks, EvidenceKind, TestResult, TestType
 from sync.core.codes.hcert import MAX_COSE_BYTES, MAX_TEXT_CHARS, schema_validator
 from sync.core.codes.hcert_trust import SIGNER, DocumentSigners
 from sync.core.codes.trust import TrustError
-from kiosk.report import credential_json
+from kiosk.verdict_lines import credential_json
 from tests.standards_cases import HC1_CASES, Case, assert_outcome
 from tests.standards_certs import (
     NOW,

@@ -15,7 +15,8 @@ from sync.core.identity import resident_id_check_digit, subject_hash
 from kiosk.operators import Operator, Shift
 from sync.core.codes import TrustList
 from sync.core.policy import Direction, Policy
-from kiosk.shift import ShiftTally, handover, reason_kind, write_handover_csv
+from kiosk.shift import ShiftTally, handover, write_handover_csv
+from sync.core.refusals import reason_kind
 from kiosk.store import GateStore
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)

@@ -17,7 +17,7 @@ from sync.core.codes.base import Checks, EvidenceKind, TestResult, TestType
 from sync.core.codes.shc import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, PENDING_SECONDS, PENDING_SETS, SHC, jws_to_numeric
 from kiosk.gate import Gate
 from sync.core.policy import Direction, Policy
-from kiosk.report import credential_json, human_line
+from kiosk.verdict_lines import credential_json, human_line
 from tests.standards_cases import LAB_RESOURCES, SHC_CASES, Case, assert_outcome
 from tests.standards_certs import (
     NOW,

@@ -14,7 +14,8 @@ from sync.core.chain import entry_hash
 from sync.core.codes.base import Colour
 from sync.core.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
-from sync.hq.db import HqDatabase, escape_nul, unescape_nul
+from sync.hq.db import HqDatabase
+from sync.hq.tables import escape_nul, unescape_nul
 from sync.hq.gates import add_gate, list_alerts
 from sync.hq.ingest import BatchConflict, ingest
 from sync.core.protocol import UploadBatch, WireEntry

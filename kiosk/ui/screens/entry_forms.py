@@ -20,9 +20,9 @@ from kiosk.gate import EntryInputError, Outcome, Visitor
 from sync.core.identity import RESIDENT_ID
 from sync.core.readings import temperature_problem
 from kiosk.ui.errors import ShowsWorkerErrors
-from kiosk.ui.entries import parse_temperature, settle
+from kiosk.ui.typed_entries import parse_temperature, settle
 from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
-from kiosk.ui.safe import shown
+from kiosk.ui.markup_safe import shown
 
 ManualSubmit = Callable[[str, str, str, float | None], Outcome]
 VisitorSubmit = Callable[[Visitor, float | None], Outcome]

@@ -26,9 +26,9 @@ from sync.core.policy import Decision, Direction
 from kiosk.shift import ShiftTally
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.banner import VerdictBanner
-from kiosk.ui.bars import StatusLine, TopBar
+from kiosk.ui.status_bars import StatusLine, TopBar
 from kiosk.ui.context import KioskContext
-from kiosk.ui.entries import parse_temperature, settle
+from kiosk.ui.typed_entries import parse_temperature, settle
 from kiosk.ui.feed import CameraFeed
 from kiosk.ui.messages import (
     CameraStatus,
@@ -40,7 +40,7 @@ from kiosk.ui.messages import (
     VerdictReady,
 )
 from kiosk.ui.preview import CameraPreview
-from kiosk.ui.safe import shown
+from kiosk.ui.markup_safe import shown
 from kiosk.ui.screens.entry_forms import ManualEntryScreen, VisitorScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen

@@ -15,7 +15,7 @@ from kiosk.operators import Shift
 from kiosk.shift import REASON_PREFIX, Handover, handover, write_handover_csv
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
-from kiosk.ui.safe import plain, shown
+from kiosk.ui.markup_safe import plain, shown
 
 
 class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):

@@ -19,13 +19,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from kiosk.export import ExportError, export_entries, local_time, read_entries, reasons_of
+from kiosk.export import ExportError, export_entries, local_time, read_entries
 from sync.core.policy import Decision
 from kiosk.store import entries_phrase
+from sync.core.refusals import reasons_of
 from kiosk.ui.banner import WORDS
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
-from kiosk.ui.safe import plain, shown
+from kiosk.ui.markup_safe import plain, shown
 
 RECENT_DAYS = 7
 MAX_ROWS = 2000
@@ -120,7 +121,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
                 plain(row["name"], limit=24),
                 Text(CODE_TYPES.get(row["code_type"], row["code_type"])),
                 Text(WORDS[Decision(row["verdict"])], style=VERDICT_STYLES.get(row["verdict"], "")),  # as the banner said
-                plain("; ".join(reasons_of(row)), limit=120),
+                plain("; ".join(reasons_of(row["reasons"])), limit=120),
                 Text(temperature),
                 plain(row["operator"], limit=32),
                 key=row["id"],

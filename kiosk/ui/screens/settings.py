@@ -16,7 +16,7 @@ from kiosk.rules_in_force import LIST_TABLES, list_sizes
 from kiosk.trust_store import last_confirmed
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
-from kiosk.ui.safe import plain
+from kiosk.ui.markup_safe import plain
 from kiosk.ui.sync_status import describe, is_problem
 from kiosk.uplink.status_text import policy_ignored_text
 

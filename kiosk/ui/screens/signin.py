@@ -19,7 +19,7 @@ from kiosk.operators import Operator
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.messages import SignInChecked
-from kiosk.ui.safe import plain
+from kiosk.ui.markup_safe import plain
 
 MAX_TRIES = 5
 LOCK_SECONDS = 60.0

@@ -8,8 +8,6 @@ Layout of a keys folder:
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +18,7 @@ from cwt import COSEKey
 
 from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, key_id
 from sync.core.identity import create_district_key
+from sync.core.secret_files import write_secret
 
 Algorithm = Literal["Ed25519", "ES256"]
 PRIVATE_KEY_FILE = "issuer.key.pem"
@@ -56,9 +55,10 @@ def create_issuer_keys(folder: Path, algorithm: Algorithm = "Ed25519") -> bytes:
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    try:
+        write_secret(private_path, pem)
+    except FileExistsError as exc:
+        raise IssuerKeyError(f"{private_path} already exists; keys are never overwritten") from exc
     public_pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -22,7 +22,7 @@ from sync.core.identity import RESIDENT_ID
 from sync.core.clock import utc_text
 from sync.core.bundle import fingerprint
 from sync.hq import audit, gates, lists, uploads
-from sync.hq.db import colour_list, passes
+from sync.hq.tables import colour_list, passes
 from sync.hq.overview import GateFilter, gate_names, gate_page
 from sync.hq.paging import Page, keyset_page
 from sync.hq.web.core import CSRF_FIELD, Admin, AdminPosted, Dashboard, check_csrf, dashboard_of, record, render

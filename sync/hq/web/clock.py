@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sync.core.clock import utc_text
+from sync.core.clock import ago_text, utc_text
 from sync.hq.stats import hour_of
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -70,14 +70,7 @@ class DistrictClock:
             moment = datetime.fromisoformat(ts)
         except ValueError:
             return ts
-        seconds = ((now or self.now()) - moment).total_seconds()
-        if seconds < 90:
-            return f"{max(int(seconds), 0)} s ago"
-        if seconds < 90 * 60:
-            return f"{int(seconds // 60)} min ago"
-        if seconds < 48 * 3600:
-            return f"{int(seconds // 3600)} h ago"
-        return f"{int(seconds // 86400)} days ago"
+        return ago_text((now or self.now()) - moment)
 
     def parse(self, text: str, field: str) -> datetime:
         """A time typed in the district's zone ('2024-05-01T08:00' or '2024-05-01 08:00'), in UTC."""

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from kiosk.operators import Operator
 from sync.core.policy import Direction
 from kiosk.shift import ShiftTally
-from kiosk.ui.safe import plain
+from kiosk.ui.markup_safe import plain
 from kiosk.ui.sync_status import describe, is_problem
 from kiosk.uplink.status import SyncStatus
 

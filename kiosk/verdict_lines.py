@@ -1,5 +1,5 @@
 """Plain data views of judged codes, for JSON lines and one-line terminal reports. Every scanned string is
-passed through `text.visible` here, so no caller can forget to."""
+passed through `sync.core.escaping.visible` here, so no caller can forget to."""
 
 from __future__ import annotations
 
