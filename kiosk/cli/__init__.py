@@ -9,7 +9,6 @@ start does not pay for it.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -60,7 +59,3 @@ for command in (
     syncing.sync,
 ):
     main.add_command(command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -62,7 +62,7 @@ class SyncStatus:
     uploaded: int = 0
     """Entries acknowledged by HQ in the run that produced this status."""
     bundle_changed: bool = False
-    """A new bundle was applied in this run: reload trust list and policy (see kiosk.gate.open_gate)."""
+    """A new bundle was applied in this run (its keys and policy are put in force by `kiosk.rules_in_force`)."""
     policy_ignored: tuple[str, ...] = ()
     """Sections and keys of HQ's policy this gate's software does not know: kept, not applied."""
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
