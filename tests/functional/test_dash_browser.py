@@ -17,8 +17,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.dash_testkit import PASSWORD, Event, make_user, person, record_and_ingest
 from tests.helpers import make_resident_id
+from tests.parts import chromium
 from tests.sync_testkit import MakeGate, RunningHq, issuer_keys, make_gate, signing_key_file, start_hq  # noqa: F401
 
 from kiosk.codes.base import Colour
@@ -26,21 +28,16 @@ from kiosk.identity import load_district_key
 from kiosk.policy import Decision, Direction
 from sync.hq.staff import Role
 
-CHROMIUM = Path("/usr/bin/chromium")
 ZONE = "Asia/Shanghai"
 STALE_MINUTES = 60
 
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium package)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium()),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"],
