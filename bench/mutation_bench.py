@@ -67,6 +67,7 @@ GROUPS: dict[str, Group] = {
             "tests/unit/test_standards_fuzz.py",
             "tests/unit/test_pgc_damage.py",
             "tests/unit/test_hcert_damage.py",
+            "tests/unit/test_shc_damage.py",
             "tests/unit/test_stale_keys.py",
         ),
     ),
