@@ -68,6 +68,7 @@ GROUPS: dict[str, Group] = {
             "tests/unit/test_pgc_damage.py",
             "tests/unit/test_hcert_damage.py",
             "tests/unit/test_shc_damage.py",
+            "tests/unit/test_trust_damage.py",
             "tests/unit/test_stale_keys.py",
         ),
     ),

@@ -401,9 +401,12 @@ class TrustList:
             rid, _, stamp = entry.partition(".")
             before: datetime | None = None
             if stamp:
-                if not stamp.isdigit() or len(stamp) > 12:
-                    raise TrustError(f"{label}: revoked id {entry[:40]!r} has a bad timestamp")
-                before = datetime.fromtimestamp(int(stamp), UTC)
+                try:
+                    if not stamp.isdigit() or len(stamp) > 12:
+                        raise ValueError(stamp)
+                    before = datetime.fromtimestamp(int(stamp), UTC)
+                except (ValueError, OverflowError, OSError) as exc:  # past the year 9999 too
+                    raise TrustError(f"{label}: revoked id {entry[:40]!r} has a bad timestamp") from exc
             self._revoked[crl["kid"]][rid] = before
             summary.revocations += 1
 
