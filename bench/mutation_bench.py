@@ -98,6 +98,7 @@ GROUPS: dict[str, Group] = {
             "tests/unit/test_operators_shift.py",
             "tests/unit/test_sync_state.py",
             "tests/unit/test_chain.py",
+            "tests/unit/test_store_details.py",
             "tests/functional/test_gate_retention.py",
             "tests/functional/test_verify_cli.py",
         ),
