@@ -106,11 +106,20 @@ GROUPS: dict[str, Group] = {
     ),
     "identity": Group(
         ("kiosk/identity.py",),
-        ("tests/unit/test_identity.py", "tests/unit/test_pgc.py", "tests/unit/test_gate_manual.py"),
+        (
+            "tests/unit/test_identity.py",
+            "tests/unit/test_pgc.py",
+            "tests/unit/test_gate_manual.py",
+            "tests/unit/test_keys_and_bundles_exactly.py",
+        ),
     ),
     "bundle": Group(
         ("sync/bundle.py",),
-        ("tests/unit/test_sync_bundle_signing.py", "tests/unit/test_sync_state.py"),
+        (
+            "tests/unit/test_sync_bundle_signing.py",
+            "tests/unit/test_sync_state.py",
+            "tests/unit/test_keys_and_bundles_exactly.py",
+        ),
     ),
     "ingest": Group(
         ("sync/hq/ingest.py",),
