@@ -238,26 +238,64 @@ def exit_codes(root: Path) -> dict[str, int | None]:
     return codes
 
 
+def function_hashes(root: Path) -> dict[str, str]:
+    """'kiosk.store.xǁGateStoreǁrecord' -> the hash mutmut keeps of that function's source."""
+    hashes = {}
+    for meta in (root / "mutants").rglob("*.py.meta"):
+        module = str(meta.relative_to(root / "mutants"))[: -len(".py.meta")].replace("/", ".")
+        for function, digest in json.loads(meta.read_text())["hash_by_function_name"].items():
+            hashes[f"{module}.{function}"] = digest
+    return hashes
+
+
+def refresh_sources(root: Path) -> None:
+    """Drop the scratch copy's mutated and copied sources (mutmut keeps each copy it made, however the source
+    changed since), keeping its results (*.meta): the next run copies and mutates the sources afresh."""
+    for package in ("kiosk", "sync"):
+        for path in (root / "mutants" / package).rglob("*"):
+            if path.is_file() and not path.name.endswith(".meta"):
+                path.unlink()
+
+
+def mutmut_run(name: str, root: Path, jobs: int, mutants: list[str]) -> None:
+    log = root / "mutmut.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("POCKET_HQ_TEST_POSTGRES", "CI")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    with log.open("a") as out:
+        done = subprocess.run(
+            [str(MUTMUT), "run", "--max-children", str(jobs), *mutants], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"mutmut failed on group {name} (exit {done.returncode}); the end of its log:\n{tail}")
+
+
 def run_group(name: str, group: Group, jobs: int, *, again: bool = False) -> None:
+    """Mutate the group's modules and test every mutant; or (`again`) test only the last run's survivors, and
+    every mutant of a function whose source changed since, against the code and tests as they are now."""
     root = OUT / name
     survivors = [m.name for m in read_group(name) if m.status in SURVIVED.values()] if again else []
     if again and not survivors:
         print(f"== {name}: no survivors from a last run to test again", flush=True)
         return
+    before = function_hashes(root) if again else {}
     if again:
         (root / KEPT).write_text(json.dumps(exit_codes(root)))
-    root = scratch_copy(name, group, fresh=not again)
-    log = root / "mutmut.log"
+        refresh_sources(root)
+    scratch_copy(name, group, fresh=not again)
+    (root / "mutmut.log").unlink(missing_ok=True)
     what = f"{len(survivors)} surviving mutants of" if again else "mutating"
-    print(f"== {name}: {what} {', '.join(group.modules)} against {len(group.tests)} test files (log: {log})", flush=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("POCKET_HQ_TEST_POSTGRES", "CI")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [str(MUTMUT), "run", "--max-children", str(jobs), *survivors]
-    with log.open("w") as out:
-        done = subprocess.run(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        tail = log.read_text(errors="replace")[-3000:]
-        raise SystemExit(f"mutmut failed on group {name} (exit {done.returncode}); the end of its log:\n{tail}")
+    print(f"== {name}: {what} {', '.join(group.modules)} against {len(group.tests)} test files "
+          f"(log: {root / 'mutmut.log'})", flush=True)  # fmt: skip
+    mutmut_run(name, root, jobs, survivors)
+    if again:
+        changed = [function for function, digest in function_hashes(root).items() if before.get(function) != digest]
+        kept = json.loads((root / KEPT).read_text())
+        stale = [key for key in kept if key.rpartition("__mutmut_")[0] in changed]
+        (root / KEPT).write_text(json.dumps({k: v for k, v in kept.items() if k not in stale}))
+        if changed:
+            print(f"   and every mutant of {len(changed)} changed functions", flush=True)
+            mutmut_run(name, root, jobs, [f"{function}__mutmut_*" for function in changed])
 
 
 def read_group(name: str) -> list[Mutant]:
