@@ -132,7 +132,14 @@ GROUPS: dict[str, Group] = {
     ),
     "auth": Group(
         ("sync/hq/web/auth.py", "sync/hq/web/core.py", "sync/hq/staff.py"),
-        ("tests/unit/test_dash_store.py", "tests/functional/test_dash_http.py", "tests/functional/test_dash_csrf.py"),
+        (
+            "tests/unit/test_dash_store.py",
+            "tests/unit/test_staff_accounts.py",
+            "tests/functional/test_dash_http.py",
+            "tests/functional/test_dash_csrf.py",
+            "tests/functional/test_dash_sessions.py",
+            "tests/functional/test_dash_cli.py",
+        ),
     ),
 }
 
