@@ -126,6 +126,7 @@ GROUPS: dict[str, Group] = {
         (
             "tests/unit/test_sync_ingest.py",
             "tests/unit/test_chain.py",
+            "tests/unit/test_ingest_details.py",
             "tests/unit/test_dash_store.py",
             "tests/functional/test_sync_upload.py",
         ),
