@@ -119,3 +119,5 @@ def test_any_page_of_the_file_overwritten_exits_1(gate: GateFolder, tmp_path: Pa
 
     assert {number: code for number, (code, _) in outcomes.items()} == dict.fromkeys(outcomes, 1)
     assert all(output.startswith(("Error: ", "database file: ", "entry ")) for _, output in outcomes.values())
+    findings = [line for _, output in outcomes.values() for line in output.splitlines() if line.startswith("database file: ")]
+    assert findings and all(len(line) > len("database file: ") + 4 and not line.endswith("None") for line in findings)
