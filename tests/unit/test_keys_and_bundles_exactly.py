@@ -98,6 +98,11 @@ def test_bundle_content_problems_name_the_first_field_and_count_the_rest() -> No
         "bundle content is invalid: version: Input should be a valid integer, unable to parse string as an integer")  # fmt: skip
     three = one | {"gate": 5, "issued_at": "never"}
     assert refusal(signed_payload(key, json.dumps(three).encode()), key).endswith(" (and 2 more)")
+    two = one | {"gate": 5}
+    assert refusal(signed_payload(key, json.dumps(two).encode()), key).endswith(" (and 1 more)")
+    nested = json.loads(content().model_dump_json()) | {"colour_list": [{"subject": "ab" * 16, "colour": "blue", "note": ""}]}
+    assert refusal(signed_payload(key, json.dumps(nested).encode()), key).startswith(
+        "bundle content is invalid: colour_list.0.colour: ")  # fmt: skip
     assert refusal(signed_payload(key, b"[1]"), key) == (
         "bundle content is invalid: body: Input should be an object")  # fmt: skip
     newer = json.loads(content().model_dump_json()) | {"protocol": 99}
