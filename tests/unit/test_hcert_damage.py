@@ -68,6 +68,8 @@ CASES: dict[str, tuple[Callable[[DocumentSignerKeys], str], Reason, str, Checks]
                         COSE_STEP + "(the protected header is not valid CBOR)", Checks()),
     "header empty": (lambda d: sign1(b"", {4: d.kid}, b"", b""), Reason.MALFORMED,
                      COSE_STEP + "(the protected header's algorithm is not ES256 or PS256)", Checks()),
+    "algorithm a list": (lambda d: sign1(cbor2.dumps({1: []}), {}, b"", b""), Reason.MALFORMED,
+                         COSE_STEP + "(the protected header's algorithm is not ES256 or PS256)", Checks()),
     "header not a map": (lambda d: sign1(cbor2.dumps([1]), {}, b"", b""), Reason.MALFORMED,
                          COSE_STEP + "(the protected header is not a map)", Checks()),
     "no key id": (lambda d: sign1(cbor2.dumps({1: -7}), {}, b"", b""), Reason.NO_KEY_ID,

@@ -82,6 +82,8 @@ CASES: dict[str, tuple[Callable[[IssuerKey], str], Reason, str]] = {
     "header not a map": (lambda k: cose(cbor2.dumps([1])), Reason.MALFORMED, MALFORMED + "protected header is not a map"),
     "other algorithm": (lambda k: cose(cbor2.dumps({1: -35, 4: k.kid})), Reason.MALFORMED,
                         MALFORMED + "unsupported signature algorithm"),
+    "algorithm a list": (lambda k: cose(cbor2.dumps({1: [], 4: k.kid})), Reason.MALFORMED,
+                         MALFORMED + "unsupported signature algorithm"),
     "no key id": (lambda k: cose(cbor2.dumps({1: k.alg})), Reason.MALFORMED, MALFORMED + "no key id in the protected header"),
     "key id not bytes": (lambda k: cose(cbor2.dumps({1: k.alg, 4: k.kid.hex()})), Reason.MALFORMED,
                          MALFORMED + "no key id in the protected header"),
