@@ -1,5 +1,5 @@
 """HQ's ingest, details a dashboard reads: when each gate was last heard from (a replayed batch counts as
-contact, for that gate only) and its last upload."""
+contact, for that gate only), its last upload, and each alert's words."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
+from kiosk.chain import entry_hash
 from kiosk.codes.base import Colour
 from kiosk.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore, utc_text
 from sync.hq.db import HqDatabase
 from sync.hq.gates import add_gate, list_gates
 from sync.hq.ingest import ingest
-from sync.protocol import UploadBatch
+from sync.protocol import UploadBatch, UploadReceipt
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -44,3 +45,37 @@ def test_a_replayed_batch_is_contact_from_that_gate_only(hq_db: HqDatabase, rows
 
     assert again.replayed and again.stored == first.stored == 3
     assert contact(hq_db) == {"g1": (utc_text(T0 + timedelta(minutes=5)), utc_text(T0)), "g2": (None, None)}
+
+
+def _rehash(row: dict[str, object], **changes: object) -> dict[str, object]:
+    changed = row | changes
+    return changed | {"hash": entry_hash(changed)}
+
+
+def details(receipt: UploadReceipt) -> list[tuple[str, int, str]]:
+    return [(a.kind.value, a.seq, a.detail) for a in receipt.alerts]
+
+
+def test_each_alert_says_what_happened_in_the_words_staff_read(hq_db: HqDatabase, rows: list[dict[str, object]]) -> None:  # noqa: F811
+    add_gate(hq_db, "g1")
+    ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="a", entries=[rows[0]]), now=T0)
+    resent = UploadBatch(gate="g1", batch_id="b", entries=[_rehash(rows[0], verdict="refuse")])
+    assert details(ingest(hq_db, "g1", resent, now=T0)) == [
+        ("edited", 1, f"entry {rows[0]['id']} re-sent with content that differs from the copy HQ holds; "
+                      "the new version was not stored")]  # fmt: skip
+    ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="c", entries=[rows[2]]), now=T0)  # seq 2 is missing
+
+    forged = _rehash(rows[1], prev_hash="ab" * 32, name="someone else")
+    assert details(ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="d", entries=[forged]), now=T0)) == [
+        ("broken", 2, "arrived late to fill a gap and does not follow entry 1"),
+        ("broken", 3, f"does not follow entry {rows[1]['id']}, which arrived late for seq 2: that is not the entry "
+                      "that stood there"),
+    ]  # fmt: skip
+
+
+def test_a_late_entry_whose_content_was_changed_is_flagged(hq_db: HqDatabase, rows: list[dict[str, object]]) -> None:  # noqa: F811
+    add_gate(hq_db, "g1")
+    ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="a", entries=[rows[0], rows[2]]), now=T0)
+    altered = rows[1] | {"verdict": "refuse"}
+    assert details(ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="b", entries=[altered]), now=T0)) == [
+        ("edited", 2, "arrived late to fill a gap and its content does not match its hash")]  # fmt: skip
