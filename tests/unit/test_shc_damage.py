@@ -20,7 +20,6 @@ from tests.standards_certs import (
     ShcIssuer,
     lab_result,
     patient,
-    shc_chunks,
     shc_payload,
     shc_text,
     sign_shc,

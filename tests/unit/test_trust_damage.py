@@ -4,9 +4,10 @@ validity periods, revocation times and size limits hold exactly."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc.jwk import ECKey
 
-from kiosk.codes.trust import MAX_DOCUMENT_BYTES, TrustError, TrustList, TrustSummary, read_trust_file
+from kiosk.codes.trust import (
+    MAX_DOCUMENT_BYTES,
+    TrustError,
+    TrustList,
+    TrustSummary,
+    certificate_kid,
+    key_id,
+    read_trust_file,
+)
 from tests.standards_certs import NOW, Csca, make_csca, make_dsc
 
 ISS = "https://health.example.org/issuer"
@@ -157,7 +166,7 @@ def test_a_document_signer_keeps_its_details_and_is_valid_to_the_second(csca: Cs
 
     assert (summary.signers, summary.describe()) == (2, "list.pem: 2 EU DCC document signers")
     assert (signer.subject, signer.country, signer.label) == ("CN=DSC 1,C=XA", "XA", "list.pem block 1")
-    assert signer.fingerprint == __import__("hashlib").sha256(dsc.certificate.public_bytes(serialization.Encoding.DER)).digest()
+    assert signer.fingerprint == hashlib.sha256(dsc.certificate.public_bytes(serialization.Encoding.DER)).digest()
     assert len(signer.kid) == 8 and len(trust) == 1
     assert signer.valid_at(NOW - timedelta(days=1)) and signer.valid_at(NOW + timedelta(days=1))
     assert not signer.valid_at(NOW - timedelta(days=1, seconds=1)) and not signer.valid_at(NOW + timedelta(days=1, seconds=1))
@@ -167,15 +176,16 @@ def test_a_signer_without_a_country_has_none() -> None:
     trust = TrustList()
     cert = certificate(ec.generate_private_key(ec.SECP256R1()), country=False)
     summary = trust.add_document(cert.public_bytes(serialization.Encoding.DER), "one.der")
-    (signer,) = [s for signers in trust._signers.values() for s in signers]
+    (signer,) = trust.signers(certificate_kid(cert))
     assert (summary.kind, summary.label, signer.country, signer.label) == ("x509-der", "one.der", None, "one.der")
 
 
 def test_issuer_keys_keep_their_label_and_count(tmp_path: Path) -> None:
-    pems = [public_pem(ed25519.Ed25519PrivateKey.generate()), public_pem(ec.generate_private_key(ec.SECP256R1()))]
+    privates = [ed25519.Ed25519PrivateKey.generate(), ec.generate_private_key(ec.SECP256R1())]
+    pems = [public_pem(key) for key in privates]
     (tmp_path / "two.pem").write_bytes(b"".join(pems))
     trust = TrustList.from_file(tmp_path / "two.pem")
-    keys = list(trust._keys.values())
+    keys = [trust.get(key_id(key.public_key())) for key in privates]
 
     assert [k.label for k in keys] == ["two.pem block 1", "two.pem block 2"] and len(trust) == 2
     assert all(len(k.kid) == 8 and trust.get(k.kid) is k for k in keys)
@@ -183,7 +193,7 @@ def test_issuer_keys_keep_their_label_and_count(tmp_path: Path) -> None:
     assert TrustList.from_dir(tmp_path).get(keys[1].kid).label == "two.pem block 2"  # type: ignore[union-attr]
     single = TrustList()
     assert single.add_document(pems[0], "one.pem").describe() == "one.pem: 1 PGC1 issuer key"
-    assert list(single._keys.values())[0].label == "one.pem"
+    assert single.get(key_id(privates[0].public_key())).label == "one.pem"  # type: ignore[union-attr]
 
 
 def test_smart_health_card_keys_know_their_issuer_and_revocations() -> None:
@@ -196,7 +206,7 @@ def test_smart_health_card_keys_know_their_issuer_and_revocations() -> None:
 
     assert summary.contents() == ("2 SMART Health Card issuer keys, 3 revoked SMART Health Card ids "
                                   "(1 skipped: issuer.json key 1: not an ES256 signing key)")  # fmt: skip
-    shc = [key for listed in trust._shc_keys.values() for key in listed]
+    shc = [key for raw in keys[1:] for key in trust.shc_keys(ECKey.import_key(raw).thumbprint())]
     assert [(k.issuer, k.label, k.kid == k.key.thumbprint()) for k in shc] == [(ISS, "issuer.json", True)] * 2
     assert len(trust) == 2
     assert trust.revoked("k", "gone", NOW) and not trust.revoked("k", "kept", NOW) and not trust.revoked("x", "gone", NOW)
@@ -209,12 +219,12 @@ def test_an_issuer_directory_binds_each_issuers_keys() -> None:
     directory = {"participating_issuers": [{"issuer": {"iss": ISS}, "keys": [key]}]}
     trust = TrustList()
     summary = trust.add_document(json.dumps(directory).encode(), "dir.json")
-    (entry,) = trust.shc_keys(str(key["kid"]) if "kid" in key else ECKey.import_key(key).thumbprint())
+    (entry,) = trust.shc_keys(ECKey.import_key(key).thumbprint())
 
     assert (summary.kind, summary.shc_keys, entry.issuer, entry.label) == ("shc-directory", 1, ISS, f"dir.json [{ISS}]")
     bound = TrustList()
     bound.add_document(json.dumps({"keys": [key]}).encode(), "plain.json", shc_issuer=ISS)
-    assert [k.issuer for listed in bound._shc_keys.values() for k in listed] == [ISS]
+    assert [k.issuer for k in bound.shc_keys(ECKey.import_key(key).thumbprint())] == [ISS]
     longest = "https://" + "h" * 504
     assert TrustList().add_document(json.dumps({"keys": [jwk()], "iss": longest}).encode(), "l.json").shc_keys == 1
 
