@@ -80,6 +80,7 @@ GROUPS: dict[str, Group] = {
             "tests/unit/test_certificate_policy.py",
             "tests/unit/test_gate_manual.py",
             "tests/unit/test_stale_keys.py",
+            "tests/unit/test_policy_edges.py",
         ),
     ),
     "chain": Group(
