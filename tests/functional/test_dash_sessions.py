@@ -75,3 +75,10 @@ def test_forms_take_small_fields_only(dash: RunningHq) -> None:
 
 def test_a_missing_session_is_not_an_expired_one() -> None:
     assert (LoginNeeded().expired, str(LoginNeeded())) == (False, "sign in first")
+
+
+def test_a_fresh_hq_escapes_what_a_page_is_given(tmp_path: Path, signing_key_file: Path) -> None:  # noqa: F811
+    """An HQ of its own (the pages' template set-up happens as it starts): text from a link is escaped."""
+    for running in start_hq(str(tmp_path / "hq.db"), signing_key_file):
+        page = httpx.get(running.url + "/login?next=/%3Cb%3Ehello%3C/b%3E").text
+        assert 'value="/&lt;b&gt;hello&lt;/b&gt;"' in page and "<b>hello" not in page
