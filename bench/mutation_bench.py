@@ -70,6 +70,7 @@ GROUPS: dict[str, Group] = {
             "tests/unit/test_shc_damage.py",
             "tests/unit/test_trust_damage.py",
             "tests/unit/test_codes_basics.py",
+            "tests/unit/test_codes_edges.py",
             "tests/unit/test_stale_keys.py",
         ),
     ),
