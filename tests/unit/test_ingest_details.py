@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
 from kiosk.chain import entry_hash
 from kiosk.codes.base import Colour
 from kiosk.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore, utc_text
-from sync.hq.db import HqDatabase
+from sync.hq.db import HqDatabase, entries
 from sync.hq.gates import add_gate, list_gates
 from sync.hq.ingest import ingest
 from sync.protocol import UploadBatch, UploadReceipt
@@ -79,3 +80,19 @@ def test_a_late_entry_whose_content_was_changed_is_flagged(hq_db: HqDatabase, ro
     altered = rows[1] | {"verdict": "refuse"}
     assert details(ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="b", entries=[altered]), now=T0)) == [
         ("edited", 2, "arrived late to fill a gap and its content does not match its hash")]  # fmt: skip
+
+
+def test_an_entry_resent_at_the_chain_head_after_hq_dropped_it_is_checked(
+    hq_db: HqDatabase, rows: list[dict[str, object]]  # noqa: F811
+) -> None:
+    """HQ's retention may drop the entry its chain head points at; one sent again at that place is checked
+    against its neighbours like any late entry, never stored unchecked."""
+    add_gate(hq_db, "g1")
+    ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="a", entries=rows), now=T0)
+    with hq_db.begin() as conn:
+        conn.execute(delete(entries).where(entries.c.seq == 3))
+
+    altered = rows[2] | {"verdict": "refuse"}
+    receipt = ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="b", entries=[altered]), now=T0)
+
+    assert details(receipt) == [("edited", 3, "arrived late to fill a gap and its content does not match its hash")]
