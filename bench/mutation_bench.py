@@ -142,6 +142,7 @@ GROUPS: dict[str, Group] = {
             "tests/functional/test_dash_csrf.py",
             "tests/functional/test_dash_sessions.py",
             "tests/functional/test_dash_cli.py",
+            "tests/functional/test_dash_admin.py",
         ),
     ),
 }
