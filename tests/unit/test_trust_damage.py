@@ -188,6 +188,7 @@ def test_issuer_keys_keep_their_label_and_count(tmp_path: Path) -> None:
     keys = [trust.get(key_id(key.public_key())) for key in privates]
 
     assert [k.label for k in keys] == ["two.pem block 1", "two.pem block 2"] and len(trust) == 2
+    assert TrustList().add_document(b"".join(pems), "two.pem").describe() == "two.pem: 2 PGC1 issuer keys"
     assert all(len(k.kid) == 8 and trust.get(k.kid) is k for k in keys)
     assert TrustList([keys[0]]).get(keys[0].kid) is keys[0]
     assert TrustList.from_dir(tmp_path).get(keys[1].kid).label == "two.pem block 2"  # type: ignore[union-attr]
