@@ -92,6 +92,14 @@ def test_a_negative_test_exactly_as_old_as_required_counts() -> None:
     assert verdict.reasons == ("green code", "negative test 48 h ago", "resident")
 
 
+def test_a_tests_age_is_rounded_to_the_nearest_hour() -> None:
+    policy = Policy.model_validate({"negative_test": {"required": True, "max_age_hours": 72}})
+    tested = NOW - timedelta(hours=48, minutes=30, seconds=2)
+    who = Presentation(kind="code", subject="ab" * 16, name="x", colour=Colour.GREEN, negative_test_at=tested)
+    verdict = judge(policy, who, RESIDENT, temperature=None, direction=Direction.IN, now=NOW)
+    assert "negative test 49 h ago" in verdict.reasons
+
+
 def test_a_pass_ending_now_has_ended() -> None:
     who = Presentation(kind="code", subject="ab" * 16, name="x", colour=Colour.GREEN)
     ending = Knowledge(hq_pass=PassInfo("staff", NOW))
@@ -105,5 +113,6 @@ def test_a_policy_file_with_several_problems_names_each(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
     assert str(caught.value).count("; ") == 1 and "temperature.refuse_at_or_above" in str(caught.value)
+    assert "; colours.green: " in str(caught.value)
     path.write_text('# 温度\n[temperature]\nrefuse_at_or_above = 37.5\n', encoding="utf-8")
     assert load_policy(path).temperature.refuse_at_or_above == 37.5
