@@ -1,8 +1,9 @@
-"""Scan benchmark: our Scanner against zbar, zxing-cpp and OpenCV on hard frames and on frames with no code, then
-scan-to-verdict latency.
+"""Scan benchmark: our Scanner against zbar, zxing-cpp and OpenCV on hard frames, on photo frames of the kinds real
+phone photos are hard in (issue 18: sun glare, damage, curved codes, dot-styled modules, small steep codes, blur with
+dim light and heavy JPEG) and on frames with no code, then scan-to-verdict latency.
 
-    .venv/bin/python bench/scan_bench.py            # 420 frames, about 3 minutes on 2 cores
-    .venv/bin/python bench/scan_bench.py --quick    # 140 frames, for a quick look
+    .venv/bin/python bench/scan_bench.py            # 420 hard + 240 photo frames, about 5 minutes on 2 cores
+    .venv/bin/python bench/scan_bench.py --quick    # 140 + 72 frames, for a quick look
     .venv/bin/python bench/scan_bench.py --seed 5   # another set of frames and codes
 
 Codes are issued through the real path (`issue_code` with an Ed25519 issuer key, written and read back in the
@@ -16,7 +17,7 @@ keeper waits for at 1280x720: frame in -> Scanner.scan -> Debouncer -> Gate.pres
 to a GateStore on a real file with WAL and synchronous=FULL) -> verdict committed. Every frame shows a different
 code, so every read frame commits.
 
-Targets (shared/DESIGN.md, issue 2) are printed next to the figures; nothing here asserts them.
+Targets (shared/DESIGN.md, issues 2 and 18) are printed next to the figures; nothing here asserts them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,10 +37,14 @@ from pathlib import Path
 import numpy as np
 from hard_frames import (
     CATEGORIES,
+    PHOTO_KINDS,
+    PHOTO_VARIANTS,
     RESOLUTIONS,
+    HardFrame,
     decode_jpeg,
     frame_plan,
     generate,
+    generate_photos,
     make_busy_empty_frame,
     make_empty_frame,
 )
@@ -64,9 +69,10 @@ TARGET_READ_AIM = 0.90
 TARGET_DECODE_MEDIAN_MS = 10.0
 TARGET_VERDICT_MEDIAN_MS = 50.0
 TARGET_VERDICT_P99_MS = 150.0
-TARGET_IDLE_MEDIAN_MS = 5.0
-"""Issue 2 leaves idle cost open; a camera delivers frames with no code most of the day, and at 15-30 frames a
-second on a 2-core laptop 10 ms each is a third of a core, so the aim is well under that."""
+TARGET_IDLE_MEDIAN_MS = 6.7
+"""A camera delivers frames with no code most of the day, and at 15-30 frames a second on a 2-core laptop 10 ms each
+is a third of a core, so the aim is well under that: issue 18 holds it at no more than before its changes, 6.7 ms
+measured then in a bare room."""
 OURS = "Scanner (ours)"
 DecodeFn = Callable[[np.ndarray], list[str]]
 
@@ -164,11 +170,12 @@ def issue_codes(folder: Path, count: int, seed: int) -> Issued:
 @dataclass
 class DecodeRun:
     tallies: dict[tuple[str, str], Tally]
-    """(group, decoder) -> tally; groups are the categories, 'WxH' sizes and 'overall'."""
+    """(group, decoder) -> tally; groups are the categories (and 'kind/variant' for photo frames), 'WxH' sizes and
+    'overall'."""
     passes: Counter[str]
     """Which of the Scanner's passes read each frame it read."""
     zbar_only: int
-    """Frames pyzbar read and the Scanner did not: what zbar would add as a last resort."""
+    """Frames pyzbar read over the whole frame and the Scanner did not."""
     hd_jpegs: list[bytes]
     """The 1280x720 frames as the camera sent them (JPEG), kept for the scan-to-verdict part."""
 
@@ -189,7 +196,15 @@ def decoders(scanner: Scanner, last_pass: dict[str, str]) -> dict[str, DecodeFn]
     }
 
 
-def run_decoders(texts: list[str], count: int, seed: int) -> DecodeRun:
+def frame_groups(frame: HardFrame) -> tuple[str, ...]:
+    """The table rows a frame counts in: its category (and variant), its size, overall."""
+    size = f"{frame.size[0]}x{frame.size[1]}"
+    if frame.variant and len(PHOTO_VARIANTS[frame.category]) > 1:
+        return frame.category, f"{frame.category}/{frame.variant}", size, "overall"
+    return frame.category, size, "overall"
+
+
+def run_decoders(frames: Iterable[HardFrame], count: int) -> DecodeRun:
     last_pass: dict[str, str] = {}
     fns = decoders(Scanner(), last_pass)
     names = list(fns)
@@ -198,11 +213,10 @@ def run_decoders(texts: list[str], count: int, seed: int) -> DecodeRun:
     zbar_only = 0
     hd_jpegs: list[bytes] = []
     started = time.monotonic()
-    for frame in generate(texts, count, seed):
+    for frame in frames:
         if frame.index == 0:
             for fn in decoders(Scanner(), {}).values():  # warm-up, untimed and apart: first calls allocate buffers
                 fn(frame.image)
-        size = f"{frame.size[0]}x{frame.size[1]}"
         read: dict[str, bool] = {}
         # Rotate the order each frame so a burst of load from elsewhere falls on every decoder alike.
         for name in names[frame.index % len(names) :] + names[: frame.index % len(names)]:
@@ -211,7 +225,7 @@ def run_decoders(texts: list[str], count: int, seed: int) -> DecodeRun:
             ms = (time.perf_counter() - t0) * 1000
             read[name] = frame.text in found
             wrong = any(text != frame.text for text in found)
-            for group in (frame.category, size, "overall"):
+            for group in frame_groups(frame):
                 tallies.setdefault((group, name), Tally()).add(read[name], wrong, ms)
         if read[OURS]:
             passes[last_pass["name"]] += 1
@@ -223,19 +237,35 @@ def run_decoders(texts: list[str], count: int, seed: int) -> DecodeRun:
     return DecodeRun(tallies, passes, zbar_only, hd_jpegs)
 
 
-def print_decode_table(run: DecodeRun, count: int, seed: int) -> None:
-    names = ["pyzbar", OURS, "zxing-cpp", "OpenCV"]
+def table_groups(photos: bool) -> list[str]:
+    """The rows of a decode table, in order ('-' draws a rule)."""
     sizes = [f"{w}x{h}" for w, h in RESOLUTIONS]
-    print(f"\nHARD FRAMES: {count} frames, seed {seed}, categories cycled, half 640x480 and half 1280x720.")
+    if not photos:
+        return [*CATEGORIES, "-", *sizes, "overall"]
+    rows: list[str] = []
+    for kind in PHOTO_KINDS:
+        rows.append(kind)
+        if len(PHOTO_VARIANTS[kind]) > 1:
+            rows += [f"{kind}/{variant}" for variant in PHOTO_VARIANTS[kind]]
+    return [*rows, "-", *sizes, "overall"]
+
+
+def print_decode_table(run: DecodeRun, count: int, seed: int, *, photos: bool = False) -> None:
+    names = ["pyzbar", OURS, "zxing-cpp", "OpenCV"]
+    if photos:
+        print(f"\nPHOTO FRAMES: {count} frames, seed {seed}, kinds cycled, half 640x480 and half 1280x720;")
+        print("each kind's variants below it ('damaged/cracks').")
+    else:
+        print(f"\nHARD FRAMES: {count} frames, seed {seed}, categories cycled, half 640x480 and half 1280x720.")
     print("Per decoder: share of frames read with the right text, then median and p99 ms per frame (frame in ->")
     print("texts out, grey conversion included). Our Scanner's time includes its repairs on frames the first pass")
     print("misses. In a group of a few dozen frames, p99 is close to the slowest frame.\n")
-    head = f"{'':14}{'n':>4} " + "".join(f"| {n:^22}" for n in names)
-    sub = f"{'group':14}{'':>4} " + "".join(f"| {'read':>6} {'med':>6} {'p99':>7} " for _ in names)
+    head = f"{'':22}{'n':>4} " + "".join(f"| {n:^22}" for n in names)
+    sub = f"{'group':22}{'':>4} " + "".join(f"| {'read':>6} {'med':>6} {'p99':>7} " for _ in names)
     print(head)
     print(sub)
     print("-" * len(sub))
-    for group in [*CATEGORIES, "-", *sizes, "overall"]:
+    for group in table_groups(photos):
         if group == "-":
             print("-" * len(sub))
             continue
@@ -244,12 +274,15 @@ def print_decode_table(run: DecodeRun, count: int, seed: int) -> None:
         for name in names:
             t = run.tallies[(group, name)]
             cells += f"| {t.reads / n:6.0%} {percentile(t.times_ms, 50):6.1f} {percentile(t.times_ms, 99):7.1f} "
-        print(f"{group:14}{n:>4} {cells}")
+        print(f"{group:22}{n:>4} {cells}")
     overall = run.tallies[("overall", OURS)]
     print(
         f"\nScanner reads by pass ({overall.reads} frames):", ", ".join(f"{p} {c}" for p, c in run.passes.most_common())
     )
-    print(f"pyzbar as a last resort would add {run.zbar_only} read(s) (frames pyzbar read and the Scanner missed).")
+    print(
+        f"pyzbar over the whole frame would add {run.zbar_only} read(s) (frames pyzbar read and the Scanner missed;"
+        " the Scanner runs it only on crops around a located code)."
+    )
     wrong = {name: run.tallies[("overall", name)].wrong for name in names}
     print("Frames with a wrong text:", ", ".join(f"{n} {w}" for n, w in wrong.items()))
 
@@ -398,7 +431,36 @@ def print_verdict(run: VerdictRun, work_dir: Path) -> None:
 # -- targets -------------------------------------------------------------------------------------------------
 
 
-def print_targets(decode: DecodeRun, verdict: VerdictRun, idle: IdleRun) -> None:
+def photo_rows(photos: DecodeRun) -> list[tuple[str, str, str, bool]]:
+    """Issue 18's targets on the photo frames: more than the best single decoder in every kind, 90% in all, and
+    the median time of a frame with a code at 1280x720."""
+    rows = []
+    for group in [*PHOTO_KINDS, "overall"]:
+        n = len(photos.tallies[(group, OURS)].times_ms)
+        rates = {name: photos.tallies[(group, name)].reads / n for name in ("pyzbar", "zxing-cpp", "OpenCV")}
+        best_peer = max(rates, key=rates.__getitem__)
+        ours = photos.tallies[(group, OURS)].reads / n
+        label = "photo frames read" if group == "overall" else f"photo: {group}"
+        rows.append(
+            (
+                label,
+                f"{ours:.1%} vs {best_peer} {rates[best_peer]:.1%}",
+                "more than the best peer",
+                ours > rates[best_peer],
+            )
+        )
+    ours = photos.tallies[("overall", OURS)].reads / len(photos.tallies[("overall", OURS)].times_ms)
+    rows.append(("photo frames read, target", f"{ours:.1%}", f">= {TARGET_READ_AIM:.0%}", ours >= TARGET_READ_AIM))
+    hd = f"{HD[0]}x{HD[1]}"
+    median = percentile(photos.tallies[(hd, OURS)].times_ms, 50)
+    rows.append(
+        (f"median decode, {hd} photo", f"{median:.1f} ms", f"<= {TARGET_DECODE_MEDIAN_MS:.0f} ms",
+         median <= TARGET_DECODE_MEDIAN_MS)
+    )
+    return rows
+
+
+def print_targets(decode: DecodeRun, photos: DecodeRun, verdict: VerdictRun, idle: IdleRun) -> None:
     n = len(decode.tallies[("overall", OURS)].times_ms)
     rates = {name: decode.tallies[("overall", name)].reads / n for name in ("pyzbar", "zxing-cpp", "OpenCV")}
     best_peer = max(rates, key=rates.__getitem__)
@@ -432,8 +494,8 @@ def print_targets(decode: DecodeRun, verdict: VerdictRun, idle: IdleRun) -> None
         ),
         (
             f"no-code frame median, {hd}",
-            f"{idle_median:.1f} ms (bare room)",
-            f"<= {TARGET_IDLE_MEDIAN_MS:.0f} ms (aim)",
+            f"{idle_median:.2f} ms (bare room)",
+            f"<= {TARGET_IDLE_MEDIAN_MS:.1f} ms",
             verdict_word(idle_median <= TARGET_IDLE_MEDIAN_MS),
         ),
         (
@@ -449,6 +511,7 @@ def print_targets(decode: DecodeRun, verdict: VerdictRun, idle: IdleRun) -> None
             verdict_word(v_p99 <= TARGET_VERDICT_P99_MS),
         ),
     ]
+    rows += [(label, figure, target, verdict_word(ok)) for label, figure, target, ok in photo_rows(photos)]
     print("\nTARGETS")
     print(f"{'':32}{'figure':<30}{'target':<26}result")
     for label, figure, target, result in rows:
@@ -458,16 +521,23 @@ def print_targets(decode: DecodeRun, verdict: VerdictRun, idle: IdleRun) -> None
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Decode rate and time of our Scanner against pyzbar, zxing-cpp and OpenCV on generated hard "
-        "frames, then scan-to-verdict latency at 1280x720. Prints figures next to the targets.",
+        "frames and photo frames, then scan-to-verdict latency at 1280x720. Prints figures next to the targets.",
     )
     parser.add_argument(
         "--frames", type=int, default=420, help="Hard frames to make (cycled over 7 categories, 2 sizes). Default 420."
     )
     parser.add_argument(
+        "--photo-frames",
+        type=int,
+        default=240,
+        help=f"Photo frames to make (cycled over {len(PHOTO_KINDS)} kinds, 2 sizes, each kind's variants)."
+        " Default 240.",
+    )
+    parser.add_argument(
         "--seed", type=int, default=2026, help="Seed of the frames; the same seed gives the same frames. Default 2026."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="140 frames and 10 empty frames: a look in well under a minute."
+        "--quick", action="store_true", help="140 hard, 72 photo and 10 empty frames: a look in about a minute."
     )
     parser.add_argument(
         "--empty-frames",
@@ -477,9 +547,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.frames, args.empty_frames = 140, 10
+        args.frames, args.photo_frames, args.empty_frames = 140, 72, 10
     if args.frames < len(CATEGORIES) * len(RESOLUTIONS):
         parser.error(f"--frames must be at least {len(CATEGORIES) * len(RESOLUTIONS)} (every category at both sizes)")
+    photo_minimum = 2 * len(PHOTO_KINDS) * len(RESOLUTIONS)
+    if args.photo_frames < photo_minimum:
+        parser.error(f"--photo-frames must be at least {photo_minimum} (every kind and variant at both sizes)")
     if args.empty_frames < 1:
         parser.error("--empty-frames must be at least 1")
     return args
@@ -489,24 +562,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     load_start = os.getloadavg()[0]
     print(
-        f"Scan benchmark: {args.frames} hard frames, seed {args.seed}, {os.cpu_count()} CPUs,"
+        f"Scan benchmark: {args.frames} hard and {args.photo_frames} photo frames, seed {args.seed},"
+        f" {os.cpu_count()} CPUs,"
         f" load average {load_start:.2f} at start."
     )
     with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
         work = Path(tmp)
-        issued = issue_codes(work / "hq-keys", args.frames, args.seed)
+        issued = issue_codes(work / "hq-keys", max(args.frames, args.photo_frames), args.seed)
         hd_count = sum(frame_plan(i)[1] == HD for i in range(args.frames))
         print(
-            f"Issued {args.frames} distinct codes ({len(issued.texts[0])} characters each, QR rendered by segno);"
+            f"Issued {len(issued.texts)} distinct codes ({len(issued.texts[0])} characters each, QR rendered by segno);"
             f" {hd_count} frames at 1280x720."
         )
-        decode = run_decoders(issued.texts, args.frames, args.seed)
+        decode = run_decoders(generate(issued.texts, args.frames, args.seed), args.frames)
         print_decode_table(decode, args.frames, args.seed)
+        photos = run_decoders(generate_photos(issued.texts, args.photo_frames, args.seed), args.photo_frames)
+        print_decode_table(photos, args.photo_frames, args.seed, photos=True)
         idle = time_empty_frames(args.seed, args.empty_frames)
         print_idle(idle)
         verdict = scan_to_verdict(issued, decode.hd_jpegs, work)
         print_verdict(verdict, work)
-        print_targets(decode, verdict, idle)
+        print_targets(decode, photos, verdict, idle)
     load_end = os.getloadavg()[0]
     print(
         f"\nLoad average {load_start:.2f} at start, {load_end:.2f} at the end on {os.cpu_count()} CPUs shared with"

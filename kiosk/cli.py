@@ -10,6 +10,7 @@ start does not pay for it.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ import click
 import cv2
 
 from kiosk.camera import CaptureThread, SourceError, open_source
-from kiosk.cli_types import UTC_TIME
+from kiosk.cli_types import TEMPERATURE, UTC_TIME
 from kiosk.codes.trust import TrustError, read_trust_file
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.gate import open_gate
@@ -35,8 +36,9 @@ from kiosk.store import GateStore, StoreError
 from kiosk.text import entries_phrase, visible
 from kiosk.trust_store import import_document, list_documents, remove_document
 from sync.report import status_json, status_line
-from sync.status import SyncProgress
 from sync.retention import purge_entries
+from sync.state import SyncState
+from sync.status import Connection, SyncProgress
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -138,7 +140,7 @@ def main(ctx: click.Context, demo: bool, config_file: Path | None, db: Path | No
 @db_option
 @trust_option
 @direction_option
-@click.option("--temperature", type=float, help="Temperature in °C to judge every scan with.")
+@click.option("--temperature", type=TEMPERATURE, help="Temperature in °C to judge every scan with (30-45).")
 @click.option("--operator", help="Operator id recorded on the entries (overrides the config).")
 @json_option
 @friendly_errors
@@ -207,7 +209,7 @@ def scan(
 @check_trust_option
 @click.option("--at", "at", type=UTC_TIME, help="Judge as of this ISO 8601 time instead of now (UTC if no offset).")
 @direction_option
-@click.option("--temperature", type=float, help="Temperature in °C to judge with.")
+@click.option("--temperature", type=TEMPERATURE, help="Temperature in °C to judge with (30-45).")
 @json_option
 @friendly_errors
 def check(
@@ -294,7 +296,7 @@ def verify(config_file: Path | None, db: Path | None) -> None:
     """Check the entry log's hash chain and the database file; exit status 1 if any entry was edited, removed or
     moved, or the file is damaged."""
     config = load_config(config_file)
-    with _store(config, db) as store:
+    with _store(config, db, read_only=True) as store:
         damaged = store.file_problems()
         problems = store.verify()
         count = store.count_entries()
@@ -377,7 +379,7 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
     config = load_config(config_file)
     policy = config.load_policy()
     now = datetime.now(UTC)
-    with _store(config, db) as store:
+    with _store(config, db, read_only=True) as store:
         documents = list_documents(store)
     for doc in documents:
         record = {
@@ -502,13 +504,44 @@ def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, conf
 
 @main.command()
 @click.option("--once", is_flag=True, help="Sync once and exit: status 0 when HQ has everything, 1 when not.")
-@click.option("--status", "show_status", is_flag=True, help="Show the sync status from the gate's database; no network.")
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show the sync status from the gate's database; no network. Exit status 1 when it is an error.",
+)
+@click.option(
+    "--refused", "show_refused", is_flag=True, help="List the entries HQ refused (kept here), with HQ's reasons."
+)
+@click.option(
+    "--retry-refused",
+    is_flag=True,
+    help="Send the entries HQ refused again at the next sync (once the cause is dealt with at HQ or here).",
+)
+@click.option(
+    "--dismiss-refused",
+    is_flag=True,
+    help="Stop reporting the entries HQ refused, once the district has them another way (from --refused --json).",
+)
 @config_option
 @json_option
 @friendly_errors
-def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool) -> None:
+def sync(
+    once: bool,
+    show_status: bool,
+    show_refused: bool,
+    retry_refused: bool,
+    dismiss_refused: bool,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
     """Upload the entry log to HQ and fetch HQ's lists; without --once, keep doing so every sync interval
-    (the kiosk does this by itself in the background) until Ctrl-C."""
+    (the kiosk does this by itself in the background) until Ctrl-C.
+
+    An entry HQ refuses (say, a sequence number HQ holds as another entry after the gate database was put
+    back from a backup) is kept here, counted as waiting and named in the status until it is dealt with:
+    --refused lists them (with --json, whole, for the district), --retry-refused sends them again,
+    --dismiss-refused stops reporting them once the district has them."""
     from sync.client import SyncService
 
     config = load_config(config_file)
@@ -519,6 +552,13 @@ def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool)
         finally:
             service.close()
         emit(status_json(status), as_json, status_line(status))
+        if status.connection is Connection.ERROR:
+            raise SystemExit(1)
+        return
+    if show_refused or retry_refused or dismiss_refused:
+        if retry_refused and dismiss_refused:
+            raise click.UsageError("--retry-refused and --dismiss-refused do opposite things; give one")
+        _refused_entries(config, as_json, change="retry" if retry_refused else "dismiss" if dismiss_refused else None)
         return
     if not config.hq_url:
         raise click.ClickException("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
@@ -532,6 +572,30 @@ def sync(once: bool, show_status: bool, config_file: Path | None, as_json: bool)
         pass
     finally:
         service.close()
+
+
+def _refused_entries(config: KioskConfig, as_json: bool, *, change: str | None) -> None:
+    """List the entries HQ refused (as JSON: each whole, as the gate holds it, for the district); then, with
+    `change`, put them back in the upload queue ("retry") or stop reporting them ("dismiss")."""
+    with _store(config, None, read_only=change is None) as store:
+        state = SyncState(store, migrate=change is not None)
+        try:
+            refused = state.refused_entries()
+        except sqlite3.OperationalError:  # a database that never synced has no record of refusals
+            refused = []
+        for entry in refused:
+            row = store.entries(after_seq=entry.seq - 1, limit=1)
+            record = {"seq": entry.seq, "id": entry.id, "ts": entry.ts, "kind": entry.kind,
+                      "reason": visible(entry.reason, limit=2000), "refused_at": entry.refused_at.isoformat(),
+                      "entry": row[0] if row else None}
+            emit(record, as_json, f"#{entry.seq} {visible(entry.id)} logged {visible(entry.ts or '?')}: {entry.kind}: "
+                 f"{visible(entry.reason)}")
+        if change == "retry":
+            click.echo(f"{entries_phrase(state.retry_refused())} HQ refused will go again at the next sync", err=True)
+        elif change == "dismiss":
+            click.echo(f"{entries_phrase(state.dismiss_refused())} HQ refused no longer reported", err=True)
+        elif not refused:
+            click.echo("HQ has refused no entry of this gate", err=True)
 
 
 def _sync_once(config: KioskConfig, as_json: bool) -> None:
@@ -577,11 +641,11 @@ class _ProgressReporter:
             self._bar.__exit__(None, None, None)
 
 
-def _store(config: KioskConfig, db: Path | None) -> GateStore:
+def _store(config: KioskConfig, db: Path | None, *, read_only: bool = False) -> GateStore:
     path = db or config.database
     if not path.exists():
         raise StoreError(f"no gate database at {path}")
-    return GateStore(path, config.gate_id)
+    return GateStore(path, config.gate_id, read_only=read_only)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
+from kiosk.readings import temperature_problem
+
 
 class UtcTime(click.ParamType):
     """An ISO 8601 time; one without an offset is taken as UTC."""
@@ -23,3 +25,19 @@ class UtcTime(click.ParamType):
 
 
 UTC_TIME = UtcTime()
+
+
+class Temperature(click.ParamType):
+    """A body temperature in °C, held to the range every other way a reading enters is held to
+    (`kiosk.readings`): 'nan', 'inf' or 0 are refused with the keeper's words, not judged."""
+
+    name = "°C"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        reading = click.FLOAT.convert(value, param, ctx)
+        if problem := temperature_problem(reading):
+            self.fail(problem, param, ctx)
+        return reading
+
+
+TEMPERATURE = Temperature()

@@ -34,11 +34,13 @@ class Located:
     whole: bool
     """True when the corners frame a whole QR code. False for a Micro QR or rMQR guess, which in a camera frame
     is almost always one finder pattern of a larger QR code that lies somewhere around it."""
+    modules: int = 0
+    """Modules along a side of a whole QR code (17 + 4 x its version); 0 for a guess."""
 
     def to_frame(self, scale: float, x0: float = 0.0, y0: float = 0.0) -> Located:
         """The same symbol in frame pixels, when it was located in an image `scale` times the frame (or a crop
         of it starting at x0, y0)."""
-        return Located(self.corners / scale + np.float32([x0, y0]), self.module / scale, self.whole)
+        return Located(self.corners / scale + np.float32([x0, y0]), self.module / scale, self.whole, self.modules)
 
 
 class ZxingDecoder:
@@ -79,7 +81,7 @@ def _located(result: zxingcpp.Barcode) -> Located | None:
     sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)  # top, right, bottom, left
     # The finer axis: a tilted code is foreshortened along one axis, and that one must reach the pixels it needs.
     module = float(min((sides[0] + sides[2]) / (2 * columns), (sides[1] + sides[3]) / (2 * rows)))
-    return Located(corners, module, whole) if module > 0 else None
+    return Located(corners, module, whole, rows if whole else 0) if module > 0 else None
 
 
 class ZbarDecoder:

@@ -1,8 +1,9 @@
 """Reading entries back for people: by time range, as local times, and as CSV a spreadsheet opens safely.
 
 Reads use their own read-only SQLite connection (WAL lets them run beside the kiosk's writer), so exporting a
-week of entries never holds up a scan. Every text cell goes through `text.visible` and a formula guard: a
-scanned name such as `=HYPERLINK(...)` must stay text when a supervisor opens the file in a spreadsheet.
+week of entries never holds up a scan. Every cell goes through `kiosk.csvcell.safe_cell`, the cleaning HQ's
+exports use too: a scanned name such as `=HYPERLINK(...)` must stay text when a supervisor opens the file in a
+spreadsheet, and an ESC or a bidi override must not reach it raw.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.csvcell import safe_cell
 from kiosk.store import utc_text
-from kiosk.text import visible
 
 CSV_COLUMNS = (
     "seq",
@@ -36,7 +37,6 @@ CSV_COLUMNS = (
     "subject",
     "details",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(Exception):
@@ -74,14 +74,6 @@ def read_entries(
             return [dict(row) for row in conn.execute(sql, params)]
     except sqlite3.Error as exc:
         raise ExportError(f"cannot read entries from {db_path}: {exc}") from exc
-
-
-def safe_cell(value: object) -> str:
-    """Text for one CSV cell: control characters made visible, formulas neutralised."""
-    if value is None:
-        return ""
-    text = visible(str(value), limit=2000)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def csv_row(row: Mapping[str, Any]) -> list[str]:

@@ -15,12 +15,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from kiosk.codes import CodeError, Credential, Reason, TrustList, read_code
 from kiosk.config import KioskConfig
 from kiosk.identity import load_district_key, mask_name, normalise_id, resident_id_problem, subject_hash
-from kiosk.policy import Decision, Direction, Knowledge, Policy, PolicyError, Presentation, Verdict, judge
+from kiosk.policy import (
+    Decision,
+    Direction,
+    Knowledge,
+    Policy,
+    PolicyError,
+    PolicyReading,
+    Presentation,
+    Verdict,
+    judge,
+    read_policy,
+)
+from kiosk.readings import temperature_problem
 from kiosk.store import Entry, EntryDraft, GateStore
 from kiosk.trust_store import last_confirmed, load_documents
 
@@ -66,8 +76,6 @@ class Outcome:
 
 RESIDENT_ID = "resident-id"
 """The document type whose numbers carry a check digit (GB 11643); other types are checked for form only."""
-TEMPERATURE_RANGE = (30.0, 45.0)
-"""A reading outside this is a typing or thermometer mistake, not a person's temperature."""
 MAX_NAME_CHARS = 64
 MAX_NOTE_CHARS = 120
 
@@ -94,11 +102,9 @@ class Visitor:
     doc_type: str = RESIDENT_ID
 
 
-def temperature_problem(temperature: float | None) -> str | None:
-    low, high = TEMPERATURE_RANGE
-    if temperature is not None and not low <= temperature <= high:
-        return f"a temperature between {low:g} and {high:g} °C, please (was {temperature:g})"
-    return None
+def _check_temperature(temperature: float | None) -> None:
+    if problem := temperature_problem(temperature):
+        raise EntryInputError("temperature", problem)
 
 
 def document_problem(id_number: str, doc_type: str) -> str | None:
@@ -181,7 +187,9 @@ class Gate:
     def assess_code(
         self, text: str, *, direction: Direction, temperature: float | None = None, now: datetime | None = None
     ) -> Assessment:
-        """Verify and judge a scanned text without logging it."""
+        """Verify and judge a scanned text without logging it (a temperature outside `kiosk.readings`' range is
+        an EntryInputError: nothing is judged)."""
+        _check_temperature(temperature)
         moment = now or datetime.now(UTC)
         rules = self.rules
         try:
@@ -288,8 +296,7 @@ class Gate:
         if problem := document_problem(id_number, doc_type):
             raise EntryInputError("id_number", problem)
         masked = mask_name(_required("name", "the name", name, MAX_NAME_CHARS))
-        if problem := temperature_problem(temperature):
-            raise EntryInputError("temperature", problem)
+        _check_temperature(temperature)
         moment = now or datetime.now(UTC)
         who = Presentation(kind="manual", subject=self._subject(id_number, doc_type), name=masked)
         assessment = Assessment("", None, None, self._judge(who, direction, temperature, moment), who)
@@ -325,8 +332,7 @@ class Gate:
             if problem := document_problem(visitor.id_number, visitor.doc_type):
                 raise EntryInputError("id_number", problem)
             subject = self._subject(visitor.id_number, visitor.doc_type)
-        if problem := temperature_problem(temperature):
-            raise EntryInputError("temperature", problem)
+        _check_temperature(temperature)
         details = {"phone": mask_phone(phone), "household": household, "reason": reason}
         if subject is not None:
             details["doc_type"] = visitor.doc_type
@@ -346,8 +352,7 @@ class Gate:
         new entry that amends the first (same direction, details carried over plus `amends`)."""
         if previous.entry is None:
             raise EntryInputError("temperature", "nothing was logged to take a temperature for")
-        if problem := temperature_problem(temperature):
-            raise EntryInputError("temperature", problem)
+        _check_temperature(temperature)
         moment = now or datetime.now(UTC)
         row = previous.entry.row
         direction = Direction(row["direction"])
@@ -382,18 +387,30 @@ def load_trust(
 
 
 HQ_POLICY_META = "hq_policy"
-"""Meta key holding the policy HQ pushed (JSON, written by the sync client); once there it is the rules in force."""
+"""Meta key holding the policy HQ pushed, whole, as JSON (written by the sync client); once there it is the
+rules in force, read by `kiosk.policy.read_policy`: what this version does not know is kept, not applied."""
+
+
+def _hq_policy(store: GateStore | None) -> PolicyReading | None:
+    text = store.get_meta(HQ_POLICY_META) if store is not None else None
+    if text is None:
+        return None
+    try:
+        return read_policy(json.loads(text))
+    except (ValueError, PolicyError) as exc:
+        raise PolicyError(f"the policy synced from HQ is unreadable ({exc}); sync again") from exc
 
 
 def policy_in_force(config: KioskConfig, store: GateStore | None) -> Policy:
     """HQ's policy when the gate has synced one, else the configured file (or the field defaults)."""
-    text = store.get_meta(HQ_POLICY_META) if store is not None else None
-    if text is None:
-        return config.load_policy()
-    try:
-        return Policy.model_validate_json(text)
-    except ValidationError as exc:
-        raise PolicyError(f"the policy synced from HQ is invalid ({exc.error_count()} problems); sync again") from exc
+    reading = _hq_policy(store)
+    return config.load_policy() if reading is None else reading.policy
+
+
+def hq_policy_ignored(store: GateStore | None) -> tuple[str, ...]:
+    """The sections and keys of HQ's policy this gate does not know and so does not apply (a newer HQ's)."""
+    reading = _hq_policy(store)
+    return () if reading is None else reading.ignored
 
 
 def open_gate(
@@ -404,9 +421,13 @@ def open_gate(
     trust_file: Path | None = None,
     read_only: bool = False,
 ) -> Gate:
-    """Build a Gate from configuration. With `read_only`, a missing database is not created (for `check`)."""
+    """Build a Gate from configuration. With `read_only` (for `check`), the database is only read: a missing one
+    is not created, and one on a read-only disk still serves."""
     path = db or config.database
-    store = None if read_only and not path.exists() else GateStore(path, config.gate_id)
+    if read_only:
+        store = GateStore(path, config.gate_id, read_only=True) if path.exists() else None
+    else:
+        store = GateStore(path, config.gate_id)
     district_key = load_district_key(config.district_key_file) if config.district_key_file else None
     trust = load_trust(config, trust_dir, store, trust_file=trust_file)
     return Gate(store, trust, policy_in_force(config, store), district_key)

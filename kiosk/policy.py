@@ -8,15 +8,19 @@ the defaults below are the field's and match that file.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kiosk.codes.base import Colour, Evidence, EvidenceKind, TestResult, TestType
+from kiosk.readings import BodyTemperature, temperature_problem
 
 
 class Decision(StrEnum):
@@ -61,7 +65,7 @@ class NegativeTestRule(_Rules):
 
 
 class TemperatureRule(_Rules):
-    refuse_at_or_above: float = Field(37.3, ge=30, le=45)
+    refuse_at_or_above: BodyTemperature = 37.3
     """Degrees Celsius; a reading at or above this is refused."""
     required: bool = False
     """Hold anyone whose temperature was not taken."""
@@ -144,7 +148,8 @@ class PolicyError(Exception):
 
 
 def load_policy(path: Path) -> Policy:
-    """Read a policy file. Unknown keys are errors: a misspelt rule must not silently fall back to a default."""
+    """Read a policy file. Unknown keys are errors: a misspelt rule must not silently fall back to a default.
+    (HQ's policy is read with `read_policy`, which leaves newer sections out instead.)"""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -156,6 +161,58 @@ def load_policy(path: Path) -> Policy:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise PolicyError(f"policy file {path} is invalid: {problems}") from exc
+
+
+@dataclass(frozen=True)
+class PolicyReading:
+    """A policy as this version of the software reads it."""
+
+    policy: Policy
+    ignored: tuple[str, ...]
+    """The sections and keys it does not know ('quarantine', 'temperature.retake_minutes'), sorted."""
+
+
+def read_policy(data: Mapping[str, Any]) -> PolicyReading:
+    """A policy published by HQ, as this version reads it. Every section and key it knows is checked as
+    strictly as a policy file (a bad value is a PolicyError: the bundle carrying it is refused, as ever), while
+    sections and keys it does not know, which a newer HQ publishes for newer gates, are left out and named: an
+    older gate keeps taking its lists and applies the rules it has (the policy is kept whole where it is
+    stored, so the gate uses them once it is updated)."""
+    known, ignored = _known_part(data, Policy, "")
+    try:
+        policy = Policy.model_validate(known)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise PolicyError(f"invalid: {problems}") from exc
+    return PolicyReading(policy, tuple(sorted(ignored)))
+
+
+def _known_part(data: Mapping[str, Any], model: type[BaseModel], prefix: str) -> tuple[dict[str, Any], list[str]]:
+    known: dict[str, Any] = {}
+    ignored: list[str] = []
+    for key, value in data.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            ignored.append(f"{prefix}{key}")
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, _Rules) and isinstance(value, Mapping):
+            known[key], deeper = _known_part(value, field.annotation, f"{prefix}{key}.")
+            ignored += deeper
+        else:
+            known[key] = value
+    return known, ignored
+
+
+def closest_policy_key(name: str) -> str | None:
+    """The known key a dotted name not known here is probably a misspelling of ('temprature' -> 'temperature',
+    'temperature.refuse_above' -> 'temperature.refuse_at_or_above'), or None."""
+    *sections, last = name.split(".")
+    model: type[BaseModel] = Policy
+    for section in sections:
+        annotation = model.model_fields[section].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, _Rules)
+        model = annotation
+    match = difflib.get_close_matches(last, list(model.model_fields), n=1, cutoff=0.75)
+    return ".".join([*sections, match[0]]) if match else None
 
 
 @dataclass(frozen=True)
@@ -319,8 +376,13 @@ def _stale_keys(rule: FreshnessRule, trust_updated_at: datetime | None, now: dat
 
 
 def _temperature_findings(rule: TemperatureRule, temperature: float | None) -> list[Finding]:
+    """A reading no person can have (NaN, which no comparison catches, or one outside `kiosk.readings`' range)
+    never passes: the person is held until it is taken again. The gate refuses such readings where they are
+    typed; this is the rule's own guard."""
     if temperature is None:
         return [Finding(Decision.HOLD, "temperature not taken")] if rule.required else []
+    if problem := temperature_problem(temperature):
+        return [Finding(Decision.HOLD, f"temperature reading is not plausible: take it again ({problem})")]
     if temperature >= rule.refuse_at_or_above:
         return [
             Finding(Decision.REFUSE, f"temperature {temperature:.1f} °C (limit below {rule.refuse_at_or_above:.1f} °C)")

@@ -1,6 +1,7 @@
 """Image repairs for frames the first zxing-cpp pass could not read: a reduced, sharpened search image; a test
 for a QR-like textured region and probes of it; crops around located symbols resampled to a workable module
-size, and the repairs tried on them (contrast, smoothing, sharpening, blind motion deblurring).
+size, and the repairs tried on them (contrast, smoothing, sharpening, blind motion deblurring); a located code made
+square from its corners and unbent off a cylinder, or made square from its traced outline.
 
 Every function here is pure image work on greyscale numpy arrays; `kiosk.scanner.Scanner` decides when each runs.
 """
@@ -250,6 +251,12 @@ def _smooth(crop: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(crop, (0, 0), 0.2 * CROP_MODULE_PX)
 
 
+def _smooth_equalise_sharpen(crop: np.ndarray) -> np.ndarray:
+    """A Gaussian of 0.3 module, then 'equalise+sharpen': heavy JPEG's 8x8 blocks and sensor noise are smoothed
+    away before a dim, blurred code's edges are steepened (sharpening first would steepen the blocks too)."""
+    return _equalise_sharpen(cv2.GaussianBlur(crop, (0, 0), 0.3 * CROP_MODULE_PX))
+
+
 MOTION_MAX_ISOTROPY = 0.8
 """Below this ratio of the gradient structure tensor's eigenvalues an image counts as streaked. A QR's edges run in
 two perpendicular directions alike (ratio near 1); a streak of 0.8 modules, the benchmark's shortest, gives 0.6-0.7."""
@@ -353,6 +360,7 @@ DEFAULT_REPAIRS: tuple[Repair, ...] = (
     ("sharpen", _sharpen),
     ("equalise", _equalise),
     ("motion", deblur_motion),
+    ("smooth+equalise+sharpen", _smooth_equalise_sharpen),
 )
 """Tried in this order on each crop around a located symbol, each followed by a zxing-cpp pass, until one reads.
 A repair may return None when it does not apply (no motion streak to undo).
@@ -364,4 +372,150 @@ The order was chosen on seeds 1 and 7 by what each adds after the ones before, t
 Measured and left out: the same repairs at a second scale, 5 px per module (0-2 more frames per seed for twice
 the crop work); Wiener deconvolution of a Gaussian blur (its reads overlapped the sharpening's, at several times
 the cost); a perspective warp of a located code to a square (2 of 13 located-but-unread codes; most are glare).
+'smooth+equalise+sharpen' came with issue 18's photo frames: it adds 5 of 480 (seeds 2026 and 7), 3 of them blur
+with dim light and heavy JPEG, and none of the hard frames; it runs last, so nothing read before costs more.
+Measured for issue 18 and left out: a local min/max contrast normalisation (its reads were the CLAHE repairs'),
+a median filter against cracks, a grid resampled from edge phases against crumples (it did not follow the wrinkles),
+zbar on the texture probes' region (1 more frame in 720 for 3 ms on every busy frame without a code).
 """
+
+
+# -- a located code made square, then unbent ---------------------------------------------------------------------
+
+SQUARE_MARGIN_MODULES = 6
+"""Margin kept around a located code made square: its quiet zone and slack for corners located a little off."""
+CYLINDER_ARCS = (1.0, 1.5)
+"""Arcs (radians) a code is assumed to span round a bottle or a pillar when it is unbent: 57 and 86 degrees. One of
+the two is near enough for zxing-cpp, whose sampling grid follows the code's alignment patterns a little, for the
+benchmark's bottles (30-80 degrees: 95% of them read) and the tests' 103 degrees."""
+
+
+def squared(gray: np.ndarray, symbol: Located) -> np.ndarray | None:
+    """The located whole code warped from its four corners to an upright square at CROP_MODULE_PX pixels per
+    module, with SQUARE_MARGIN_MODULES around it; None for a finder-pattern guess, which has no four corners.
+
+    Steep perspective leaves zxing-cpp's finder search looking for patterns of three different sizes; made square,
+    they are one size again, and the square is what `unbent` works on."""
+    if not symbol.whole or symbol.modules <= 0:
+        return None
+    side = symbol.modules * CROP_MODULE_PX
+    margin = SQUARE_MARGIN_MODULES * CROP_MODULE_PX
+    target = np.float32([[0, 0], [side, 0], [side, side], [0, side]]) + margin
+    homography = cv2.getPerspectiveTransform(symbol.corners.astype(np.float32), target)
+    size = int(side + 2 * margin)
+    return cv2.warpPerspective(gray, homography, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def unbent(square: np.ndarray, arc: float, axis: int) -> np.ndarray:
+    """A code made square by `squared` as it would look flat, if it was printed round a cylinder whose axis runs
+    along image axis `axis` (0: the columns, a bottle standing up; 1: the rows) and spans `arc` radians of it.
+
+    The four corners keep their places; in between, a module at angle t from the middle of the code was seen
+    sin(t) / sin(arc / 2) of the half-width out, so the flat image is sampled there."""
+    image = square if axis == 0 else square.T
+    height, width = image.shape
+    half_code = (width - 2 * SQUARE_MARGIN_MODULES * CROP_MODULE_PX) / 2
+    centre = width / 2
+    flat = (np.arange(width, dtype=np.float32) - centre) / half_code  # -1..1 across the code
+    angle = np.clip(flat * arc / 2, -math.pi / 2, math.pi / 2)
+    seen = centre + half_code * np.sin(angle) / math.sin(arc / 2)
+    map_x = np.broadcast_to(seen.astype(np.float32), (height, width))
+    map_y = np.broadcast_to(np.arange(height, dtype=np.float32)[:, None], (height, width))
+    flattened = cv2.remap(image, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return flattened if axis == 0 else np.ascontiguousarray(flattened.T)
+
+
+SquareRepair = tuple[str, Callable[[np.ndarray], np.ndarray]]
+SQUARE_REPAIRS: tuple[SquareRepair, ...] = (
+    ("square", lambda square: square),
+    *(
+        (f"unbent:{round(math.degrees(arc))}deg:{'columns' if axis == 0 else 'rows'}",
+         lambda square, arc=arc, axis=axis: unbent(square, arc, axis))
+        for arc in CYLINDER_ARCS
+        for axis in (0, 1)
+    ),
+)
+"""Tried on a located whole code made square (`squared`), each followed by a zxing-cpp pass, after the crop
+repairs read nothing: the square itself, then unbent round a cylinder of either axis at each of CYLINDER_ARCS.
+On issue 18's photo frames (480, seeds 2026 and 7) they add 9 frames, 8 of them curved (7 by unbending)."""
+
+OUTLINE_CLOSE_MODULES = 2
+OUTLINE_OPEN_MODULES = 1.3
+"""The dark modules of a crop (at CROP_MODULE_PX) are merged into one blob by a closing this many modules wide, then
+thin things (text, a bezel's edge) are taken off by an opening; the code's quiet zone (4 modules) keeps the blob
+apart from what is around it."""
+OUTLINE_SIDE_PX = 480
+OUTLINE_MARGIN_PX = 60
+"""The outlined code is warped to a square this large, with this margin: module size is unknown here, and zxing-cpp
+reads codes up to version 20 (97 modules) at 5 pixels per module."""
+OUTLINE_SEARCH_PX = 10
+"""How far from the located finder pattern's centre the blob is looked for, should the centre fall in a gap."""
+
+
+def outlined(crop: np.ndarray, at: tuple[float, float]) -> np.ndarray | None:
+    """The code around point `at` of a crop (at CROP_MODULE_PX per module), traced by its outline and warped from
+    that four-sided outline to a square; None when no four-sided outline is found there.
+
+    A small code tilted steeply away shows its three finder patterns at very different sizes, and zxing-cpp, which
+    looks for three of one size, finds one of them at most, so there are no four corners to make the code square
+    by. Its outline still is a clear quadrilateral: the modules merged into one dark blob, whose convex hull comes
+    down to four corners."""
+    binary = cv2.adaptiveThreshold(crop, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 51, 10)
+    close = round(OUTLINE_CLOSE_MODULES * CROP_MODULE_PX) | 1
+    opening = round(OUTLINE_OPEN_MODULES * CROP_MODULE_PX) | 1
+    blob = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (close, close)))
+    blob = cv2.morphologyEx(blob, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (opening, opening)))
+    _, labels = cv2.connectedComponents(blob)
+    x, y = int(at[0]), int(at[1])
+    reach = OUTLINE_SEARCH_PX
+    window = labels[max(0, y - reach) : y + reach + 1, max(0, x - reach) : x + reach + 1]
+    if (found := window[window > 0]).size == 0:
+        return None
+    mask = np.uint8(labels == np.bincount(found).argmax()) * 255
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    perimeter = cv2.arcLength(hull, True)
+    for tolerance in (0.02, 0.04, 0.06, 0.08, 0.1):
+        corners = cv2.approxPolyDP(hull, tolerance * perimeter, True).reshape(-1, 2).astype(np.float32)
+        if len(corners) == 4:
+            break
+    else:
+        return None
+    if cv2.contourArea(corners) < (8 * CROP_MODULE_PX) ** 2:  # smaller than a finder pattern and its separator
+        return None
+    centre = corners.mean(axis=0)  # clockwise on screen from the left, as the target's corners: never a mirror image
+    corners = corners[np.argsort(np.arctan2(corners[:, 1] - centre[1], corners[:, 0] - centre[0]))]
+    side, margin = OUTLINE_SIDE_PX, OUTLINE_MARGIN_PX
+    target = np.float32([[0, 0], [side, 0], [side, side], [0, side]]) + margin
+    homography = cv2.getPerspectiveTransform(corners, target)
+    size = side + 2 * margin
+    return cv2.warpPerspective(crop, homography, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+OUTLINED_REPAIRS: tuple[SquareRepair, ...] = (
+    ("plain", lambda square: square),
+    ("equalise+sharpen", _equalise_sharpen),
+)
+"""Tried on a code made square by its outline (`outlined`), each followed by a zxing-cpp pass. On issue 18's photo
+frames (480, seeds 2026 and 7) they add 6 frames, 3 of them small steeply tilted codes; on the hard set (420,
+seed 2026) they read 5 frames nothing before them read."""
+
+ZBAR_MODULE_PX = 5.0
+"""The last resort (zbar) is shown the crops reduced from CROP_MODULE_PX to this many pixels per module: on the
+benchmark's frames (seed 2026 hard set, photo frames of seeds 2026, 7 and 42) it reads 10 frames there against 8 at
+7 pixels (0 at 4 on the hard set), at half the pixels: 20-35 ms less on a frame every pass fails."""
+
+
+def _for_zbar(crop: np.ndarray) -> np.ndarray:
+    scale = ZBAR_MODULE_PX / CROP_MODULE_PX
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+LAST_RESORT_REPAIRS: tuple[Repair, ...] = (
+    ("plain", _for_zbar),
+    ("equalise+sharpen", lambda crop: _equalise_sharpen(_for_zbar(crop))),
+)
+"""What the Scanner's last resort (zbar) is shown of each crop around a located symbol, after everything else. On
+issue 18's photo frames (480, seeds 2026 and 7) zbar adds 4 frames, damaged codes; on the hard set (420, seed
+2026) it reads 3 frames nothing before it read."""

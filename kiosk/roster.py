@@ -15,6 +15,7 @@ from kiosk.csvlist import checked_rows
 from kiosk.identity import mask_name, resident_id_problem, subject_hash
 
 MAX_ROWS = 200_000
+SAME_PERSON = "the same ID number as line {first} (each person once, please)"
 
 
 class RosterError(Exception):
@@ -25,7 +26,7 @@ def iter_roster(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_ROWS
 ) -> Iterator[dict[str, str]]:
     """Rows for the `roster` table, yielded as they are read (see `kiosk.csvlist` for what refuses the file; the
-    caller discards what it was given then). A later line for the same person replaces an earlier one."""
+    caller discards what it was given then). One person on two lines refuses the file, naming both lines."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
         id_number = (record.get("id_number") or "").strip()
@@ -38,10 +39,10 @@ def iter_roster(
 
     return checked_rows(
         path, required={"id_number", "name"}, expected="id_number,name,unit", max_rows=max_rows,
-        error=RosterError, make_row=make_row,
+        error=RosterError, make_row=make_row, unique="subject", twice=SAME_PERSON,
     )
 
 
 def read_roster(path: Path, district_key: bytes, doc_type: str = "resident-id") -> list[dict[str, str]]:
     """The whole roster from a CSV (see `iter_roster`), one row per resident, ready for the `roster` table."""
-    return list({row["subject"]: row for row in iter_roster(path, district_key, doc_type)}.values())
+    return list(iter_roster(path, district_key, doc_type))

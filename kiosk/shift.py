@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk.export import details_of, read_entries, reasons_of, safe_cell, write_csv
+from kiosk.csvcell import safe_cell
+from kiosk.export import details_of, read_entries, reasons_of, write_csv
 from kiosk.operators import Shift
 from kiosk.policy import Decision, Direction
 

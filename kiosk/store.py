@@ -25,6 +25,7 @@ from ulid import ULID
 from kiosk.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
 from kiosk.codes.base import Colour
 from kiosk.policy import Direction, Knowledge, PassInfo, Verdict
+from kiosk.readings import temperature_problem
 from kiosk.text import entries_phrase
 
 migrations = Migrations("pocket-gate")
@@ -92,6 +93,31 @@ def m003_chain_head(db: Database) -> None:
         _keep_head(db, last[0], last[1])
 
 
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that never writes to the file or beside it. A WAL database whose shared-memory file is gone
+    (the last writer closed cleanly) cannot be opened so on a read-only disk, where that file cannot be made
+    again; with no write-ahead log left either, nothing but the file itself holds data, and SQLite may take it
+    as immutable."""
+    uri = path.resolve().as_uri()
+    try:
+        return _checked(sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, timeout=10))
+    except sqlite3.OperationalError:
+        log = path.with_name(path.name + "-wal")
+        if log.exists() and log.stat().st_size:
+            raise
+    return _checked(sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False, timeout=10))
+
+
+def _checked(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The connection once it has read the schema (a file that is no database fails here); closed if not."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
 class StoreError(Exception):
     """The entry could not be made durable (disk full, read-only file, corrupt database)."""
 
@@ -114,6 +140,12 @@ class EntryDraft:
     temperature: float | None = None
     operator: str = ""
     details: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """A temperature outside `kiosk.readings`' range never reaches the chain: NaN, the infinities and -0.0
+        do not come back from SQLite as they were hashed, so the entry would look edited forever."""
+        if problem := temperature_problem(self.temperature):
+            raise ValueError(f"temperature: {problem}")
 
 
 @dataclass(frozen=True)
@@ -145,18 +177,27 @@ class Entry:
 class GateStore:
     """One gate's database file."""
 
-    def __init__(self, path: Path, gate_id: str) -> None:
+    def __init__(self, path: Path, gate_id: str, *, read_only: bool = False) -> None:
+        """`read_only` opens an existing file without writing anything to it (no migration, no journal mode
+        change), as `verify`, `check` and the sync status do: it works on a read-only disk too."""
         self.path = path
         self.gate_id = gate_id
         self._lock = threading.RLock()
         try:
+            if read_only:
+                self.db = Database(_read_only_connection(path))
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             self.db = Database(conn)
             migrations.apply(self.db)
-        except (sqlite3.Error, OSError) as exc:
+        except sqlite3.Error as exc:
+            conn.close()  # a file that cannot be written (a read-only disk) is not kept open
             raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
 
     def close(self) -> None:

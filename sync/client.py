@@ -2,7 +2,10 @@
 and applies HQ's bundle, in the background or once from the command line.
 
 Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
-bytes; the cursor moves only after HQ's 2xx answer, in one transaction; retries back off exponentially with
+bytes, and sends the rows as stored (HQ judges each entry; the gate does not stop at one it guesses HQ will not
+take); the cursor moves only after HQ's 2xx answer, in one transaction with the entries HQ's answer refused,
+which are kept as refused (sync/state.py) and make the run an ERROR naming them; the lists are fetched whatever
+became of the upload; retries back off exponentially with
 jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
 decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
 `SyncError`, so as a status, never as an exception out of `SyncService.run_once`. The service knows nothing of
@@ -19,12 +22,14 @@ and `service.wake()` from any thread to sync now instead of at the next interval
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,8 +40,8 @@ from pydantic import ValidationError
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
 from sync.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
-from sync.protocol import GateInfo, UploadBatch, UploadReceipt, WireEntry
-from sync.state import SyncState
+from sync.protocol import MAX_BODY_BYTES, PROTOCOL_VERSION, AlertKind, GateInfo, UploadReceipt
+from sync.state import SyncState, refusal_summary
 from sync.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
 USER_AGENT = "pocket-gate-sync/1"
@@ -134,8 +139,8 @@ class HqClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        attempts = None if self.retry_seconds > 0 else 1
+    def _request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
+        attempts = None if self.retry_seconds > 0 and retry else 1
         try:
             for attempt in stamina.retry_context(
                 on=self._retry,
@@ -169,16 +174,18 @@ class HqClient:
     def whoami(self) -> GateInfo:
         return _parse(GateInfo, self._request("GET", "/v1/gate"))
 
-    def upload(self, batch: UploadBatch) -> UploadReceipt:
-        body = batch.model_dump_json().encode()
+    def upload(self, batch: _Batch) -> UploadReceipt:
+        body = batch.body()
         response = self._request(
             "POST", f"/v1/gates/{batch.gate}/entries", content=body, headers={"Content-Type": "application/json"}
         )
         return _parse(UploadReceipt, response)
 
-    def bundle(self, gate_id: str, have_version: int) -> bytes | None:
-        """The signed bundle, or None when HQ says the gate's version is current (304)."""
-        response = self._request("GET", f"/v1/gates/{gate_id}/bundle", headers={"If-None-Match": f'"v{have_version}"'})
+    def bundle(self, gate_id: str, have_version: int, *, retry: bool = True) -> bytes | None:
+        """The signed bundle, or None when HQ says the gate's version is current (304); `retry=False` asks once."""
+        response = self._request(
+            "GET", f"/v1/gates/{gate_id}/bundle", headers={"If-None-Match": f'"v{have_version}"'}, retry=retry
+        )
         return None if response.status_code == 304 else response.content
 
 
@@ -231,8 +238,21 @@ class SyncService:
         try:
             state = self._open()
         except (StoreError, sqlite3.Error) as exc:
-            return store_failure(exc)
+            return self._read_only_status(exc)
         return read_status(state, enrolled=self.enrolled, uploaded=uploaded, bundle_changed=bundle_changed)
+
+    def _read_only_status(self, failure: Exception) -> SyncStatus:
+        """The status when the gate database cannot be opened for writing (a read-only disk, a file it may not
+        write): what it records, read read-only, so the status still tells how many entries wait. An ERROR all
+        the same: sync cannot move on. When even reading fails, how many wait is unknown."""
+        try:
+            with GateStore(self.config.database, self.config.gate_id, read_only=True) as store:
+                found = read_status(SyncState(store, migrate=False), enrolled=self.enrolled)
+        except (StoreError, sqlite3.Error):
+            return store_failure(failure)
+        if found.entries_waiting is None:
+            return store_failure(failure)
+        return replace(found, connection=Connection.ERROR, last_error=f"gate database (read-only): {failure}")
 
     @property
     def enrolled(self) -> bool:
@@ -265,19 +285,26 @@ class SyncService:
             state.note_attempt(datetime.now(UTC), Connection.ERROR, str(exc))
             return self.status()
         with client:
+            unreachable = False
             try:
                 self._upload(client, state, tally, progress, should_stop)
             except HqUnreachable as exc:
-                state.note_attempt(datetime.now(UTC), Connection.OFFLINE, str(exc))
-                return self.status(uploaded=tally.uploaded)
+                errors.append(str(exc))
+                outcome, unreachable = Connection.OFFLINE, True
             except (SyncError, StoreError) as exc:
                 errors.append(f"upload: {exc}")
                 outcome = Connection.ERROR
+            refused = refusal_summary(state.refused_entries())
+            if refused:
+                errors.insert(0, refused)
+                outcome = Connection.ERROR
+            # The lists are fetched whatever became of the upload: a gate whose entries HQ will not take still
+            # gets the new red list. After an upload that found no HQ, once, without the retry budget again.
             if not should_stop():
                 try:
-                    tally.bundle_changed = self._fetch_bundle(client, state)
+                    tally.bundle_changed = self._fetch_bundle(client, state, retry=not unreachable)
                 except HqUnreachable as exc:
-                    errors.append(str(exc))
+                    errors.append("lists not fetched either" if unreachable else str(exc))
                     outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
                 except (SyncError, BundleError, SigningKeyError, StoreError) as exc:
                     errors.append(f"bundle: {exc}")
@@ -313,45 +340,66 @@ class SyncService:
         total = state.entries_waiting()
         # Entries logged during the upload are taken too, up to one batch more; the rest waits for next time.
         budget = total + self.config.sync_batch_entries
-        while tally.uploaded < budget and not should_stop():
+        sent = 0
+        while sent < budget and not should_stop():
             batch = self._next_batch(state.store, state.record().upload_cursor)
             if batch is None:
                 return
+            if isinstance(batch, _Unsendable):
+                state.advance_cursor(batch.seq, refused=[(batch.seq, batch.id, AlertKind.REFUSED.value, batch.reason)])
+                sent += 1
+                continue
             receipt = client.upload(batch)
-            if receipt.through_seq != batch.entries[-1].seq or receipt.gate != batch.gate:
+            if receipt.through_seq != batch.last_seq or receipt.gate != batch.gate:
                 raise SyncError(f"HQ acknowledged up to {receipt.through_seq}, not the batch sent; not moving on")
-            state.advance_cursor(receipt.through_seq, alerts=0 if receipt.replayed else len(receipt.alerts))
-            tally.uploaded += len(batch.entries)
+            refused = _refused(batch, receipt)
+            state.advance_cursor(
+                receipt.through_seq, alerts=0 if receipt.replayed else len(receipt.alerts), refused=refused
+            )
+            sent += len(batch.rows)
+            tally.uploaded += len(batch.rows) - len(refused)
             if progress is not None:
-                progress(SyncProgress(sent=tally.uploaded, total=max(total, tally.uploaded)))
+                progress(SyncProgress(sent=sent, total=max(total, sent)))
 
-    def _next_batch(self, store: GateStore, cursor: int) -> UploadBatch | None:
+    def _next_batch(self, store: GateStore, cursor: int) -> _Batch | _Unsendable | None:
+        """The next entries after the cursor, as the gate stored them, capped by count and bytes. An entry that
+        cannot be put on the wire at all (a number JSON cannot carry, a size HQ never takes) comes alone, as
+        `_Unsendable`, and is kept back as refused instead of blocking the ones after it."""
         rows = store.entries(after_seq=cursor, limit=self.config.sync_batch_entries)
         if not rows:
             return None
-        chosen: list[WireEntry] = []
+        chosen: list[bytes] = []
         size = 0
         for row in rows:
             try:
-                entry = WireEntry.model_validate(row)
-            except ValidationError as exc:
-                raise SyncError(f"entry {row.get('seq')} in the gate's log cannot be sent: {exc.errors()[0]['msg']}") from exc
-            size += len(entry.model_dump_json()) + 1
+                text = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+            except ValueError:  # the one thing json refuses in a row of text, integers and floats
+                odd = ", ".join(f"{k} is {v}" for k, v in row.items() if isinstance(v, float) and not math.isfinite(v))
+                problem = f"this gate cannot send it: {odd}, a number JSON cannot carry"
+            else:
+                too_big = len(text) > MAX_BODY_BYTES - _ENVELOPE_BYTES
+                problem = f"this gate cannot send it: {len(text)} bytes, more than HQ takes in one request" if too_big else ""
+            if problem:
+                if chosen:
+                    break
+                return _Unsendable(row["seq"], str(row["id"]), problem)
+            size += len(text) + 1
             if chosen and size > self.config.sync_batch_bytes:
                 break
-            chosen.append(entry)
-        digest = hashlib.sha256("\n".join(f"{e.id}:{e.seq}:{e.hash}" for e in chosen).encode()).hexdigest()
-        batch_id = f"{chosen[0].seq}-{chosen[-1].seq}-{digest[:32]}"
-        return UploadBatch(gate=store.gate_id, batch_id=batch_id, entries=chosen)
+            chosen.append(text)
+        kept = rows[: len(chosen)]
+        digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
+        batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
+        return _Batch(store.gate_id, batch_id, kept, chosen)
 
-    def _fetch_bundle(self, client: HqClient, state: SyncState) -> bool:
+    def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> bool:
         assert self.config.hq_key_file
         try:
             pem = self.config.hq_key_file.read_bytes()
         except OSError as exc:
             raise NotEnrolled(f"cannot read HQ's pinned key {self.config.hq_key_file}: {exc.strerror}; enrol again") from exc
         key = load_public_key(pem, label=str(self.config.hq_key_file))
-        data = client.bundle(self.config.gate_id, state.record().bundle_version)
+        data = client.bundle(self.config.gate_id, state.record().bundle_version, retry=retry)
         now = datetime.now(UTC)
         applied = data is not None and state.apply_bundle(verify_bundle(data, key), now)
         if not applied:
@@ -385,6 +433,54 @@ class SyncService:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._wake.wait(min(tick, left)):
                     break
+
+
+_ENVELOPE_BYTES = 4096
+"""Room in a request body for what surrounds the entries (protocol, gate, batch id)."""
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A run of entries as the gate stored them, with each one's JSON as it goes on the wire (`UploadBatch` is
+    its shape): HQ judges every entry itself, so the gate sends them all rather than stopping at one it might
+    think HQ will not take."""
+
+    gate: str
+    batch_id: str
+    rows: list[dict[str, Any]]
+    encoded: list[bytes]
+
+    @property
+    def last_seq(self) -> int:
+        return int(self.rows[-1]["seq"])
+
+    def body(self) -> bytes:
+        head = json.dumps({"protocol": PROTOCOL_VERSION, "gate": self.gate, "batch_id": self.batch_id})
+        return head[:-1].encode() + b',"entries":[' + b",".join(self.encoded) + b"]}"
+
+
+@dataclass(frozen=True)
+class _Unsendable:
+    """An entry that cannot go on the wire; kept at the gate as refused, with the reason."""
+
+    seq: int
+    id: str
+    reason: str
+
+
+def _refused(batch: _Batch, receipt: UploadReceipt) -> list[tuple[int, str, str, str]]:
+    """The batch's entries HQ did not take, as (seq, id, kind, reason), by the gate's own ids. An HQ from before
+    receipts named refusals only counts them; its refused entries are those it raised a `rewritten` or
+    `edited` alert for (an edited entry it stored as evidence is then kept here too: over-cautious, not lost)."""
+    ids = {int(row["seq"]): str(row["id"]) for row in batch.rows}
+    named = [(r.seq, r.kind.value, r.reason) for r in receipt.refusals if r.seq in ids]
+    if receipt.refused > len(named):
+        named += [
+            (a.seq, a.kind.value, a.detail)
+            for a in receipt.alerts
+            if a.kind in (AlertKind.REWRITTEN, AlertKind.EDITED) and a.seq in ids and a.seq not in {n[0] for n in named}
+        ]
+    return [(seq, ids[seq], kind, reason) for seq, kind, reason in named]
 
 
 @dataclass

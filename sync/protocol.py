@@ -7,6 +7,9 @@ Rules of the road:
   gate a field) and older peers keep working. Fields a version has are never re-purposed.
 - Entries travel exactly as the gate stored them (JSON text fields stay text), because HQ recomputes each
   entry's hash with `kiosk.chain.entry_hash` and a re-encoded field would look like an edit.
+- HQ judges an upload entry by entry: the batch (`IncomingBatch`) only has to be a batch (increasing `seq`,
+  distinct ids), and an entry that is not a `WireEntry` is refused on its own, named with its reason in the
+  receipt's `refusals`, while the others are stored. One bad entry never blocks a gate's later ones.
 - Trust material is a list of typed documents, so new kinds (X.509 certificates for EU DCC, JWKS for SMART
   Health Cards) are new `type` values, not a new protocol.
 """
@@ -19,7 +22,9 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from kiosk.readings import BodyTemperature
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOLS = frozenset({1})
@@ -31,7 +36,11 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 """A gate refuses a bundle larger than this (a district roster with every field is far smaller)."""
 
-GateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+GATE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+GateId = Annotated[str, StringConstraints(pattern=GATE_ID_PATTERN)]
+EntryId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+"""A ULID, as the gate's store makes them."""
+BatchId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
 Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Subject = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 _Text = Annotated[str, StringConstraints(max_length=20_000)]
@@ -47,24 +56,40 @@ class _Wire(BaseModel):
 class WireEntry(_Wire):
     """One gate entry exactly as the gate's `entries` table holds it (see kiosk/store.py)."""
 
-    id: Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+    id: EntryId
     seq: Annotated[int, Field(ge=1, lt=2**62)]
     ts: Annotated[str, StringConstraints(min_length=10, max_length=40)]
+    """UTC ISO 8601 with milliseconds (`kiosk.store.utc_text`), the form the gate writes: it sorts as text."""
     gate: GateId
     direction: Literal["in", "out"]
     subject: Subject | None
     name: _Short
-    code_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    code_type: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,40}$")]
+    """Made by the gate's software ('PGC1', 'manual', ...), never scanned: no control characters."""
     colour: Literal["green", "yellow", "red"] | None
     verdict: Literal["pass", "hold", "refuse"]
     reasons: _Text
     """JSON text of a list of plain-word reasons, as stored."""
-    temperature: float | None
+    temperature: BodyTemperature | None
+    """Held to the range the gate takes readings in (`kiosk.readings`): anything else was never a reading."""
     operator: _Short
     details: _Text
     """JSON text of a map, as stored."""
     prev_hash: Hash
     hash: Hash
+
+    @field_validator("ts")
+    @classmethod
+    def _utc_text(cls, ts: str) -> str:
+        try:
+            moment = datetime.fromisoformat(ts)
+        except ValueError:
+            raise ValueError("is not an ISO 8601 time") from None
+        if moment.utcoffset() is None or moment.utcoffset().total_seconds() != 0 or ts != moment.isoformat(
+            timespec="milliseconds"
+        ):
+            raise ValueError("is not a UTC time with milliseconds, as gates write it (2024-05-01T08:00:00.000+00:00)")
+        return ts
 
 
 class UploadBatch(_Wire):
@@ -72,7 +97,7 @@ class UploadBatch(_Wire):
 
     protocol: int = PROTOCOL_VERSION
     gate: GateId
-    batch_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
+    batch_id: BatchId
     """Idempotency key: the same batch re-sent (after a dropped answer) carries the same id, and HQ answers it
     from its record instead of ingesting again."""
     entries: Annotated[list[WireEntry], Field(min_length=1, max_length=MAX_BATCH_ENTRIES)]
@@ -83,6 +108,30 @@ class UploadBatch(_Wire):
         if any(b <= a for a, b in pairwise(seqs)):
             raise ValueError("entries must be in strictly increasing seq order")
         if len({e.id for e in self.entries}) != len(self.entries):
+            raise ValueError("an entry id appears twice in the batch")
+        return self
+
+
+class IncomingBatch(_Wire):
+    """An upload that is not an `UploadBatch` as HQ reads it: a batch whose entries are still plain JSON objects.
+    Only what makes it a batch is checked here (each entry has an integer `seq`, increasing; no id twice); each
+    entry is then judged on its own against `WireEntry` (sync/hq/ingest.py), so one entry HQ cannot take is
+    refused alone."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    batch_id: BatchId
+    entries: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH_ENTRIES)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IncomingBatch:
+        seqs = [e.get("seq") for e in self.entries]
+        if not all(type(seq) is int and -(2**63) <= seq < 2**63 for seq in seqs):
+            raise ValueError("every entry needs an integer seq (a 64-bit one, as databases hold)")
+        if any(b <= a for a, b in pairwise(seqs)):  # type: ignore[operator]
+            raise ValueError("entries must be in strictly increasing seq order")
+        ids = [e["id"] for e in self.entries if isinstance(e.get("id"), str)]
+        if len(set(ids)) != len(ids):
             raise ValueError("an entry id appears twice in the batch")
         return self
 
@@ -98,12 +147,33 @@ class AlertKind(StrEnum):
     """An entry does not follow the one before it (its prev_hash is wrong): history was rewritten."""
     REWRITTEN = "rewritten"
     """A sequence number HQ already holds arrived again as a different entry; the new one is not stored."""
+    REFUSED = "refused"
+    """An entry HQ cannot take as sent (a malformed field, an implausible sequence number); not stored. Raised
+    in HQ's alert list, but sent to gates only as a `Refusal`: gates of the first release know the four
+    kinds above only, and refuse a receipt with another."""
+
+
+RECEIPT_ALERT_KINDS = frozenset({AlertKind.GAP, AlertKind.EDITED, AlertKind.BROKEN, AlertKind.REWRITTEN})
+"""The alert kinds a receipt's `alerts` carry (every gate understands these)."""
 
 
 class Alert(_Wire):
     kind: AlertKind
     seq: int
     detail: str
+
+
+class Refusal(_Wire):
+    """One entry of an upload that HQ did not store, and why. The gate keeps it (and says so) instead of
+    counting it as delivered."""
+
+    seq: int
+    id: str
+    """The entry's id as sent (empty when it sent none that is text)."""
+    kind: AlertKind
+    """REWRITTEN (HQ holds another entry at this seq), EDITED (HQ holds this entry with other content, or its
+    content does not match its hash) or REFUSED (HQ cannot take it as sent)."""
+    reason: str
 
 
 class UploadReceipt(_Wire):
@@ -119,12 +189,16 @@ class UploadReceipt(_Wire):
     duplicates: int
     """Entries HQ already held, identical (a re-sent batch)."""
     refused: int
-    """Entries not stored because HQ holds a different entry with the same id or sequence (see alerts)."""
+    """Entries not stored: HQ holds a different entry with the same id or sequence, or cannot take the entry
+    as sent (each named in `refusals`)."""
     through_seq: int
-    """The highest sequence number in the batch: everything up to it is held or accounted for by an alert."""
+    """The highest sequence number in the batch: everything up to it is held by HQ or named in `refusals`."""
     chain_seq: int
     """How far HQ has followed this gate's hash chain."""
     alerts: list[Alert] = []
+    refusals: list[Refusal] = []
+    """Every entry of the batch HQ did not store, with its reason (absent from HQs before it was added: a gate
+    then finds the refused entries among the alerts)."""
     replayed: bool = False
     """True when this answer was recorded for the same batch id earlier (nothing was ingested again)."""
 

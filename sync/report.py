@@ -24,6 +24,14 @@ def age_text(age: timedelta | None) -> str:
     return f"{seconds // 86400:.0f} days ago"
 
 
+def waiting_text(status: SyncStatus) -> str:
+    """'3 waiting', '12 waiting (10 refused by HQ)', or 'waiting unknown' when the gate database cannot be read."""
+    if status.entries_waiting is None:
+        return "waiting unknown"
+    refused = f" ({status.refused} refused by HQ)" if status.refused else ""
+    return f"{status.entries_waiting} waiting{refused}"
+
+
 def status_line(status: SyncStatus, now: datetime | None = None) -> str:
     """'online: 0 waiting (HQ has #1234), lists v7 from 3 min ago, last sync just now'."""
     moment = now or datetime.now(UTC)
@@ -34,14 +42,21 @@ def status_line(status: SyncStatus, now: datetime | None = None) -> str:
         else "no lists from HQ yet"
     )
     line = (
-        f"{status.connection.value}: {status.entries_waiting} waiting (HQ has #{status.upload_cursor}), {lists}, "
+        f"{status.connection.value}: {waiting_text(status)} (HQ has #{status.upload_cursor}), {lists}, "
         f"last sync {last}"
     )
     if status.hq_alerts:
         line += f", {status.hq_alerts} alerts at HQ"
+    if status.policy_ignored:
+        line += f"; {policy_ignored_text(status.policy_ignored)}"
     if status.last_error:
         line += f"; {visible(status.last_error, limit=300)}"
     return line
+
+
+def policy_ignored_text(names: tuple[str, ...]) -> str:
+    """What a gate says of HQ policy rules newer than its software."""
+    return f"HQ's policy has rules this gate's software does not know, not applied: {visible(', '.join(names))}"
 
 
 def status_json(status: SyncStatus) -> dict[str, Any]:
@@ -51,6 +66,7 @@ def status_json(status: SyncStatus) -> dict[str, Any]:
     return {
         "connection": status.connection.value,
         "entries_waiting": status.entries_waiting,
+        "refused": status.refused,
         "upload_cursor": status.upload_cursor,
         "uploaded": status.uploaded,
         "bundle_version": status.bundle_version,
@@ -60,4 +76,5 @@ def status_json(status: SyncStatus) -> dict[str, Any]:
         "last_attempt_at": when(status.last_attempt_at),
         "last_error": visible(status.last_error, limit=2000) if status.last_error else None,
         "hq_alerts": status.hq_alerts,
+        "policy_ignored": [visible(name) for name in status.policy_ignored],
     }

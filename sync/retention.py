@@ -2,8 +2,9 @@
 `pocket-kiosk purge`, but an enrolled gate never purges an entry HQ has not acknowledged.
 
 A gate offline for longer than the retention period would otherwise lose the only copy of its oldest entries.
-Once enrolled, the upload cursor (sync/state.py) bounds the purge: entries after it are kept, however old,
-and go out with the next sync; the purge after that removes them. A gate that is not enrolled has no HQ to
+Once enrolled, what HQ holds for certain (the upload cursor, or just before the first entry HQ refused: see
+sync/state.py) bounds the purge: entries after it are kept, however old, and go out with the next sync; the
+purge after that removes them. An entry HQ refused is kept until it is dealt with. A gate that is not enrolled has no HQ to
 wait for and purges by age alone.
 """
 
@@ -19,6 +20,6 @@ from sync.state import SyncState
 
 def purge_entries(config: KioskConfig, store: GateStore, now: datetime | None = None) -> Purge:
     """Purge the entries past retention that may go: all of them when the gate is not enrolled, else only
-    those HQ holds (seq up to the upload cursor)."""
-    keep_after = SyncState(store).record().upload_cursor if is_enrolled(config) else None
+    those HQ holds (seq up to the upload cursor, and before any entry HQ refused)."""
+    keep_after = SyncState(store).record().held_through if is_enrolled(config) else None
     return store.purge(config.retention_days, now, keep_after_seq=keep_after)

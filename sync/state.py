@@ -1,8 +1,14 @@
 """The gate's sync state, kept in the gate's own SQLite file under its own migration set ("pocket-gate-sync").
 
-- `upload_cursor`: the highest sequence number HQ has acknowledged. Entries after it are the upload queue
+- `upload_cursor`: the highest sequence number HQ has answered for. Entries after it are the upload queue
   (each entry's place in that queue is its `seq`, written in the same transaction as the entry itself), and
   the cursor only moves forward, in one transaction, after HQ's 2xx answer.
+- `sync_refused`: the entries HQ answered for but did not take, with HQ's reason, written in that same
+  transaction. They are not delivered: they count as waiting, the status is an error naming them, the purge
+  keeps them, and what HQ holds for certain (`SyncRecord.held_through`) stops before the first of them. The
+  queue goes on past them, so one refused entry never holds back the gate's later ones; `retry_refused` puts
+  them back in the queue once the cause is dealt with, and `dismiss_refused` records that the district has
+  them another way (the operator's export): they are then past like any delivered entry, retention included.
 - The bundle in force: its version, when HQ issued it, when this gate applied it, and when HQ last confirmed it
   is current (a new bundle, or HQ's "not modified"): the age of the lists that the kiosk's settings screen
   judges against the policy's `freshness` limits.
@@ -16,16 +22,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import ValidationError
 from sqlite_utils import Database, Migrations
 
 from kiosk.codes.trust import TrustError, TrustList
 from kiosk.gate import HQ_POLICY_META
-from kiosk.policy import Policy
+from kiosk.policy import PolicyError, read_policy
 from kiosk.store import GateStore, utc_text
 from kiosk.trust_store import confirm_documents, replace_documents
 from sync.bundle import BundleError
@@ -69,6 +75,42 @@ def m002_bundle_checked_at(db: Database) -> None:
     db.execute("UPDATE sync_state SET bundle_checked_at = bundle_applied_at")
 
 
+@migrations()
+def m003_refused_entries(db: Database) -> None:
+    db["sync_refused"].create(
+        {"seq": int, "id": str, "kind": str, "reason": str, "refused_at": str, "dismissed_at": str},
+        pk="seq",
+        not_null={"id", "kind", "reason", "refused_at"},
+    )
+
+
+@dataclass(frozen=True)
+class RefusedEntry:
+    """An entry HQ answered for without taking it, and why (HQ's words)."""
+
+    seq: int
+    id: str
+    ts: str | None
+    """When it was logged (None if the entry is no longer in the log)."""
+    kind: str
+    """HQ's alert kind: 'rewritten', 'edited' or 'refused'."""
+    reason: str
+    refused_at: datetime
+
+
+def refusal_summary(refused: Sequence[RefusedEntry]) -> str | None:
+    """What the keeper and the operator read: 'HQ refused 10 entries (#91..#100): HQ already holds entry ... as
+    #91: ...; they are kept here: `pocket-kiosk sync --refused` lists them'. None when HQ refused nothing."""
+    if not refused:
+        return None
+    first, last = refused[0], refused[-1]
+    which = f"entry #{first.seq}" if len(refused) == 1 else f"{len(refused)} entries (#{first.seq}..#{last.seq})"
+    others = len({r.reason for r in refused}) - 1
+    more = f" (and {others} other reasons)" if others > 0 else ""
+    return (f"HQ refused {which}: {first.reason}{more}; kept here: `pocket-kiosk sync --refused` lists them "
+            "(see the README for what to do)")
+
+
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -91,16 +133,27 @@ class SyncRecord:
     hq_alerts: int
     """Alerts HQ reported about this gate's history (gaps, edits) since enrolment."""
     entries_waiting: int
-    """Entries logged after the cursor: not yet acknowledged by HQ."""
+    """Entries HQ does not hold: those logged after the cursor, and those HQ refused."""
+    refused: int = 0
+    """Entries HQ answered for without taking them (`sync_refused`), still in the log."""
+    first_refused: int | None = None
+
+    @property
+    def held_through(self) -> int:
+        """The sequence number up to which HQ holds every entry (the cursor, or just before the first entry HQ
+        refused): what the gate may purge, and what it tells the keeper HQ has."""
+        return self.upload_cursor if self.first_refused is None else min(self.upload_cursor, self.first_refused - 1)
 
 
 class SyncState:
     """Reads and writes the sync tables of one gate database (through its GateStore's connection)."""
 
-    def __init__(self, store: GateStore) -> None:
+    def __init__(self, store: GateStore, *, migrate: bool = True) -> None:
+        """`migrate=False` reads a database as it is (opened read-only): nothing is written."""
         self.store = store
-        with store.transaction() as db:
-            migrations.apply(db)
+        if migrate:
+            with store.transaction() as db:
+                migrations.apply(db)
 
     def record(self) -> SyncRecord:
         """The stored state and the number of entries waiting, read together (one statement, so another
@@ -109,7 +162,10 @@ class SyncState:
             row = db.execute(
                 "SELECT upload_cursor, bundle_version, bundle_issued_at, bundle_applied_at, bundle_checked_at,"
                 " last_attempt_at, last_success_at, last_error, last_outcome, hq_alerts,"
-                " (SELECT count(*) FROM entries WHERE seq > sync_state.upload_cursor)"
+                " (SELECT count(*) FROM entries WHERE seq > sync_state.upload_cursor),"
+                " (SELECT count(*) FROM sync_refused JOIN entries USING (seq, id)"
+                "   WHERE sync_refused.seq <= sync_state.upload_cursor AND dismissed_at IS NULL),"
+                " (SELECT min(seq) FROM sync_refused JOIN entries USING (seq, id) WHERE dismissed_at IS NULL)"
                 " FROM sync_state WHERE id = 1"
             ).fetchone()
         return SyncRecord(
@@ -123,20 +179,68 @@ class SyncState:
             last_error=row[7],
             last_outcome=row[8],
             hq_alerts=row[9],
-            entries_waiting=row[10],
+            entries_waiting=row[10] + row[11],
+            refused=row[11],
+            first_refused=row[12],
         )
 
     def entries_waiting(self) -> int:
         """Entries not yet acknowledged by HQ."""
         return self.record().entries_waiting
 
-    def advance_cursor(self, through_seq: int, alerts: int = 0) -> None:
-        """HQ acknowledged everything up to `through_seq`: move the checkpoint (never backwards)."""
+    def advance_cursor(
+        self,
+        through_seq: int,
+        alerts: int = 0,
+        refused: Sequence[tuple[int, str, str, str]] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """HQ answered for everything up to `through_seq`: move the checkpoint (never backwards), and keep the
+        entries it refused, as (seq, id, kind, reason), in the same transaction."""
+        moment = utc_text(now or datetime.now(UTC))
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE sync_state SET upload_cursor = max(upload_cursor, ?), hq_alerts = hq_alerts + ? WHERE id = 1",
                 [through_seq, alerts],
             )
+            db.conn.executemany(
+                "INSERT INTO sync_refused (seq, id, kind, reason, refused_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (seq) DO UPDATE SET id = excluded.id, kind = excluded.kind, reason = excluded.reason,"
+                " refused_at = excluded.refused_at, dismissed_at = NULL",
+                [(seq, entry_id, kind, reason[:2000], moment) for seq, entry_id, kind, reason in refused],
+            )
+
+    def refused_entries(self) -> list[RefusedEntry]:
+        """The entries HQ refused that are still in the log and not dismissed, oldest first."""
+        with self.store.reading() as db:
+            rows = db.execute(
+                "SELECT r.seq, r.id, e.ts, r.kind, r.reason, r.refused_at FROM sync_refused r"
+                " JOIN entries e USING (seq, id) WHERE r.dismissed_at IS NULL ORDER BY r.seq"
+            ).fetchall()
+        return [RefusedEntry(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5])) for r in rows]
+
+    def dismiss_refused(self, now: datetime | None = None) -> int:
+        """The district has the refused entries another way (the operator sent it `sync --refused --json`): stop
+        reporting them; they are past the cursor like delivered entries, and retention applies to them again.
+        The record of the refusal stays. Returns how many were dismissed."""
+        with self.store.transaction() as db:
+            return int(
+                db.execute(
+                    "UPDATE sync_refused SET dismissed_at = ? WHERE dismissed_at IS NULL",
+                    [utc_text(now or datetime.now(UTC))],
+                ).rowcount
+            )
+
+    def retry_refused(self) -> int:
+        """Put the entries HQ refused back in the upload queue (after the cause was dealt with at HQ or here):
+        the cursor goes back to just before the first of them, so they and everything after go again (HQ
+        counts what it already holds as duplicates). Returns how many were refused."""
+        with self.store.transaction() as db:
+            count, first = db.execute("SELECT count(*), min(seq) FROM sync_refused WHERE dismissed_at IS NULL").fetchone()
+            if first is not None:
+                db.execute("UPDATE sync_state SET upload_cursor = min(upload_cursor, ?) WHERE id = 1", [first - 1])
+            db.execute("DELETE FROM sync_refused WHERE dismissed_at IS NULL")
+        return int(count)
 
     def note_attempt(self, now: datetime, outcome: str, error: str | None) -> None:
         """Record how the last sync ended: a success clears the error; a failure keeps the last success."""
@@ -208,13 +312,16 @@ class SyncState:
 
 
 def _policy_json(policy: dict[str, object] | None) -> str | None:
+    """HQ's policy as it is kept, whole: sections and keys this gate does not know (a newer HQ's) are kept and
+    reported (`kiosk.gate.hq_policy_ignored`), never a reason to refuse the bundle; a bad value in one it does
+    know still is."""
     if policy is None:
         return None
     try:
-        return Policy.model_validate(policy).model_dump_json()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise BundleError(f"HQ's policy cannot be used by this gate ({problems}); update the gate software") from exc
+        read_policy(policy)
+    except PolicyError as exc:
+        raise BundleError(f"HQ's policy cannot be used by this gate ({exc}); the lists in force stay") from exc
+    return json.dumps(policy, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:

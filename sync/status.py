@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from kiosk.config import KioskConfig
+from kiosk.gate import hq_policy_ignored
+from kiosk.policy import PolicyError
 from kiosk.store import StoreError
 from sync.state import SyncState
 
@@ -40,10 +42,11 @@ class SyncStatus:
     """Everything a status line needs; plain data, safe to hand to another thread."""
 
     connection: Connection
-    entries_waiting: int
-    """Entries logged at the gate and not yet acknowledged by HQ."""
+    entries_waiting: int | None
+    """Entries logged at the gate that HQ does not hold (refused ones included); None when the gate database
+    cannot be read, so nobody can say."""
     upload_cursor: int
-    """Sequence number up to which HQ has acknowledged the log."""
+    """Sequence number up to which HQ holds the whole log (never past an entry HQ refused)."""
     last_success_at: datetime | None
     last_attempt_at: datetime | None
     last_error: str | None
@@ -54,10 +57,14 @@ class SyncStatus:
     """When HQ last confirmed the lists in force are current: their age is judged from this."""
     hq_alerts: int = 0
     """Problems HQ found in this gate's history (gaps, edited rows) since enrolment."""
+    refused: int = 0
+    """Entries HQ refused, kept at the gate (`pocket-kiosk sync --refused` lists them); part of entries_waiting."""
     uploaded: int = 0
     """Entries acknowledged by HQ in the run that produced this status."""
     bundle_changed: bool = False
     """A new bundle was applied in this run: reload trust list and policy (see kiosk.gate.open_gate)."""
+    policy_ignored: tuple[str, ...] = ()
+    """Sections and keys of HQ's policy this gate's software does not know: kept, not applied."""
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -87,8 +94,11 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
     cannot be read is an ERROR status saying why."""
     try:
         record = state.record()
+        ignored = hq_policy_ignored(state.store)
     except (StoreError, sqlite3.Error) as exc:
         return store_failure(exc)
+    except PolicyError:
+        ignored = ()  # the kiosk says so where it loads the policy; the sync status is about HQ
     if not enrolled:
         connection = Connection.NOT_ENROLLED
     elif record.last_outcome is None:
@@ -98,7 +108,7 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
     return SyncStatus(
         connection=connection,
         entries_waiting=record.entries_waiting,
-        upload_cursor=record.upload_cursor,
+        upload_cursor=record.held_through,
         last_success_at=record.last_success_at,
         last_attempt_at=record.last_attempt_at,
         last_error=record.last_error,
@@ -106,16 +116,18 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
         bundle_applied_at=record.bundle_applied_at,
         bundle_checked_at=record.bundle_checked_at,
         hq_alerts=record.hq_alerts,
+        refused=record.refused,
         uploaded=uploaded,
         bundle_changed=bundle_changed,
+        policy_ignored=ignored,
     )
 
 
 def store_failure(exc: Exception) -> SyncStatus:
-    """The status when the gate database itself cannot be read."""
+    """The status when the gate database itself cannot be read: how many entries wait is unknown, not 0."""
     return SyncStatus(
         connection=Connection.ERROR,
-        entries_waiting=0,
+        entries_waiting=None,
         upload_cursor=0,
         last_success_at=None,
         last_attempt_at=None,

@@ -28,6 +28,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import limits.storage.memory
 import psycopg
 import pytest
 from sqlalchemy import func, select
@@ -174,9 +175,12 @@ class RunningHq:
                 assert token.encode() not in path.read_bytes(), f"HQ holds the token in {path.name}"
 
 
-def start_hq(db_url: str, signing_key: Path, **overrides: Any) -> Iterator[RunningHq]:
+def start_hq(
+    db_url: str, signing_key: Path, clock: Callable[[], float] = time.time, **overrides: Any
+) -> Iterator[RunningHq]:
+    """A live HQ with these settings; its rate limits count by `clock` (see `LimitsClock`)."""
     settings = HqSettings(db=db_url, signing_key_file=signing_key, **overrides)
-    app = create_app(settings)
+    app = create_app(settings, clock)
     with ServerThread(app) as server:
         check = HqDatabase(db_url)
         try:
@@ -185,10 +189,49 @@ def start_hq(db_url: str, signing_key: Path, **overrides: Any) -> Iterator[Runni
             check.dispose()
 
 
+class LimitsClock:
+    """Time for HQ's rate limits (gates' requests, staff sign-ins) in a test: it stands still until the test
+    moves it on, so what a test sees never depends on how fast the machine runs it. Give it to HQ
+    (`start_hq(..., clock=clock)`); the `limits` library, whose memory storage reads `time.time()` itself and
+    takes no clock, reads this one too for the test (the `limits_clock` fixture)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limits_clock(monkeypatch: pytest.MonkeyPatch) -> LimitsClock:
+    clock = LimitsClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    return clock
+
+
 @pytest.fixture
 def hq(hq_db_url: str, signing_key_file: Path) -> Iterator[RunningHq]:
     """A live HQ on 127.0.0.1 (on each backend)."""
     yield from start_hq(hq_db_url, signing_key_file)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_hq(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path
+) -> Iterator[RunningHq]:
+    """One live HQ per test module and backend, for tests that enrol a gate of their own for each of many
+    examples (property-based tests) instead of paying for a new HQ each time."""
+    if request.param == "sqlite":
+        yield from start_hq(str(tmp_path_factory.mktemp("shared-hq") / "hq.db"), signing_key_file)
+    else:
+        for url in _postgres_database():
+            yield from start_hq(url, signing_key_file)
 
 
 @dataclass

@@ -71,6 +71,15 @@ class Checks:
         return cls()
 
 
+def past_expiry(now: datetime, expires_at: datetime) -> bool:
+    """Whether a CWT credential (EU DCC, our PGC1) whose `exp` claim is `expires_at` has expired at `now`.
+
+    `exp` is a NumericDate in whole seconds and the hcert specification (3.2.5) rejects a certificate only
+    *after* it, so the credential is valid through that second: exp 09:00:00 still passes at 09:00:00.999 and
+    fails from 09:00:01. (A JWT's `exp` is exclusive instead, RFC 7519 4.1.4: see `kiosk.codes.shc`.)"""
+    return now.replace(microsecond=0) > expires_at
+
+
 class CodeError(Exception):
     """A scanned text failed to become a credential. `reason` is machine-readable, `str()` readable;
     `checks` says which verification steps ran and how they came out."""

@@ -4,10 +4,10 @@
     payload = CWT claims {1: iss (country), 6: iat, 4: exp, -260: {1: DCC (JSON schema v1.3)}}
 
 Steps, each failing with its own Reason: prefix; size before anything is decoded; base45; bounded zlib; COSE
-shape; key id (protected or unprotected header, refused when absent); document-signer certificate (DSC) by key
+shape; key id (the protected header's, else the unprotected one's; refused when absent); document-signer certificate (DSC) by key
 id from the trust list, every DSC with that id tried; signature (ES256 or PS256, python-cwt); then, once the
 signature holds, the claims: exactly one entry, the v1.3 JSON schema (jsonschema, schema file shipped in
-`kiosk/codes/schemas/`), the certificate's own iat/exp, the DSC's validity period and its extended key usages
+`kiosk/codes/schemas/`), the certificate's own iat/exp (valid through the second of exp), the DSC's validity period and its extended key usages
 (a DSC may be restricted to test, vaccination or recovery entries). Every check's outcome is reported on its
 own (`Checks`), for HQ staff diagnosing a code with `pocket-kiosk check --trust FILE`. The decoding steps all
 fail as Reason.MALFORMED, and their text names the step ("base45 decoding failed (...)", "zlib decompression
@@ -39,6 +39,7 @@ from kiosk.codes.base import (
     Reason,
     TestResult,
     TestType,
+    past_expiry,
 )
 from kiosk.codes.inflate import inflate
 from kiosk.codes.trust import DocumentSigner, TrustList
@@ -179,11 +180,10 @@ class HC1:
 
     @staticmethod
     def _kid(protected: dict[Any, Any], unprotected: dict[Any, Any]) -> bytes:
-        """The key id, from the protected header or else the unprotected one (the spec allows both)."""
-        in_protected, in_unprotected = protected.get(4), unprotected.get(4)
-        if in_protected is not None and in_unprotected is not None and in_protected != in_unprotected:
-            raise CodeError.malformed(STEP_COSE, "the protected and unprotected headers name different keys")
-        kid = in_protected if in_protected is not None else in_unprotected
+        """The key id from the protected header, or else from the unprotected one. The spec allows both and
+        says the protected one MUST be used when both are there (hcert 3.2.3): the unprotected header is not
+        signed, so whatever it names is ignored then (python-cwt picks the same one when it verifies)."""
+        kid = protected.get(4, unprotected.get(4))
         if kid is None:
             raise CodeError(Reason.NO_KEY_ID, "no kid in the protected or unprotected header")
         if not isinstance(kid, bytes) or not 1 <= len(kid) <= 64:
@@ -228,7 +228,7 @@ class HC1:
         else:
             bad_value = ""
         schema_valid = not errors and not bad_value
-        if now >= expires_at:
+        if past_expiry(now, expires_at):
             own_validity: tuple[Reason, str] | None = (Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC")
         elif now + CLOCK_SKEW < issued_at:
             own_validity = (Reason.NOT_YET_VALID, f"issued {issued_at:%Y-%m-%d %H:%M} UTC")

@@ -24,7 +24,7 @@ from cwt import COSE
 from cwt.exceptions import VerifyError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from kiosk.codes.base import Colour, CodeError, Credential, Reason
+from kiosk.codes.base import Colour, CodeError, Credential, Reason, past_expiry
 from kiosk.codes.inflate import inflate
 from kiosk.codes.keys import IssuerKey
 from kiosk.codes.trust import TrustList
@@ -129,7 +129,7 @@ class PGC1:
         expires_at = datetime.fromtimestamp(claims.exp, UTC)
         if now + CLOCK_SKEW < issued_at:
             raise CodeError(Reason.NOT_YET_VALID, f"issued {issued_at:%Y-%m-%d %H:%M} UTC")
-        if now >= expires_at:
+        if past_expiry(now, expires_at):
             raise CodeError(Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC")
         details = claims.details
         return Credential(

@@ -311,6 +311,8 @@ class SHC:
             )
         issued_at = datetime.fromtimestamp(payload.nbf, UTC)
         expires_at = datetime.fromtimestamp(payload.exp, UTC) if payload.exp is not None else None
+        # A JWT's exp is exclusive (RFC 7519 4.1.4: "on or after which the JWT MUST NOT be accepted"), unlike
+        # the CWT-based EU DCC and PGC1 codes, which are valid through the second of theirs (`past_expiry`).
         expired = (expires_at is not None and now >= expires_at) or now + CLOCK_SKEW < issued_at
         checks = Checks(signature_valid=True, expired=expired, schema_valid=True)
         if payload.vc.rid is not None and trust.revoked(kid, payload.vc.rid, issued_at):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kiosk.config import KioskConfig
 from kiosk.demo import DEMO_OPERATOR, FRAME_SECONDS, prepare_demo
-from kiosk.text import entries_phrase
+from kiosk.text import entries_phrase, visible
 from kiosk.ui.app import GateApp
 from kiosk.ui.context import open_kiosk
 
@@ -31,8 +31,16 @@ def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | No
         logged = _last_seq(context.store.recent(limit=1)) - first
         line = f"{entries_phrase(logged)} logged this session in {config.database}"
         if context.sync is not None:
-            waiting = context.sync_status().entries_waiting
-            line += f"; {waiting} not yet at HQ (they go at the next sync)" if waiting else "; HQ has every entry"
+            status = context.sync_status()
+            why = visible(status.last_error or "", limit=300)
+            if status.entries_waiting is None:
+                line += f"; whether HQ has them is unknown: {why}"
+            elif status.refused:
+                line += f"; {status.entries_waiting} not yet at HQ, {status.refused} of them refused by HQ ({why})"
+            elif status.entries_waiting:
+                line += f"; {status.entries_waiting} not yet at HQ (they go at the next sync)"
+            else:
+                line += "; HQ has every entry"
     finally:
         context.close()
     return line

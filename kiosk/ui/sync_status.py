@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kiosk.text import visible
+from sync.report import waiting_text
 from sync.status import Connection, SyncStatus
 
 ERROR_CHARS = 80
@@ -28,8 +29,9 @@ def ago(moment: datetime, now: datetime) -> str:
 
 def describe(status: SyncStatus, now: datetime | None = None, *, error_chars: int = ERROR_CHARS) -> str:
     """'not enrolled · 12 waiting', 'online · 0 waiting · synced 3 s ago', 'offline · 4 waiting · synced
-    2 h ago', or 'error · 4 waiting · never synced · HQ refused (401): ...'."""
-    waiting = f"{status.entries_waiting} waiting"
+    2 h ago', 'error · 4 waiting · never synced · HQ refused (401): ...', or 'error · 10 waiting (10 refused by
+    HQ) · synced 3 s ago · HQ refused 10 entries (#91..#100): ...'."""
+    waiting = waiting_text(status)
     if status.connection is Connection.NOT_ENROLLED:
         return f"not enrolled · {waiting}"
     untried = status.connection is Connection.OFFLINE and not status.tried

@@ -1,26 +1,32 @@
 """The gate API (`/v1`): who am I, upload entries, fetch my bundle. Every route is authenticated by gate.
 
 Order of checks on an upload, so that a refused request changes nothing and costs little: token (401/403),
-rate limit (429), declared and actual body size (413), JSON shape and protocol (422), that every entry is the
-caller's own (403), then the ingest transaction.
+rate limit (429), declared and actual body size (413), JSON and the batch's shape and protocol (422), that every
+entry is the caller's own (403), then the ingest transaction, which judges each entry on its own (an entry HQ
+cannot take is refused alone, in the receipt). A gate that hangs up mid-upload is one line in the log.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from sync.bundle import fingerprint, public_pem
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
 from sync.hq.runtime import Hq
-from sync.protocol import SUPPORTED_PROTOCOLS, GateInfo, UploadBatch, UploadReceipt
+from sync.protocol import GATE_ID_PATTERN, SUPPORTED_PROTOCOLS, GateInfo, IncomingBatch, UploadBatch, UploadReceipt
 
 router = APIRouter(prefix="/v1", tags=["gate sync"])
+log = logging.getLogger("pocket_hq")
 
 
 def hq_of(request: Request) -> Hq:
@@ -80,17 +86,24 @@ def whoami(request: Request, who: Annotated[Authenticated, Depends(any_gate)]) -
     )
 
 
+class _HungUp(Exception):
+    """The client closed the connection before its request body arrived whole."""
+
+
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body of {declared} bytes is larger than the {limit} HQ accepts; send smaller batches")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"body is larger than the {limit} bytes HQ accepts; send smaller batches")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"body is larger than the {limit} bytes HQ accepts; send smaller batches")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise _HungUp(f"after {size} of {declared or 'an unknown number of'} bytes") from None
     return b"".join(chunks)
 
 
@@ -102,17 +115,31 @@ def _readable(exc: ValidationError) -> str:
 
 
 @router.post("/gates/{gate_id}/entries", response_model=UploadReceipt)
-async def upload(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> UploadReceipt:
+async def upload(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> UploadReceipt | Response:
     """Store a batch of this gate's entries; a batch sent again is answered without being stored twice."""
     hq = hq_of(request)
-    body = await _body(request, hq.settings.max_body_bytes)
     try:
-        batch = UploadBatch.model_validate_json(body)
-    except ValidationError as exc:
-        raise HTTPException(422, _readable(exc)) from exc
+        body = await _body(request, hq.settings.max_body_bytes)
+    except _HungUp as exc:
+        log.warning("gate %s hung up mid-upload %s; nothing stored, it sends the batch again", who.gate_id, exc)
+        return Response(status_code=400)  # nobody is left to read it
+    try:  # the usual batch, every entry as a gate writes it, in one step; else the entries one by one
+        batch: UploadBatch | IncomingBatch = UploadBatch.model_validate_json(body, strict=True)
+    except ValidationError:
+        try:
+            batch = IncomingBatch.model_validate(json.loads(body))
+        except (ValueError, RecursionError) as exc:  # not JSON (nor UTF-8, nor shallow enough), or not a batch
+            detail = _readable(exc) if isinstance(exc, ValidationError) else f"malformed batch: not JSON: {exc}"
+            raise HTTPException(422, detail) from exc
     if batch.protocol not in SUPPORTED_PROTOCOLS:
         raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
-    strangers = sorted(({e.gate for e in batch.entries} | {batch.gate}) - {who.gate_id})
+    # Entries naming another gate are refused whole; one naming no gate id at all is refused alone, in ingest.
+    named = (
+        {e.gate for e in batch.entries}
+        if isinstance(batch, UploadBatch)
+        else {e["gate"] for e in batch.entries if isinstance(e.get("gate"), str) and re.fullmatch(GATE_ID_PATTERN, e["gate"])}
+    )
+    strangers = sorted((named | {batch.gate}) - {who.gate_id})
     if strangers:
         raise HTTPException(403, f"gate {who.gate_id} can only upload its own entries, not those of {', '.join(strangers)}")
     try:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from sync.hq import api, uploads, web
 from sync.hq.retention import purge
@@ -62,9 +63,10 @@ async def _housekeeping_periodically(hq: Hq, times: SessionTimes) -> None:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
 
-def create_app(settings: HqSettings) -> FastAPI:
-    """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable."""
-    hq = Hq(settings)
+def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> FastAPI:
+    """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable.
+    `clock` is what its rate limits count waits by (a test gives its own)."""
+    hq = Hq(settings, clock)
     hq.db.upgrade()
     uploads.fail_interrupted(hq.db)
 
@@ -90,9 +92,19 @@ def create_app(settings: HqSettings) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=4096)
 
     @app.exception_handler(DBAPIError)
-    async def database_unavailable(_request: Request, exc: DBAPIError) -> JSONResponse:
-        log.error("database error: %s", exc.orig)
-        return JSONResponse({"detail": "HQ's database is unavailable; try again later"}, status_code=503)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        """503 (gates retry it) only when the database is really unavailable: unreachable, locked, out of
+        space, a dropped connection. A value the database refused is the request's fault (422, not retried);
+        anything else is a fault at HQ (500). Each is one line in the log."""
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.error("database unavailable (%s %s): %s", request.method, request.url.path, reason)
+            return JSONResponse({"detail": "HQ's database is unavailable; try again later"}, status_code=503)
+        if isinstance(exc, DataError):
+            log.warning("database refused a value (%s %s): %s", request.method, request.url.path, reason)
+            return JSONResponse({"detail": f"HQ cannot use a value in this request: {reason}"}, status_code=422)
+        log.error("database error (%s %s): %s", request.method, request.url.path, reason, exc_info=exc)
+        return JSONResponse({"detail": "HQ failed to handle this request; the fault is logged at HQ"}, status_code=500)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, bool]:

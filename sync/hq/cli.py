@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -26,7 +27,9 @@ from kiosk.codes import Colour
 from kiosk.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
 from kiosk.codes.pgc import issue_code
 from kiosk.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
+from kiosk.policy import closest_policy_key
 from kiosk.roster import RosterError
+from kiosk.text import visible
 from sync.bundle import SigningKeyError, create_signing_key, fingerprint, load_signing_key, public_pem
 from sync.hq import gates as gate_admin
 from sync.hq import lists
@@ -387,7 +390,7 @@ def gates_list(db: str | None, as_json: bool) -> None:
 @json_option
 @hq_errors
 def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
-    """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains."""
+    """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains, refused entries."""
     for row in gate_admin.list_alerts(open_db(db), gate_id):
         click.echo(json.dumps(row) if as_json else f"{row['created_at']} {row['gate']} #{row['seq']} {row['kind']}: {row['detail']}")
 
@@ -639,12 +642,32 @@ def policy() -> None:
 
 @policy.command("set")
 @click.argument("policy_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Publish without asking when the file has rules this software does not know.")
 @db_option
 @hq_errors
-def policy_set(policy_file: Path, db: str | None) -> None:
-    """Publish POLICY_FILE to every gate (checked first: a misspelt rule is refused)."""
-    version = lists.set_policy(open_db(db), policy_file)
+def policy_set(policy_file: Path, yes: bool, db: str | None) -> None:
+    """Publish POLICY_FILE to every gate. It is checked first: a bad value in a rule is refused. A section or
+    key this software does not know (a misspelling, or a rule of a newer version) is named, with what it may
+    be a misspelling of, and published only when you confirm: gates of this version or older ignore it (their
+    settings screen and `sync --status` say so) and keep taking HQ's lists; newer gates apply it."""
+    checked = lists.policy_file(policy_file)
+    if checked.ignored:
+        click.echo(_ignored_warning(checked.ignored), err=True)
+        if not yes:
+            click.confirm("Publish this policy anyway?", abort=True, err=True)
+    version = lists.set_policy(open_db(db), checked)
     click.echo(f"policy published (bundle version {version})")
+
+
+def _ignored_warning(names: tuple[str, ...]) -> str:
+    lines = [
+        f"warning: gates running Pocket Gate {metadata.version('pocket-gate')} (this HQ's version) or older do not "
+        "know these rules and will ignore them, saying so in their settings and `sync --status`:"
+    ]
+    for name in names:
+        closest = closest_policy_key(name)
+        lines.append(f"  {visible(name)}" + (f" (did you mean {closest}?)" if closest else ""))
+    return "\n".join(lines)
 
 
 @policy.command("clear")
@@ -660,9 +683,14 @@ def policy_clear(db: str | None) -> None:
 @db_option
 @hq_errors
 def policy_show(db: str | None) -> None:
-    """Print the published policy as JSON (or say there is none)."""
+    """Print the published policy as JSON, as gates receive it (or say there is none)."""
     current = lists.current_policy(open_db(db))
-    click.echo(current.model_dump_json(indent=2) if current else "no policy published; gates use their own file")
+    if current is None:
+        click.echo("no policy published; gates use their own file")
+        return
+    click.echo(json.dumps(current.data, indent=2, ensure_ascii=False))
+    if current.ignored:
+        click.echo(_ignored_warning(current.ignored), err=True)
 
 
 @main.group()

@@ -4,12 +4,16 @@ with Alembic migrations that run on both.
 Times are stored as UTC ISO 8601 text (`kiosk.store.utc_text`), exactly as gates send them: an entry's `ts` is
 part of its hash, and the fixed-width text sorts in time order on both databases.
 
+Text a gate sends is stored as sent on both databases: PostgreSQL's text cannot hold NUL, so the columns that
+carry it (`GateText`) escape it there, reversibly, and read it back unchanged.
+
 SQLite allows one writer at a time; a process-wide lock queues HQ's writers instead of letting SQLite answer
 "database is locked". One HQ process per SQLite file; run PostgreSQL for more.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -29,13 +33,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -47,6 +52,42 @@ ALARM_CONDITION = "colour IN ('red', 'yellow')"
 
 AutoId = BigInteger().with_variant(Integer, "sqlite")
 """A growing integer key: BIGSERIAL on PostgreSQL, the rowid on SQLite."""
+
+_ESCAPE = "\ue000"
+"""A private-use character: on PostgreSQL it stands for itself as ESCAPE+'0' and for NUL as ESCAPE+'1'."""
+_ESCAPED = re.compile(_ESCAPE + "([01])")
+
+
+def escape_nul(value: str) -> str:
+    """Text PostgreSQL can hold (no NUL), from which `unescape_nul` gives back exactly `value`."""
+    if _ESCAPE not in value and "\x00" not in value:
+        return value
+    return value.replace(_ESCAPE, _ESCAPE + "0").replace("\x00", _ESCAPE + "1")
+
+
+def unescape_nul(value: str) -> str:
+    if _ESCAPE not in value:
+        return value
+    return _ESCAPED.sub(lambda m: _ESCAPE if m[1] == "0" else "\x00", value)
+
+
+class _NulSafeText(TypeDecorator[str]):
+    """PostgreSQL TEXT that holds NUL too (escaped; see `GateText`)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return escape_nul(value) if value is not None else value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return unescape_nul(value) if value is not None else value
+
+
+GateText = Text().with_variant(_NulSafeText(), "postgresql")
+"""TEXT that holds any Unicode a gate sends, NUL included, on both databases: escaped on PostgreSQL, whose text
+type refuses NUL; SQLite holds it as it is (and pays nothing). Text without NUL or the escape is stored
+unchanged, so queries and indexes see what they always saw."""
 
 gates = Table(
     "gates",
@@ -71,14 +112,14 @@ entries = Table(
     Column("ts", String(40), nullable=False),
     Column("direction", String(8), nullable=False),
     Column("subject", String(32)),
-    Column("name", Text, nullable=False),
+    Column("name", GateText, nullable=False),
     Column("code_type", String(40), nullable=False),
     Column("colour", String(8)),
     Column("verdict", String(8), nullable=False),
-    Column("reasons", Text, nullable=False),
+    Column("reasons", GateText, nullable=False),
     Column("temperature", Float),
-    Column("operator", Text, nullable=False),
-    Column("details", Text, nullable=False),
+    Column("operator", GateText, nullable=False),
+    Column("details", GateText, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("received_at", String(40), nullable=False),
@@ -106,7 +147,7 @@ alerts = Table(
     Column("gate", String(64), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("detail", Text, nullable=False),
+    Column("detail", GateText, nullable=False),
     Column("created_at", String(40), nullable=False),
     Index("ix_alerts_gate", "gate", "seq"),
 )

@@ -1,52 +1,101 @@
-"""Ingesting a gate's upload: idempotent by entry id, chain-checked, and answered with what HQ now holds.
+"""Ingesting a gate's upload: idempotent by entry id, judged entry by entry, chain-checked, and answered with what
+HQ now holds.
 
 One transaction per batch, holding the gate's row lock (PostgreSQL `FOR UPDATE`; SQLite's single writer), so
 two copies of one batch racing each other (a client that timed out and retried) cannot both insert:
 1. A batch id seen before with the same entries gets the recorded answer back (`replayed`); with different
-   entries it is refused (409), since an idempotency key must never mean two things.
-2. Entries HQ holds already and identically are duplicates; a held id with other content, or a held sequence
-   number with another id, is refused and recorded as an alert: an edited history is never taken in silently.
-3. New entries are checked with `kiosk.chain.verify_chain`, the gate's own function, from where HQ last
+   entries (any field of any entry) it is refused (409), since an idempotency key must never mean two things.
+2. Each entry is judged on its own: one that is not a `WireEntry` (a malformed field, text that is not
+   Unicode, a time not in the gate's form) or whose sequence number is implausibly far ahead of the chain
+   (`MAX_SEQ_AHEAD`) is refused, named in the receipt's `refusals` with its reason and recorded as an alert;
+   the rest of the batch is stored. Every text HQ takes is stored as sent, on both databases (`db.GateText`).
+3. Entries HQ holds already and identically (every chained field, compared with HQ's copy) are duplicates; a
+   held id with other content (edited at the gate after it was sent, even under its original hash), or a held
+   sequence number with another id (a gate database restored from a backup), is refused and recorded as an
+   alert: an edited history is never taken in silently.
+4. New entries are checked with `kiosk.chain.verify_chain`, the gate's own function, from where HQ last
    followed the chain; gaps, edits and breaks become alerts. They are stored all the same (they are evidence).
-4. New entries behind that point fill a gap HQ recorded earlier (a gate re-sending rows it really had, or
+5. New entries behind that point fill a gap HQ recorded earlier (a gate re-sending rows it really had, or
    someone with the gate's token inventing them). Each is checked against its own hash and against the
    neighbours HQ holds or is given in the same batch: its prev_hash must be the hash of seq-1 (the genesis for
    seq 1), and the prev_hash of seq+1 must be its hash. A genuine filler passes both and closes the gap
    without a new alert (the gap's own alert stays: it happened). A mismatch is an `edited` or `broken` alert,
    reported as a break found while following the chain is, at the later entry of the link that does not hold.
-   A mismatching filler is stored and flagged, as a break past the chain head is: it takes no entry's place
-   (its seq was free), and what someone tried to slip in is evidence.
-5. Entries are inserted with ON CONFLICT DO NOTHING, so even a path this module did not foresee cannot double
+   A filler whose seq-1 HQ lacks is a `gap` alert naming what is still missing: so gaps are found even behind
+   a chain position someone pushed far ahead with the gate's token. A mismatching filler is stored and
+   flagged, as a break past the chain head is: it takes no entry's place (its seq was free), and what someone
+   tried to slip in is evidence.
+6. Entries are inserted with ON CONFLICT DO NOTHING, so even a path this module did not foresee cannot double
    an entry. The same transaction adds them to the hourly statistics the dashboard reads (`stats`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Connection, Row, func, insert, select, update
 
-from kiosk.chain import GENESIS_HASH, entry_hash, verify_chain
+from kiosk.chain import CHAINED_FIELDS, GENESIS_HASH, entry_hash, verify_chain
 from kiosk.store import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase, alerts, dialect_insert, entries, gates, upload_batches
-from sync.protocol import Alert, AlertKind, UploadBatch, UploadReceipt, WireEntry
+from sync.protocol import (
+    RECEIPT_ALERT_KINDS,
+    Alert,
+    AlertKind,
+    EntryId,
+    IncomingBatch,
+    Refusal,
+    UploadBatch,
+    UploadReceipt,
+    WireEntry,
+)
+
+MAX_SEQ_AHEAD = 1_000_000
+"""How far past the chain HQ has followed a gate's next entry may plausibly be. A gate uploads in sequence
+order, so its next entry is normally the one after HQ's chain head; a jump means entries HQ never got (deleted,
+or purged before enrolment). A million is ten weeks of the busiest gate the design plans for (100,000 entries a
+week); a sequence number further ahead is refused, so it cannot carry the chain head off with it."""
+
+_ENTRY_ID: TypeAdapter[str] = TypeAdapter(EntryId)
 
 
 class BatchConflict(Exception):
     """The batch id was used before for different entries (HTTP 409)."""
 
 
-def batch_digest(batch: UploadBatch) -> str:
-    """What makes two batches 'the same': their entries' ids, sequence numbers and hashes, in order."""
-    text = "\n".join(f"{e.id}:{e.seq}:{e.hash}" for e in batch.entries)
-    return hashlib.sha256(text.encode()).hexdigest()
+_ENTRIES: TypeAdapter[list[WireEntry]] = TypeAdapter(list[WireEntry])
 
 
-def ingest(db: HqDatabase, gate_id: str, batch: UploadBatch, now: datetime | None = None) -> UploadReceipt:
-    """Store a batch already checked to be this gate's (see the API layer) and return HQ's answer."""
+def batch_digest(batch: IncomingBatch | UploadBatch) -> str:
+    """What makes two batches 'the same': every entry, whole, in order. (A body is read the same way each time
+    it comes, as an `UploadBatch` when every entry is one, so a batch sent again gets the same digest.)"""
+    if isinstance(batch, UploadBatch):
+        return hashlib.sha256(_ENTRIES.dump_json(batch.entries)).hexdigest()
+    return hashlib.sha256(json.dumps(batch.entries, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _legacy_digest(batch: IncomingBatch | UploadBatch) -> str:
+    """The digest HQ recorded before it compared whole entries (ids, sequence numbers and hashes), so a batch
+    whose answer was lost just before an upgrade is still answered from its record."""
+    if isinstance(batch, UploadBatch):
+        keys = [(e.id, e.seq, e.hash) for e in batch.entries]
+    else:
+        keys = [(e.get("id"), e["seq"], e.get("hash")) for e in batch.entries]
+    return hashlib.sha256("\n".join(f"{i}:{seq}:{h}" for i, seq, h in keys).encode()).hexdigest()
+
+
+def ingest(
+    db: HqDatabase, gate_id: str, batch: IncomingBatch | UploadBatch, now: datetime | None = None
+) -> UploadReceipt:
+    """Store a batch already checked to be this gate's (see the API layer) and return HQ's answer. An
+    `UploadBatch` is one whose every entry is a `WireEntry` already (the usual case, read in one step); an
+    `IncomingBatch` has its entries judged one by one."""
     moment = utc_text(now or datetime.now(UTC))
     digest = batch_digest(batch)
     with db.begin() as conn:
@@ -59,7 +108,7 @@ def ingest(db: HqDatabase, gate_id: str, batch: UploadBatch, now: datetime | Non
             )
         ).first()
         if recorded is not None:
-            if recorded.digest != digest:
+            if recorded.digest not in (digest, _legacy_digest(batch)):
                 raise BatchConflict(f"batch id {batch.batch_id} was already used for other entries")
             conn.execute(update(gates).where(gates.c.gate_id == gate_id).values(last_seen_at=moment))
             return UploadReceipt.model_validate_json(recorded.receipt).model_copy(update={"replayed": True})
@@ -72,58 +121,67 @@ def ingest(db: HqDatabase, gate_id: str, batch: UploadBatch, now: datetime | Non
     return receipt
 
 
+@dataclass
+class _Findings:
+    alerts: list[Alert]
+    refusals: list[Refusal]
+
+    def refuse(self, seq: int, entry_id: str, kind: AlertKind, reason: str, detail: str) -> None:
+        self.refusals.append(Refusal(seq=seq, id=entry_id, kind=kind, reason=reason))
+        self.alerts.append(Alert(kind=kind, seq=seq, detail=detail))
+
+
 def _store(
-    conn: Connection, gate_id: str, batch: UploadBatch, chain_seq: int, chain_hash: str, moment: str
+    conn: Connection, gate_id: str, batch: IncomingBatch | UploadBatch, chain_seq: int, chain_hash: str, moment: str
 ) -> UploadReceipt:
-    first, last = batch.entries[0].seq, batch.entries[-1].seq
-    held_ids = {
-        row.id: row
-        for row in conn.execute(
-            select(entries.c.id, entries.c.gate, entries.c.seq, entries.c.hash).where(
-                entries.c.id.in_([e.id for e in batch.entries])
-            )
-        )
-    }
-    held_seqs = {
-        row.seq: row
-        for row in conn.execute(
-            select(entries.c.seq, entries.c.id, entries.c.prev_hash, entries.c.hash).where(
-                entries.c.gate == gate_id, entries.c.seq.between(first - 1, last + 1)
-            )
-        )
-    }
-    found: list[Alert] = []
+    found = _Findings([], [])
+    valid = [entry for raw in batch.entries if (entry := _judge(raw, chain_seq, found)) is not None]
+    held_ids = _held_by_id(conn, [e.id for e in valid])
+    near = {s for e in valid for s in (e.seq - 1, e.seq, e.seq + 1)}
+    held_seqs = _held_by_seq(conn, gate_id, near)
     fresh: list[WireEntry] = []
     duplicates = 0
-    for entry in batch.entries:
+    for entry in valid:
         held = held_ids.get(entry.id)
         if held is not None:
-            if (held.gate, held.seq, held.hash) == (gate_id, entry.seq, entry.hash):
+            differs = _differences(held, entry)
+            if held.gate == gate_id and not differs:
                 duplicates += 1
             else:
-                found.append(
-                    Alert(kind=AlertKind.EDITED, seq=entry.seq, detail=f"entry {entry.id} re-sent with content "
-                          "that differs from the copy HQ holds; the new version was not stored")
+                where = f"for gate {held.gate}" if held.gate != gate_id else f"with other {', '.join(differs)}"
+                found.refuse(
+                    entry.seq, entry.id, AlertKind.EDITED,
+                    f"HQ holds entry {entry.id} {where}: this copy was changed after it was first sent; HQ keeps "
+                    "the copy it holds",
+                    f"entry {entry.id} re-sent with content that differs from the copy HQ holds ({', '.join(differs)}); "
+                    "the new version was not stored" if held.gate == gate_id else
+                    f"entry {entry.id} is held for gate {held.gate}; this copy was not stored",
                 )
         elif entry.seq in held_seqs:
-            found.append(
-                Alert(kind=AlertKind.REWRITTEN, seq=entry.seq, detail=f"sequence {entry.seq} is held as entry "
-                      f"{held_seqs[entry.seq].id}; a different entry {entry.id} claims it and was not stored")
+            other = held_seqs[entry.seq].id
+            found.refuse(
+                entry.seq, entry.id, AlertKind.REWRITTEN,
+                f"HQ already holds entry {other} as #{entry.seq}: this entry reuses its sequence number (was the "
+                "gate's database put back from a backup?)",
+                f"sequence {entry.seq} is held as entry {other}; a different entry {entry.id} claims it and was not stored",
             )
         else:
             fresh.append(entry)
-    found.extend(_filler_problems([e for e in fresh if e.seq <= chain_seq], held_seqs, fresh))
+    found.alerts.extend(_filler_problems(conn, gate_id, [e for e in fresh if e.seq <= chain_seq], held_seqs, fresh))
     ahead = [e for e in fresh if e.seq > chain_seq]
     for problem in verify_chain((e.model_dump() for e in ahead), chain_seq, chain_hash):
-        found.append(Alert(kind=AlertKind(problem.kind), seq=problem.seq, detail=problem.detail))
+        found.alerts.append(Alert(kind=AlertKind(problem.kind), seq=problem.seq, detail=problem.detail))
     if fresh:
         rows = [e.model_dump() | {"received_at": moment} for e in fresh]
         conn.execute(dialect_insert(conn, entries).on_conflict_do_nothing(), rows)
         stats.record(conn, rows)
-    if found:
+    if found.alerts:
         conn.execute(
             insert(alerts),
-            [{"gate": gate_id, "seq": a.seq, "kind": a.kind.value, "detail": a.detail, "created_at": moment} for a in found],
+            [
+                {"gate": gate_id, "seq": a.seq, "kind": a.kind.value, "detail": a.detail, "created_at": moment}
+                for a in found.alerts
+            ],
         )
     values: dict[str, object] = {"last_seen_at": moment, "last_upload_at": moment}
     if ahead:
@@ -136,16 +194,85 @@ def _store(
         received=len(batch.entries),
         stored=len(fresh),
         duplicates=duplicates,
-        refused=len(batch.entries) - len(fresh) - duplicates,
-        through_seq=last,
+        refused=len(found.refusals),
+        through_seq=batch.entries[-1].seq if isinstance(batch, UploadBatch) else batch.entries[-1]["seq"],
         chain_seq=chain_seq,
-        alerts=found,
+        alerts=[a for a in found.alerts if a.kind in RECEIPT_ALERT_KINDS],
+        refusals=found.refusals,
     )
 
 
-def _filler_problems(fillers: list[WireEntry], held: dict[int, Row[Any]], fresh: list[WireEntry]) -> list[Alert]:
-    """Check entries that fill a gap behind the chain head against their neighbours (rule 4 above): those HQ
-    holds (`held`, by seq) and the other new entries of the batch. A link is checked when both ends are known."""
+def _judge(raw: dict[str, Any] | WireEntry, chain_seq: int, found: _Findings) -> WireEntry | None:
+    """The entry if HQ can take it as sent; else None, with its refusal added to `found`."""
+    if isinstance(raw, WireEntry):
+        entry = raw
+    else:
+        entry = _valid(raw, found)
+        if entry is None:
+            return None
+    if entry.seq > chain_seq + MAX_SEQ_AHEAD:
+        reason = (f"sequence number {entry.seq} is implausibly far ahead of #{chain_seq}, the last entry HQ "
+                  f"followed for this gate (more than {MAX_SEQ_AHEAD:,} ahead)")
+        found.refuse(entry.seq, entry.id, AlertKind.REFUSED, reason, f"entry {entry.id} refused: {reason}")
+        return None
+    return entry
+
+
+def _valid(raw: dict[str, Any], found: _Findings) -> WireEntry | None:
+    """The entry if it is a `WireEntry`; else None, with its refusal added to `found`."""
+    seq: int = raw["seq"]
+    entry_id = raw.get("id") if isinstance(raw.get("id"), str) else ""
+    try:
+        return WireEntry.model_validate(raw, strict=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"])) or "entry"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        reason = f"{where}: {error['msg']}{more}"
+        found.refuse(seq, _shown_id(entry_id), AlertKind.REFUSED, f"HQ cannot take this entry as sent: {reason}",
+                     f"entry {_shown_id(entry_id) or '(no valid id)'} refused: {reason}")
+        return None
+
+
+def _shown_id(entry_id: str) -> str:
+    """An entry id fit to quote in a reason: only when it is one (anything else sent there is hostile text)."""
+    try:
+        return _ENTRY_ID.validate_python(entry_id)
+    except ValidationError:
+        return ""
+
+
+def _held_by_id(conn: Connection, ids: list[str]) -> dict[str, Row[Any]]:
+    if not ids:
+        return {}
+    query = select(entries).where(entries.c.id.in_(ids))
+    return {row.id: row for row in conn.execute(query)}
+
+
+def _held_by_seq(conn: Connection, gate_id: str, seqs: set[int]) -> dict[int, Row[Any]]:
+    if not seqs:
+        return {}
+    low, high = min(seqs), max(seqs)
+    # A run of entries (the usual batch) is one range; numbers spread wide are looked up one by one.
+    where = entries.c.seq.between(low, high) if high - low < 2 * len(seqs) else entries.c.seq.in_(sorted(seqs))
+    query = select(entries.c.seq, entries.c.id, entries.c.prev_hash, entries.c.hash).where(
+        entries.c.gate == gate_id, where
+    )
+    return {row.seq: row for row in conn.execute(query) if row.seq in seqs}
+
+
+def _differences(held: Row[Any], entry: WireEntry) -> list[str]:
+    """The chained fields (and the hash) in which an entry differs from HQ's copy of it."""
+    sent = entry.model_dump()
+    return [name for name in (*CHAINED_FIELDS, "hash") if getattr(held, name) != sent[name]]
+
+
+def _filler_problems(
+    conn: Connection, gate_id: str, fillers: list[WireEntry], held: dict[int, Row[Any]], fresh: list[WireEntry]
+) -> list[Alert]:
+    """Check entries that fill a gap behind the chain head against their neighbours (rule 5 above): those HQ
+    holds (`held`, by seq) and the other new entries of the batch. A link is checked when both ends are known;
+    a filler whose seq-1 is not known is a gap still open below it."""
     if not fillers:
         return []
     links: dict[int, tuple[str, str]] = {0: (GENESIS_HASH, GENESIS_HASH)}
@@ -155,7 +282,15 @@ def _filler_problems(fillers: list[WireEntry], held: dict[int, Row[Any]], fresh:
     problems: list[Alert] = []
     for entry in fillers:
         before = links.get(entry.seq - 1)
-        if before is not None and entry.prev_hash != before[1]:
+        if before is None:
+            below = conn.execute(
+                select(func.max(entries.c.seq)).where(entries.c.gate == gate_id, entries.c.seq < entry.seq)
+            ).scalar_one()
+            known = max([below or 0, *(e.seq for e in fresh if e.seq < entry.seq)])
+            missing = f"entry {known + 1} is" if known + 1 == entry.seq - 1 else f"entries {known + 1}..{entry.seq - 1} are"
+            problems.append(Alert(kind=AlertKind.GAP, seq=entry.seq, detail=f"arrived late for seq {entry.seq}, but "
+                                  f"{missing} still missing before it"))
+        elif entry.prev_hash != before[1]:
             problems.append(Alert(kind=AlertKind.BROKEN, seq=entry.seq, detail=f"arrived late to fill a gap and "
                                   f"does not follow entry {entry.seq - 1}"))
         if entry_hash(entry.model_dump()) != entry.hash:

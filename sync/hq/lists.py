@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import secrets
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, Select, delete, func, insert, select
 
 from kiosk.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from kiosk.csvlist import checked_rows
+from kiosk.roster import SAME_PERSON
 from kiosk.identity import resident_id_problem, subject_hash
-from kiosk.policy import Policy, PolicyError, load_policy
+from kiosk.policy import PolicyError, read_policy
 from kiosk.store import utc_text
 from sync.hq.db import HqDatabase, colour_list, gates, passes, roster, settings, trust_documents
 from sync.hq.revisions import DISTRICT, bump, gate_scope, list_scope, stamp
@@ -72,8 +74,8 @@ def iter_colour_list(
     path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_CSV_ROWS
 ) -> Iterator[dict[str, str]]:
     """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], yielded as they are read
-    (see `kiosk.csvlist` for what refuses the file; the caller discards what it was given then). A later line
-    for the same person replaces an earlier one."""
+    (see `kiosk.csvlist` for what refuses the file; the caller discards what it was given then). One person on
+    two lines refuses the file, naming both lines."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
         id_number = (record.get("id_number") or "").strip()
@@ -88,7 +90,7 @@ def iter_colour_list(
 
     return checked_rows(
         path, required={"id_number", "colour"}, expected="id_number,colour,note", max_rows=max_rows,
-        error=ListError, make_row=make_row,
+        error=ListError, make_row=make_row, unique="subject", twice=SAME_PERSON,
     )
 
 
@@ -184,28 +186,63 @@ def list_passes(db: HqDatabase) -> list[dict[str, object]]:
         return [dict(row._mapping) for row in conn.execute(select(passes).order_by(passes.c.valid_until))]
 
 
-def set_policy(db: HqDatabase, path: Path | None) -> int:
-    """Publish the policy file to every gate (validated first), or with None stop publishing one."""
+@dataclass(frozen=True)
+class PolicyFile:
+    """A policy checked for publishing: every rule this software knows, with its value or its default (HQ
+    decides, not each gate's version), plus the sections and keys it does not know, as written."""
+
+    data: dict[str, Any]
+    ignored: tuple[str, ...]
+    """Sections and keys this version does not know: published as they are (newer gates apply them), ignored
+    by gates of this version or older. A misspelling looks the same, so they are shown before publishing."""
+
+
+def policy_file(path: Path) -> PolicyFile:
+    """Read and check a policy file as gates will read it (`kiosk.policy.read_policy`): a bad value in a rule
+    this version knows is a ListError; rules it does not know are named in `ignored`."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ListError(f"cannot read policy file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ListError(f"policy file {path} is not valid TOML: {exc}") from exc
+    try:
+        reading = read_policy(data)
+    except PolicyError as exc:
+        raise ListError(f"policy file {path} is {exc}") from exc
+    return PolicyFile(_with_unknown(reading.policy.model_dump(mode="json"), to_jsonable_python(data)), reading.ignored)
+
+
+def _with_unknown(known: dict[str, Any], written: dict[str, Any]) -> dict[str, Any]:
+    """`known` with what `written` has that it lacks, at any depth."""
+    for key, value in written.items():
+        if key not in known:
+            known[key] = value
+        elif isinstance(known[key], dict) and isinstance(value, dict):
+            _with_unknown(known[key], value)
+    return known
+
+
+def set_policy(db: HqDatabase, policy: PolicyFile | None) -> int:
+    """Publish a checked policy file to every gate, whole, or with None stop publishing one."""
     with db.begin() as conn:
         conn.execute(delete(settings).where(settings.c.key == POLICY_KEY))
-        if path is not None:
-            try:
-                policy = load_policy(path)
-            except PolicyError as exc:
-                raise ListError(str(exc)) from exc
-            conn.execute(insert(settings).values(key=POLICY_KEY, value=policy.model_dump_json()))
+        if policy is not None:
+            conn.execute(insert(settings).values(key=POLICY_KEY, value=json.dumps(policy.data, sort_keys=True)))
         return bump(conn, DISTRICT)
 
 
-def current_policy(db: HqDatabase) -> Policy | None:
+def current_policy(db: HqDatabase) -> PolicyFile | None:
+    """The published policy as gates receive it, and what this software does not know of it."""
     with db.read() as conn:
         text = conn.execute(select(settings.c.value).where(settings.c.key == POLICY_KEY)).scalar()
     if text is None:
         return None
     try:
-        return Policy.model_validate(json.loads(text))
-    except ValidationError as exc:
-        raise ListError(f"the stored policy is invalid: {exc.error_count()} problems; set it again") from exc
+        data = json.loads(text)
+        return PolicyFile(data, read_policy(data).ignored)
+    except (ValueError, PolicyError) as exc:
+        raise ListError(f"the stored policy is unreadable ({exc}); set it again") from exc
 
 
 def trust_documents_from(paths: list[Path]) -> list[TrustDocument]:

@@ -2,7 +2,9 @@
 so the thousandth page of a gate's month costs what the first does.
 
 The cursor in a link is the key of the row at the page's edge, as base64url JSON: opaque to staff, readable
-to anyone debugging, and checked when it comes back (a mangled link gets a clear error, not a 500).
+to anyone debugging, and checked when it comes back, value by value against the type of the column it pages
+(a mangled or crafted link gets a clear error, never a 500 or a database error: no text where a number is
+paged, no number beyond a 64-bit column, no NUL or lone surrogate, which PostgreSQL refuses).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 T = TypeVar("T")
 PAGE_SIZE = 50
+MAX_CURSOR_CHARS = 1000
+"""A cursor holds one row's key (a time and an id at most): far shorter than this."""
+MAX_KEY_CHARS = 200
+_INT64 = 2**63
 
 
 class CursorError(ValueError):
@@ -29,13 +35,30 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key), separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, width: int) -> list[Any]:
+def _fits(value: object, kind: type) -> bool:
+    """Whether a decoded key value can be compared with a column of this Python type on both databases."""
+    if kind is int:
+        return type(value) is int and -_INT64 <= value < _INT64
+    if kind is str and type(value) is str and len(value) <= MAX_KEY_CHARS and "\x00" not in value:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, which JSON can carry and no database stores
+            return False
+        return True
+    return False
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    """The key values a cursor holds, one of each type in `kinds` (the paged columns' Python types)."""
+    damaged = CursorError("this page link is damaged; go back to the first page")
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise damaged
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise CursorError("this page link is damaged; go back to the first page") from exc
-    if not isinstance(value, list) or len(value) != width or not all(isinstance(v, str | int) for v in value):
-        raise CursorError("this page link is damaged; go back to the first page")
+        raise damaged from exc
+    if not isinstance(value, list) or len(value) != len(kinds) or not all(map(_fits, value, kinds)):
+        raise damaged
     return value
 
 
@@ -73,7 +96,8 @@ def keyset_page(
     cursor = before if backwards else after
     forward_in_sql = backwards == descending  # which way the SQL walks the keys
     if cursor is not None:
-        query = query.where(_beyond(keys, decode_cursor(cursor, len(keys)), forward_in_sql))
+        kinds = [key.type.python_type for key in keys]
+        query = query.where(_beyond(keys, decode_cursor(cursor, kinds), forward_in_sql))
     order = [k.asc() if forward_in_sql else k.desc() for k in keys]
     rows = list(conn.execute(query.order_by(*order).limit(size + 1)))
     more = len(rows) > size

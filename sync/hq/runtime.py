@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from limits import parse_many
 from limits.storage import MemoryStorage
@@ -21,8 +22,10 @@ from sync.hq.settings import HqSettings
 
 
 class Hq:
-    def __init__(self, settings: HqSettings) -> None:
+    def __init__(self, settings: HqSettings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock
+        """Seconds since the epoch, for rate limits' waits (a test gives its own)."""
         self.signing_key = load_signing_key(settings.signing_key_file)
         self.db = HqDatabase(settings.db)
         self.publisher = BundlePublisher(self.db, self.signing_key)
@@ -37,7 +40,7 @@ class Hq:
     def retry_after(self, gate_id: str) -> int:
         """Seconds until the gate may try again."""
         resets = [self._limiter.get_window_stats(item, gate_id).reset_time for item in self._limits]
-        return max(1, math.ceil(max(resets) - time.time()))
+        return max(1, math.ceil(max(resets) - self.clock()))
 
     def close(self) -> None:
         self.sightings.flush()

@@ -53,8 +53,15 @@ class HqSettings(BaseSettings):
     """Most rows a roster or red/yellow list CSV may have, uploaded through the dashboard or loaded by `pocket-hq
     roster load` or `colour-list load`; a longer file is refused (before any of it is checked) and nothing
     changes."""
-    login_rate_limit: str = "10/minute"
-    """Failed sign-ins allowed per account and per client address before further attempts wait."""
+    login_account_limit: str = "5/minute;10/10 minutes;20/hour"
+    """Failed sign-ins allowed per account, from browsers it has not signed in from, in growing tiers: past each
+    one, further attempts wait longer (see sync/hq/web/signin_limits.py)."""
+    login_device_limit: str = "5/minute;10/10 minutes"
+    """Failed sign-ins allowed from a browser the account has signed in from: only its own, so nobody else can
+    keep its user out, and a user who mistypes waits ten minutes at most."""
+    login_address_limit: str = "30/minute;200/hour"
+    """Failed sign-ins allowed from one address over every account, by browsers not known for the account tried
+    (password spraying); staff signing in from their own browsers behind that address are not held."""
 
     @field_validator("timezone")
     @classmethod
@@ -67,7 +74,7 @@ class HqSettings(BaseSettings):
             raise ValueError(f"{value!r} is not a time zone name such as 'Asia/Shanghai' or 'UTC'") from exc
         return value
 
-    @field_validator("rate_limit", "login_rate_limit")
+    @field_validator("rate_limit", "login_account_limit", "login_device_limit", "login_address_limit")
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:
         try:

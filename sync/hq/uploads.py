@@ -172,7 +172,8 @@ def _set(db: HqDatabase, upload_id: str, **values: Any) -> None:
 def _stage(
     db: HqDatabase, upload: Upload, rows: Iterable[dict[str, str]], progress: Callable[[int], None] | None
 ) -> int:
-    """Write rows to the staging table in batches (a later row for the same person wins); the count read,
+    """Write rows to the staging table in batches (a file naming one person twice is refused when reading ends,
+    see `kiosk.csvlist`; the staging is then discarded); the count read,
     also given to `progress` after each batch."""
     table = _staged(upload.kind)
     first, second = _values(upload.kind)

@@ -70,3 +70,12 @@ def test_hostile_texts_come_back_escaped(gate: GateFolder) -> None:
     (result,) = check(gate, "PGC1:\x1b]0;pwned\x07[red]x")
     assert result["text"] == "PGC1:\\x1b]0;pwned\\x07[red]x"
     assert result["error"] == "malformed"
+
+
+def test_a_code_is_valid_through_the_second_of_its_expiry(gate: GateFolder, issue: IssueCode) -> None:
+    code = issue(serial=7, extra=("--issued-at", "2025-03-01T08:00Z", "--hours", "24"))
+    (at_expiry,) = check(gate, code, "--at", "2025-03-02T08:00:00Z")
+    (late_in_that_second,) = check(gate, code, "--at", "2025-03-02T08:00:00.999Z")
+    (a_second_later,) = check(gate, code, "--at", "2025-03-02T08:00:01Z")
+    assert at_expiry["error"] is None and late_in_that_second["error"] is None
+    assert a_second_later["error"] == "expired"

@@ -98,7 +98,7 @@ def test_hq_lists_decide_verdicts_at_the_gate(hq: RunningHq, make_gate: MakeGate
     )
     policy = tmp_path / "policy.toml"
     policy.write_text('[colours]\nred = "hold"\n[access]\nnon_resident_without_pass = "hold"\n')
-    lists.set_policy(hq.db, policy)
+    lists.set_policy(hq.db, lists.policy_file(policy))
     later = gate.sync()
 
     assert later.bundle_version > status.bundle_version

@@ -269,10 +269,10 @@ def _gap(hq: RunningHq, make_gate: MakeGate, missing: tuple[int, ...]) -> tuple[
 def test_late_entries_the_gate_really_had_close_a_gap_cleanly(hq: RunningHq, make_gate: MakeGate) -> None:
     gate, rows = _gap(hq, make_gate, (4, 5))
 
-    after = _post(hq, gate, [rows[4]], "late-5")  # checked against the held entry 6
-    before = _post(hq, gate, [rows[3]], "late-4")  # and against 3 and the now-held 5
+    before = _post(hq, gate, [rows[3]], "late-4")  # in the gate's order: checked against the held entry 3
+    after = _post(hq, gate, [rows[4]], "late-5")  # and against the now-held 4 and the held 6
 
-    assert (after["stored"], after["alerts"], before["stored"], before["alerts"]) == (1, [], 1, [])
+    assert (before["stored"], before["alerts"], after["stored"], after["alerts"]) == (1, [], 1, [])
     held = hq.entry_rows("north-gate")
     assert [r["seq"] for r in held] == list(range(1, 9)) and verify_chain(held) == []
     assert hq.alert_kinds("north-gate") == [("gap", 6)]  # what happened then stays on record

@@ -263,3 +263,29 @@ def test_before_enrolment_the_indicator_says_not_enrolled_and_counts_every_entry
             await wait_for(pilot, lambda: "not enrolled · 1 waiting" in sync_line(pilot))
 
     run(scenario, context)
+
+
+def test_rules_of_a_newer_policy_are_named_on_the_settings_screen_and_the_lists_still_arrive(
+    tmp_path: Path, kit: Kit, hq: Hq
+) -> None:
+    camera = Camera(tmp_path / "camera")
+    config_file, config = enrolled_gate(tmp_path, kit, hq, camera.frame.parent)
+    newer = tmp_path / "newer-policy.toml"
+    newer.write_text('[colours]\nyellow = "hold"\n[quarantine]\ndays = 14\n')
+    hq.publish("policy", "set", str(newer), "--yes")
+    result = CliRunner().invoke(kiosk_main, ["sync", "--once", "--config", str(config_file)])
+    assert result.exit_code == 0, result.output
+    context = open_context(config, sync=None)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(120, 36)) as pilot:
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+            rows = settings_rows(pilot)
+            assert rows["HQ policy not applied"] == (
+                "HQ's policy has rules this gate's software does not know, not applied: quarantine"
+            )
+            assert rows["rule: code colours"].startswith("green pass, yellow hold")
+            assert "⚠ HQ policy not applied: HQ's policy has rules" in text_of(pilot, "#settings-warnings")
+
+    run(scenario, context)

@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kiosk.csvcell import safe_cell
 from sync.hq.paging import CursorError, decode_cursor, encode_cursor
 from sync.hq.stats import Counts, reason_label, reasons_of
 from sync.hq.web import charts, csvout
 from sync.hq.web.clock import DistrictClock
+from sync.hq.web.signin_limits import DEVICE_DAYS, SignInLimits
 
 
 @pytest.mark.parametrize(
@@ -66,11 +68,12 @@ def test_a_sparkline_scales_to_its_own_busiest_hour() -> None:
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [("=1+2", "'=1+2"), ("+CMD", "'+CMD"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-     ("plain", "plain"), (None, ""), (36.6, "36.6"), (-1, "-1")],
+    [("=1+2", "'=1+2"), ("+CMD", "'+CMD"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+     (" =1+2", "' =1+2"), ("\u3000\u00a0=1", "'\u3000\u00a0=1"), ("\t=1", "\\x09=1"), ("\x1b]0;x\x07", "\\x1b]0;x\\x07"),
+     ("\u202eevil", "\\u202eevil"), ("plain", "plain"), (None, ""), (36.6, "36.6"), (-1, "-1"), (True, "True")],
 )
-def test_csv_cells_that_a_spreadsheet_would_run_are_defused(value: object, cell: str) -> None:
-    assert csvout.cell(value) == cell
+def test_csv_cells_that_a_spreadsheet_would_run_or_a_terminal_obey_are_defused(value: object, cell: str) -> None:
+    assert safe_cell(value) == cell
 
 
 def test_csv_lines_are_the_same_whatever_the_batch() -> None:
@@ -104,7 +107,37 @@ def test_a_half_hour_zone_labels_hours_by_their_local_start() -> None:
 def test_page_cursors_round_trip_and_refuse_what_hq_did_not_make() -> None:
     cursor = encode_cursor(["2024-05-01T08:00:00.000+00:00", "01HX"])
 
-    assert decode_cursor(cursor, 2) == ["2024-05-01T08:00:00.000+00:00", "01HX"]
-    for damaged in ["!!!", encode_cursor(["one"]), encode_cursor([{"a": 1}, 2]), "e30"]:
+    assert decode_cursor(cursor, [str, str]) == ["2024-05-01T08:00:00.000+00:00", "01HX"]
+    assert decode_cursor(encode_cursor([2**63 - 1]), [int]) == [2**63 - 1]
+    damaged = [
+        "!!!", encode_cursor(["one"]), encode_cursor([{"a": 1}, 2]), "e30", encode_cursor([1, "01HX"]),
+        encode_cursor(["a\x00", "01HX"]), encode_cursor(["\ud800", "01HX"]), encode_cursor(["x" * 201, "01HX"]),
+        encode_cursor([True, False]), encode_cursor([None, "01HX"]), "A" * 1001,
+    ]
+    for link in damaged:
         with pytest.raises(CursorError, match="damaged"):
-            decode_cursor(damaged, 2)
+            decode_cursor(link, [str, str])
+    for number in [encode_cursor(["7"]), encode_cursor([2**63]), encode_cursor([1.5]), encode_cursor([True])]:
+        with pytest.raises(CursorError, match="damaged"):
+            decode_cursor(number, [int])
+
+
+def test_a_device_cookie_counts_only_for_its_own_account_and_only_until_it_expires() -> None:
+    now = [1_000_000_000.0]
+    limits = SignInLimits(account="1/minute", device="1/minute", address="1/minute", device_key=b"k" * 32,
+                          clock=lambda: now[0])
+    cookie = limits.device_cookie("Vera")
+    forged = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
+    elsewhere = SignInLimits(account="1/minute", device="1/minute", address="1/minute", device_key=b"x" * 32,
+                             clock=lambda: now[0])
+
+    def kinds(limits: SignInLimits, username: str, value: str | None) -> list[str]:
+        return [name for name, _ in limits.keys(username, "10.0.0.1", value)]
+
+    assert kinds(limits, "vera", cookie) == ["device"]
+    assert kinds(limits, "ada", cookie) == ["account", "address"]
+    assert kinds(elsewhere, "vera", cookie) == ["account", "address"], "another HQ key does not know it"
+    for damaged in [forged, None, "", "a.b", "..", "\x00.\x00.\x00", "9" * 40 + ".x.y", "é.é.é"]:
+        assert kinds(limits, "vera", damaged) == ["account", "address"], damaged
+    now[0] += DEVICE_DAYS * 86400 + 1
+    assert kinds(limits, "vera", cookie) == ["account", "address"], "an expired cookie counts as none"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 from kiosk.codes import TrustList
 from kiosk.gate import EntryInputError, Gate, Visitor
 from kiosk.identity import resident_id_check_digit, subject_hash
-from kiosk.policy import Direction, Policy
-from kiosk.store import GateStore
+from kiosk.policy import Decision, Direction, Policy, Verdict
+from kiosk.store import EntryDraft, GateStore
 
 KEY = b"d" * 32
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -69,10 +70,18 @@ def test_another_document_type_is_checked_for_form_only_and_hashed_apart(gate: G
     assert json.loads(outcome.entry.row["details"]) == {"doc_type": "passport"}
 
 
-@pytest.mark.parametrize("temperature", [3.68, 52.0])
+@pytest.mark.parametrize("temperature", [3.68, 52.0, math.nan, math.inf, -0.0])
 def test_an_impossible_temperature_is_a_typing_mistake(gate: Gate, temperature: float) -> None:
     with pytest.raises(EntryInputError, match="between 30 and 45"):
         gate.present_manual(resident_id(1), "Zhang San", direction=Direction.IN, temperature=temperature, now=NOW)
+    assert gate.store.count_entries() == 0
+
+
+@pytest.mark.parametrize("temperature", [math.nan, math.inf, 0.0])
+def test_the_store_never_hashes_a_temperature_it_cannot_give_back(gate: Gate, temperature: float) -> None:
+    verdict = Verdict(Decision.PASS, ("green code",), None)
+    with pytest.raises(ValueError, match="temperature: a temperature between 30 and 45"):
+        EntryDraft(Direction.IN, "PGC1", verdict, temperature=temperature)
     assert gate.store.count_entries() == 0
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.export import export_entries, safe_cell
+from kiosk.csvcell import safe_cell
+from kiosk.export import export_entries
 from kiosk.gate import Gate
 from kiosk.identity import resident_id_check_digit, subject_hash
 from kiosk.operators import Operator, Shift

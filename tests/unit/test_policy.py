@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,6 +89,21 @@ def test_temperature_threshold_is_inclusive() -> None:
     hot = verdict(code(), temperature=37.3)
     assert hot.decision is Decision.REFUSE
     assert hot.reasons == ("temperature 37.3 °C (limit below 37.3 °C)",)
+
+
+@pytest.mark.parametrize("reading", [math.nan, math.inf, -math.inf, -5.0, 0.0, -0.0, 29.9, 45.1])
+def test_a_reading_no_person_has_never_passes_the_temperature_rule(reading: float) -> None:
+    result = verdict(code(), temperature=reading)
+
+    assert result.decision is Decision.HOLD
+    assert result.reasons[0].startswith("temperature reading is not plausible: take it again")
+    assert "between 30 and 45" in result.reasons[0]
+
+
+@pytest.mark.parametrize("limit", ["nan", "inf", "29", "46"])
+def test_a_temperature_limit_outside_the_range_of_readings_is_refused(limit: str) -> None:
+    with pytest.raises(ValueError, match="refuse_at_or_above"):
+        Policy.model_validate({"temperature": {"refuse_at_or_above": float(limit)}})
 
 
 def test_required_temperature_holds_when_missing() -> None:

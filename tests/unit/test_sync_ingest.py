@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
 from kiosk.chain import entry_hash
 from kiosk.codes.base import Colour
 from kiosk.policy import Decision, Direction, Verdict
 from kiosk.store import EntryDraft, GateStore
-from sync.hq.db import HqDatabase
+from sync.hq.db import HqDatabase, escape_nul, unescape_nul
 from sync.hq.gates import add_gate, list_alerts
 from sync.hq.ingest import BatchConflict, ingest
 from sync.protocol import UploadBatch, WireEntry
@@ -82,3 +84,12 @@ def test_entries_filling_a_gap_at_the_start_must_follow_the_genesis(
 
     assert receipt.stored == 1 and [(a.kind.value, a.seq) for a in receipt.alerts] == found
     assert [(a["kind"], a["seq"]) for a in list_alerts(hq_db, "g1")] == [("gap", 3), *found]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(["\x00", "\ue000", "0", "1", "a", "\U0001f600"]) | st.characters(), max_size=40))
+def test_text_escaped_for_postgresql_comes_back_unchanged_and_holds_no_nul(text: str) -> None:
+    escaped = escape_nul(text)
+
+    assert unescape_nul(escaped) == text and "\x00" not in escaped
+    assert (escaped == text) == ("\x00" not in text and "\ue000" not in text)  # plain text is stored as it is

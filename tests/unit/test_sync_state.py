@@ -3,6 +3,7 @@ once or not at all."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from kiosk.codes.keys import create_issuer_keys
 from kiosk.config import KioskConfig
-from kiosk.gate import policy_in_force
+from kiosk.gate import HQ_POLICY_META, hq_policy_ignored, policy_in_force
 from kiosk.policy import Decision
 from kiosk.store import GateStore
 from kiosk.trust_store import import_document, last_confirmed, list_documents
@@ -91,12 +92,12 @@ def test_a_bundle_without_policy_returns_the_gate_to_its_own_file(store: GateSto
     [
         ({"version": 2}, "older than the one in force"),
         ({"gate": "south-gate"}, "is for gate 'south-gate'"),
-        ({"policy": {"colours": {"purple": "pass"}}}, "policy cannot be used"),
+        ({"policy": {"colours": {"yellow": "maybe"}, "quarantine": {"days": 14}}}, "colours.yellow: Input should be"),
         ({"trust": [TrustDocument(type=ISSUER_PUBLIC_KEY, id="00" * 8, content="garbage")]}, "not a PEM public key"),
         ({"trust": [TrustDocument(type=TRUST_FILE, id="dsc.der", content="%%%", encoding="base64")]}, "not base64"),
         ({"trust": [TrustDocument(type=TRUST_FILE, id="x.json", content='{"keys": []}')]}, "trust: hq/x.json"),
     ],
-    ids=["rollback", "other-gate", "unknown-rule", "bad-key", "bad-encoding", "unusable-file"],
+    ids=["rollback", "other-gate", "bad-rule-value", "bad-key", "bad-encoding", "unusable-file"],
 )
 def test_a_bad_bundle_changes_nothing(
     store: GateStore, issuer: TrustDocument, changes: dict[str, object], words: str
@@ -110,6 +111,20 @@ def test_a_bad_bundle_changes_nothing(
 
     assert {t: store.rows(t) for t in before} == before
     assert state.record().bundle_version == 3
+
+
+def test_rules_this_gate_does_not_know_are_kept_and_named_not_a_reason_to_refuse_the_bundle(
+    store: GateStore, issuer: TrustDocument
+) -> None:
+    newer = {"colours": {"yellow": "hold", "blue": "pass"}, "quarantine": {"days": 14}}
+    state = SyncState(store)
+
+    assert state.apply_bundle(_bundle(3, issuer, policy=newer), NOW)
+
+    assert [r["colour"] for r in store.rows("colour_list")] == ["red"]
+    assert policy_in_force(KioskConfig(), store).colours.yellow is Decision.HOLD
+    assert hq_policy_ignored(store) == ("colours.blue", "quarantine")
+    assert json.loads(store.get_meta(HQ_POLICY_META) or "") == newer, "kept whole, for when the gate is updated"
 
 
 def test_a_key_that_lies_about_its_id_is_refused(store: GateStore, issuer: TrustDocument) -> None:

@@ -16,7 +16,8 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from kiosk.gate import RESIDENT_ID, EntryInputError, Outcome, Visitor, temperature_problem
+from kiosk.gate import RESIDENT_ID, EntryInputError, Outcome, Visitor
+from kiosk.readings import temperature_problem
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.entries import parse_temperature, settle
 from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady

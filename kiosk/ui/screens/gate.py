@@ -19,7 +19,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
-from kiosk.gate import EntryInputError, Outcome, Visitor, temperature_problem
+from kiosk.gate import EntryInputError, Outcome, Visitor
+from kiosk.readings import temperature_problem
 from kiosk.operators import Shift
 from kiosk.policy import Decision, Direction
 from kiosk.shift import ShiftTally

@@ -19,6 +19,7 @@ from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.safe import plain
 from kiosk.ui.sync_status import describe, is_problem
+from sync.report import policy_ignored_text
 
 WARNING = "bold black on yellow"
 
@@ -93,6 +94,9 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
             ("policy file", plain(str(config.policy_file or "none (field defaults)"))),
         ]
         rows += [(f"rule: {label}", Text(value)) for label, value in policy_lines(gate.policy)]
+        status = context.sync_status()
+        if status.policy_ignored:
+            rows.append(("HQ policy not applied", plain(policy_ignored_text(status.policy_ignored), style=WARNING)))
         sources = [str(config.trust_dir)] if config.trust_dir else []
         keys_confirmed_at = last_confirmed(context.store)
         if keys_confirmed_at is not None:
@@ -111,7 +115,6 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         )
         sizes = list_sizes(config.database)
         rows += [(LIST_TABLES[table], Text(str(count))) for table, count in sizes.items()]
-        status = context.sync_status()
         now = context.clock()
         ages = list_ages(
             gate.policy,

@@ -9,13 +9,17 @@ site, and the Content Security Policy says so to the browser.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sync.hq.paging import CursorError
 from sync.hq.runtime import Hq
 from sync.hq.web import admin, auth, pages, trace
-from sync.hq.web.core import HERE, Dashboard, Forbidden, LoginNeeded, login_redirect, render
+from sync.hq.web.core import HERE, BadRequest, Dashboard, Forbidden, LoginNeeded, login_redirect, render
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -27,6 +31,8 @@ SECURITY_HEADERS = [
 ]
 NO_STORE = (b"cache-control", b"no-store")
 """Dashboard pages hold personal data: browsers and proxies must not keep them."""
+ROUTERS = (auth.router, pages.router, trace.router, admin.router)
+"""The dashboard's routes, all of them (a test walks them with hostile values)."""
 OTHER_PATHS = ("/v1/", "/healthz", "/docs", "/redoc", "/openapi.json")
 """Not the dashboard's: the gate API keeps its lean answers, and FastAPI's API docs their own scripts."""
 
@@ -70,6 +76,37 @@ def mount(app: FastAPI, hq: Hq) -> Dashboard:
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         return render(request, "error.html", 403, title="Not allowed", message=str(exc))
 
-    for router in (auth.router, pages.router, trace.router, admin.router):
+    @app.exception_handler(CursorError)
+    async def damaged_link(request: Request, exc: CursorError) -> Response:
+        return render(request, "error.html", 400, title="Damaged page link", message=str(exc))
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, exc: BadRequest) -> Response:
+        return render(request, "error.html", 400, title="Cannot use this form", message=str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        """On the dashboard an HTTP error is a page (an address no route has, a method it does not take, a form
+        the multipart parser refuses); the gate API keeps FastAPI's JSON."""
+        if request.url.path.startswith(OTHER_PATHS):
+            return await http_exception_handler(request, exc)
+        words = {404: "HQ has no page at this address.", 405: "This page cannot be used that way."}
+        message = words.get(exc.status_code, f"HQ cannot use this request: {exc.detail}")
+        return render(request, "error.html", exc.status_code, title="Cannot show this page", message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_value(request: Request, exc: RequestValidationError) -> Response:
+        """A value outside its declared bounds (`params`): the gate API keeps FastAPI's JSON answer, a page
+        says which value of the link or form it was (never echoing it: it may be hostile)."""
+        if request.url.path.startswith(OTHER_PATHS):
+            return await request_validation_exception_handler(request, exc)
+        error = exc.errors()[0]
+        where = {"query": "link's", "path": "address's", "body": "form's"}.get(str(error["loc"][0]), "request's")
+        name = str(error["loc"][-1])[:40]
+        message = (f"The {where} {name!r} value is not one HQ can use ({error['msg']}); go back and use the "
+                   "links and forms on HQ's own pages.")
+        return render(request, "error.html", 422, title="Cannot show this page", message=message)
+
+    for router in ROUTERS:
         app.include_router(router)
     return dashboard

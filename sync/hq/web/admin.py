@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -26,8 +26,10 @@ from sync.hq.db import colour_list, passes
 from sync.hq.overview import GateFilter, gate_names, gate_page
 from sync.hq.paging import Page, keyset_page
 from sync.hq.web.core import CSRF_FIELD, Admin, AdminPosted, Dashboard, check_csrf, dashboard_of, record, render
+from sync.hq.web.params import Cursor, GateName, PassName, UploadName, Words, form_problem
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
+PassFilter = Literal["current", "expired", "all"]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 COPY_CHUNK = 1024 * 1024
 
@@ -39,19 +41,22 @@ def _see(path: str, **params: str) -> RedirectResponse:
 # -- gates ---------------------------------------------------------------------------------------------------
 
 
-def _gates_page(request: Request, error: str | None = None, status: int = 200, **extra: Any) -> Response:
+def _gates_page(
+    request: Request, error: str | None = None, status: int = 200, *, after: str | None = None,
+    before: str | None = None, done: str = "",
+) -> Response:
     dashboard = dashboard_of(request)
     now = dashboard.clock.now()
-    after, before = request.query_params.get("after"), request.query_params.get("before")
     with dashboard.db.read() as conn:
         page = gate_page(conn, now - dashboard.stale_after, GateFilter.ALL, after=after, before=before)
-    return render(request, "admin_gates.html", status, page=page, error=error, done=request.query_params.get("done"),
-                  **extra)
+    return render(request, "admin_gates.html", status, page=page, error=error, done=done)
 
 
 @router.get("/gates", response_class=HTMLResponse)
-def gates_list(request: Request, session: Admin) -> Response:
-    return _gates_page(request)
+def gates_list(
+    request: Request, session: Admin, after: Cursor = None, before: Cursor = None, done: Words = ""
+) -> Response:
+    return _gates_page(request, after=after, before=before, done=done)
 
 
 def _token_page(request: Request, gate_id: str, token: str, fresh: bool) -> Response:
@@ -75,7 +80,7 @@ def gates_add(request: Request, session: Admin, form: AdminPosted) -> Response:
 
 
 @router.post("/gates/{gate_id}/token")
-def gates_token(request: Request, gate_id: str, session: Admin, form: AdminPosted) -> Response:
+def gates_token(request: Request, gate_id: GateName, session: Admin, form: AdminPosted) -> Response:
     try:
         token = gates.replace_token(dashboard_of(request).db, gate_id)
     except gates.GateError as exc:
@@ -85,7 +90,7 @@ def gates_token(request: Request, gate_id: str, session: Admin, form: AdminPoste
 
 
 @router.post("/gates/{gate_id}/revoke")
-def gates_revoke(request: Request, gate_id: str, session: Admin, form: AdminPosted) -> Response:
+def gates_revoke(request: Request, gate_id: GateName, session: Admin, form: AdminPosted) -> Response:
     try:
         gates.revoke_gate(dashboard_of(request).db, gate_id)
     except gates.GateError as exc:
@@ -110,11 +115,12 @@ def _pass_page(dashboard: Dashboard, show: str, after: str | None, before: str |
         )
 
 
-def _passes_page(request: Request, error: str | None = None, status: int = 200, values: dict[str, str] | None = None) -> Response:
+def _passes_page(
+    request: Request, error: str | None = None, status: int = 200, values: dict[str, str] | None = None, *,
+    show: PassFilter = "current", after: str | None = None, before: str | None = None, done: str = "",
+) -> Response:
     dashboard = dashboard_of(request)
-    show = request.query_params.get("show", "current")
-    show = show if show in ("current", "expired", "all") else "current"
-    page = _pass_page(dashboard, show, request.query_params.get("after"), request.query_params.get("before"))
+    page = _pass_page(dashboard, show, after, before)
     with dashboard.db.read() as conn:
         names = gate_names(conn)
     defaults = {
@@ -123,14 +129,17 @@ def _passes_page(request: Request, error: str | None = None, status: int = 200, 
     }
     return render(
         request, "admin_passes.html", status, page=page, show=show, gates=names, error=error,
-        values=defaults | (values or {}), done=request.query_params.get("done"),
+        values=defaults | (values or {}), done=done,
         key_missing=dashboard.district_key is None, now=utc_text(dashboard.clock.now()),
     )
 
 
 @router.get("/passes", response_class=HTMLResponse)
-def passes_list(request: Request, session: Admin) -> Response:
-    return _passes_page(request)
+def passes_list(
+    request: Request, session: Admin, show: PassFilter = "current", after: Cursor = None, before: Cursor = None,
+    done: Words = "",
+) -> Response:
+    return _passes_page(request, show=show, after=after, before=before, done=done)
 
 
 @router.post("/passes")
@@ -166,7 +175,7 @@ def passes_issue(request: Request, session: Admin, form: AdminPosted) -> Respons
 
 
 @router.post("/passes/{pass_id}/revoke")
-def passes_revoke(request: Request, pass_id: str, session: Admin, form: AdminPosted) -> Response:
+def passes_revoke(request: Request, pass_id: PassName, session: Admin, form: AdminPosted) -> Response:
     try:
         lists.revoke_pass(dashboard_of(request).db, pass_id)
     except lists.ListError as exc:
@@ -178,12 +187,14 @@ def passes_revoke(request: Request, pass_id: str, session: Admin, form: AdminPos
 # -- lists ---------------------------------------------------------------------------------------------------
 
 
-def _lists_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+def _lists_page(
+    request: Request, error: str | None = None, status: int = 200, *, after: str | None = None, before: str | None = None
+) -> Response:
     dashboard = dashboard_of(request)
     with dashboard.db.read() as conn:
         names = gate_names(conn)
         colours = dict(conn.execute(select(colour_list.c.colour, func.count()).group_by(colour_list.c.colour)).all())
-    recent = uploads.recent(dashboard.db, after=request.query_params.get("after"), before=request.query_params.get("before"))
+    recent = uploads.recent(dashboard.db, after=after, before=before)
     return render(
         request, "admin_lists.html", status, gates=names, colours=colours, recent=recent, error=error,
         key_missing=dashboard.district_key is None, max_mb=dashboard.hq.settings.max_upload_mb,
@@ -191,8 +202,8 @@ def _lists_page(request: Request, error: str | None = None, status: int = 200) -
 
 
 @router.get("/lists", response_class=HTMLResponse)
-def lists_page(request: Request, session: Admin) -> Response:
-    return _lists_page(request)
+def lists_page(request: Request, session: Admin, after: Cursor = None, before: Cursor = None) -> Response:
+    return _lists_page(request, after=after, before=before)
 
 
 async def _save_upload(file: UploadFile, folder: Path) -> Path:
@@ -227,6 +238,9 @@ async def lists_upload(request: Request, session: Admin) -> Response:
     form = await request.form(max_files=1, max_fields=10)
     check_csrf(session, form.get(CSRF_FIELD))
     file = form.get("file")
+    named = {"kind": form.get("kind"), "gate": form.get("gate"), "file name": getattr(file, "filename", None)}
+    if problem := form_problem(named):
+        return _lists_page(request, problem, 400)
     kind = form.get("kind")
     gate = str(form.get("gate") or "") or None
     if not isinstance(file, UploadFile) or not file.filename:
@@ -253,13 +267,13 @@ async def lists_upload(request: Request, session: Admin) -> Response:
 
 @router.get("/uploads/{upload_id}", response_class=HTMLResponse)
 def upload_preview(
-    request: Request, upload_id: str, session: Admin, change: str = "added", after: str | None = None,
-    before: str | None = None,
+    request: Request, upload_id: UploadName, session: Admin, change: uploads.Change = uploads.Change.ADDED,
+    after: Cursor = None, before: Cursor = None,
 ) -> Response:
     dashboard = dashboard_of(request)
     try:
         upload = uploads.get(dashboard.db, upload_id)
-        shown = uploads.Change(change) if change in {c.value for c in uploads.Change} else uploads.Change.ADDED
+        shown = change
         page = (
             uploads.differences(dashboard.db, upload, shown, after=after, before=before)
             if upload.state is uploads.State.READY
@@ -272,7 +286,7 @@ def upload_preview(
 
 
 @router.post("/uploads/{upload_id}/apply")
-def upload_apply(request: Request, upload_id: str, session: Admin, form: AdminPosted) -> Response:
+def upload_apply(request: Request, upload_id: UploadName, session: Admin, form: AdminPosted) -> Response:
     dashboard = dashboard_of(request)
     try:
         version = uploads.apply(dashboard.db, upload_id)
@@ -285,7 +299,7 @@ def upload_apply(request: Request, upload_id: str, session: Admin, form: AdminPo
 
 
 @router.post("/uploads/{upload_id}/discard")
-def upload_discard(request: Request, upload_id: str, session: Admin, form: AdminPosted) -> Response:
+def upload_discard(request: Request, upload_id: UploadName, session: Admin, form: AdminPosted) -> Response:
     try:
         uploads.discard(dashboard_of(request).db, upload_id)
     except lists.ListError as exc:
@@ -299,8 +313,7 @@ def upload_discard(request: Request, upload_id: str, session: Admin, form: Admin
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request, session: Admin, user: str = "", action: str = "", after: str | None = None,
-    before: str | None = None,
+    request: Request, session: Admin, user: Words = "", action: Words = "", after: Cursor = None, before: Cursor = None
 ) -> Response:
     page = audit.page(dashboard_of(request).db, username=user or None, action=action or None, after=after, before=before)
     return render(request, "admin_audit.html", page=page, user=user, action=action)

@@ -1,16 +1,18 @@
-"""Signing in and out of the dashboard."""
+"""Signing in and out of the dashboard; failed sign-ins are limited by `signin_limits` (growing waits per
+account, a browser the account signed in from kept apart, an address trying many accounts held)."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sync.hq import audit
 from sync.hq.staff import check_password, end_session, start_session
 from sync.hq.web.core import (
+    DEVICE_COOKIE,
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Posted,
@@ -19,14 +21,24 @@ from sync.hq.web.core import (
     dashboard_of,
     render,
     safe_next,
+    same_token,
 )
+from sync.hq.web.params import NO_CONTROLS
+from sync.hq.web.signin_limits import DEVICE_DAYS
 
 router = APIRouter(include_in_schema=False)
+NextPage = Annotated[str, Query(max_length=2000, pattern=NO_CONTROLS)]
+"""Where to go after signing in (`safe_next` keeps it on this server)."""
 
 
-def _login_page(request: Request, next_url: str, error: str | None = None, status: int = 200, note: str | None = None) -> Response:
+def _login_page(
+    request: Request, next_url: str, error: str | None = None, status: int = 200, note: str | None = None,
+    retry_after: int | None = None,
+) -> Response:
     token = secrets.token_urlsafe(32)
     response = render(request, "login.html", status, next_url=safe_next(next_url), login_token=token, error=error, note=note)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
         secure=dashboard_of(request).hq.settings.secure_cookies, path="/login",
@@ -35,7 +47,7 @@ def _login_page(request: Request, next_url: str, error: str | None = None, statu
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/", expired: bool = False, signed_out: bool = False) -> Response:
+def login_form(request: Request, next: NextPage = "/", expired: bool = False, signed_out: bool = False) -> Response:
     note = "Your session expired; sign in again." if expired else ("Signed out." if signed_out else None)
     return _login_page(request, next, note=note)
 
@@ -43,23 +55,25 @@ def login_form(request: Request, next: str = "/", expired: bool = False, signed_
 @router.post("/login")
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=200)] = "",
+    username: Annotated[str, Form(max_length=200, pattern=NO_CONTROLS)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     login_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    next: Annotated[str, Form(max_length=2000, pattern=NO_CONTROLS)] = "/",
 ) -> Response:
     dashboard = dashboard_of(request)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, login_token):
+    if not cookie or not same_token(login_token, cookie):
         return _login_page(request, next, "The sign-in form was out of date; please try again.", 403)
     client = client_of(request)
-    keys = (f"user:{username.lower()}", f"client:{client}")
-    if not dashboard.login_allowed(*keys):
-        audit.record(dashboard.db, username[:64] or "?", "sign-in refused", {"why": "too many failed attempts"}, client=client)
-        return _login_page(request, next, "Too many failed sign-ins; wait a minute and try again.", 429)
+    keys = dashboard.sign_in.keys(username, client, request.cookies.get(DEVICE_COOKIE))
+    if (wait := dashboard.sign_in.wait(keys)) is not None:
+        audit.record(dashboard.db, username[:64] or "?", "sign-in refused",
+                     {"why": f"too many failed sign-ins {wait.who}", "wait_seconds": wait.seconds}, client=client)
+        message = f"Too many failed sign-ins {wait.who}; try again in {wait.phrase()}."
+        return _login_page(request, next, message, 429, retry_after=wait.seconds)
     user = check_password(dashboard.db, username, password)
     if user is None:
-        dashboard.login_failed(*keys)
+        dashboard.sign_in.failed(keys)
         audit.record(dashboard.db, username[:64] or "?", "sign-in refused", {"why": "wrong name or password"}, client=client)
         return _login_page(request, next, "Wrong user name or password (or the account is disabled).", 401)
     token, _ = start_session(dashboard.db, user, dashboard.times)
@@ -69,6 +83,10 @@ def login(
         SESSION_COOKIE, token, httponly=True, samesite="lax", secure=dashboard.hq.settings.secure_cookies, path="/"
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login")
+    response.set_cookie(
+        DEVICE_COOKIE, dashboard.sign_in.device_cookie(user.username), max_age=DEVICE_DAYS * 86400, httponly=True,
+        samesite="strict", secure=dashboard.hq.settings.secure_cookies, path="/login",
+    )
     return response
 
 

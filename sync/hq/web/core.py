@@ -1,6 +1,6 @@
 """What every dashboard page shares: the Dashboard (templates, clock, district key, background checks, sign-in
-limits), rendering, and the dependencies that admit staff: `signed_in`, `admin`, and their CSRF-checked
-variants for forms.
+limits: see `signin_limits`), rendering, and the dependencies that admit staff: `signed_in`, `admin`, and
+their CSRF-checked variants for forms.
 
 CSRF: every session has its own random token, put in every form as a hidden field and compared (in constant
 time) on every POST; the sign-in form, which has no session yet, uses the double-submit pattern with a
@@ -22,19 +22,23 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from limits import parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kiosk.identity import load_district_key
 from sync.hq import audit
 from sync.hq.runtime import Hq
 from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for
 from sync.hq.web.clock import DistrictClock
+from sync.hq.web.params import form_problem
+from sync.hq.web.signin_limits import SignInLimits
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "pocket_hq_session"
 LOGIN_COOKIE = "pocket_hq_login"
+DEVICE_COOKIE = "pocket_hq_device"
+"""Marks a browser its account signed in from (`signin_limits`); sent to /login only."""
 CSRF_FIELD = "csrf_token"
 
 
@@ -48,6 +52,11 @@ class LoginNeeded(Exception):
 
 class Forbidden(Exception):
     """Signed in, but this page is for admins (or the form's CSRF token is wrong); the message says which."""
+
+
+class BadRequest(Exception):
+    """A request HQ cannot act on as it is (a control character in a form field); the message says which
+    value, for a 400 page."""
 
 
 class Dashboard:
@@ -75,23 +84,26 @@ class Dashboard:
         self.upload_dir = Path(tempfile.mkdtemp(prefix="pocket-hq-uploads-"))
         """Where uploaded files wait for their check (a folder each, removed when it ends); this server's own,
         removed whole when it stops, with the copies of checks that were still queued then."""
-        self._login_limits = parse_many(settings.login_rate_limit)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def login_allowed(self, *keys: str) -> bool:
-        """False when any of `keys` (an account, a client address) has used up its failed sign-ins."""
-        return all(self._limiter.test(limit, key) for limit in self._login_limits for key in keys)
-
-    def login_failed(self, *keys: str) -> None:
-        for limit in self._login_limits:
-            for key in keys:
-                self._limiter.hit(limit, key)
+        self.sign_in = SignInLimits(
+            account=settings.login_account_limit,
+            device=settings.login_device_limit,
+            address=settings.login_address_limit,
+            device_key=_device_key(hq.signing_key),
+            clock=hq.clock,
+        )
 
     def close(self) -> None:
         """Stop taking checks (queued ones are cancelled: their uploads end FAILED at the next start, see
         `uploads.fail_interrupted`) and remove every upload's copy."""
         self.checks.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(self.upload_dir, ignore_errors=True)
+
+
+def _device_key(signing_key: ed25519.Ed25519PrivateKey) -> bytes:
+    """The key that signs sign-in device cookies, derived from HQ's signing key: every HQ process of a city has
+    it, it survives a restart, and it is no use for anything else (HKDF with its own label)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pocket-hq sign-in device cookies")
+    return hkdf.derive(signing_key.private_bytes_raw())
 
 
 def dashboard_of(request: Request) -> Dashboard:
@@ -155,16 +167,26 @@ def admin(session: Annotated[Session, Depends(signed_in)]) -> Session:
     return session
 
 
+def same_token(submitted: str, expected: str) -> bool:
+    """Constant-time comparison of a submitted token with ours, as bytes: `compare_digest` refuses text with
+    non-ASCII characters, which anyone can submit."""
+    return secrets.compare_digest(submitted.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
 def check_csrf(session: Session, submitted: object) -> None:
-    if not isinstance(submitted, str) or not secrets.compare_digest(submitted, session.csrf_token):
+    if not isinstance(submitted, str) or not same_token(submitted, session.csrf_token):
         raise Forbidden("this form is out of date or did not come from HQ's own page; reload the page and try again")
 
 
 async def form_of(request: Request, session: Session) -> dict[str, Any]:
-    """The POSTed form (small fields only), after its CSRF token was checked."""
+    """The POSTed form (small fields only), after its CSRF token was checked; BadRequest when a field holds a
+    control character (see `params.form_problem`)."""
     form = await request.form(max_files=0, max_fields=50)
     check_csrf(session, form.get(CSRF_FIELD))
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    if problem := form_problem(fields):
+        raise BadRequest(problem)
+    return fields
 
 
 SignedIn = Annotated[Session, Depends(signed_in)]

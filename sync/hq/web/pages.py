@@ -23,6 +23,7 @@ from sync.hq.overview import (
 from sync.hq.stats import Counts
 from sync.hq.web import charts
 from sync.hq.web.core import SignedIn, dashboard_of, render
+from sync.hq.web.params import Cursor, GateChoice, GateName
 
 router = APIRouter(include_in_schema=False)
 DAYS_SHOWN = 14
@@ -45,8 +46,7 @@ def _sum(counts: dict[str, Counts]) -> Counts:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(
-    request: Request, session: SignedIn, show: GateFilter = GateFilter.ALL, after: str | None = None,
-    before: str | None = None,
+    request: Request, session: SignedIn, show: GateFilter = GateFilter.ALL, after: Cursor = None, before: Cursor = None
 ) -> Response:
     dashboard = dashboard_of(request)
     clock = dashboard.clock
@@ -87,9 +87,7 @@ def overview(
 
 
 @router.get("/gates/{gate_id}", response_class=HTMLResponse)
-def gate(
-    request: Request, gate_id: str, session: SignedIn, after: str | None = None, before: str | None = None
-) -> Response:
+def gate(request: Request, gate_id: GateName, session: SignedIn, after: Cursor = None, before: Cursor = None) -> Response:
     dashboard = dashboard_of(request)
     clock = dashboard.clock
     now, day_start, hours = _today(request)
@@ -128,7 +126,7 @@ def gate(
 
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts(
-    request: Request, session: SignedIn, gate: str | None = None, after: str | None = None, before: str | None = None
+    request: Request, session: SignedIn, gate: GateChoice = "", after: Cursor = None, before: Cursor = None
 ) -> Response:
     with dashboard_of(request).db.read() as conn:
         page = alert_page(conn, gate=gate or None, after=after, before=before)

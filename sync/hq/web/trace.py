@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from kiosk.gate import RESIDENT_ID, document_problem
@@ -25,6 +25,7 @@ from sync.hq.paging import Page
 from sync.hq.tracing import ContactPlan, Passage, TracingError, Window
 from sync.hq.web import csvout
 from sync.hq.web.core import Dashboard, Posted, SignedIn, dashboard_of, record, render
+from sync.hq.web.params import NO_CONTROLS, Cursor, TraceText
 
 router = APIRouter(prefix="/trace", include_in_schema=False)
 DEFAULT_DAYS = 14
@@ -182,21 +183,29 @@ def _error(request: Request, exc: Exception) -> Response:
     return _form_page(request, str(exc), 422)
 
 
-def _query_params(request: Request) -> dict[str, str]:
-    return {k: request.query_params.get(k, "") for k in ("subject", "gate", "from", "to", "minutes")}
+def _query_params(
+    subject: TraceText = "",
+    gate: TraceText = "",
+    start: Annotated[str, Query(alias="from", max_length=64, pattern=NO_CONTROLS)] = "",
+    end: Annotated[str, Query(alias="to", max_length=64, pattern=NO_CONTROLS)] = "",
+    minutes: TraceText = "",
+) -> dict[str, str]:
+    """A tracing result's question, from its link (`from` and `to` cannot be Python parameters' names)."""
+    return {"subject": subject, "gate": gate, "from": start, "to": end, "minutes": minutes}
 
 
-def _person_result(request: Request) -> tuple[dict[str, str], tracing.Result, Window]:
+TraceQuery = Annotated[dict[str, str], Depends(_query_params)]
+
+
+def _person_result(request: Request, params: dict[str, str]) -> tuple[dict[str, str], tracing.Result, Window]:
     dashboard = dashboard_of(request)
-    params = _query_params(request)
     _check_subject(params["subject"])
     window = _window(dashboard, params["from"], params["to"])
     return params, tracing.person(params["subject"], window), window
 
 
-def _gate_result(request: Request) -> tuple[dict[str, str], tracing.Result, Window]:
+def _gate_result(request: Request, params: dict[str, str]) -> tuple[dict[str, str], tracing.Result, Window]:
     dashboard = dashboard_of(request)
-    params = _query_params(request)
     if not _GATE.match(params["gate"]):
         raise TracingError("choose a gate")
     window = _window(dashboard, params["from"], params["to"])
@@ -206,9 +215,10 @@ def _gate_result(request: Request) -> tuple[dict[str, str], tracing.Result, Wind
     return params, tracing.gate(params["gate"], window), window
 
 
-def _contacts_result(request: Request) -> tuple[dict[str, str], tracing.Result, Window, ContactPlan]:
+def _contacts_result(
+    request: Request, params: dict[str, str]
+) -> tuple[dict[str, str], tracing.Result, Window, ContactPlan]:
     dashboard = dashboard_of(request)
-    params = _query_params(request)
     _check_subject(params["subject"])
     window = _window(dashboard, params["from"], params["to"])
     minutes = _minutes(params["minutes"])
@@ -227,14 +237,13 @@ def _span(dashboard: Dashboard, window: Window) -> str:
     return f"from {clock.show(window.bounds[0], False)} to {clock.show(window.bounds[1], False)} ({clock.name})"
 
 
-# The routes read `from` and `to` from the query string themselves: `from` cannot be a Python parameter.
-
-
 @router.get("/person", response_class=HTMLResponse)
-def person(request: Request, session: SignedIn, after: str | None = None, before: str | None = None) -> Response:
+def person(
+    request: Request, session: SignedIn, query: TraceQuery, after: Cursor = None, before: Cursor = None
+) -> Response:
     dashboard = dashboard_of(request)
     try:
-        params, result, window = _person_result(request)
+        params, result, window = _person_result(request, query)
         with dashboard.db.read() as conn:
             total = result.count(conn)
             page = result.page(conn, after=after, before=before)
@@ -250,10 +259,10 @@ def person(request: Request, session: SignedIn, after: str | None = None, before
 
 
 @router.get("/person.csv")
-def person_csv(request: Request, session: SignedIn) -> Response:
+def person_csv(request: Request, session: SignedIn, query: TraceQuery) -> Response:
     dashboard = dashboard_of(request)
     try:
-        params, result, window = _person_result(request)
+        params, result, window = _person_result(request, query)
     except ValueError as exc:
         return _error(request, exc)
     rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.db))
@@ -264,10 +273,12 @@ def person_csv(request: Request, session: SignedIn) -> Response:
 
 
 @router.get("/gate", response_class=HTMLResponse)
-def gate(request: Request, session: SignedIn, after: str | None = None, before: str | None = None) -> Response:
+def gate(
+    request: Request, session: SignedIn, query: TraceQuery, after: Cursor = None, before: Cursor = None
+) -> Response:
     dashboard = dashboard_of(request)
     try:
-        params, result, window = _gate_result(request)
+        params, result, window = _gate_result(request, query)
         with dashboard.db.read() as conn:
             total, people = result.summary(conn)
             page = result.page(conn, after=after, before=before)
@@ -283,10 +294,10 @@ def gate(request: Request, session: SignedIn, after: str | None = None, before: 
 
 
 @router.get("/gate.csv")
-def gate_csv(request: Request, session: SignedIn) -> Response:
+def gate_csv(request: Request, session: SignedIn, query: TraceQuery) -> Response:
     dashboard = dashboard_of(request)
     try:
-        params, result, window = _gate_result(request)
+        params, result, window = _gate_result(request, query)
     except ValueError as exc:
         return _error(request, exc)
     rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.db))
@@ -297,10 +308,12 @@ def gate_csv(request: Request, session: SignedIn) -> Response:
 
 
 @router.get("/contacts", response_class=HTMLResponse)
-def contacts(request: Request, session: SignedIn, after: str | None = None, before: str | None = None) -> Response:
+def contacts(
+    request: Request, session: SignedIn, query: TraceQuery, after: Cursor = None, before: Cursor = None
+) -> Response:
     dashboard = dashboard_of(request)
     try:
-        params, result, window, plan = _contacts_result(request)
+        params, result, window, plan = _contacts_result(request, query)
         with dashboard.db.read() as conn:
             total, people = result.summary(conn)
             page = result.page(conn, after=after, before=before)
@@ -321,10 +334,10 @@ def contacts(request: Request, session: SignedIn, after: str | None = None, befo
 
 
 @router.get("/contacts.csv")
-def contacts_csv(request: Request, session: SignedIn) -> Response:
+def contacts_csv(request: Request, session: SignedIn, query: TraceQuery) -> Response:
     dashboard = dashboard_of(request)
     try:
-        params, result, window, plan = _contacts_result(request)
+        params, result, window, plan = _contacts_result(request, query)
     except ValueError as exc:
         return _error(request, exc)
 
