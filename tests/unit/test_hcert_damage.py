@@ -152,8 +152,8 @@ def test_valid_from_the_clock_skew_to_the_second_before_expiry(dsc: DocumentSign
     assert read_code(text, trust, NOW + timedelta(minutes=1)).issued_at == NOW
     assert refusal(text, trust, NOW - CLOCK_SKEW - timedelta(seconds=1))[:2] == (
         Reason.NOT_YET_VALID, "code is not valid yet: issued 2026-11-23 09:00 UTC")  # fmt: skip
-    assert read_code(text, trust, NOW + timedelta(hours=2, seconds=-1)).expires_at == NOW + timedelta(hours=2)
-    reason, words, checks = refusal(text, trust, NOW + timedelta(hours=2))
+    assert read_code(text, trust, NOW + timedelta(hours=2, microseconds=999_999)).expires_at == NOW + timedelta(hours=2)
+    reason, words, checks = refusal(text, trust, NOW + timedelta(hours=2, seconds=1))
     assert (reason, words) == (Reason.EXPIRED, "code has expired: valid until 2026-11-23 11:00 UTC")
     assert checks == Checks(signature_valid=True, expired=True, key_usage_ok=True, schema_valid=True)
 

@@ -62,8 +62,8 @@ def test_each_alert_says_what_happened_in_the_words_staff_read(hq_db: HqDatabase
     ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="a", entries=[rows[0]]), now=T0)
     resent = UploadBatch(gate="g1", batch_id="b", entries=[_rehash(rows[0], verdict="refuse")])
     assert details(ingest(hq_db, "g1", resent, now=T0)) == [
-        ("edited", 1, f"entry {rows[0]['id']} re-sent with content that differs from the copy HQ holds; "
-                      "the new version was not stored")]  # fmt: skip
+        ("edited", 1, f"entry {rows[0]['id']} re-sent with content that differs from the copy HQ holds "
+                      "(verdict, hash); the new version was not stored")]  # fmt: skip
     ingest(hq_db, "g1", UploadBatch(gate="g1", batch_id="c", entries=[rows[2]]), now=T0)  # seq 2 is missing
 
     forged = _rehash(rows[1], prev_hash="ab" * 32, name="someone else")
