@@ -157,3 +157,11 @@ def test_signing_out_and_purging_forget_sessions(db: HqDatabase) -> None:
     assert purge_sessions(db, TIMES, T0 + timedelta(hours=1) + TIMES.idle) == 0
     assert purge_sessions(db, TIMES, T0 + timedelta(hours=1) + TIMES.idle + timedelta(seconds=1)) == 1
     assert sessions_of(db, "vera") == 0
+
+
+def test_a_session_is_purged_the_moment_it_reaches_its_longest(db: HqDatabase) -> None:
+    user = add_user(db, "vera", PASSWORD, Role.VIEWER)
+    short = SessionTimes(idle=timedelta(hours=24), longest=timedelta(hours=1))
+    start_session(db, user, short, T0)
+    assert purge_sessions(db, short, T0 + timedelta(minutes=59, seconds=59)) == 0
+    assert purge_sessions(db, short, T0 + timedelta(hours=1)) == 1
