@@ -309,17 +309,31 @@ class GateStore:
             return self.db["entries"].count
 
     def verify(self) -> list[ChainProblem]:
-        """Check the whole chain from the last purge anchor up to the head (the newest entry recorded)."""
+        """Check the whole chain from the last purge anchor up to the head (the newest entry recorded). Raises
+        StoreError when the file is too damaged for its entries to be read."""
         with self._lock:
-            anchor_seq = int(self.get_meta("anchor_seq") or 0)
-            anchor_hash = self.get_meta("anchor_hash") or GENESIS_HASH
-            problems = verify_chain(self._iter_rows(), anchor_seq, anchor_hash)
-            head = self._head()
-            last = self.db.execute("SELECT max(seq) FROM entries").fetchone()[0] or anchor_seq
+            try:
+                anchor_seq = int(self.get_meta("anchor_seq") or 0)
+                anchor_hash = self.get_meta("anchor_hash") or GENESIS_HASH
+                problems = verify_chain(self._iter_rows(), anchor_seq, anchor_hash)
+                head = self._head()
+                last = self.db.execute("SELECT max(seq) FROM entries").fetchone()[0] or anchor_seq
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"the gate database {self.path} is damaged ({exc}); its entries cannot be read") from exc
             if head is not None and last < head[0]:
                 missing = f"entry {head[0]} is" if last + 1 == head[0] else f"entries {last + 1}..{head[0]} are"
                 problems.append(ChainProblem(head[0], "gap", f"the newest {missing} missing"))
             return problems
+
+    def file_problems(self) -> list[str]:
+        """SQLite's own check of the file (every page, row and index readable and consistent): what it found,
+        or nothing. A damaged index or free page can leave every entry readable, so `verify` alone misses it."""
+        with self._lock:
+            try:
+                found = [row[0] for row in self.db.execute("PRAGMA quick_check").fetchall()]
+            except sqlite3.DatabaseError as exc:
+                return [str(exc)]
+        return [] if found == ["ok"] else found
 
     def _iter_rows(self) -> Iterator[dict[str, Any]]:
         yield from self.db["entries"].rows_where(order_by="seq")

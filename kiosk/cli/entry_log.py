@@ -32,13 +32,17 @@ def purge(config_file: Path | None, db: Path | None) -> None:
 @db_option
 @friendly_errors
 def verify(config_file: Path | None, db: Path | None) -> None:
-    """Check the entry log's hash chain; exit status 1 if any entry was edited or removed."""
+    """Check the entry log's hash chain and the database file; exit status 1 if any entry was edited, removed or
+    moved, or the file is damaged."""
     config = load_config(config_file)
     with existing_store(config, db, read_only=True) as store:
+        damaged = store.file_problems()
         problems = store.verify()
         count = store.count_entries()
+    for text in damaged:
+        click.echo(f"database file: {text}")
     for problem in problems:
         click.echo(f"entry {problem.seq}: {problem.kind}: {problem.detail}")
-    if problems:
+    if damaged or problems:
         raise SystemExit(1)
     click.echo(f"chain intact: {entries_phrase(count)}")

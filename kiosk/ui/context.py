@@ -57,6 +57,9 @@ class KioskContext:
     """How often a missing or lost camera is tried again."""
     preview_fps: float = 4.0
     """Camera preview refreshes per second; decoding runs on every frame regardless."""
+    status_refresh_seconds: float = 5.0
+    """How often the gate screen reads the sync record in the database (a `pocket-kiosk sync --once` run from
+    another terminal shows within this long)."""
     exports_dir: Path = DEFAULT_DATA / "exports"
     clock: Callable[[], datetime] = utc_now
     notes: list[str] = field(default_factory=list)

@@ -79,8 +79,7 @@ def mask_name(name: str) -> str:
     if not words:
         return ""
     if len(words) == 1:
-        word = words[0]
-        return word[0] + "*" * max(len(word) - 1, 1) if len(word) > 1 else word + "*"
+        return words[0][0] + "*" * max(len(words[0]) - 1, 1)
     return " ".join(w[0] + "*" * (len(w) - 1) for w in words)
 
 

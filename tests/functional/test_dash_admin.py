@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -59,12 +58,14 @@ def upload(admin: Staff, content: bytes, kind: str = "colour", gate: str = "", n
     """Upload a file through the lists form and wait for its check; the preview page's HTML."""
     answer = admin.post("/admin/lists", {"kind": kind, "gate": gate}, files={"file": (name, content, "text/csv")})
     assert answer.status_code == 303, answer.text
-    deadline = time.monotonic() + 30
-    while True:
-        page = admin.client.get(answer.headers["location"])
-        if "Checking…" not in page.text or time.monotonic() > deadline:
-            return page.text
-        time.sleep(0.2)
+    pages: list[str] = []
+
+    def checked() -> bool:
+        pages.append(admin.client.get(answer.headers["location"]).text)
+        return "Checking…" not in pages[-1]
+
+    wait_until(checked, f"the check of the uploaded {name}", seconds=60)
+    return pages[-1]
 
 
 def upload_dir(running: RunningHq) -> Path:

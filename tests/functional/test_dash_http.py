@@ -13,7 +13,6 @@ import io
 import json
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.dash_testkit import (
     PASSWORD,
     Event,
@@ -49,13 +48,13 @@ from tests.sync_testkit import (  # noqa: F401
 )
 
 from sync.core.chain import entry_hash
+from sync.core.clock import utc_text
 from sync.core.codes.base import Colour
 from sync.core.identity import load_district_key
 from sync.core.policy import Decision, Direction
-from sync.core.clock import utc_text
 from sync.core.policy.rules import RULES
 from sync.hq import lists
-from sync.hq.tables import audit_log, gates
+from sync.hq.tables import audit_log, gates, staff_sessions
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role, disable_user
 
@@ -268,11 +267,13 @@ def test_a_disabled_account_is_signed_out_at_once(city_hq: tuple[RunningHq, City
 
 
 def test_an_idle_session_expires_and_says_so(tmp_path: Path, signing_key_file: Path) -> None:
-    for running in start_hq(str(tmp_path / "hq.db"), signing_key_file, session_idle_minutes=0.02):
+    for running in start_hq(str(tmp_path / "hq.db"), signing_key_file, session_idle_minutes=30):
         make_user(running.db, "vera")
         client = Staff(running.url, "vera")
         assert client.get("/").status_code == 200
-        time.sleep(1.6)
+        idle_since = utc_text(datetime.now(UTC) - timedelta(minutes=31))  # rather than wait half an hour
+        with running.db.begin() as conn:
+            conn.execute(update(staff_sessions).values(last_seen_at=idle_since))
 
         answer = client.get("/trace")
 
@@ -321,8 +322,9 @@ def test_a_person_is_traced_by_id_number_which_is_never_kept(city_hq: tuple[Runn
         ("north-gate", "in", c.index), ("north-gate", "out", c.index), ("south-gate", "in", c.index)
     ]
     assert rows[0]["time"].endswith("10:00:00")
-    searches = _audit(running, "trace person") + _audit(running, "export person csv")
-    assert {user for user, _ in searches} == {"vera"} and all(c.index in detail for _, detail in searches)
+    searches = [(user, detail) for user, detail in _audit(running, "trace person") + _audit(running, "export person csv")
+                if user == "vera"]  # other tests on this HQ search too, in whatever order they run
+    assert len(searches) >= 2 and all(c.index in detail for _, detail in searches)
     with running.db.read() as conn:
         assert not [d for (d,) in conn.execute(select(audit_log.c.detail)) if c.index_id in d]
 

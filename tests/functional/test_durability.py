@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from kiosk.store import GateStore
@@ -32,25 +31,30 @@ while True:
 ROUNDS = 25
 
 
+def _report(line: str, reported: dict[str, str]) -> None:
+    parts = line.split()
+    if len(parts) == 2 and len(parts[0]) == 26 and len(parts[1]) == 64:  # a line cut short is no report
+        reported[parts[0]] = parts[1]
+
+
 def test_every_reported_entry_survives_sigkill(tmp_path: Path) -> None:
+    """Each round kills the writer once it has reported a random number of entries (0 to 40): it is then in
+    the middle of writing the next one, wherever that happens to be, however fast or slow the machine is."""
     db = tmp_path / "gate.db"
     rng = random.Random(20261123)
     reported: dict[str, str] = {}
-    deadline = time.monotonic() + 120
     for _ in range(ROUNDS):
-        assert time.monotonic() < deadline, "durability rounds took too long"
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True, bufsize=1
         )
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.005, 0.25))
+        for _ in range(rng.randint(0, 40)):
+            _report(proc.stdout.readline(), reported)
         proc.send_signal(signal.SIGKILL)
-        output, _ = proc.communicate(timeout=10)
+        output, _ = proc.communicate(timeout=60)
         for line in output.splitlines():
-            parts = line.split()
-            if len(parts) == 2 and len(parts[0]) == 26 and len(parts[1]) == 64:  # a line cut short is no report
-                reported[parts[0]] = parts[1]
+            _report(line, reported)
     assert len(reported) > ROUNDS, "the writer should have committed entries in most rounds"
     with GateStore(db, "north") as store:
         stored = {row["id"]: row["hash"] for row in store.entries()}

@@ -36,7 +36,7 @@ def test_demo_shows_every_kind_of_verdict_each_logged_before_it_is_shown(tmp_pat
     config = demo_config(tmp_path / "demo.db")
     prepare_demo(config)
     context = open_context(config, demo=True, frame_interval=0.05)
-    recorder = Recorder()
+    recorder = Recorder(database=config.database)
     expected = people()
 
     async def scenario() -> None:
@@ -56,6 +56,7 @@ def test_demo_shows_every_kind_of_verdict_each_logged_before_it_is_shown(tmp_pat
         assert message.outcome.entry.id in logged
         assert logged[message.outcome.entry.id]["operator"] == KEEPER.id
     assert {m.outcome.assessment.verdict.decision.value for m in verdicts} == {"pass", "hold", "refuse"}
+    assert recorder.logged_when_shown == dict.fromkeys(logged, True)
     assert (FRAMES / expected[0].file).exists()
 
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -22,6 +24,7 @@ from kiosk.demo.generate import demo_id
 from kiosk.operators import OperatorBook
 from kiosk.ui.app import GateApp
 from kiosk.ui.context import KioskContext
+from kiosk.ui.preview import HALF_BLOCK, FrameView, thumbnail
 from kiosk.ui.screens.entry_forms import ManualEntryScreen
 from tests.functional.ui_support import KEEPER, open_context, text_of, verdict_word, wait_for
 
@@ -66,6 +69,15 @@ async def steady_cursors(pilot: Pilot[Any]) -> None:
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await pilot.pause()
+
+
+def preview_fits(pilot: Pilot[Any], image: np.ndarray) -> bool:
+    """Whether the preview draws the camera's picture at the size its widget now has (the final layout), as
+    its rendered lines show."""
+    view = pilot.app.screen.query_one(FrameView)
+    expected = thumbnail(image, (view.size.width, view.size.height))
+    drawn = [text for y in range(view.size.height) if HALF_BLOCK in (text := view.render_line(y).text)]
+    return len(drawn) == expected.shape[0] // 2 and all(text.count(HALF_BLOCK) == expected.shape[1] for text in drawn)
 
 
 async def no_camera(pilot: Pilot[Any]) -> None:
@@ -115,9 +127,11 @@ def test_gate_pass_from_the_camera_in_a_large_terminal(
     shutil.copy(FRAMES / people()[0].file, camera)
     app = make_app(str(camera), loop_source=True, frame_interval=0.1)
 
+    image = cv2.imread(str(FRAMES / people()[0].file))
+
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
-        await pilot.pause(1.0)  # a few more previews, sized for the final layout
+        await wait_for(pilot, lambda: preview_fits(pilot, image))
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from kiosk.operators import Operator
 from kiosk.store import GateStore
 from kiosk.ui.app import GateApp
 from kiosk.ui.banner import VerdictWord
+from kiosk.ui.messages import VerdictReady
 from kiosk.ui.context import KioskContext, open_kiosk
 from sync.hq.cli import main as hq_main
 
@@ -114,13 +117,25 @@ def entries(config: KioskConfig) -> list[dict[str, Any]]:
 
 @dataclass
 class Recorder:
-    """Collects the messages the app handles (run_test's message_hook) and counts terminal bells."""
+    """Collects the messages the app handles (run_test's message_hook) and counts terminal bells.
+
+    With `database`, each verdict's entry is also looked up there the moment its message reaches the app (before
+    any handler shows it), through a connection of the test's own: `logged_when_shown` holds the answers."""
 
     messages: list[Message] = field(default_factory=list)
     bells: int = 0
+    database: Path | None = None
+    logged_when_shown: dict[str, bool] = field(default_factory=dict)
+    """Entry id -> whether another connection could read it committed when its verdict arrived to be shown."""
 
     def __call__(self, message: Message) -> None:
         self.messages.append(message)
+        if self.database is not None and isinstance(message, VerdictReady) and message.outcome.entry is not None:
+            entry_id = message.outcome.entry.id
+            if entry_id not in self.logged_when_shown:  # the first pump it reaches: the gate screen
+                with closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as other:
+                    found = other.execute("SELECT 1 FROM entries WHERE id = ?", [entry_id]).fetchone()
+                self.logged_when_shown[entry_id] = found is not None
 
     def of(self, kind: type[Message]) -> list[Any]:
         """Each message of this kind once (a message that bubbles is seen by every pump it reaches)."""

@@ -1,9 +1,10 @@
-"""Property tests: whatever text a camera hands over, the code parser raises nothing but CodeError."""
+"""Property tests: whatever text a camera hands over, the code parser raises nothing but CodeError, and a code it
+does accept was signed by a key the gate trusts (checked again apart from the parser, tests/genuine.py)."""
 
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import base45
@@ -12,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.core.codes import CodeError, TrustList, read_code
-from sync.core.codes.keys import IssuerKey, load_issuer_key
+from sync.core.codes import CodeError, Reason, TrustList, read_code
+from sync.core.codes.keys import IssuerKey, create_issuer_keys, load_issuer_key
 from sync.core.codes.pgc import PREFIX
+from tests.genuine import assert_genuine
 from cwt import COSE
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -50,9 +52,10 @@ def signed(issuer: IssuerKey, payload: bytes) -> str:
 
 def assert_only_code_errors(text: str, trust: TrustList) -> None:
     try:
-        read_code(text, trust, NOW)
+        credential = read_code(text, trust, NOW)
     except CodeError:
-        pass
+        return
+    assert_genuine(text, credential, trust)
 
 
 @FUZZ
@@ -128,3 +131,46 @@ def test_signed_claims_close_to_a_real_code(trust: TrustList, issuer: IssuerKey,
     """Signed claims keyed like a real code's (iss, sub, exp, iat and the private claim) with values of any
     type or size: types, ranges, timestamps out of range and missing fields all end as a CodeError."""
     assert_only_code_errors(signed(issuer, cbor2.dumps(claims)), trust)
+
+
+
+@pytest.fixture(scope="module")
+def rogue(tmp_path_factory: pytest.TempPathFactory) -> IssuerKey:
+    """An issuer the gate does not trust, of the same algorithm as the trusted one."""
+    folder = tmp_path_factory.mktemp("rogue-fuzz") / "keys"
+    create_issuer_keys(folder)
+    return load_issuer_key(folder)
+
+
+def _epoch(days: int) -> int:
+    return int((NOW + timedelta(days=days)).timestamp())
+
+
+valid_claims = st.fixed_dictionaries(
+    {
+        1: st.text(min_size=1, max_size=64), 2: st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
+        6: st.integers(_epoch(-30), _epoch(0) - 1), 4: st.integers(_epoch(0) + 1, _epoch(30)),
+        -70000: st.fixed_dictionaries(
+            {1: st.text(max_size=64), 2: st.sampled_from(["green", "yellow", "red"])},
+            optional={3: st.integers(0, _epoch(0)), 4: st.booleans()},
+        ),
+    }
+)  # fmt: skip
+
+
+@FUZZ
+@given(valid_claims)
+def test_valid_claims_are_accepted_only_with_the_trusted_signature(
+    trust: TrustList, issuer: IssuerKey, rogue: IssuerKey, claims: dict
+) -> None:
+    """Every well-formed code the trusted issuer signs is accepted, and is genuine; the same claims signed by
+    another key under the trusted key's id are refused as forged."""
+    text = signed(issuer, cbor2.dumps(claims))
+    credential = read_code(text, trust, NOW)
+    assert_genuine(text, credential, trust)
+    assert (credential.issuer, credential.subject, credential.colour.value) == (claims[1], claims[2], claims[-70000][2])  # type: ignore[union-attr]
+    message = COSE.new().encode_and_sign(cbor2.dumps(claims), rogue.cose_key, protected={1: rogue.alg, 4: issuer.kid})
+    forged = PREFIX + base45.b45encode(zlib.compress(message)).decode()
+    with pytest.raises(CodeError) as caught:
+        read_code(forged, trust, NOW)
+    assert caught.value.reason is Reason.BAD_SIGNATURE

@@ -1,26 +1,37 @@
 """Property tests: whatever a camera hands over, the HC1 and SHC parsers raise nothing but CodeError, even for
-content that carries a valid signature (so the schema and FHIR paths see hostile structures too), and a
-compression bomb costs almost no memory."""
+content that carries a valid signature (so the schema and FHIR paths see hostile structures too); whatever
+they accept was signed by a trusted key (checked again apart from the parser, tests/genuine.py), while the same
+content under a trusted key id but another key's signature is refused; and a compression bomb costs almost no
+memory."""
 
 from __future__ import annotations
 
 import tracemalloc
 import zlib
+from datetime import timedelta
 
 import base45
 import cbor2
+import pytest
+from cwt import COSE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.core.codes import CodeError, Reason, TrustList, read_code
 from sync.core.codes.shc import SHC
+from tests.genuine import assert_genuine
 from tests.standards_certs import (
     NOW,
     DocumentSignerKeys,
     ShcIssuer,
+    dcc_payload,
+    dcc_test_entry,
     deflate,
     hc1,
+    lab_result,
+    patient,
     shc_chunks,
+    shc_payload,
     shc_text,
     sign_dcc,
     sign_shc,
@@ -31,8 +42,10 @@ from tests.standards_fixtures import (  # noqa: F401 - fixtures
     dsc_expired,
     dsc_rsa,
     dsc_test_only,
+    dsc_untrusted,
     dsc_vaccination_only,
     shc_issuer,
+    shc_other_issuer,
     trust,
 )
 
@@ -88,13 +101,12 @@ json_values = st.recursive(
 
 
 def only_code_errors(text: str, trust: TrustList, fmt: SHC | None = None) -> None:
+    """The parser raises nothing but CodeError, and what it accepts is genuine (tests/genuine.py)."""
     try:
-        if fmt is not None:
-            fmt.verify(text, trust, NOW)
-        else:
-            read_code(text, trust, NOW)
+        credential = fmt.verify(text, trust, NOW) if fmt is not None else read_code(text, trust, NOW)
     except CodeError:
-        pass
+        return
+    assert_genuine(text, credential, trust)
 
 
 # -- HC1 -----------------------------------------------------------------------------------------------------
@@ -197,9 +209,8 @@ def test_shc_signed_bytes_of_any_kind(trust: TrustList, shc_issuer: ShcIssuer, r
 @FUZZ
 @given(st.integers(2, 6), st.permutations(range(6)))
 def test_shc_chunks_in_any_order(trust: TrustList, shc_issuer: ShcIssuer, count: int, order: list[int]) -> None:
-    from tests.standards_certs import shc_payload
-
-    chunks = shc_chunks(sign_shc(shc_issuer, shc_payload()), count)
+    token = sign_shc(shc_issuer, shc_payload())
+    chunks = shc_chunks(token, count)
     fmt = SHC()
     sequence = [chunks[i] for i in order if i < len(chunks)]
     for chunk in sequence[:-1]:
@@ -207,7 +218,45 @@ def test_shc_chunks_in_any_order(trust: TrustList, shc_issuer: ShcIssuer, count:
             fmt.verify(chunk, trust, NOW)
         except CodeError as error:
             assert error.reason is Reason.INCOMPLETE
-    assert fmt.verify(sequence[-1], trust, NOW).format == "SHC"
+    credential = fmt.verify(sequence[-1], trust, NOW)
+    assert credential.format == "SHC"
+    assert_genuine(sequence[-1], credential, trust, token=token)
+
+
+names = st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=12)
+
+
+@FUZZ
+@given(st.integers(1, 71), names, names)
+def test_valid_certificates_are_accepted_only_with_the_trusted_signature(
+    trust: TrustList, dsc: DocumentSignerKeys, dsc_untrusted: DocumentSignerKeys, hours: int, given: str, family: str
+) -> None:
+    """Every well-formed DCC a trusted signer signs is accepted, and is genuine; the same content signed by
+    another key under the trusted signer's key id is refused as forged."""
+    payload = dcc_payload("t", [dcc_test_entry(NOW - timedelta(hours=hours))], nam={"fn": family, "fnt": "X", "gn": given})
+    text = hc1(sign_dcc(dsc, payload))
+    credential = read_code(text, trust, NOW)
+    assert_genuine(text, credential, trust)
+    claims = {1: "XA", 6: int(NOW.timestamp()) - 60, 4: int(NOW.timestamp()) + 3600, -260: {1: payload}}
+    forged = COSE.new().encode_and_sign(cbor2.dumps(claims), dsc_untrusted.cose_key(), protected={1: -7, 4: dsc.kid})
+    with pytest.raises(CodeError) as caught:
+        read_code(hc1(forged), trust, NOW)
+    assert caught.value.reason is Reason.BAD_SIGNATURE
+
+
+@FUZZ
+@given(st.integers(1, 71), names, names)
+def test_valid_cards_are_accepted_only_with_the_trusted_signature(
+    trust: TrustList, shc_issuer: ShcIssuer, shc_other_issuer: ShcIssuer, hours: int, given: str, family: str
+) -> None:
+    payload = shc_payload([patient(given, family), lab_result(NOW - timedelta(hours=hours))])
+    text = shc_text(sign_shc(shc_issuer, payload))
+    credential = SHC().verify(text, trust, NOW)
+    assert_genuine(text, credential, trust)
+    header = {"alg": "ES256", "zip": "DEF", "kid": shc_issuer.kid}
+    with pytest.raises(CodeError) as caught:
+        SHC().verify(shc_text(sign_shc(shc_other_issuer, payload, header=header)), trust, NOW)
+    assert caught.value.reason is Reason.BAD_SIGNATURE
 
 
 # -- compression bombs ---------------------------------------------------------------------------------------

@@ -47,8 +47,6 @@ from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.session import GateSession
 
-SYNC_REFRESH_SECONDS = 5.0
-
 
 class GateScreen(ShowsWorkerErrors, Screen[None]):
     AUTO_FOCUS = ""  # nothing focused: a normal pass needs no key, and keys act on the gate at once
@@ -95,7 +93,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one(StatusLine).show_counts(self.tally)
         self.watch_camera()
         self.refresh_sync()
-        self.set_interval(SYNC_REFRESH_SECONDS, self.refresh_sync)
+        self.set_interval(self.context.status_refresh_seconds, self.refresh_sync)
         for note in self.context.notes:
             self.notify(shown(note), severity="warning", timeout=10)
 

@@ -158,7 +158,7 @@ class HC1:
         if not isinstance(protected, dict):
             raise CodeError.malformed(STEP_COSE, "the protected header is not a map")
         alg = protected.get(1)
-        if alg not in ALGORITHMS:
+        if not isinstance(alg, int) or alg not in ALGORITHMS:  # a hostile header's value may be unhashable
             raise CodeError.malformed(STEP_COSE, "the protected header's algorithm is not ES256 or PS256")
         kid = self._kid(protected, unprotected)
         signers = trust.section(DocumentSigners).signers(kid)

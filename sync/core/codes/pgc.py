@@ -111,7 +111,7 @@ class PGC1:
         if not isinstance(protected, dict):
             raise CodeError(Reason.MALFORMED, "protected header is not a map")
         alg, kid = protected.get(1), protected.get(4)
-        if alg not in ALGORITHMS:
+        if not isinstance(alg, int) or alg not in ALGORITHMS:  # a hostile header's value may be unhashable
             raise CodeError(Reason.MALFORMED, "unsupported signature algorithm")
         if not isinstance(kid, bytes):
             raise CodeError(Reason.MALFORMED, "no key id in the protected header")

@@ -121,9 +121,12 @@ def _add_crl(crl: Any, where: str, part: DocumentPart) -> None:
         rid, _, stamp = entry.partition(".")
         before: datetime | None = None
         if stamp:
-            if not stamp.isdigit() or len(stamp) > 12:
-                raise TrustError(f"{where}: revoked id {entry[:40]!r} has a bad timestamp")
-            before = datetime.fromtimestamp(int(stamp), UTC)
+            try:
+                if not stamp.isdigit() or len(stamp) > 12:
+                    raise ValueError(stamp)
+                before = datetime.fromtimestamp(int(stamp), UTC)
+            except (ValueError, OverflowError, OSError) as exc:  # past the year 9999 too
+                raise TrustError(f"{where}: revoked id {entry[:40]!r} has a bad timestamp") from exc
         issuers.revoke(crl["kid"], rid, before)
         part.summary.add(REVOKED)
 
