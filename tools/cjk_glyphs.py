@@ -92,11 +92,13 @@ def preview(tiers: list[dict[str, object]], words: tuple[str, ...], path: Path) 
     blocks: list[list[str]] = []
     for tier in tiers:
         glyphs: dict[str, list[str]] = tier["glyphs"]  # type: ignore[assignment]
+        rows = int(tier["rows"])  # type: ignore[call-overload]
         for word in words:
-            blocks.append(["".join(glyphs[ch][row] for ch in word) for row in range(int(tier["rows"]))])  # type: ignore[call-overload]
+            blocks.append(["".join(glyphs[ch][row] for ch in word) for row in range(rows)])
             blocks.append([""])
     lines = [line for block in blocks for line in block]
-    image = Image.new("RGB", ((max(len(line) for line in lines) + 2) * cell_w, (len(lines) + 2) * cell_h), (46, 125, 50))
+    size = ((max(len(line) for line in lines) + 2) * cell_w, (len(lines) + 2) * cell_h)
+    image = Image.new("RGB", size, (46, 125, 50))
     draw = ImageDraw.Draw(image)
     for y, line in enumerate(lines, start=1):
         for x, char in enumerate(line, start=1):

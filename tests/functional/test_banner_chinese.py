@@ -67,12 +67,18 @@ def test_refusal_in_chinese(snap_compare: Any, size: tuple[int, int]) -> None:
 
 
 def test_pass_in_chinese_in_a_large_terminal(snap_compare: Any) -> None:
-    run_before = showing("-pass", "放行", "李* · 绿码 · 进入 · 09:31:10", ["绿码", "本小区居民"], "放行。\n已记录为第 13 条。")
+    run_before = showing(
+        "-pass", "放行", "李* · 绿码 · 进入 · 09:31:10", ["绿码", "本小区居民"], "放行。\n已记录为第 13 条。"
+    )
     assert snap_compare(BannerOnly(), terminal_size=(120, 40), run_before=run_before)
 
 
 def test_hold_in_chinese_at_80x24(snap_compare: Any) -> None:
     run_before = showing(
-        "-hold", "人工核验", "王* · 黄码 · 进入 · 09:32:45", ["黄码", "未测体温"], "先拦下核查，再决定是否放行。\n已记录为第 14 条。"
+        "-hold",
+        "人工核验",
+        "王* · 黄码 · 进入 · 09:32:45",
+        ["黄码", "未测体温"],
+        "先拦下核查，再决定是否放行。\n已记录为第 14 条。",
     )
     assert snap_compare(BannerOnly(), terminal_size=(80, 24), run_before=run_before)
