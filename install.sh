@@ -10,6 +10,10 @@ need_apt=()
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || need_apt+=(libzbar0)
 # OpenCV's wheel needs libGL-free headless libs only; libgomp is usually present, check anyway.
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
+# espeak-ng speaks the verdicts (offline, Mandarin and English); aplay (alsa-utils) plays them where no sound
+# server (PipeWire's pw-play, PulseAudio's paplay) is installed.
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+command -v aplay >/dev/null 2>&1 || need_apt+=(alsa-utils)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> installing system libraries: ${need_apt[*]}"

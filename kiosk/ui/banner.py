@@ -9,13 +9,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
 from kiosk.export import details_of, local_time
 from kiosk.gate import Outcome
 from sync.core.policy import Decision, Direction
-from kiosk.ui.bigtext import big, big_width, can_draw
+from kiosk.ui.bigtext import big_text
 from kiosk.ui.markup_safe import plain
 
 WORDS = {Decision.PASS: "PASS", Decision.HOLD: "HOLD", Decision.REFUSE: "REFUSED"}
@@ -27,24 +28,24 @@ HINTS = {
 STATES = ("-idle", "-pass", "-hold", "-refuse")
 
 
-def spaced(word: str) -> str:
-    """'PASS' -> 'P A S S', for banners too narrow for large letters."""
-    return " ".join(word)
-
-
 class VerdictWord(Widget):
-    """The verdict in large letters when they fit, else letter-spaced; `word` is what it says."""
+    """The verdict in large letters when they fit, else letter-spaced; `word` is what it says.
+
+    Latin letters are three lines tall; Chinese characters take up to two fifths of the banner's height (six lines
+    at 80x24, eight to ten at 120x40), so the word grows with the terminal while the reasons below keep their room.
+    """
 
     word = ""
 
     def show(self, word: str) -> None:
         self.word = word
-        self.refresh()
+        self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(big_text(self.word, width, rows=container.height * 2 // 5))
 
     def render(self) -> RenderResult:
-        if can_draw(self.word) and big_width(self.word) <= self.size.width:
-            return Text("\n".join(big(self.word)), style="bold")
-        return Text("\n" + spaced(self.word), style="bold")
+        return Text("\n".join(big_text(self.word, self.size.width, rows=self.size.height)), style="bold")
 
 
 class VerdictBanner(Vertical):
