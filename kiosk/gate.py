@@ -161,7 +161,7 @@ class Gate:
         except CodeError as error:
             # One part of a multi-part code is progress, not a failure: hold for the next part.
             decision = Decision.HOLD if error.reason is Reason.INCOMPLETE else Decision.REFUSE
-            return Assessment(text, None, error, Verdict(decision, (str(error),), None))
+            return Assessment(text, None, error, Verdict(decision, (error.because,), None))
         who = Presentation(
             kind="certificate" if credential.is_certificate else "code",
             subject=credential.subject,

@@ -27,6 +27,7 @@ from sync.core.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
 from sync.core.codes.base import Colour
 from sync.core.policy import Direction, Knowledge, PassInfo, Verdict
 from sync.core.readings import temperature_problem
+from sync.core.wording import codes_json
 
 migrations = Migrations("pocket-gate")
 
@@ -91,6 +92,13 @@ def m003_chain_head(db: Database) -> None:
     last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
     if last is not None:
         _keep_head(db, last[0], last[1])
+
+
+@migrations()
+def m004_reason_codes(db: Database) -> None:
+    """Each entry's reasons as rule codes with parameters (`sync.core.wording`), beside the English sentences of
+    `reasons`; NULL for entries logged before (their sentences are read back when shown)."""
+    db["entries"].add_column("reason_codes", str)
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:
@@ -281,6 +289,7 @@ class GateStore:
                     "colour": draft.verdict.colour.value if draft.verdict.colour else None,
                     "verdict": draft.verdict.decision.value,
                     "reasons": json.dumps(list(draft.verdict.reasons), ensure_ascii=False),
+                    "reason_codes": codes_json(draft.verdict.reasons),
                     "temperature": round(draft.temperature, 1) if draft.temperature is not None else None,
                     "operator": draft.operator,
                     "details": json.dumps(draft.details, sort_keys=True, ensure_ascii=False),

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
-from sync.core.protocol import MAX_BODY_BYTES, PROTOCOL_VERSION, AlertKind, GateInfo, UploadReceipt
+from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, GateInfo, UploadReceipt
 from kiosk.uplink.state import SyncState, refusal_summary
 from kiosk.uplink.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
@@ -455,7 +455,7 @@ class _Batch:
         return int(self.rows[-1]["seq"])
 
     def body(self) -> bytes:
-        head = json.dumps({"protocol": PROTOCOL_VERSION, "gate": self.gate, "batch_id": self.batch_id})
+        head = json.dumps({"protocol": ENTRIES_PROTOCOL, "gate": self.gate, "batch_id": self.batch_id})
         return head[:-1].encode() + b',"entries":[' + b",".join(self.encoded) + b"]}"
 
 

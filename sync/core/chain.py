@@ -33,11 +33,16 @@ CHAINED_FIELDS = (
 )
 
 
+OPTIONAL_FIELDS = ("reason_codes",)
+"""Chained when the entry has them: entries logged before a field existed hash as they always did, and an entry
+that has one cannot lose it (or gain it) without its hash changing."""
+
+
 def entry_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the chained fields (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(
-        {field: row[field] for field in CHAINED_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    chained = {field: row[field] for field in CHAINED_FIELDS}
+    chained |= {field: row[field] for field in OPTIONAL_FIELDS if row.get(field) is not None}
+    canonical = json.dumps(chained, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

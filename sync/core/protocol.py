@@ -27,7 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sync.core.readings import BodyTemperature
 
 PROTOCOL_VERSION = 1
-SUPPORTED_PROTOCOLS = frozenset({1})
+ENTRIES_PROTOCOL = 2
+"""Upload batches whose entries may carry `reason_codes`. An HQ older than that field would leave it out and then
+find each such entry's hash wrong (a false alarm of an edit), so it must refuse the batch instead: it does, with
+422 'protocol 2 is not spoken here', and the gate shows that until HQ is updated. Update HQ before its gates."""
+SUPPORTED_PROTOCOLS = frozenset({1, 2})
 
 MAX_BATCH_ENTRIES = 2000
 """HQ refuses a batch with more entries than this (the gate sends at most its configured batch size)."""
@@ -69,7 +73,10 @@ class WireEntry(_Wire):
     colour: Literal["green", "yellow", "red"] | None
     verdict: Literal["pass", "hold", "refuse"]
     reasons: _Text
-    """JSON text of a list of plain-word reasons, as stored."""
+    """JSON text of a list of plain-word reasons (in English), as stored."""
+    reason_codes: _Text | None = None
+    """JSON text of each reason's rule code and parameters (`sync.core.wording`), as stored; None from gates
+    older than reason codes. Chained when present (`sync.core.chain.OPTIONAL_FIELDS`)."""
     temperature: BodyTemperature | None
     """Held to the range the gate takes readings in (`sync.core.readings`): anything else was never a reading."""
     operator: _Short
@@ -95,7 +102,7 @@ class WireEntry(_Wire):
 class UploadBatch(_Wire):
     """POST /v1/gates/{gate}/entries: a run of the gate's entries in sequence order."""
 
-    protocol: int = PROTOCOL_VERSION
+    protocol: int = ENTRIES_PROTOCOL
     gate: GateId
     batch_id: BatchId
     """Idempotency key: the same batch re-sent (after a dropped answer) carries the same id, and HQ answers it

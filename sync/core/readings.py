@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from sync.core.i18n import _
+
 LOWEST_C = 30.0
 HIGHEST_C = 45.0
 
@@ -25,5 +27,7 @@ def temperature_problem(temperature: float | None) -> str | None:
     """Why `temperature` cannot be a person's temperature in °C, in the keeper's words; None when it can be
     (or when none was taken). NaN fails every comparison, so it is out of range too."""
     if temperature is not None and not LOWEST_C <= temperature <= HIGHEST_C:
-        return f"a temperature between {LOWEST_C:g} and {HIGHEST_C:g} °C, please (was {temperature:g})"
+        return _("a temperature between {low:g} and {high:g} °C, please (was {reading:g})").format(
+            low=LOWEST_C, high=HIGHEST_C, reading=temperature
+        )
     return None

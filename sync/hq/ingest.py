@@ -40,7 +40,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, entry_hash, verify_chain
+from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, OPTIONAL_FIELDS, entry_hash, verify_chain
 from sync.core.clock import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase
@@ -265,7 +265,7 @@ def _held_by_seq(conn: Connection, gate_id: str, seqs: set[int]) -> dict[int, Ro
 def _differences(held: Row[Any], entry: WireEntry) -> list[str]:
     """The chained fields (and the hash) in which an entry differs from HQ's copy of it."""
     sent = entry.model_dump()
-    return [name for name in (*CHAINED_FIELDS, "hash") if getattr(held, name) != sent[name]]
+    return [name for name in (*CHAINED_FIELDS, *OPTIONAL_FIELDS, "hash") if getattr(held, name) != sent[name]]
 
 
 def _filler_problems(

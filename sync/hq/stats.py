@@ -5,8 +5,9 @@ overview reads these rollups instead (a row per gate and UTC hour, and one per r
 updates in the same transaction as it stores the entries, so they never disagree. `rebuild` recomputes them
 from the entries (after a migration, a restore, or a bulk load); retention purges them with the entries.
 
-Reasons are free text with particulars in them ("temperature 38.2 °C (limit below 37.3 °C)"): they are counted
-by kind ("temperature too high"), grouped as the gates group them (`sync.core.refusals.reason_kind`).
+Reasons are counted by kind, as the gates count them (`sync.core.refusals.reason_kind`): by rule code
+(`temperature.too_high`), worded as the reader's label when shown, or for a reason without one, by its words
+without particulars.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, case, delete, func, insert, select
 
-from sync.core.refusals import reason_kind, reasons_of
+from sync.core.refusals import entry_reasons, reason_kind
 from sync.hq.tables import dialect_insert, entries, entry_stats, reason_stats, settings
 
 REBUILD_MARKER = "stats_rebuild"
@@ -69,7 +70,7 @@ def _tally(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple[str, str], Cou
         elif row["colour"] == "yellow":
             counts.yellow += 1
         if verdict != "pass":
-            for label in {reason_kind(r) for r in reasons_of(row["reasons"])}:
+            for label in {reason_kind(r) for r in entry_reasons(row["reasons"], row.get("reason_codes"))}:
                 reasons[(*key, verdict, label)] += 1
     return hours, reasons
 
@@ -131,13 +132,13 @@ def rebuild(conn: Connection) -> None:
     )
     reasons: Counter[tuple[str, str, str, str]] = Counter()
     not_passed = conn.execute(
-        select(entries.c.gate, entries.c.ts, entries.c.verdict, entries.c.reasons)
+        select(entries.c.gate, entries.c.ts, entries.c.verdict, entries.c.reasons, entries.c.reason_codes)
         .where(entries.c.verdict != "pass")
         .execution_options(yield_per=_CHUNK)
     )
     for row in not_passed:
         key = (row.gate, hour_of(row.ts), row.verdict)
-        for label in {reason_kind(r) for r in reasons_of(row.reasons)}:
+        for label in {reason_kind(r) for r in entry_reasons(row.reasons, row.reason_codes)}:
             reasons[(*key, label)] += 1
     rows = [{"gate": g, "hour": h, "verdict": v, "reason": r, "n": n} for (g, h, v, r), n in reasons.items()]
     for start in range(0, len(rows), _CHUNK):

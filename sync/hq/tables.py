@@ -103,6 +103,7 @@ entries = Table(
     Column("colour", String(8)),
     Column("verdict", String(8), nullable=False),
     Column("reasons", GateText, nullable=False),
+    Column("reason_codes", GateText),
     Column("temperature", Float),
     Column("operator", GateText, nullable=False),
     Column("details", GateText, nullable=False),
@@ -211,6 +212,7 @@ version is the larger of the two, so it only ever grows too."""
 
 # -- the staff dashboard (migration 0002) -----------------------------------------------------------------
 
+# An account's own language (migration 0004): NULL follows the district's (`serve --language`).
 staff_users = Table(
     "staff_users",
     metadata,
@@ -220,6 +222,7 @@ staff_users = Table(
     Column("created_at", String(40), nullable=False),
     Column("password_changed_at", String(40), nullable=False),
     Column("disabled_at", String(40)),
+    Column("language", String(16)),
 )
 
 staff_sessions = Table(
@@ -275,7 +278,8 @@ reason_stats = Table(
     Column("n", BigInteger, nullable=False),
     Index("ix_reason_stats_hour", "hour"),
 )
-"""Refusals and holds per gate, UTC hour and reason (by kind: see `sync.core.refusals.reason_kind`)."""
+"""Refusals and holds per gate, UTC hour and reason (by kind, a rule code where the reason has one: see
+`sync.core.refusals.reason_kind`)."""
 
 staged_uploads = Table(
     "staged_uploads",

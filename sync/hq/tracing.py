@@ -32,7 +32,7 @@ from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase
 from sync.hq.tables import entries
 from sync.hq.paging import Page, keyset_page
-from sync.core.refusals import reasons_of
+from sync.core.refusals import entry_reasons
 
 MAX_CONTACT_MINUTES = 24 * 60
 MAX_INDEX_PASSAGES = 1000
@@ -50,6 +50,7 @@ COLUMNS = (
     entries.c.colour,
     entries.c.verdict,
     entries.c.reasons,
+    entries.c.reason_codes,
     entries.c.temperature,
     entries.c.operator,
 )
@@ -91,6 +92,8 @@ class Passage:
     colour: str | None
     verdict: str
     reasons: list[str]
+    """As logged, with their codes (`sync.core.wording.Because`) where the gate sent them: word them with `say`."""
+    reason_codes: str | None
     temperature: float | None
     operator: str
 
@@ -105,7 +108,7 @@ class Passage:
     def of(cls, row: Any) -> Passage:
         """From a row of COLUMNS, by position: a row's `_mapping` costs more than the rest of a CSV export."""
         values = dict(zip(FIELDS, row, strict=True))
-        return cls(**{**values, "reasons": reasons_of(values["reasons"])})
+        return cls(**{**values, "reasons": entry_reasons(values["reasons"], values["reason_codes"])})
 
 
 class Result:

@@ -16,9 +16,11 @@ import pytest
 from sqlite_utils import Database
 from tests.sync_testkit import hq_db, hq_db_url  # noqa: F401
 
-from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, ChainProblem, entry_hash, verify_chain
+from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, OPTIONAL_FIELDS, ChainProblem, entry_hash, verify_chain
 from sync.core.codes.base import Colour
 from sync.core.policy import Decision, Direction, Verdict
+from sync.core.policy.rules.access import RESIDENT
+from sync.core.policy.rules.colours import CODE_COLOUR
 from kiosk.store import EntryDraft, GateStore, migrations
 from sync.hq.db import HqDatabase
 from sync.hq.gates import add_gate
@@ -51,11 +53,11 @@ def logs(tmp_path: Path) -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
     """A gate's log of five entries, and a donor: an entry of another gate that differs from the third in every
     field (so putting one of its fields into that entry is a real edit of that field alone)."""
     resident = EntryDraft(
-        Direction.IN, "PGC1", Verdict(Decision.PASS, ("green code", "resident"), Colour.GREEN),
+        Direction.IN, "PGC1", Verdict(Decision.PASS, (CODE_COLOUR[Colour.GREEN](), RESIDENT()), Colour.GREEN),
         "a" * 32, "Z**** S**", 36.5, "op1", {"note": "a"},
     )  # fmt: skip
     stranger = EntryDraft(
-        Direction.OUT, "manual", Verdict(Decision.REFUSE, ("red code",), Colour.RED),
+        Direction.OUT, "manual", Verdict(Decision.REFUSE, (CODE_COLOUR[Colour.RED](),), Colour.RED),
         "b" * 32, "L* S*", 38.2, "op2", {"visit": "3-2-501"},
     )  # fmt: skip
     path = tmp_path / "gate.db"
@@ -65,8 +67,8 @@ def logs(tmp_path: Path) -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
 
 
 def test_the_chain_covers_exactly_the_logged_columns() -> None:
-    assert sorted(CHAINED_FIELDS) == sorted(ENTRY_COLUMNS)
-    assert sorted(CHAINED_FIELDS) == sorted(WIRE_FIELDS)
+    assert sorted(CHAINED_FIELDS + OPTIONAL_FIELDS) == sorted(ENTRY_COLUMNS)
+    assert sorted(CHAINED_FIELDS + OPTIONAL_FIELDS) == sorted(WIRE_FIELDS)
 
 
 @pytest.mark.parametrize("column", ENTRY_COLUMNS)

@@ -75,7 +75,7 @@ def test_ingest_keeps_hourly_statistics_that_a_rebuild_agrees_with(hq_db: HqData
     assert (day.entries_in, day.entries_out, day.refused, day.held, day.red, day.yellow) == (4, 1, 2, 1, 1, 1)
     assert (first.total, first.refused) == (3, 1)
     assert [(r.reason, r.refused, r.held) for r in reasons] == [
-        ("temperature too high", 2, 0), ("red code", 1, 0), ("yellow code", 0, 1)
+        ("temperature.too_high", 2, 0), ("colours.red_code", 1, 0), ("colours.yellow_code", 0, 1)
     ]
 
 
@@ -144,7 +144,7 @@ def test_an_hq_upgraded_from_its_own_reason_labels_counts_refusals_by_the_gates_
     with db.read() as conn:
         reasons = stats.reasons(conn, "2030-03-01T00", "2030-03-01T23")
     assert [(r.reason, r.refused, r.held) for r in reasons] == [
-        ("temperature too high", 2, 0), ("red code", 1, 0), ("yellow code", 0, 1)
+        ("temperature.too_high", 2, 0), ("colours.red_code", 1, 0), ("colours.yellow_code", 0, 1)
     ]
     db.dispose()
 

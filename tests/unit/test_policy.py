@@ -117,7 +117,7 @@ def test_non_resident_needs_a_valid_pass() -> None:
     assert stranger.decision is Decision.REFUSE
     assert stranger.reasons == ("not a resident and no valid pass from HQ",)
     staff = verdict(code(), Knowledge(hq_pass=PassInfo(kind="staff", valid_until=NOW + timedelta(days=1))))
-    assert staff.decision is Decision.PASS and "staff pass until 2026-11-24 09:00" in staff.reasons
+    assert staff.decision is Decision.PASS and "staff pass until 2026-11-24 09:00 UTC" in staff.reasons
     lapsed = verdict(code(), Knowledge(hq_pass=PassInfo(kind="staff", valid_until=NOW - timedelta(minutes=1))))
     assert lapsed.decision is Decision.REFUSE
 

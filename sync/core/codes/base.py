@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from sync.core.i18n import N_
+from sync.core.wording import Because, Wording
+
 
 class Colour(StrEnum):
     """Health-code colour as issued (a red/yellow list at the gate may override it)."""
@@ -36,6 +39,74 @@ class Reason(StrEnum):
     MULTIPLE_ENTRIES = "certificate holds more than one entry (the standard allows one)"
     REVOKED = "certificate has been revoked by its issuer"
     INCOMPLETE = "part of a multi-part code was read; show the next part"
+
+
+EXPIRED_UNTIL = Wording(
+    "code.expired_until", N_("code has expired"), N_("code has expired: valid until {until}"), times=("until",),
+    counted_as="code.expired",
+)
+NOT_YET_VALID_ISSUED = Wording(
+    "code.not_yet_valid_issued", N_("code is not valid yet"), N_("code is not valid yet: issued {issued}"),
+    times=("issued",), counted_as="code.not_yet_valid",
+)
+INCOMPLETE_PARTS = Wording(
+    "code.incomplete_parts",
+    N_("part of a multi-part code"),
+    N_("part of a multi-part code was read; show the next part: {held} of {total} parts read"),
+    counted_as="code.incomplete",
+)
+REASON_WORDINGS = {
+    Reason.NOT_OURS: Wording("code.not_ours", N_("not a health code"), N_("not a health code this gate reads"), detail=True),
+    Reason.TOO_LARGE: Wording("code.too_large", N_("code too large"), N_("code is too large to be genuine"), detail=True),
+    Reason.MALFORMED: Wording("code.malformed", N_("code damaged"), N_("code is damaged or malformed"), detail=True),
+    Reason.UNKNOWN_ISSUER: Wording(
+        "code.unknown_issuer", N_("unknown issuer"), N_("code signed by an unknown issuer"), detail=True
+    ),
+    Reason.BAD_SIGNATURE: Wording(
+        "code.bad_signature", N_("forged or altered code"), N_("code signature is invalid (forged or altered)"),
+        detail=True,
+    ),
+    Reason.EXPIRED: Wording("code.expired", N_("code has expired"), N_("code has expired"), detail=True),
+    Reason.NOT_YET_VALID: Wording(
+        "code.not_yet_valid", N_("code is not valid yet"), N_("code is not valid yet"), detail=True
+    ),
+    Reason.NO_KEY_ID: Wording(
+        "code.no_key_id", N_("no signing key named"), N_("code names no signing key, so it cannot be checked"),
+        detail=True,
+    ),
+    Reason.SIGNER_EXPIRED: Wording(
+        "code.signer_expired",
+        N_("signer's certificate not valid"),
+        N_("the certificate that signed this code is expired or not yet valid"),
+        detail=True,
+    ),
+    Reason.WRONG_KEY_USAGE: Wording(
+        "code.wrong_key_usage",
+        N_("signer not allowed"),
+        N_("the signer is not allowed to sign this kind of certificate"),
+        detail=True,
+    ),
+    Reason.SCHEMA_INVALID: Wording(
+        "code.schema_invalid",
+        N_("certificate content invalid"),
+        N_("certificate content does not follow its standard's schema"),
+        detail=True,
+    ),
+    Reason.MULTIPLE_ENTRIES: Wording(
+        "code.multiple_entries",
+        N_("more than one entry"),
+        N_("certificate holds more than one entry (the standard allows one)"),
+        detail=True,
+    ),
+    Reason.REVOKED: Wording(
+        "code.revoked", N_("certificate revoked"), N_("certificate has been revoked by its issuer"), detail=True
+    ),
+    Reason.INCOMPLETE: Wording(
+        "code.incomplete", N_("part of a multi-part code"), N_("part of a multi-part code was read; show the next part"),
+        detail=True,
+    ),
+}
+"""Each reason's words (the enum's values, marked for translation), after the three that carry particulars."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +157,16 @@ class CodeError(Exception):
         self.checks = checks if checks is not None else Checks.implied_by(reason)
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
 
+    @property
+    def because(self) -> Because:
+        """The failure as a reason with its code: the particulars (a time, parts read) as parameters where the
+        detail gives them, else the detail as it is (a decoder's technical words, not translated)."""
+        text = str(self)
+        for wording in (EXPIRED_UNTIL, NOT_YET_VALID_ISSUED, INCOMPLETE_PARTS):
+            if (found := wording.understood(text)) is not None:
+                return found
+        return REASON_WORDINGS[self.reason](detail=self.detail or None)
+
     @classmethod
     def malformed(cls, step: str, problem: str, checks: Checks | None = None) -> CodeError:
         """A damaged code whose text names the decoding step that found the damage, e.g. 'base45 decoding failed
@@ -120,6 +201,22 @@ class TestResult(StrEnum):
     POSITIVE = "positive"
 
 
+TEST_KINDS = (N_("NAA test"), N_("rapid antigen test"), N_("test of unknown type"))
+RESULT_UNKNOWN = N_("result unknown")
+N_("negative")
+N_("positive")
+TEST_SAMPLED = Wording(
+    "evidence.test", N_("test"), N_("{kind} {result}, sampled {sampled}"), times=("sampled",), words=("kind", "result"), alone=False
+)
+TEST_UNDATED = Wording("evidence.test_undated", N_("test"), N_("{kind} {result}"), words=("kind", "result"), alone=False)
+DOSE_OF = Wording("evidence.dose_of", N_("vaccination"), N_("vaccination dose {dose} of {doses} on {on}"), alone=False)
+DOSE_ON = Wording("evidence.dose_on", N_("vaccination"), N_("vaccination dose {dose} on {on}"), alone=False)
+DOSE_OF_ONLY = Wording("evidence.dose_of_only", N_("vaccination"), N_("vaccination dose {dose} of {doses}"), alone=False)
+DOSE = Wording("evidence.dose", N_("vaccination"), N_("vaccination dose {dose}"), alone=False)
+RECOVERY_SPAN = Wording("evidence.recovery", N_("recovery"), N_("recovery, valid {start} to {end}"), alone=False)
+RECOVERY = Wording("evidence.recovery_undated", N_("recovery"), N_("recovery, valid"), alone=False)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One COVID-19 test, vaccination or recovery entry of a verified certificate, in the policy's terms.
@@ -142,21 +239,26 @@ class Evidence:
     valid_until: date | None = None
     """Recovery certificates: the issuer's own validity dates."""
 
-    def describe(self) -> str:
-        """Plain words for screens and logs, e.g. 'NAA test negative, sampled 2026-11-23 08:00 UTC'."""
+    def describe(self) -> Because:
+        """Plain words for screens and logs, e.g. 'NAA test negative, sampled 2026-11-23 08:00 UTC' (a reason of
+        its own, so a reason about it is worded in the reader's language too)."""
         if self.kind is EvidenceKind.TEST:
-            kind = {TestType.NAA: "NAA test", TestType.RAPID: "rapid antigen test"}.get(
-                self.test_type, "test of unknown type"  # type: ignore[arg-type]
+            kind = {TestType.NAA: TEST_KINDS[0], TestType.RAPID: TEST_KINDS[1]}.get(
+                self.test_type, TEST_KINDS[2]  # type: ignore[arg-type]
             )
-            result = self.test_result.value if self.test_result else "result unknown"
-            sampled = f", sampled {self.sampled_at:%Y-%m-%d %H:%M} UTC" if self.sampled_at else ""
-            return f"{kind} {result}{sampled}"
+            result = self.test_result.value if self.test_result else RESULT_UNKNOWN
+            if self.sampled_at:
+                return TEST_SAMPLED(kind=kind, result=result, sampled=self.sampled_at)
+            return TEST_UNDATED(kind=kind, result=result)
         if self.kind is EvidenceKind.VACCINATION:
-            of = f" of {self.doses}" if self.doses else ""
-            on = f" on {self.vaccinated_on.isoformat()}" if self.vaccinated_on else ""
-            return f"vaccination dose {self.dose}{of}{on}"
-        span = f" {self.valid_from} to {self.valid_until}" if self.valid_from and self.valid_until else ""
-        return f"recovery, valid{span}"
+            if self.doses and self.vaccinated_on:
+                return DOSE_OF(dose=self.dose, doses=self.doses, on=self.vaccinated_on.isoformat())
+            if self.vaccinated_on:
+                return DOSE_ON(dose=self.dose, on=self.vaccinated_on.isoformat())
+            return DOSE_OF_ONLY(dose=self.dose, doses=self.doses) if self.doses else DOSE(dose=self.dose)
+        if self.valid_from and self.valid_until:
+            return RECOVERY_SPAN(start=str(self.valid_from), end=str(self.valid_until))
+        return RECOVERY()
 
 
 @dataclass(frozen=True)

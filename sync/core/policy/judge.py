@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sync.core.i18n import N_
 from sync.core.policy.rules import RULES
 from sync.core.policy.rules.exit import ExitRule
 from sync.core.policy.shape import Policy
 from sync.core.policy.verdicts import Case, Decision, Direction, Finding, Knowledge, Presentation, Verdict
+from sync.core.wording import Wording
+
+LEAVING = Wording("exit.leaving", N_("leaving"), N_("leaving"))
 
 
 def judge(
@@ -43,4 +47,4 @@ def judge(
     if failing:
         return Verdict(failing[0].decision, tuple(f.reason for f in failing), colour, warnings)
     passed = tuple(f.reason for f in findings if not f.warning)
-    return Verdict(Decision.PASS, passed or ("leaving",), colour, warnings)
+    return Verdict(Decision.PASS, passed or (LEAVING(),), colour, warnings)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -53,8 +52,3 @@ class Rule:
     when_leaving: Leaving | None
     """Which switch of the `[exit]` section (`check_health`, `check_access`, `check_temperature`) applies it to
     people leaving; None for a rule that applies both ways."""
-
-
-def hours(delta: timedelta) -> str:
-    """'80 h': the ages a rule's reasons give, in the unit of its limits."""
-    return f"{delta.total_seconds() / 3600:.0f} h"

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from sync.core.i18n import N_
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
+from sync.core.wording import Wording
+
+RESIDENT = Wording("access.resident", N_("resident"), N_("resident"))
+HQ_PASS = Wording("access.hq_pass", N_("HQ pass"), N_("{kind} pass until {until}"), times=("until",), words=("kind",))
+NO_PASS = Wording("access.no_pass", N_("no valid pass"), N_("not a resident and no valid pass from HQ"))
+N_("staff")
+N_("visitor")
+N_("courier")
+N_("vehicle")
 
 
 class AccessRule(RuleSection):
@@ -19,10 +29,10 @@ class AccessRule(RuleSection):
 def access_findings(rule: AccessRule, case: Case) -> list[Finding]:
     knows, now = case.knows, case.now
     if knows.resident:
-        return [Finding(Decision.PASS, "resident")]
+        return [Finding(Decision.PASS, RESIDENT())]
     if knows.hq_pass is not None and knows.hq_pass.valid_until > now:
-        return [Finding(Decision.PASS, f"{knows.hq_pass.kind} pass until {knows.hq_pass.valid_until:%Y-%m-%d %H:%M}")]
-    return [Finding(rule.non_resident_without_pass, "not a resident and no valid pass from HQ")]
+        return [Finding(Decision.PASS, HQ_PASS(kind=knows.hq_pass.kind, until=knows.hq_pass.valid_until))]
+    return [Finding(rule.non_resident_without_pass, NO_PASS())]
 
 
 RULE = Rule("access", AccessRule, access_findings, when_leaving="access")

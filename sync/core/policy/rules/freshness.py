@@ -7,8 +7,16 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from sync.core.policy.rule import Rule, RuleSection, hours
+from sync.core.i18n import N_
+from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
+from sync.core.wording import Wording
+
+STALE_KEYS = Wording(
+    "freshness.stale_keys",
+    N_("trust list out of date"),
+    N_("trust list is {hours:.0f} h old (freshness.keys_max_age_hours: {limit:g} h)"),
+)
 
 
 class FreshnessRule(RuleSection):
@@ -43,8 +51,8 @@ def stale_keys_findings(rule: FreshnessRule, case: Case) -> list[Finding]:
     age = case.now - case.trust_updated_at
     if not rule.keys_stale(age):
         return []
-    limit = f"freshness.keys_max_age_hours: {rule.keys_max_age_hours:g} h"
-    return [Finding(rule.stale_keys, f"trust list is {hours(age)} old ({limit})", warning=True)]
+    hours = round(age.total_seconds() / 3600)
+    return [Finding(rule.stale_keys, STALE_KEYS(hours=hours, limit=rule.keys_max_age_hours), warning=True)]
 
 
 RULE = Rule("freshness", FreshnessRule, stale_keys_findings, when_leaving=None)

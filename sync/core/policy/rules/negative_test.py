@@ -6,8 +6,16 @@ from datetime import timedelta
 
 from pydantic import Field
 
+from sync.core.i18n import N_
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
+from sync.core.wording import Wording
+
+MISSING = Wording("negative_test.missing", N_("no negative test"), N_("no negative test on record"))
+TOO_OLD = Wording(
+    "negative_test.too_old", N_("negative test too old"), N_("negative test is {hours:.0f} h old (limit {limit:g} h)")
+)
+RECENT = Wording("negative_test.recent", N_("recent negative test"), N_("negative test {hours:.0f} h ago"))
 
 
 class NegativeTestRule(RuleSection):
@@ -26,13 +34,13 @@ def test_findings(rule: NegativeTestRule, case: Case) -> list[Finding]:
     if not rule.required:
         return []
     if case.who.negative_test_at is None:
-        return [Finding(Decision.REFUSE, "no negative test on record")]
+        return [Finding(Decision.REFUSE, MISSING())]
     age = case.now - case.who.negative_test_at
     limit = timedelta(hours=rule.max_age_hours)
     hours = age.total_seconds() / 3600
     if age > limit:
-        return [Finding(Decision.REFUSE, f"negative test is {hours:.0f} h old (limit {rule.max_age_hours:g} h)")]
-    return [Finding(Decision.PASS, f"negative test {hours:.0f} h ago")]
+        return [Finding(Decision.REFUSE, TOO_OLD(hours=round(hours), limit=rule.max_age_hours))]
+    return [Finding(Decision.PASS, RECENT(hours=round(hours)))]
 
 
 RULE = Rule("negative_test", NegativeTestRule, test_findings, when_leaving="health")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from sync.core.i18n import N_
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
+from sync.core.wording import Wording
+
+RISK_AREA = Wording(
+    "travel.risk_area", N_("stayed in a risk area"), N_("stayed in a medium/high risk area within 14 days")
+)
 
 
 class TravelRule(RuleSection):
@@ -19,7 +25,7 @@ class TravelRule(RuleSection):
 def travel_findings(rule: TravelRule, case: Case) -> list[Finding]:
     if not case.who.travel_risk:
         return []
-    return [Finding(rule.risk, "stayed in a medium/high risk area within 14 days")]
+    return [Finding(rule.risk, RISK_AREA())]
 
 
 RULE = Rule("travel", TravelRule, travel_findings, when_leaving="health")
