@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -101,6 +102,12 @@ def test_retention_purges_the_statistics_of_purged_hours(hq_db: HqDatabase, tmp_
         assert {r.hour for r in conn.execute(select(reason_stats))} == {"2030-03-01T09"}
 
 
+def _before_codes(row: dict[str, Any]) -> dict[str, Any]:
+    """An entry as gates older than reason codes sent it: the English sentences alone (as stored before HQ had
+    the column)."""
+    return {k: v for k, v in row.items() if k != "reason_codes"}
+
+
 def test_an_hq_that_held_entries_before_the_dashboard_gets_its_statistics(hq_db_url: str, tmp_path: Path) -> None:
     db = HqDatabase(hq_db_url)
     config = Config()
@@ -111,8 +118,8 @@ def test_an_hq_that_held_entries_before_the_dashboard_gets_its_statistics(hq_db_
     scratch = HqDatabase(str(tmp_path / "scratch.db"))
     scratch.upgrade()
     rows = record_and_ingest(scratch, tmp_path, "g1", _traffic())
-    with db.begin() as conn:
-        conn.execute(insert(entries), [r | {"received_at": r["ts"]} for r in rows])
+    with db.begin() as conn:  # as the gates of then sent them: without reason codes
+        conn.execute(insert(entries), [_before_codes(r) | {"received_at": r["ts"]} for r in rows])
 
     db.upgrade()
 
@@ -135,9 +142,17 @@ def test_an_hq_upgraded_from_its_own_reason_labels_counts_refusals_by_the_gates_
     with db.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0002")
-    record_and_ingest(db, tmp_path, "g1", _traffic())
+    scratch = HqDatabase(str(tmp_path / "scratch.db"))
+    scratch.upgrade()
+    rows = record_and_ingest(scratch, tmp_path, "g1", _traffic())
+    with scratch.read() as conn:
+        counted = [r._asdict() for r in conn.execute(select(reason_stats))]
+    scratch.dispose()
+    old_labels = {"temperature.too_high": "temperature N °C", "colours.red_code": "red code",
+                  "colours.yellow_code": "yellow code"}
     with db.begin() as conn:
-        conn.execute(update(reason_stats).where(reason_stats.c.reason == "temperature too high").values(reason="temperature N °C"))
+        conn.execute(insert(entries), [_before_codes(r) | {"received_at": r["ts"]} for r in rows])
+        conn.execute(insert(reason_stats), [r | {"reason": old_labels[r["reason"]]} for r in counted])
 
     db.upgrade()
 
