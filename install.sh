@@ -35,4 +35,7 @@ fi
 echo "==> installing Pocket Gate and its dev tools into .venv"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The message catalogs (zh_CN, en): the .po files are committed, the .mo files gettext reads are built here.
+echo "==> compiling the message catalogs"
+.venv/bin/python -m sync.core.catalogs compile
 echo "==> ready: .venv/bin/pocket-kiosk --help   .venv/bin/pocket-hq --help"

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import cv2
 import numpy as np
+from sync.core.i18n import _
 
 # FFmpeg (OpenCV's backend for streams and video files) prints its own complaints on stderr, which in the kiosk
 # is the screen Textual draws on ("Connection refused", "Stream ends prematurely"); the source says what went
@@ -71,7 +72,7 @@ class ImageSequence:
 
     def __init__(self, paths: list[Path], description: str, *, loop: bool = False) -> None:
         if not paths:
-            raise SourceError(f"no images found in {description}")
+            raise SourceError(_("no images found in {source}").format(source=description))
         self.paths = paths
         self.description = description
         self.loop = loop
@@ -106,15 +107,18 @@ class VideoSource:
         self._capture = cv2.VideoCapture(target)
         if not self._capture.isOpened():
             self._capture.release()
-            what = "camera" if isinstance(target, int) else "stream" if live else "video file"
-            raise SourceError(f"cannot open {what} {description}")
+            if isinstance(target, int):
+                raise SourceError(_("cannot open camera {source}").format(source=description))
+            if live:
+                raise SourceError(_("cannot open stream {source}").format(source=description))
+            raise SourceError(_("cannot open video file {source}").format(source=description))
 
     def read(self) -> tuple[np.ndarray, str] | None:
         ok, image = self._capture.read()
         if ok:
             return image, self.description
         if self.live:
-            raise SourceError(f"{self.description} stopped sending frames")
+            raise SourceError(_("{source} stopped sending frames").format(source=self.description))
         return None
 
     def close(self) -> None:
@@ -129,20 +133,22 @@ def open_source(spec: str, *, loop: bool = False) -> FrameSource:
     """Open whatever `spec` names (see the module docstring). `loop` replays finite image sources."""
     spec = spec.strip()
     if spec.isdigit():
-        return VideoSource(int(spec), live=True, description=f"webcam {spec}")
+        return VideoSource(int(spec), live=True, description=_("webcam {index}").format(index=spec))
     if "://" in spec:
         return VideoSource(spec, live=True, description=spec)
     path = Path(spec).expanduser()
     if path.is_dir():
-        return ImageSequence(_image_paths(path), f"folder {path}", loop=loop)
+        return ImageSequence(_image_paths(path), _("folder {path}").format(path=path), loop=loop)
     if _GLOB_CHARS & set(spec):
         matches = sorted(Path(p) for p in glob.glob(str(path)) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
-        return ImageSequence(matches, f"pattern {spec}", loop=loop)
+        return ImageSequence(matches, _("pattern {pattern}").format(pattern=spec), loop=loop)
     if not path.exists():
-        raise SourceError(f"camera source {spec} does not exist (not a webcam index, URL, folder or file)")
+        raise SourceError(
+            _("camera source {source} does not exist (not a webcam index, URL, folder or file)").format(source=spec)
+        )
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSequence([path], f"image {path}", loop=loop)
-    return VideoSource(str(path), live=False, description=f"video {path}")
+        return ImageSequence([path], _("image {path}").format(path=path), loop=loop)
+    return VideoSource(str(path), live=False, description=_("video {path}").format(path=path))
 
 
 class CaptureThread:

@@ -12,9 +12,12 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kiosk.keeper_locale import zone_named
+from kiosk.sound.cues import SoundMode
+from sync.core.i18n import LANGUAGES, supported
 from sync.core.policy import Policy, load_policy
 
 DEFAULT_CONFIG = Path.home() / ".config" / "pocket-gate" / "kiosk.toml"
@@ -70,6 +73,29 @@ class KioskConfig(BaseSettings):
     """How long one request to HQ may take before it counts as failed (and is retried)."""
     sync_retry_seconds: float = Field(30.0, ge=0, le=3600)
     """How long one sync keeps retrying a failing request, with backoff, before it reports the gate offline."""
+    language: str | None = None
+    """The keeper's language: "zh_CN" (简体中文) or "en"; none: the laptop's locale, else English. `--lang` wins."""
+    timezone: str | None = None
+    """The district's time zone for every time the keeper reads (e.g. "Asia/Shanghai") until the gate is
+    enrolled: then HQ's bundle says it. None: the laptop's own zone. Times are stored in UTC either way."""
+    sound: SoundMode = SoundMode.VOICE
+    """Verdict sounds: "voice" (a tone, then the verdict spoken in the keeper's language), "tone" or "off"."""
+    volume: int = Field(80, ge=0, le=100)
+    """Loudness of the verdict sounds, 0-100 (it follows the square: 50 is a quarter of full amplitude)."""
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and supported(value) is None:
+            raise ValueError(f"there is no catalog for {value!r}: choose one of {', '.join(LANGUAGES)}")
+        return supported(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and zone_named(value) is None:
+            raise ValueError(f"{value!r} is not a time zone this machine knows (e.g. Asia/Shanghai)")
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -17,36 +17,36 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sync.core.csvcell import safe_cell
+from kiosk.keeper_locale import local_iso, zone
 from sync.core.clock import utc_text
-from sync.core.refusals import reasons_of
+from sync.core.csvcell import safe_cell
+from sync.core.i18n import N_, _
+from sync.core.refusals import entry_reasons
+from sync.core.wording import say
 
-CSV_COLUMNS = (
-    "seq",
-    "id",
-    "time_utc",
-    "time_local",
-    "gate",
-    "direction",
-    "name",
-    "code_type",
-    "colour",
-    "verdict",
-    "reasons",
-    "temperature",
-    "operator",
-    "subject",
-    "details",
-)
+CSV_COLUMNS = {
+    "seq": N_("seq"),
+    "id": N_("entry id"),
+    "time_utc": N_("time (UTC)"),
+    "time_local": N_("local time"),
+    "gate": N_("gate"),
+    "direction": N_("direction"),
+    "name": N_("name"),
+    "code_type": N_("code type"),
+    "colour": N_("colour"),
+    "verdict": N_("verdict"),
+    "reasons": N_("reasons"),
+    "temperature": N_("temperature"),
+    "operator": N_("operator"),
+    "subject": N_("subject"),
+    "details": N_("details"),
+}
+"""The export's columns and their headers, in the reader's language. Times: UTC as stored, and local as ISO 8601
+with the district's offset; reasons worded in the reader's language and zone."""
 
 
 class ExportError(Exception):
     """The export file cannot be written or the database cannot be read; the message says which."""
-
-
-def local_time(ts: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A stored UTC timestamp as the keeper's local wall-clock time."""
-    return datetime.fromisoformat(ts).astimezone().strftime(fmt)
 
 
 def details_of(row: Mapping[str, Any]) -> dict[str, str]:
@@ -78,14 +78,14 @@ def csv_row(row: Mapping[str, Any]) -> list[str]:
         "seq": row["seq"],
         "id": row["id"],
         "time_utc": row["ts"],
-        "time_local": local_time(row["ts"]),
+        "time_local": local_iso(row["ts"]),
         "gate": row["gate"],
         "direction": row["direction"],
         "name": row["name"],
         "code_type": row["code_type"],
         "colour": row["colour"],
         "verdict": row["verdict"],
-        "reasons": "; ".join(reasons_of(row["reasons"])),
+        "reasons": "; ".join(say(r, zone()) for r in entry_reasons(row["reasons"], row.get("reason_codes"))),
         "temperature": row["temperature"],
         "operator": row["operator"],
         "subject": row["subject"],
@@ -112,5 +112,5 @@ def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]
 def export_entries(db_path: Path, start: datetime, end: datetime, out: Path) -> int:
     """Write the entries of a time range to `out` as CSV; return how many."""
     rows = read_entries(db_path, start, end)
-    write_csv(out, CSV_COLUMNS, (csv_row(row) for row in rows))
+    write_csv(out, [_(header) for header in CSV_COLUMNS.values()], (csv_row(row) for row in rows))
     return len(rows)

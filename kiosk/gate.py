@@ -22,6 +22,7 @@ from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
 from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name, subject_hash
 from sync.core.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
 from sync.core.readings import temperature_problem
+from sync.core.i18n import N_, _
 
 
 TYPED_KINDS = ("manual", "visitor")
@@ -107,11 +108,12 @@ def _plain(text: str) -> str:
 
 
 def _required(field: str, label: str, value: str, limit: int) -> str:
+    """`label` is marked with N_() and said in the keeper's language."""
     text = _plain(value)
     if not text:
-        raise EntryInputError(field, f"{label} is required")
+        raise EntryInputError(field, _("{field} is required").format(field=_(label)))
     if len(text) > limit:
-        raise EntryInputError(field, f"{label} is at most {limit} characters")
+        raise EntryInputError(field, _("{field} is at most {limit} characters").format(field=_(label), limit=limit))
     return text
 
 
@@ -214,7 +216,7 @@ class Gate:
 
     def _subject(self, id_number: str, doc_type: str) -> str:
         if self.district_key is None:
-            raise EntryInputError("id_number", "this gate has no district key, so typed ID numbers cannot be checked")
+            raise EntryInputError("id_number", _("this gate has no district key, so typed ID numbers cannot be checked"))
         return subject_hash(self.district_key, id_number, doc_type)
 
     def _log(
@@ -259,7 +261,7 @@ class Gate:
         red/yellow list, roster and passes by the keyed hash of the number) and logged the same way."""
         if problem := document_problem(id_number, doc_type):
             raise EntryInputError("id_number", problem)
-        masked = mask_name(_required("name", "the name", name, MAX_NAME_CHARS))
+        masked = mask_name(_required("name", N_("the name"), name, MAX_NAME_CHARS))
         _check_temperature(temperature)
         moment = now or datetime.now(UTC)
         who = Presentation(kind="manual", subject=self._subject(id_number, doc_type), name=masked)
@@ -285,12 +287,12 @@ class Gate:
         """Register a visitor and judge them: without an HQ pass (found by their ID number) a visitor is a
         non-resident without a pass, which the default policy refuses. The refusal is logged with the
         visit's details; the phone is kept masked and as a keyed hash, never in full."""
-        masked = mask_name(_required("name", "the visitor's name", visitor.name, MAX_NAME_CHARS))
+        masked = mask_name(_required("name", N_("the visitor's name"), visitor.name, MAX_NAME_CHARS))
         phone = "".join(ch for ch in visitor.phone if ch.isdigit())
         if not 5 <= len(phone) <= 20:
-            raise EntryInputError("phone", "a phone number has 5 to 20 digits")
-        household = _required("household", "the household visited", visitor.household, MAX_NAME_CHARS)
-        reason = _required("reason", "the reason for the visit", visitor.reason, MAX_NOTE_CHARS)
+            raise EntryInputError("phone", _("a phone number has 5 to 20 digits"))
+        household = _required("household", N_("the household visited"), visitor.household, MAX_NAME_CHARS)
+        reason = _required("reason", N_("the reason for the visit"), visitor.reason, MAX_NOTE_CHARS)
         subject = None
         if visitor.id_number.strip():
             if problem := document_problem(visitor.id_number, visitor.doc_type):
@@ -315,7 +317,7 @@ class Gate:
         """Re-judge a logged presentation with a temperature taken right after it, and log the result as a
         new entry that amends the first (same direction, details carried over plus `amends`)."""
         if previous.entry is None:
-            raise EntryInputError("temperature", "nothing was logged to take a temperature for")
+            raise EntryInputError("temperature", _("nothing was logged to take a temperature for"))
         _check_temperature(temperature)
         moment = now or datetime.now(UTC)
         row = previous.entry.row

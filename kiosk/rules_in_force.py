@@ -33,6 +33,7 @@ from kiosk.trust_store import last_confirmed, load_documents, stored_versions
 from sync.core.clock import age_text
 from sync.core.codes import TrustList
 from sync.core.policy import FreshnessRule, Policy, PolicyError, PolicyReading, read_policy
+from sync.core.i18n import N_, _
 
 HQ_POLICY_META = "hq_policy"
 """Meta key holding the policy HQ pushed, whole, as JSON; once there it is the policy in force, read by
@@ -156,19 +157,19 @@ class RulesInForce:
         version = str(bundle_version) if bundle_version else None
         return [
             ListAge(
-                "red/yellow list, roster",
+                N_("red/yellow list, roster"),
                 version,
                 lists_checked_at,
                 timedelta(hours=freshness.lists_max_age_hours),
                 now,
             ),
             ListAge(
-                "issuer keys",
+                N_("issuer keys"),
                 version,
                 keys_confirmed_at,
                 timedelta(hours=freshness.keys_max_age_hours),
                 now,
-                unaged="from the trust folder only: files have no age to judge",
+                unaged=N_("from the trust folder only: files have no age to judge"),
             ),
         ]
 
@@ -196,14 +197,22 @@ class ListAge:
 
     def describe(self) -> str:
         """'3 h old (version 12, limit 24 h)' or 'never updated from HQ (limit 24 h)'."""
-        limit = f"limit {self.max_age.total_seconds() / 3600:g} h"
+        hours = self.max_age.total_seconds() / 3600
         if self.age is None:
-            return self.unaged or f"never updated from HQ ({limit})"
-        version = f"version {self.version}, " if self.version else ""
-        return f"{age_text(self.age)} old ({version}{limit})"
+            return _(self.unaged) if self.unaged else _("never updated from HQ (limit {hours:g} h)").format(hours=hours)
+        if self.version:
+            return _("{age} old (version {version}, limit {hours:g} h)").format(
+                age=age_text(self.age), version=self.version, hours=hours
+            )
+        return _("{age} old (limit {hours:g} h)").format(age=age_text(self.age), hours=hours)
 
 
-LIST_TABLES = {"roster": "residents on the roster", "passes": "HQ passes", "colour_list": "people on the red/yellow list"}
+LIST_TABLES = {
+    "roster": N_("residents on the roster"),
+    "passes": N_("HQ passes"),
+    "colour_list": N_("people on the red/yellow list"),
+}
+"""The gate's lists, each named for the keeper."""
 
 
 def list_sizes(db_path: Path) -> dict[str, int]:

@@ -17,11 +17,13 @@ from typing import Any
 from sync.core.csvcell import safe_cell
 from kiosk.export import details_of, read_entries, write_csv
 from kiosk.operators import Shift
-from sync.core.refusals import reason_kind, reasons_of
+from kiosk.keeper_locale import local
+from sync.core.i18n import N_, _
 from sync.core.policy import Decision, Direction
+from sync.core.refusals import entry_reasons, kind_label, reason_kind
 
 
-REASON_PREFIX = "refused or held: "
+REFUSED_OR_HELD = N_("refused or held: {reason}")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class ShiftTally:
         amends = details_of(row).get("amends")
         if amends:
             self._latest.pop(amends, None)
-        self._latest[row["id"]] = _Counted(row["direction"], row["verdict"], tuple(reasons_of(row["reasons"])))
+        reasons = entry_reasons(row["reasons"], row.get("reason_codes"))
+        self._latest[row["id"]] = _Counted(row["direction"], row["verdict"], tuple(reasons))
 
     def add_all(self, rows: Iterable[Mapping[str, Any]]) -> ShiftTally:
         for row in rows:
@@ -77,7 +80,8 @@ class ShiftTally:
         return len(self._latest)
 
     def refusals_by_reason(self) -> list[tuple[str, int]]:
-        """Each kind of reason given for a refusal or hold, most frequent first."""
+        """Each kind of reason given for a refusal or hold (its rule code, see `sync.core.refusals`), most
+        frequent first."""
         counts = Counter(
             reason_kind(reason)
             for c in self._latest.values()
@@ -95,21 +99,28 @@ class Handover:
     ended_at: datetime
     tally: ShiftTally
 
-    def lines(self) -> list[tuple[str, str]]:
-        """(label, value) pairs in reading order, for the screen and the CSV."""
+    def counts(self) -> list[tuple[str, str]]:
+        """(label, value) pairs in reading order, in the keeper's language and the district's time."""
         tally = self.tally
-        pairs = [
-            ("operator", f"{self.shift.operator.name} ({self.shift.operator.id})"),
-            ("shift start", self.shift.started_at.astimezone().strftime("%Y-%m-%d %H:%M")),
-            ("shift end", self.ended_at.astimezone().strftime("%Y-%m-%d %H:%M")),
-            ("people checked", str(tally.people)),
-            ("let in", str(tally.entered)),
-            ("let out", str(tally.left)),
-            ("refused", str(tally.refused)),
-            ("held", str(tally.held)),
+        return [
+            (_("operator"), f"{self.shift.operator.name} ({self.shift.operator.id})"),
+            (_("shift start"), local(self.shift.started_at).strftime("%Y-%m-%d %H:%M")),
+            (_("shift end"), local(self.ended_at).strftime("%Y-%m-%d %H:%M")),
+            (_("people checked"), str(tally.people)),
+            (_("let in"), str(tally.entered)),
+            (_("let out"), str(tally.left)),
+            (_("refused"), str(tally.refused)),
+            (_("held"), str(tally.held)),
         ]
-        pairs += [(f"{REASON_PREFIX}{reason}", str(count)) for reason, count in tally.refusals_by_reason()]
-        return pairs
+
+    def refusals(self) -> list[tuple[str, int]]:
+        """Refusals and holds by kind, each kind's label in the keeper's language, most frequent first."""
+        return [(kind_label(kind), count) for kind, count in self.tally.refusals_by_reason()]
+
+    def lines(self) -> list[tuple[str, str]]:
+        """Counts, then refusals by reason, as (item, value) pairs: the CSV's rows."""
+        reasons = [(_(REFUSED_OR_HELD).format(reason=kind), str(count)) for kind, count in self.refusals()]
+        return self.counts() + reasons
 
 
 def handover(db_path: Path, shift: Shift, ended_at: datetime) -> Handover:
@@ -119,4 +130,5 @@ def handover(db_path: Path, shift: Shift, ended_at: datetime) -> Handover:
 
 
 def write_handover_csv(summary: Handover, path: Path) -> None:
-    write_csv(path, ("item", "value"), ([safe_cell(label), safe_cell(value)] for label, value in summary.lines()))
+    rows = ([safe_cell(label), safe_cell(value)] for label, value in summary.lines())
+    write_csv(path, (_("item"), _("value")), rows)

@@ -28,6 +28,7 @@ from sync.core.codes.base import Colour
 from sync.core.policy import Direction, Knowledge, PassInfo, Verdict
 from sync.core.readings import temperature_problem
 from sync.core.wording import codes_json
+from sync.core.i18n import _, ngettext
 
 migrations = Migrations("pocket-gate")
 
@@ -132,7 +133,7 @@ class StoreError(Exception):
 
 def entries_phrase(count: int) -> str:
     """'1 entry', '0 entries', '5 entries': counts a keeper reads in a sentence."""
-    return f"{count} entry" if count == 1 else f"{count} entries"
+    return ngettext("{count} entry", "{count} entries", count).format(count=count)
 
 
 @dataclass(frozen=True)
@@ -167,9 +168,13 @@ class Purge:
 
     def describe(self) -> str:
         """'purged 5 entries older than 28 days; kept 3 older ones HQ does not have yet'."""
-        text = f"purged {entries_phrase(self.purged)} older than {self.retention_days} days"
+        text = _("purged {entries} older than {days} days").format(
+            entries=entries_phrase(self.purged), days=self.retention_days
+        )
         if self.kept_unsent:
-            text += f"; kept {self.kept_unsent} older ones HQ does not have yet (they go at the next sync)"
+            text += _("; kept {count} older ones HQ does not have yet (they go at the next sync)").format(
+                count=self.kept_unsent
+            )
         return text
 
 
@@ -198,7 +203,7 @@ class GateStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
+            raise StoreError(_("cannot open the gate database {path}: {error}").format(path=path, error=exc)) from exc
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -206,7 +211,7 @@ class GateStore:
             migrations.apply(self.db)
         except sqlite3.Error as exc:
             conn.close()  # a file that cannot be written (a read-only disk) is not kept open
-            raise StoreError(f"cannot open the gate database {path}: {exc}") from exc
+            raise StoreError(_("cannot open the gate database {path}: {error}").format(path=path, error=exc)) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -299,7 +304,7 @@ class GateStore:
                 self.db["entries"].insert(row)
                 _keep_head(self.db, row["seq"], row["hash"])
         except sqlite3.Error as exc:
-            raise StoreError(f"entry NOT logged: {exc}") from exc
+            raise StoreError(_("entry NOT logged: {error}").format(error=exc)) from exc
         return Entry(id=row["id"], seq=row["seq"], ts=row["ts"], verdict=row["verdict"], row=row)
 
     def entries(self, *, after_seq: int = 0, limit: int | None = None) -> list[dict[str, Any]]:

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli import entry_log, operators, roster, scanning, syncing, trust
-from kiosk.cli.options import config_option, db_option
+from kiosk.cli import entry_log, operators, roster, scanning, sound, syncing, trust
+from kiosk.cli.options import config_option, db_option, gate_config, speak_for
 from kiosk.cli.output import friendly_errors
-from kiosk.config import load_config
+from kiosk.config import config_path, load_config
+from kiosk.keeper_locale import speak
+from sync.core.i18n import LANGUAGES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
@@ -25,13 +27,21 @@ from kiosk.config import load_config
 @config_option
 @db_option
 @click.option("--source", help="Camera for the kiosk (overrides the config): webcam index, video, folder or URL.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    help="The keeper's language for this run (default: `language` in the config, else the system's locale).",
+)
 @click.pass_context
 @friendly_errors
-def main(ctx: click.Context, demo: bool, config_file: Path | None, db: Path | None, source: str | None) -> None:
+def main(
+    ctx: click.Context, demo: bool, config_file: Path | None, db: Path | None, source: str | None, lang: str | None
+) -> None:
     """Pocket Gate at the gate: scan health codes, judge them by policy and log every entry, offline.
 
     With no command, start the kiosk: a terminal app for the gate keeper (sign in, then show codes to the
     camera). `pocket-kiosk --demo` plays sample codes of every kind, with its own keys, lists and log."""
+    speak(lang)  # until a command reads its configuration
     if ctx.invoked_subcommand is not None:
         return
     from kiosk.ui.launch import run_kiosk  # the Textual app loads only when it runs
@@ -39,9 +49,11 @@ def main(ctx: click.Context, demo: bool, config_file: Path | None, db: Path | No
     if demo:
         from kiosk.demo import demo_config
 
-        config = demo_config(db, source=source)
+        own = load_config(config_file) if config_path(config_file) is not None else None
+        config = demo_config(db, source=source, keeper=own)
+        speak_for(config)
     else:
-        config = load_config(config_file)
+        config = gate_config(config_file)
         overrides = {key: value for key, value in (("database", db), ("source", source)) if value is not None}
         config = config.model_copy(update=overrides) if overrides else config
     click.echo(run_kiosk(config, demo=demo, config_file=config_file), err=True)
@@ -57,5 +69,6 @@ for command in (
     operators.operators,
     syncing.enroll,
     syncing.sync,
+    sound.sound,
 ):
     main.add_command(command)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli.options import config_option, db_option, existing_store
+from kiosk.cli.options import config_option, db_option, existing_store, gate_config
 from kiosk.cli.output import friendly_errors
-from kiosk.config import load_config
 from kiosk.store import entries_phrase
 from kiosk.uplink.retention import purge_entries
 
@@ -21,7 +20,7 @@ def purge(config_file: Path | None, db: Path | None) -> None:
     """Delete entries older than the configured retention period (also done on every start).
 
     An enrolled gate keeps old entries HQ has not acknowledged yet; they go at the next sync."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with existing_store(config, db) as store:
         done = purge_entries(config, store)
     click.echo(done.describe())
@@ -34,7 +33,7 @@ def purge(config_file: Path | None, db: Path | None) -> None:
 def verify(config_file: Path | None, db: Path | None) -> None:
     """Check the entry log's hash chain and the database file; exit status 1 if any entry was edited, removed or
     moved, or the file is damaged."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with existing_store(config, db, read_only=True) as store:
         damaged = store.file_problems()
         problems = store.verify()

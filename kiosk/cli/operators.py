@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli.options import config_option, db_option
+from kiosk.cli.options import config_option, db_option, gate_config
 from kiosk.cli.output import friendly_errors
-from kiosk.config import load_config
 from kiosk.operators import OperatorBook
 from sync.core.escaping import visible
 
@@ -34,7 +33,7 @@ def operators() -> None:
 @friendly_errors
 def operators_add(operator_id: str, name: str, pin: str, replace: bool, config_file: Path | None, db: Path | None) -> None:
     """Add OPERATOR_ID (letters, digits, '.', '_', '-') who signs in with a PIN."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with OperatorBook(db or config.database) as book:
         operator = book.add(operator_id, name, pin, replace=replace)
     click.echo(f"operator {operator.id} ({visible(operator.name)}) can sign in at gate {config.gate_id}")
@@ -46,7 +45,7 @@ def operators_add(operator_id: str, name: str, pin: str, replace: bool, config_f
 @friendly_errors
 def operators_list(config_file: Path | None, db: Path | None) -> None:
     """List the operators who may sign in."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with OperatorBook(db or config.database) as book:
         found = book.operators()
     for operator in found:
@@ -62,7 +61,7 @@ def operators_list(config_file: Path | None, db: Path | None) -> None:
 @friendly_errors
 def operators_remove(operator_id: str, config_file: Path | None, db: Path | None) -> None:
     """Stop OPERATOR_ID from signing in (entries they logged keep their id)."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with OperatorBook(db or config.database) as book:
         book.remove(operator_id)
     click.echo(f"operator {operator_id} can no longer sign in")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.config import KioskConfig
+from kiosk.config import KioskConfig, load_config
+from kiosk.keeper_locale import set_zone, speak
 from kiosk.store import GateStore, StoreError
 from sync.core.policy import Direction
 
@@ -43,6 +44,21 @@ direction_option = click.option(
     show_default=True,
     help="Whether people are entering or leaving.",
 )
+
+
+def gate_config(config_file: Path | None) -> KioskConfig:
+    """The configuration `--config` names, and from it the keeper's language (unless `--lang` chose one) and the
+    zone times are read in."""
+    config = load_config(config_file)
+    speak_for(config)
+    return config
+
+
+def speak_for(config: KioskConfig) -> None:
+    context = click.get_current_context(silent=True)
+    chosen = context.find_root().params.get("lang") if context is not None else None
+    speak(chosen, config.language)
+    set_zone(config.timezone)
 
 
 def existing_store(config: KioskConfig, db: Path | None, *, read_only: bool = False) -> GateStore:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli.options import config_option, db_option
+from kiosk.cli.options import config_option, db_option, gate_config
 from kiosk.cli.output import friendly_errors
-from kiosk.config import load_config
 from kiosk.store import GateStore
 from sync.core.identity import load_district_key
 from sync.core.roster_csv import read_roster
@@ -26,7 +25,7 @@ def roster() -> None:
 @friendly_errors
 def roster_import(csv_file: Path, config_file: Path | None, db: Path | None) -> None:
     """Replace the roster with CSV_FILE (columns id_number,name,unit); ID numbers are hashed on the way in."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     if config.district_key_file is None:
         raise click.ClickException("the config names no district_key_file; ID numbers cannot be hashed")
     rows = read_roster(csv_file, load_district_key(config.district_key_file))

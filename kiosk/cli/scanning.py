@@ -10,9 +10,8 @@ import click
 import cv2
 
 from kiosk.camera import CaptureThread, open_source
-from kiosk.cli.options import check_trust_option, config_option, db_option, direction_option, json_option, trust_option
+from kiosk.cli.options import check_trust_option, config_option, db_option, direction_option, gate_config, json_option, trust_option
 from kiosk.cli.output import emit, friendly_errors
-from kiosk.config import load_config
 from kiosk.gate import open_gate
 from kiosk.verdict_lines import assessment_json, human_line, outcome_json
 from kiosk.scan_loop import Presenting, ScanLoop
@@ -50,7 +49,7 @@ def scan(
     """Run the whole pipeline headless: read frames, decode, verify, judge and log each code.
 
     Prints one line per verdict; stops at the end of a file source or on Ctrl-C."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     gate = open_gate(config, db=db, trust_dir=trust_dir)
     assert gate.store is not None
     purged = purge_entries(config, gate.store)
@@ -117,7 +116,7 @@ def check(
     file cannot be read (every other image is still reported); a refused code is a result, status 0."""
     if not texts and not images:
         raise click.UsageError("give at least one code text or --image FILE")
-    config = load_config(config_file)
+    config = gate_config(config_file)
     is_file = trust_path is not None and trust_path.is_file()
     gate = open_gate(
         config,

@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from kiosk.cli.options import config_option, existing_store, json_option
+from kiosk.cli.options import config_option, existing_store, gate_config, json_option
 from kiosk.cli.output import emit, friendly_errors
-from kiosk.config import KioskConfig, load_config
+from kiosk.config import KioskConfig
 from kiosk.store import entries_phrase
 from kiosk.uplink.state import SyncState
 from kiosk.uplink.status import Connection, SyncProgress
@@ -95,7 +95,7 @@ def sync(
     --dismiss-refused stops reporting them once the district has them."""
     from kiosk.uplink.client import SyncService
 
-    config = load_config(config_file)
+    config = gate_config(config_file)
     if show_status:
         service = SyncService(config)
         try:

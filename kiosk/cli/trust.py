@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli.options import config_option, db_option, existing_store, json_option
+from kiosk.cli.options import config_option, db_option, existing_store, gate_config, json_option
 from kiosk.cli.output import emit, friendly_errors
-from kiosk.config import load_config
 from kiosk.rules_in_force import policy_in_force
 from kiosk.store import GateStore
 from kiosk.trust_store import import_document, list_documents, remove_document
@@ -47,7 +46,7 @@ def trust_import(
     checked first: a bad one stores nothing."""
     if name is not None and len(files) > 1:
         raise click.UsageError("--name names one file; leave it out to use each file's name")
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with GateStore(db or config.database, config.gate_id) as store:
         for path in files:
             summary = import_document(
@@ -65,7 +64,7 @@ def trust_import(
 @friendly_errors
 def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None:
     """Show the trust documents in the gate database, where each came from and how fresh the list is."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     now = datetime.now(UTC)
     with existing_store(config, db, read_only=True) as store:
         documents = list_documents(store)
@@ -97,7 +96,7 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
 @friendly_errors
 def trust_remove(name: str, config_file: Path | None, db: Path | None) -> None:
     """Forget the trust document stored as NAME (see `trust list`)."""
-    config = load_config(config_file)
+    config = gate_config(config_file)
     with existing_store(config, db) as store:
         removed = remove_document(store, name)
     if not removed:

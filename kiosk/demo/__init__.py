@@ -50,9 +50,13 @@ def people() -> list[DemoPerson]:
     return [DemoPerson(f["file"], f["what"], f["expect"], f["reason"]) for f in manifest()["frames"]]
 
 
-def demo_config(database: Path | None = None, *, source: str | None = None) -> KioskConfig:
+def demo_config(
+    database: Path | None = None, *, source: str | None = None, keeper: KioskConfig | None = None
+) -> KioskConfig:
     """The demo gate's configuration. It reads no file, and no POCKET_GATE_* variable either (a real gate's
-    settings in the environment must not leak into the demo), hence the private environment prefix."""
+    settings in the environment must not leak into the demo), hence the private environment prefix; only the
+    keeper's own choices (language, time zone, sound, volume) come from `keeper`, the gate's configuration."""
+    own = {} if keeper is None else {k: getattr(keeper, k) for k in ("language", "timezone", "sound", "volume")}
     return KioskConfig(
         _env_prefix="POCKET_GATE_DEMO_",  # type: ignore[call-arg]
         gate_id="demo-gate",
@@ -63,6 +67,7 @@ def demo_config(database: Path | None = None, *, source: str | None = None) -> K
         source=source or str(FRAMES),
         debounce_seconds=5,
         banner_seconds=4,
+        **own,
     )
 
 

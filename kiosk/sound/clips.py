@@ -14,16 +14,19 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.sound.cues import Cue, SoundMode
-from kiosk.sound.speech import SpeechUnavailable, family, speak
+from kiosk.keeper_locale import DOMAINS
+from kiosk.sound.speech import SpeechUnavailable, speak
+from sync.core.i18n import N_, speaker
 from kiosk.sound.tones import tone
 
 PHRASES = {
-    "zh": {Cue.PASS: "核验通过", Cue.HOLD: "请稍候", Cue.REFUSE: "禁止通行", Cue.NOT_LOGGED: "记录失败"},
-    "en": {Cue.PASS: "Verified. Go ahead.", Cue.HOLD: "Please wait.", Cue.REFUSE: "Entry refused.",
-           Cue.NOT_LOGGED: "Not logged."},
+    Cue.PASS: N_("Verified. Go ahead."),
+    Cue.HOLD: N_("Please wait."),
+    Cue.REFUSE: N_("Entry refused."),
+    Cue.NOT_LOGGED: N_("Not logged."),
 }
-"""What is said after each tone: the words Chinese gate terminals say (核验通过, 禁止通行), short enough for a
-busy gate (about a second each)."""
+"""What is said after each tone, in the gate's language from the catalogs: in Chinese the words gate terminals
+say (核验通过, 请稍候, 禁止通行, 记录失败), short enough for a busy gate (about a second each)."""
 TONE_RATE = 22050
 """Sample rate of tone-only clips (espeak-ng's own rate, so spoken clips need no resampling)."""
 PAUSE_SECONDS = 0.12
@@ -58,7 +61,8 @@ class Clips:
 
 
 def phrase(cue: Cue, language: str) -> str:
-    return PHRASES[family(language)][cue]
+    """What is said for `cue` in `language` (the kiosk's catalogs; English where one has no translation)."""
+    return speaker(language, DOMAINS).gettext(PHRASES[cue])
 
 
 def render(settings: SoundSettings) -> Clips:

@@ -70,7 +70,8 @@ class SoundPlayer:
         self._players = [list(player) for player in players if shutil.which(player[0])]
         self._player_names = ", ".join(player[0] for player in players)
         self._folder = folder
-        self._on_problem = on_problem
+        self.on_problem = on_problem
+        """Called (from the worker thread) with each new problem; may be set before `start()`."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._silent = threading.Event()
@@ -249,5 +250,5 @@ class SoundPlayer:
         with self._lock:
             known = self._problems.get(kind)
             self._problems[kind] = problem
-        if known is None and self._on_problem is not None:
-            self._on_problem(problem)
+        if known is None and self.on_problem is not None:
+            self.on_problem(problem)

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from functools import partial
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 from textual import work
 from textual.worker import Worker, get_current_worker
@@ -22,6 +21,7 @@ from kiosk.ui.markup_safe import shown
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.signin import SignInScreen
 from kiosk.uplink.status import SyncStatus
+from sync.core.i18n import _
 
 
 class GateApp(ShowsWorkerErrors, App[None]):
@@ -34,6 +34,10 @@ class GateApp(ShowsWorkerErrors, App[None]):
         self.shift: Shift | None = None
 
     def on_mount(self) -> None:
+        self.context.sound.on_problem = self._sound_problem
+        self.context.sound.start()
+        for problem in self.context.sound.status.problems:  # found at once (no player at all): said here
+            self.notify(shown(problem), title=_("Sound"), severity="warning", timeout=10)
         if self.context.sync is not None:
             self.run_sync()
         if self.context.signed_in is not None:
@@ -67,27 +71,37 @@ class GateApp(ShowsWorkerErrors, App[None]):
         """A worker raised something unexpected (see `errors.ShowsWorkerErrors`): say so on screen."""
         error = worker.error
         self.notify(
-            f"{shown(worker.name or 'background task')} stopped: {shown(f'{type(error).__name__}: {error}')}",
-            title="Something went wrong",
+            _("{task} stopped: {error}").format(
+                task=shown(worker.name or _("background task")), error=shown(f"{type(error).__name__}: {error}")
+            ),
+            title=_("Something went wrong"),
             severity="error",
             timeout=30,
         )
         if worker.group == "camera":
             for screen in self.screen_stack:
                 if isinstance(screen, GateScreen):
-                    screen.query_one("#preview").show_status("lost", f"Camera stopped: {error}")  # type: ignore[attr-defined]
+                    screen.query_one("#preview").show_status("lost", _("Camera stopped: {error}").format(error=error))  # type: ignore[attr-defined]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The gate screen's keys, also in the command palette (ctrl+p)."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, GateScreen):
-            for binding in screen.BINDINGS:
-                if isinstance(binding, Binding) and binding.show:
+            for key, binding in screen._bindings:
+                if binding.show:
                     yield SystemCommand(
-                        f"{binding.description} (key {binding.key})",
+                        _("{action} (key {key})").format(action=binding.description, key=key),
                         binding.tooltip,
                         partial(screen.run_action, binding.action),
                     )
+
+    def _sound_problem(self, problem: str) -> None:
+        """For the sound worker's thread: say once that the gate cannot sound as configured (the settings screen
+        keeps saying it), and go on."""
+        try:
+            self.call_from_thread(self.notify, shown(problem), title=_("Sound"), severity="warning", timeout=10)
+        except RuntimeError:  # the app is not running (yet, or any more): the settings screen still says it
+            pass
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync", name="sync")
     def run_sync(self) -> None:
@@ -104,4 +118,4 @@ class GateApp(ShowsWorkerErrors, App[None]):
     def sync_problem(self, text: str) -> None:
         """For the background sync worker (any thread; `notify` is thread-safe): something the keeper must
         report, such as HQ's new policy that this gate could not put in force."""
-        self.notify(shown(text), title="Sync", severity="error", timeout=30)
+        self.notify(shown(text), title=_("Sync"), severity="error", timeout=30)

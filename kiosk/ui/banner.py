@@ -13,18 +13,26 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
-from kiosk.export import details_of, local_time
+from kiosk.export import details_of
 from kiosk.gate import Outcome
-from sync.core.policy import Decision, Direction
+from kiosk.keeper_locale import local_time, zone
 from kiosk.ui.bigtext import big_text
 from kiosk.ui.markup_safe import plain
+from sync.core.i18n import N_, _
+from sync.core.policy import Decision, Direction
+from sync.core.wording import say
 
-WORDS = {Decision.PASS: "PASS", Decision.HOLD: "HOLD", Decision.REFUSE: "REFUSED"}
+WORDS = {Decision.PASS: N_("PASS"), Decision.HOLD: N_("HOLD"), Decision.REFUSE: N_("REFUSED")}
+"""The verdict words in large letters; every translation must be drawable (tests/unit/test_bigtext.py)."""
+IDLE_WORD = N_("READY")
+NOT_LOGGED_WORD = N_("NOT LOGGED")
+BANNER_WORDS = (*WORDS.values(), IDLE_WORD, NOT_LOGGED_WORD)
 HINTS = {
-    Decision.PASS: "Let them through.",
-    Decision.HOLD: "Stop them and check before letting them through.",
-    Decision.REFUSE: "Do not let them through.",
+    Decision.PASS: N_("Let them through."),
+    Decision.HOLD: N_("Stop them and check before letting them through."),
+    Decision.REFUSE: N_("Do not let them through."),
 }
+COLOURS = {"green": N_("green code"), "yellow": N_("yellow code"), "red": N_("red code")}
 STATES = ("-idle", "-pass", "-hold", "-refuse")
 
 
@@ -78,17 +86,17 @@ class VerdictBanner(Vertical):
         self.shown = None
         if self.camera_live:
             self._set(
-                "READY",
-                Text("Show the health code to the camera."),
-                Text("No phone code?  m  manual entry   ·   v  visitor"),
+                _(IDLE_WORD),
+                Text(_("Show the health code to the camera.")),
+                Text(_("No phone code?  m  manual entry   ·   v  visitor")),
                 Text(""),
             )
             return
         self._set(
-            "READY",
-            Text("No camera: type people in instead.", style="bold"),
-            Text("m  manual entry   ·   v  visitor"),
-            Text("The camera is tried again by itself; scanning starts when it answers.", style="italic"),
+            _(IDLE_WORD),
+            Text(_("No camera: type people in instead."), style="bold"),
+            Text(_("m  manual entry   ·   v  visitor")),
+            Text(_("The camera is tried again by itself; scanning starts when it answers."), style="italic"),
         )
 
     def show_outcome(self, outcome: Outcome, origin: str) -> None:
@@ -98,11 +106,13 @@ class VerdictBanner(Vertical):
         verdict = outcome.assessment.verdict
         self._state(f"-{verdict.decision.value}")
         who = Text(" · ").join(self._who(outcome, row))
-        lines = [Text.assemble("• ", plain(reason, limit=160)) for reason in verdict.reasons]
-        lines += [Text.assemble(("⚠ ", "bold"), plain(warning, limit=160)) for warning in verdict.warnings]
+        # A no-break space after the bullet: a Chinese reason has no spaces, so it folds within the line instead
+        # of leaving the bullet alone on the one before.
+        lines = [Text.assemble("•\u00a0", plain(say(reason, zone()), limit=160)) for reason in verdict.reasons]
+        lines += [Text.assemble(("⚠ ", "bold"), plain(say(warning, zone()), limit=160)) for warning in verdict.warnings]
         reasons = Text("\n").join(lines)
-        note = Text.assemble(HINTS[verdict.decision], "\n", self._note(outcome, origin))
-        self._set(WORDS[verdict.decision], who, reasons, note)
+        note = Text.assemble(_(HINTS[verdict.decision]), "\n", self._note(outcome, origin))
+        self._set(_(WORDS[verdict.decision]), who, reasons, note)
 
     def _who(self, outcome: Outcome, row: dict[str, object]) -> list[Text]:
         parts: list[Text] = []
@@ -111,37 +121,37 @@ class VerdictBanner(Vertical):
         if name:
             parts.append(plain(name, limit=40, style="bold"))
         if code_type == "manual":
-            parts.append(Text("manual entry"))
+            parts.append(Text(_("manual entry")))
         elif code_type == "visitor":
             details = details_of(row)
-            parts.append(Text.assemble("visitor to ", plain(details.get("household"), limit=40)))
+            parts.append(Text.assemble(_("visitor to "), plain(details.get("household"), limit=40)))
             parts.append(plain(details.get("reason"), limit=60))
         elif code_type == "invalid":
-            parts.append(Text("code not valid"))
+            parts.append(Text(_("code not valid")))
         colour = outcome.assessment.verdict.colour
         if colour is not None:
-            parts.append(Text(f"{colour.value} code"))
-        parts.append(Text("entering" if row["direction"] == Direction.IN.value else "leaving"))
+            parts.append(Text(_(COLOURS[colour.value])))
+        parts.append(Text(_("entering") if row["direction"] == Direction.IN.value else _("leaving")))
         parts.append(Text(local_time(str(row["ts"]), "%H:%M:%S")))
         return parts
 
     def _note(self, outcome: Outcome, origin: str) -> Text:
         assert outcome.entry is not None
         row = outcome.entry.row
-        pieces = [f"Logged as entry {outcome.entry.seq}"]
+        pieces = [_("Logged as entry {seq}").format(seq=outcome.entry.seq)]
         if row["temperature"] is not None:
             pieces.append(f"{row['temperature']:.1f} °C")
         if origin == "temperature":
-            pieces.append("re-judged with the temperature")
-        return Text(" · ".join(pieces) + ".", style="italic")
+            pieces.append(_("re-judged with the temperature"))
+        return Text(_("{pieces}.").format(pieces=" · ".join(pieces)), style="italic")
 
     def show_failure(self, error: str) -> None:
         """Nothing was logged: the keeper must not act on a verdict."""
         self.shown = None
         self._state("-refuse")
         self._set(
-            "NOT LOGGED",
-            Text("The entry could not be saved. Do not let anyone through on this scan."),
+            _(NOT_LOGGED_WORD),
+            Text(_("The entry could not be saved. Do not let anyone through on this scan.")),
             plain(error),
-            Text("Tell your supervisor: the gate's disk or database needs attention.", style="italic"),
+            Text(_("Tell your supervisor: the gate's disk or database needs attention."), style="italic"),
         )

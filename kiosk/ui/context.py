@@ -23,6 +23,10 @@ from kiosk.store import GateStore, StoreError
 from kiosk.uplink.status import SyncStatus, is_enrolled, read_status
 from kiosk.uplink.retention import purge_entries
 from kiosk.uplink.state import SyncState
+from kiosk.sound.clips import SoundSettings
+from kiosk.sound.cues import SoundMode
+from kiosk.sound.player import SoundPlayer
+from sync.core.i18n import _
 
 if TYPE_CHECKING:
     from kiosk.uplink.client import SyncService
@@ -69,6 +73,8 @@ class KioskContext:
     life; None when the gate is not enrolled."""
     feeds: list[CameraFeedLike] = field(default_factory=list)
     """Camera loops started by gate screens, stopped and waited for before the database is closed."""
+    sound: SoundPlayer = field(default_factory=lambda: SoundPlayer(SoundSettings(SoundMode.OFF)))
+    """The verdict sounds, started by the app (`run_kiosk` gives the configured player; silent otherwise)."""
 
     @property
     def store(self) -> GateStore:
@@ -114,7 +120,7 @@ class KioskContext:
         try:
             self.rules.refresh()
         except (TrustError, PolicyError, StoreError) as exc:
-            warn(f"HQ's new keys or policy could not be put in force ({exc}); the previous ones stay.")
+            warn(_("HQ's new keys or policy could not be put in force ({error}); the previous ones stay.").format(error=exc))
 
     def entry_logged(self) -> None:
         """An entry was just committed: sync now rather than at the end of the interval (when online, it
@@ -131,6 +137,7 @@ class KioskContext:
             feed.wait(5.0)
         if self.sync is not None:
             self.sync.close()
+        self.sound.close()
         self.operators.close()
         self.store.close()
 
@@ -157,7 +164,7 @@ def open_kiosk(config: KioskConfig, **options: object) -> KioskContext:
         text = purged.describe()
         context.notes.append(text[0].upper() + text[1:] + ".")
     if len(gate.trust) == 0:
-        context.notes.append("No trusted issuer keys: every code will be refused. Check trust_dir in the config.")
+        context.notes.append(_("No trusted issuer keys: every code will be refused. Check trust_dir in the config."))
     if gate.district_key is None:
-        context.notes.append("No district key: manual entry cannot check ID numbers. Set district_key_file.")
+        context.notes.append(_("No district key: manual entry cannot check ID numbers. Set district_key_file."))
     return context

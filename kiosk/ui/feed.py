@@ -23,6 +23,7 @@ from kiosk.ui.context import KioskContext
 from kiosk.ui.messages import CameraStatus, CodeIgnored, EntryFailed, FramePreview, VerdictReady
 from kiosk.ui.preview import thumbnail
 from kiosk.ui.session import GateSession
+from sync.core.i18n import _
 
 # OpenCV reports a missing webcam on the terminal's stderr, which is the screen Textual draws on; the kiosk
 # says so itself, in words.
@@ -74,7 +75,7 @@ class CameraFeed:
             try:
                 source = open_source(spec, loop=self.context.loop_source)
             except SourceError as exc:
-                self.post(CameraStatus("missing", f"No camera: {exc}. Trying again every {retry:g} s."))
+                self.post(CameraStatus("missing", _("No camera: {error}. Trying again every {seconds:g} s.").format(error=exc, seconds=retry)))
                 self._wait(retry, cancelled)
                 continue
             name = self.context.source_label or source.description
@@ -83,7 +84,7 @@ class CameraFeed:
             if self._stop.is_set():  # stop() came before the capture was visible to it
                 capture.stop()
                 return
-            self.post(CameraStatus("live", f"Camera: {name}"))
+            self.post(CameraStatus("live", _("Camera: {name}").format(name=name)))
             try:
                 for code in loop.run(
                     capture, self._presenting, stopped=stopped, each_frame=self._preview, judging=self._judging
@@ -95,10 +96,10 @@ class CameraFeed:
             if stopped():
                 return
             if capture.error is not None:
-                self.post(CameraStatus("lost", f"Camera lost: {capture.error}. Reconnecting every {retry:g} s."))
+                self.post(CameraStatus("lost", _("Camera lost: {error}. Reconnecting every {seconds:g} s.").format(error=capture.error, seconds=retry)))
                 self._wait(retry, cancelled)
                 continue
-            self.post(CameraStatus("ended", f"Camera source ended: {name} has no more frames."))
+            self.post(CameraStatus("ended", _("Camera source ended: {name} has no more frames.").format(name=name)))
             return
 
     def _preview(self, frame: Frame) -> None:

@@ -11,6 +11,9 @@ from kiosk.store import entries_phrase
 from sync.core.escaping import visible
 from kiosk.ui.app import GateApp
 from kiosk.ui.context import open_kiosk
+from kiosk.sound.clips import SoundSettings
+from kiosk.sound.player import SoundPlayer
+from sync.core.i18n import language
 
 
 def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | None = None) -> str:
@@ -19,6 +22,7 @@ def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | No
         prepare_demo(config)
     context = open_kiosk(
         config,
+        sound=SoundPlayer(SoundSettings(config.sound, config.volume, language())),
         demo=demo,
         config_file=config_file,
         signed_in=DEMO_OPERATOR if demo else None,

@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from kiosk.ui.markup_safe import plain
+from sync.core.i18n import _
 
 HALF_BLOCK = "▀"
 
@@ -99,7 +100,7 @@ class CameraPreview(Container):
 
     def compose(self) -> ComposeResult:
         yield FrameView(self._on_cells, id="frame")
-        yield Static("Starting the camera…", id="camera-message")
+        yield Static(_("Starting the camera…"), id="camera-message")
 
     def show_frame(self, pixels: np.ndarray, label: str) -> None:
         self.query_one("#camera-message").display = False

@@ -13,6 +13,7 @@ from kiosk.shift import ShiftTally
 from kiosk.ui.markup_safe import plain
 from kiosk.ui.sync_status import describe, is_problem
 from kiosk.uplink.status import SyncStatus
+from sync.core.i18n import _
 
 
 class TopBar(Horizontal):
@@ -23,7 +24,7 @@ class TopBar(Horizontal):
         self._demo = demo
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("POCKET GATE" + (" DEMO" if self._demo else ""), style="bold"), id="brand")
+        yield Static(Text(_("POCKET GATE DEMO") if self._demo else _("POCKET GATE"), style="bold"), id="brand")
         yield Static(
             Text.assemble(
                 plain(self._gate_id, limit=24), " · ", plain(self._operator.name, limit=24), f" ({self._operator.id})"
@@ -35,7 +36,7 @@ class TopBar(Horizontal):
     def show_direction(self, direction: Direction) -> None:
         widget = self.query_one("#direction", Static)
         entering = direction is Direction.IN
-        widget.update(Text("▶ ENTERING" if entering else "◀ LEAVING", style="bold"))
+        widget.update(Text(_("▶ ENTERING") if entering else _("◀ LEAVING"), style="bold"))
         widget.set_class(entering, "-in")
         widget.set_class(not entering, "-out")
 
@@ -47,10 +48,14 @@ class StatusLine(Horizontal):
 
     def show_counts(self, tally: ShiftTally) -> None:
         self.query_one("#counters", Static).update(
-            Text(f"In {tally.entered}  Out {tally.left}  Refused {tally.refused}  Held {tally.held}")
+            Text(
+                _("In {entered}  Out {left}  Refused {refused}  Held {held}").format(
+                    entered=tally.entered, left=tally.left, refused=tally.refused, held=tally.held
+                )
+            )
         )
 
     def show_sync(self, status: SyncStatus) -> None:
         widget = self.query_one("#sync-status", Static)
-        widget.update(Text("Sync: " + describe(status)))
+        widget.update(Text(_("Sync: {status}").format(status=describe(status))))
         widget.set_class(is_problem(status), "-problem")

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from sync.core.clock import ago_text
 from sync.core.escaping import visible
-from kiosk.uplink.status_text import waiting_text
+from kiosk.uplink.status_text import CONNECTIONS, waiting_text
+from sync.core.i18n import _
 from kiosk.uplink.status import Connection, SyncStatus
 
 ERROR_CHARS = 80
@@ -25,14 +26,14 @@ def describe(status: SyncStatus, now: datetime | None = None, *, error_chars: in
     HQ) · synced 3 s ago · HQ refused 10 entries (#91..#100): ...'."""
     waiting = waiting_text(status)
     if status.connection is Connection.NOT_ENROLLED:
-        return f"not enrolled · {waiting}"
+        return f"{_(CONNECTIONS[status.connection])} · {waiting}"
     untried = status.connection is Connection.OFFLINE and not status.tried
-    link = "not tried yet" if untried else status.connection.value
+    link = _("not tried yet") if untried else _(CONNECTIONS[status.connection])
     parts = [link, waiting]
     if status.last_success_at is not None:
-        parts.append(f"synced {ago_text((now or datetime.now(UTC)) - status.last_success_at)}")
+        parts.append(_("synced {ago}").format(ago=ago_text((now or datetime.now(UTC)) - status.last_success_at)))
     else:
-        parts.append("never synced")
+        parts.append(_("never synced"))
     if error_chars and status.connection is Connection.ERROR and status.last_error:
         parts.append(visible(status.last_error, limit=error_chars))
     return " · ".join(parts)

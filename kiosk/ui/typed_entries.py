@@ -13,6 +13,7 @@ from textual.message import Message
 from kiosk.gate import EntryInputError, Outcome
 from kiosk.store import StoreError
 from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
+from sync.core.i18n import _
 
 
 def settle(make: Callable[[], Outcome], origin: str, post: Callable[[Message], object]) -> None:
@@ -35,4 +36,4 @@ def parse_temperature(text: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise EntryInputError("temperature", f"'{value}' is not a temperature; type it like 36.6") from None
+        raise EntryInputError("temperature", _("'{value}' is not a temperature; type it like 36.6").format(value=value)) from None

@@ -8,15 +8,27 @@ from typing import Any
 
 from sync.core.clock import ago_text
 from sync.core.escaping import visible
-from kiosk.uplink.status import SyncStatus
+from kiosk.uplink.status import Connection, SyncStatus
+from sync.core.i18n import N_, _
+
+CONNECTIONS = {
+    Connection.NOT_ENROLLED: N_("not enrolled"),
+    Connection.ONLINE: N_("online"),
+    Connection.OFFLINE: N_("offline"),
+    Connection.ERROR: N_("error"),
+}
+"""The state of the link with HQ in the keeper's words."""
 
 
 def waiting_text(status: SyncStatus) -> str:
     """'3 waiting', '12 waiting (10 refused by HQ)', or 'waiting unknown' when the gate database cannot be read."""
     if status.entries_waiting is None:
-        return "waiting unknown"
-    refused = f" ({status.refused} refused by HQ)" if status.refused else ""
-    return f"{status.entries_waiting} waiting{refused}"
+        return _("waiting unknown")
+    if status.refused:
+        return _("{waiting} waiting ({refused} refused by HQ)").format(
+            waiting=status.entries_waiting, refused=status.refused
+        )
+    return _("{waiting} waiting").format(waiting=status.entries_waiting)
 
 
 def status_line(status: SyncStatus, now: datetime | None = None) -> str:
@@ -24,16 +36,19 @@ def status_line(status: SyncStatus, now: datetime | None = None) -> str:
     moment = now or datetime.now(UTC)
     last = ago_text(moment - status.last_success_at if status.last_success_at else None)
     lists = (
-        f"lists v{status.bundle_version} from {ago_text(status.bundle_age(moment))}"
+        _("lists v{version} from {ago}").format(version=status.bundle_version, ago=ago_text(status.bundle_age(moment)))
         if status.bundle_version
-        else "no lists from HQ yet"
+        else _("no lists from HQ yet")
     )
-    line = (
-        f"{status.connection.value}: {waiting_text(status)} (HQ has #{status.upload_cursor}), {lists}, "
-        f"last sync {last}"
+    line = _("{connection}: {waiting} (HQ has #{cursor}), {lists}, last sync {last}").format(
+        connection=_(CONNECTIONS[status.connection]),
+        waiting=waiting_text(status),
+        cursor=status.upload_cursor,
+        lists=lists,
+        last=last,
     )
     if status.hq_alerts:
-        line += f", {status.hq_alerts} alerts at HQ"
+        line += _(", {alerts} alerts at HQ").format(alerts=status.hq_alerts)
     if status.policy_ignored:
         line += f"; {policy_ignored_text(status.policy_ignored)}"
     if status.last_error:
@@ -43,7 +58,9 @@ def status_line(status: SyncStatus, now: datetime | None = None) -> str:
 
 def policy_ignored_text(names: tuple[str, ...]) -> str:
     """What a gate says of HQ policy rules newer than its software."""
-    return f"HQ's policy has rules this gate's software does not know, not applied: {visible(', '.join(names))}"
+    return _("HQ's policy has rules this gate's software does not know, not applied: {names}").format(
+        names=visible(", ".join(names))
+    )
 
 
 def status_json(status: SyncStatus) -> dict[str, Any]:

@@ -12,6 +12,7 @@ what is untranslated, fuzzy or not compiled (the test suite runs the same checks
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from io import BytesIO
@@ -20,7 +21,7 @@ from pathlib import Path
 import click
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.mofile import read_mo, write_mo
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from sync.core.i18n import LANGUAGES, SOURCE_LANGUAGE
@@ -64,11 +65,13 @@ def _pybabel(*args: str) -> None:
 
 
 def extract(source: Source) -> None:
+    """Every marked string of the domain's sources into its template, located by file only (line numbers would
+    change the catalogs with every edit of the code around them)."""
     keywords = [f"--keyword={keyword}" for keyword in KEYWORDS]
     _pybabel(
-        "extract", "-F", str(ROOT / "pyproject.toml"), *keywords, "--no-wrap", "--sort-by-file",
-        "--project", "Pocket Gate", "--omit-header", "-o", str(source.template),
-        *(str(ROOT / path) for path in source.paths),
+        "extract", "-F", "pyproject.toml", *keywords, "--no-wrap", "--sort-by-file", "--add-location=file",
+        "--project", "Pocket Gate", "--version", "", "--copyright-holder", "Pocket Gate",
+        "-o", str(source.template.relative_to(ROOT)), *source.paths,
     )
 
 
@@ -118,17 +121,12 @@ def problems(source: Source, language: str) -> list[str]:
 def stale(source: Source, language: str) -> bool:
     """Whether the compiled `.mo` is missing or says other than its `.po` now does."""
     path = source.mo(language)
-    if not path.exists():
-        return True
-    with path.open("rb") as handle:
-        have = {m.id: m.string for m in read_mo(handle) if m.id}
-    want = {m.id: m.string for m in read_mo(BytesIO(compiled(source, language))) if m.id}
-    return have != want
+    return not path.exists() or path.read_bytes() != compiled(source, language)
 
 
 @click.group(help="Keep the message catalogs (Babel): extract and merge, compile, check.")
 def main() -> None:
-    pass
+    os.chdir(ROOT)  # catalogs name their sources relative to the repository
 
 
 @main.command("update", help="Extract every marked string into the .pot files and merge them into each .po.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sync.core.i18n import _
+
 
 def utc_text(moment: datetime) -> str:
     """The one timestamp form in the store: UTC, ISO 8601, milliseconds; sorts as text."""
@@ -22,14 +24,14 @@ def age_text(age: timedelta) -> str:
     HQ operator reads is put this way; an age below zero (a clock set back) is '0 s'."""
     seconds = max(int(age.total_seconds()), 0)
     if seconds < 90:
-        return f"{seconds} s"
+        return _("{n} s").format(n=seconds)
     if seconds < 90 * 60:
-        return f"{seconds // 60} min"
+        return _("{n} min").format(n=seconds // 60)
     if seconds < 48 * 3600:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+        return _("{n} h").format(n=seconds // 3600)
+    return _("{n} days").format(n=seconds // 86400)
 
 
 def ago_text(age: timedelta | None) -> str:
     """'5 s ago', '3 h ago', '2 days ago' (see `age_text`), or 'never' when there is no age (never happened)."""
-    return "never" if age is None else f"{age_text(age)} ago"
+    return _("never") if age is None else _("{age} ago").format(age=age_text(age))

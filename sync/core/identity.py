@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 from sync.core.secret_files import write_secret
+from sync.core.i18n import _
 
 SUBJECT_HEX_LEN = 32
 """A subject is the first 16 bytes of the HMAC, as 32 hex characters: short enough for a QR, long enough
@@ -54,11 +55,11 @@ def resident_id_problem(id_number: str) -> str | None:
     """Why an 18-character resident ID number is wrong, or None when its form and check digit are right."""
     value = normalise_id(id_number)
     if len(value) != 18:
-        return f"a resident ID has 18 characters, this one has {len(value)}"
+        return _("a resident ID has 18 characters, this one has {count}").format(count=len(value))
     if not value[:17].isdigit():
-        return "the first 17 characters of a resident ID are digits"
+        return _("the first 17 characters of a resident ID are digits")
     if value[17] != resident_id_check_digit(value[:17]):
-        return "the check digit does not match: the number was mistyped"
+        return _("the check digit does not match: the number was mistyped")
     return None
 
 
@@ -68,7 +69,9 @@ def document_problem(id_number: str, doc_type: str) -> str | None:
         return resident_id_problem(id_number)
     value = normalise_id(id_number)
     if not 5 <= len(value) <= 32:
-        return f"a {doc_type} number has 5 to 32 letters and digits, this one has {len(value)}"
+        return _("a {kind} number has 5 to 32 letters and digits, this one has {count}").format(
+            kind=doc_type, count=len(value)
+        )
     return None
 
 

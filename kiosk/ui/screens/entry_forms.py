@@ -23,13 +23,21 @@ from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.typed_entries import parse_temperature, settle
 from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
 from kiosk.ui.markup_safe import shown
+from kiosk.ui.words import speak_bindings
+from sync.core.i18n import N_, _
 
 ManualSubmit = Callable[[str, str, str, float | None], Outcome]
 VisitorSubmit = Callable[[Visitor, float | None], Outcome]
 
 
+DOCUMENT_NAMES = {"passport": N_("Passport"), "other-id": N_("Other ID")}
+"""The documents kiosk.toml names by default, in the keeper's words (others read as configured)."""
+
+
 def document_options(others: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [("Resident ID (18 characters)", RESIDENT_ID)] + [(kind.replace("-", " ").capitalize(), kind) for kind in others]
+    named = [(_(DOCUMENT_NAMES[kind]) if kind in DOCUMENT_NAMES else kind.replace("-", " ").capitalize(), kind)
+             for kind in others]
+    return [(_("Resident ID (18 characters)"), RESIDENT_ID), *named]
 
 
 def field(label: str, widget: Input | Select[str]) -> ComposeResult:
@@ -40,12 +48,13 @@ def field(label: str, widget: Input | Select[str]) -> ComposeResult:
 class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
     """What both forms share: the error line, the worker, Esc to cancel."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
     TITLE_TEXT = ""
     origin = ""
 
     def __init__(self, document_types: tuple[str, ...], temperature: float | None) -> None:
         super().__init__()
+        speak_bindings(self)
         self.document_types = document_types
         self.temperature = temperature
 
@@ -54,21 +63,21 @@ class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
-            yield Label(self.TITLE_TEXT, classes="form-title")
-            yield Label("Tab: next field   ·   Enter: log the entry   ·   Esc: cancel", classes="form-hint")
+            yield Label(_(self.TITLE_TEXT), classes="form-title")
+            yield Label(_("Tab: next field   ·   Enter: log the entry   ·   Esc: cancel"), classes="form-hint")
             with Grid(classes="form-grid"):
                 yield from self.form_fields()
             yield Static(id="form-error")
             with Horizontal(classes="form-buttons"):
-                yield Button("Log entry", variant="primary", id="submit", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(_("Log entry"), variant="primary", id="submit", compact=True)
+                yield Button(_("Cancel"), id="cancel", compact=True)
         yield Footer()
 
     def temperature_field(self) -> ComposeResult:
         value = "" if self.temperature is None else f"{self.temperature:.1f}"
         yield from field(
-            "Temperature °C",
-            Input(value, placeholder="optional, e.g. 36.6", restrict=r"[0-9.,]{0,5}", id="f-temperature", compact=True),
+            _("Temperature °C"),
+            Input(value, placeholder=_("optional, e.g. 36.6"), restrict=r"[0-9.,]{0,5}", id="f-temperature", compact=True),
         )
 
     def value(self, name: str) -> str:
@@ -105,7 +114,7 @@ class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
         except EntryInputError as exc:
             self.show_error(exc.field, str(exc))
             return
-        self.query_one("#form-error", Static).update("Logging…")
+        self.query_one("#form-error", Static).update(_("Logging…"))
         self.query_one("#submit", Button).disabled = True
         self.log_entry(make)
 
@@ -127,13 +136,13 @@ class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
 
     def on_entry_failed(self, message: EntryFailed) -> None:
         message.stop()
-        self.show_error("", f"NOT logged: {message.error}")
+        self.show_error("", _("NOT logged: {error}").format(error=message.error))
 
 
 class ManualEntryScreen(EntryForm):
     """A person without a phone code, checked by their ID number."""
 
-    TITLE_TEXT = "Manual entry: no phone code"
+    TITLE_TEXT = N_("Manual entry: no phone code")
     origin = "manual"
 
     def __init__(self, submit: ManualSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
@@ -142,7 +151,7 @@ class ManualEntryScreen(EntryForm):
 
     def form_fields(self) -> ComposeResult:
         yield from field(
-            "Document",
+            _("Document"),
             Select(
                 document_options(self.document_types),
                 value=RESIDENT_ID,
@@ -151,8 +160,12 @@ class ManualEntryScreen(EntryForm):
                 compact=True,
             ),
         )
-        yield from field("ID number", Input(placeholder="as printed on the card", max_length=40, id="f-id_number", compact=True))
-        yield from field("Name", Input(placeholder="full name (shown masked)", max_length=64, id="f-name", compact=True))
+        yield from field(
+            _("ID number"), Input(placeholder=_("as printed on the card"), max_length=40, id="f-id_number", compact=True)
+        )
+        yield from field(
+            _("Name"), Input(placeholder=_("full name (shown masked)"), max_length=64, id="f-name", compact=True)
+        )
         yield from self.temperature_field()
 
     def on_mount(self) -> None:
@@ -167,7 +180,7 @@ class ManualEntryScreen(EntryForm):
 class VisitorScreen(EntryForm):
     """A visitor: who, how to reach them, whom they visit and why."""
 
-    TITLE_TEXT = "Visitor registration"
+    TITLE_TEXT = N_("Visitor registration")
     origin = "visitor"
 
     def __init__(self, submit: VisitorSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
@@ -175,12 +188,18 @@ class VisitorScreen(EntryForm):
         self.submit = submit
 
     def form_fields(self) -> ComposeResult:
-        yield from field("Name", Input(placeholder="visitor's full name (shown masked)", max_length=64, id="f-name", compact=True))
-        yield from field("Phone", Input(placeholder="mobile number", max_length=24, id="f-phone", compact=True))
-        yield from field("Visiting", Input(placeholder="household, e.g. 3-2-501", max_length=64, id="f-household", compact=True))
-        yield from field("Reason", Input(placeholder="e.g. family visit, repair", max_length=120, id="f-reason", compact=True))
         yield from field(
-            "Document",
+            _("Name"), Input(placeholder=_("visitor's full name (shown masked)"), max_length=64, id="f-name", compact=True)
+        )
+        yield from field(_("Phone"), Input(placeholder=_("mobile number"), max_length=24, id="f-phone", compact=True))
+        yield from field(
+            _("Visiting"), Input(placeholder=_("household, e.g. 3-2-501"), max_length=64, id="f-household", compact=True)
+        )
+        yield from field(
+            _("Reason"), Input(placeholder=_("e.g. family visit, repair"), max_length=120, id="f-reason", compact=True)
+        )
+        yield from field(
+            _("Document"),
             Select(
                 document_options(self.document_types),
                 value=RESIDENT_ID,
@@ -190,7 +209,8 @@ class VisitorScreen(EntryForm):
             ),
         )
         yield from field(
-            "ID number", Input(placeholder="optional: finds an HQ pass", max_length=40, id="f-id_number", compact=True)
+            _("ID number"),
+            Input(placeholder=_("optional: finds an HQ pass"), max_length=40, id="f-id_number", compact=True),
         )
         yield from self.temperature_field()
 

@@ -22,7 +22,9 @@ from textual.worker import get_current_worker
 from kiosk.gate import EntryInputError, Outcome, Visitor
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
-from sync.core.policy import Decision, Direction
+from sync.core.policy import Direction
+from kiosk.sound.cues import Cue
+from kiosk.ui.words import speak_bindings
 from kiosk.shift import ShiftTally
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.banner import VerdictBanner
@@ -46,24 +48,26 @@ from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.session import GateSession
+from sync.core.i18n import N_, _
 
 
 class GateScreen(ShowsWorkerErrors, Screen[None]):
     AUTO_FOCUS = ""  # nothing focused: a normal pass needs no key, and keys act on the gate at once
     BINDINGS = [
-        Binding("d", "switch_direction", "In/Out", tooltip="Switch between entering and leaving", priority=True),
-        Binding("m", "manual", "Manual", tooltip="Manual entry for a person without a phone code", priority=True),
-        Binding("v", "visitor", "Visitor", tooltip="Register a visitor", priority=True),
-        Binding("t", "temperature", "Temp", tooltip="Type a temperature for this or the next person", priority=True),
-        Binding("l", "log", "Log", tooltip="Recent entries, search and CSV export", priority=True),
-        Binding("s", "settings", "Setup", tooltip="Gate settings and list ages", priority=True),
-        Binding("o", "sign_out", "Sign out", tooltip="Hand over: shift summary and sign out", priority=True),
-        Binding("q", "app.quit", "Quit", tooltip="Quit the kiosk (ends the shift)", priority=True),
-        Binding("escape", "clear_temperature", "Clear temp", show=False),
+        Binding("d", "switch_direction", N_("In/Out"), tooltip=N_("Switch between entering and leaving"), priority=True),
+        Binding("m", "manual", N_("Manual"), tooltip=N_("Manual entry for a person without a phone code"), priority=True),
+        Binding("v", "visitor", N_("Visitor"), tooltip=N_("Register a visitor"), priority=True),
+        Binding("t", "temperature", N_("Temp"), tooltip=N_("Type a temperature for this or the next person"), priority=True),
+        Binding("l", "log", N_("Log"), tooltip=N_("Recent entries, search and CSV export"), priority=True),
+        Binding("s", "settings", N_("Setup"), tooltip=N_("Gate settings and list ages"), priority=True),
+        Binding("o", "sign_out", N_("Sign out"), tooltip=N_("Hand over: shift summary and sign out"), priority=True),
+        Binding("q", "app.quit", N_("Quit"), tooltip=N_("Quit the kiosk (ends the shift)"), priority=True),
+        Binding("escape", "clear_temperature", N_("Clear temp"), show=False),
     ]
 
     def __init__(self, context: KioskContext, shift: Shift) -> None:
         super().__init__()
+        speak_bindings(self)
         self.context = context
         self.shift = shift
         self.session = GateSession(shift.operator.id)
@@ -81,7 +85,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             yield CameraPreview(self._preview_cells, id="preview")
             yield VerdictBanner(id="banner")
         with Horizontal(id="temperature-bar"):
-            yield Label("Temperature °C (t)", id="temperature-label")
+            yield Label(_("Temperature °C (t)"), id="temperature-label")
             yield Input(placeholder="--.-", restrict=r"[0-9.,]{0,5}", max_length=5, id="temperature")
             yield Static(id="temperature-note")
         yield StatusLine(id="status")
@@ -126,7 +130,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def _rules_problem(self, text: str) -> None:
         """For the status worker (`notify` is thread-safe): new rules in the database could not be put in force."""
-        self.notify(shown(text), title="Sync", severity="error", timeout=30)
+        self.notify(shown(text), title=_("Sync"), severity="error", timeout=30)
 
     # Not exclusive: every typed entry must finish (a thread cannot be interrupted mid-commit anyway).
     @work(thread=True, exit_on_error=False, group="entries", name="entry")
@@ -150,7 +154,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_entry_failed(self, message: EntryFailed) -> None:
         self.query_one(VerdictBanner).show_failure(message.error)
-        self.app.bell()
+        self.context.sound.play(Cue.NOT_LOGGED)
         self._restart_clear_timer()
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
@@ -158,10 +162,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_code_ignored(self, message: CodeIgnored) -> None:
         if message.partial:
-            self.notify("Part of a multi-part code was read: show the next part.", timeout=4)
+            self.notify(_("Part of a multi-part code was read: show the next part."), timeout=4)
             return
         self.notify(
-            f"Ignored a QR code that is not a health code: {shown(message.text, limit=60)}",
+            _("Ignored a QR code that is not a health code: {text}").format(text=shown(message.text, limit=60)),
             severity="warning",
             timeout=4,
         )
@@ -174,14 +178,13 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one(StatusLine).show_sync(message.status)
 
     def show_verdict(self, outcome: Outcome, origin: str) -> None:
-        """Show a committed entry's verdict, count it, and ring the bell on a refusal."""
+        """Show a committed entry's verdict, count it, and sound it (the player never holds up the screen)."""
         if outcome.entry is None:
             return
         self.query_one(VerdictBanner).show_outcome(outcome, origin)
+        self.context.sound.play(Cue(outcome.assessment.verdict.decision.value))
         self.tally.add(outcome.entry.row)
         self.query_one(StatusLine).show_counts(self.tally)
-        if outcome.assessment.verdict.decision is Decision.REFUSE:
-            self.app.bell()
         self._restart_clear_timer()
         self.context.entry_logged()
         self.refresh_sync()
@@ -202,7 +205,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
     def action_switch_direction(self) -> None:
         direction = self.session.switch_direction()
         self.query_one(TopBar).show_direction(direction)
-        self.notify("Now checking people " + ("ENTERING" if direction is Direction.IN else "LEAVING"), timeout=2)
+        self.notify(
+            _("Now checking people ENTERING") if direction is Direction.IN else _("Now checking people LEAVING"),
+            timeout=2,
+        )
 
     def action_temperature(self) -> None:
         self.query_one("#temperature", Input).focus()
@@ -237,7 +243,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             # Someone else was scanned while the keeper typed: do not guess whose temperature it is.
             self._typing_for = on_show
             self._temperature_note(
-                f"Someone new was scanned while you typed: Enter gives {value:.1f} °C to them, Esc clears", problem=True
+                _("Someone new was scanned while you typed: Enter gives {celsius:.1f} °C to them, Esc clears").format(
+                    celsius=value
+                ),
+                problem=True,
             )
             return
         target = self._typing_for  # the person it was typed for, even if their banner has cleared since
@@ -245,7 +254,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.set_focus(None)
         if target is not None and target.entry is not None and target.entry.row["temperature"] is None:
             self.session.set_temperature(None)
-            self._temperature_note(f"Re-judging with {value:.1f} °C…")
+            self._temperature_note(_("Re-judging with {celsius:.1f} °C…").format(celsius=value))
             self.present(
                 lambda: self.context.gate.retake_temperature(
                     target, value, operator=self.session.operator_id, now=self.context.clock()
@@ -259,9 +268,9 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
     def _show_pending_temperature(self) -> None:
         pending = self.session.pending_temperature
         if pending is None:
-            self._temperature_note("type it before or right after a scan")
+            self._temperature_note(_("type it before or right after a scan"))
         else:
-            self._temperature_note(f"{pending:.1f} °C will be logged with the next person (Esc clears)")
+            self._temperature_note(_("{celsius:.1f} °C goes with the next person (Esc clears)").format(celsius=pending))
 
     def _temperature_note(self, text: str, *, problem: bool = False) -> None:
         note = self.query_one("#temperature-note", Static)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -12,50 +13,49 @@ from textual.widgets import Button, Footer, Label, Static
 
 from kiosk.export import ExportError
 from kiosk.operators import Shift
-from kiosk.shift import REASON_PREFIX, Handover, handover, write_handover_csv
+from kiosk.shift import Handover, handover, write_handover_csv
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.markup_safe import plain, shown
+from kiosk.ui.words import speak_bindings
+from sync.core.i18n import N_, _
 
 
 class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):
     """Dismissed with True when the keeper signs out, False to go back to the gate."""
 
     BINDINGS = [
-        Binding("o", "sign_out", "Sign out"),
-        Binding("e", "export", "Export CSV"),
-        Binding("escape", "back", "Back"),
+        Binding("o", "sign_out", N_("Sign out")),
+        Binding("e", "export", N_("Export CSV")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     def __init__(self, context: KioskContext, shift: Shift) -> None:
         super().__init__()
+        speak_bindings(self)
         self.context = context
         self.shift = shift
         self.summary: Handover = handover(context.config.database, shift, context.clock())
 
     def compose(self) -> ComposeResult:
         with Vertical(id="handover-box"):
-            yield Label("Handover: your shift", id="handover-title")
+            yield Label(_("Handover: your shift"), id="handover-title")
             with VerticalScroll(id="handover"):
                 yield Static(self.summary_text(), id="handover-summary")
             yield Static(id="handover-note")
             with Horizontal(classes="form-buttons"):
-                yield Button("Sign out", variant="primary", id="sign-out", compact=True)
-                yield Button("Export CSV", id="export", compact=True)
-                yield Button("Back", id="back", compact=True)
+                yield Button(_("Sign out"), variant="primary", id="sign-out", compact=True)
+                yield Button(_("Export CSV"), id="export", compact=True)
+                yield Button(_("Back"), id="back", compact=True)
         yield Footer()
 
     def summary_text(self) -> Text:
         """Counts first, then the reasons for refusals with their counts, one per line."""
-        counts: list[Text] = []
-        reasons: list[Text] = []
-        for label, value in self.summary.lines():
-            if label.startswith(REASON_PREFIX):
-                reasons.append(Text.assemble(f"{value:>5}  ", plain(label.removeprefix(REASON_PREFIX), limit=120)))
-            else:
-                counts.append(Text.assemble(f"{label:<16}", (value, "bold")))
+        width = max(cell_len(label) for label, _value in self.summary.counts()) + 2
+        counts = [Text.assemble(set_cell_size(label, width), (value, "bold")) for label, value in self.summary.counts()]
+        reasons = [Text.assemble(f"{count:>5}  ", plain(kind, limit=120)) for kind, count in self.summary.refusals()]
         if reasons:
-            counts.append(Text("Refused or held, by reason:", style="italic"))
+            counts.append(Text(_("Refused or held, by reason:"), style="italic"))
         return Text("\n").join(counts + reasons)
 
     def on_mount(self) -> None:
@@ -71,7 +71,7 @@ class HandoverScreen(ShowsWorkerErrors, ModalScreen[bool]):
         except ExportError as exc:
             note.update(shown(str(exc)))
             return
-        note.update(shown(f"Summary written to {path}"))
+        note.update(shown(_("Summary written to {path}").format(path=path)))
 
     @on(Button.Pressed, "#sign-out")
     def action_sign_out(self) -> None:

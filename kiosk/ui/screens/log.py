@@ -19,20 +19,35 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from kiosk.export import ExportError, export_entries, local_time, read_entries
-from sync.core.policy import Decision
+from kiosk.export import ExportError, export_entries, read_entries
+from kiosk.keeper_locale import local, local_time, zone
 from kiosk.store import entries_phrase
-from sync.core.refusals import reasons_of
 from kiosk.ui.banner import WORDS
-from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
+from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.markup_safe import plain, shown
+from kiosk.ui.words import speak_bindings
+from sync.core.i18n import N_, _
+from sync.core.policy import Decision
+from sync.core.refusals import entry_reasons
+from sync.core.wording import say
 
 RECENT_DAYS = 7
 MAX_ROWS = 2000
 VERDICT_STYLES = {"pass": "bold green", "hold": "bold yellow", "refuse": "bold red"}
-CODE_TYPES = {"PGC1": "code", "HC1": "EU cert", "SHC": "SMART card", "invalid": "not valid"}
-"""Keeper's words for the logged code types (manual and visitor read as they are)."""
+DIRECTIONS = {"in": N_("in"), "out": N_("out")}
+COLUMNS = (
+    (N_("Time"), 11),
+    (N_("Dir"), 4),
+    (N_("Name"), 10),
+    (N_("Verdict"), 8),
+    (N_("Reasons"), 0),
+    (N_("°C"), 4),
+    (N_("Operator"), 8),
+)
+"""The table's columns and their widths in cells (wide enough for the Chinese words too); the reasons get what
+the terminal has left and wrap within it, so nothing is cut."""
+MIN_REASON_CELLS = 16
 
 
 class EntriesLoaded(Message):
@@ -49,11 +64,12 @@ class ExportFinished(Message):
 
 
 def parse_local(text: str) -> datetime:
-    """'2026-11-23 14:00' or '2026-11-23' as the keeper's local time (aware)."""
+    """'2026-11-23 14:00' or '2026-11-23' in the district's time (aware)."""
     try:
-        return datetime.fromisoformat(text.strip()).astimezone()
+        typed = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text.strip()}' is not a time like 2026-11-23 14:00") from None
+        raise ValueError(_("'{text}' is not a time like 2026-11-23 14:00").format(text=text.strip())) from None
+    return typed.replace(tzinfo=zone()) if zone() is not None and typed.tzinfo is None else typed.astimezone()
 
 
 def matches(row: dict[str, Any], query: str) -> bool:
@@ -64,35 +80,39 @@ def matches(row: dict[str, Any], query: str) -> bool:
 
 class LogScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("ctrl+f", "focus_search", "Search"),
-        Binding("ctrl+e", "export", "Export CSV"),
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("ctrl+f", "focus_search", N_("Search")),
+        Binding("ctrl+e", "export", N_("Export CSV")),
     ]
 
     def __init__(self, context: KioskContext) -> None:
         super().__init__()
+        speak_bindings(self)
         self.context = context
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Entries of the last {RECENT_DAYS} days, newest first", id="log-title")
-        yield Input(placeholder="Search by masked name (e.g. Z****) or time (e.g. 14:0)", id="search", compact=True)
+        yield Label(_("Entries of the last {days} days, newest first").format(days=RECENT_DAYS), id="log-title")
+        yield Input(placeholder=_("Search by masked name (e.g. Z****) or time (e.g. 14:0)"), id="search", compact=True)
         yield DataTable(id="entries", zebra_stripes=True, cursor_type="row")
         with Horizontal(id="export-bar"):
-            yield Label("Export from")
+            yield Label(_("Export from"))
             yield Input(id="export-from", compact=True)
-            yield Label("to")
+            yield Label(_("to"))
             yield Input(id="export-to", compact=True)
-            yield Button("Export CSV", id="export", compact=True)
+            yield Button(_("Export CSV"), id="export", compact=True)
         yield Static(id="export-note")
         yield Footer()
 
     def on_mount(self) -> None:
-        now = self.context.clock().astimezone()
+        now = local(self.context.clock())
         self.query_one("#export-from", Input).value = now.strftime("%Y-%m-%d 00:00")
         self.query_one("#export-to", Input).value = (now + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
         table = self.query_one(DataTable)
-        table.add_columns("Time", "Dir", "Name", "Type", "Verdict", "Reasons", "°C", "Operator")
+        fixed = sum(width + 2 * table.cell_padding for _label, width in COLUMNS if width)
+        rest = max(MIN_REASON_CELLS, self.app.size.width - fixed - 2 * table.cell_padding - 2)
+        for label, width in COLUMNS:
+            table.add_column(_(label), width=width or rest)
         self.load_entries()
         table.focus()
 
@@ -115,19 +135,22 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
             if not matches(row, query):
                 continue
             temperature = "" if row["temperature"] is None else f"{row['temperature']:.1f}"
+            reasons = [say(r, zone()) for r in entry_reasons(row["reasons"], row.get("reason_codes"))]
             table.add_row(
-                Text(local_time(row["ts"], "%m-%d %H:%M:%S")),
-                Text(row["direction"]),
+                Text(local_time(row["ts"], "%m-%d %H:%M")),
+                Text(_(DIRECTIONS.get(row["direction"], row["direction"]))),
                 plain(row["name"], limit=24),
-                Text(CODE_TYPES.get(row["code_type"], row["code_type"])),
-                Text(WORDS[Decision(row["verdict"])], style=VERDICT_STYLES.get(row["verdict"], "")),  # as the banner said
-                plain("; ".join(reasons_of(row["reasons"])), limit=120),
+                Text(_(WORDS[Decision(row["verdict"])]), style=VERDICT_STYLES.get(row["verdict"], "")),  # as the banner
+                Text("\n").join(plain(reason, limit=160) for reason in reasons),
                 Text(temperature),
                 plain(row["operator"], limit=32),
                 key=row["id"],
+                height=None,
             )
         self.query_one("#log-title", Label).update(
-            f"Entries of the last {RECENT_DAYS} days, newest first: {table.row_count} shown"
+            _("Entries of the last {days} days, newest first: {count} shown").format(
+                days=RECENT_DAYS, count=table.row_count
+            )
         )
 
     def action_focus_search(self) -> None:
@@ -143,10 +166,10 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
             self._note(str(exc), problem=True)
             return
         if end <= start:
-            self._note("The end of the range must be after its start.", problem=True)
+            self._note(_("The end of the range must be after its start."), problem=True)
             return
         name = f"entries-{self.context.config.gate_id}-{start:%Y%m%d-%H%M}-{end:%Y%m%d-%H%M}.csv"
-        self._note("Exporting…")
+        self._note(_("Exporting…"))
         self.export(start, end, self.context.exports_dir / name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export", name="export")
@@ -156,7 +179,9 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
         except ExportError as exc:
             self.post_message(ExportFinished(str(exc), True))
             return
-        self.post_message(ExportFinished(f"{entries_phrase(count)} written to {path}", False))
+        self.post_message(
+            ExportFinished(_("{entries} written to {path}").format(entries=entries_phrase(count), path=path), False)
+        )
 
     def on_export_finished(self, message: ExportFinished) -> None:
         self._note(message.text, problem=message.problem)

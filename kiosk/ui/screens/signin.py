@@ -20,16 +20,19 @@ from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.context import KioskContext
 from kiosk.ui.messages import SignInChecked
 from kiosk.ui.markup_safe import plain
+from kiosk.ui.words import speak_bindings
+from sync.core.i18n import N_, _
 
 MAX_TRIES = 5
 LOCK_SECONDS = 60.0
 
 
 class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "app.quit", N_("Quit"), priority=True)]
 
     def __init__(self, context: KioskContext) -> None:
         super().__init__()
+        speak_bindings(self)
         self.context = context
         self._failures = 0
         self._locked_until = 0.0
@@ -37,27 +40,27 @@ class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
     def compose(self) -> ComposeResult:
         with Center():
             with Vertical(id="signin-box"):
-                yield Label("POCKET GATE · sign in to start your shift", id="signin-title")
+                yield Label(_("POCKET GATE · sign in to start your shift"), id="signin-title")
                 yield Static(self._hint(), id="signin-hint")
-                yield Label("Operator id")
-                yield Input(placeholder="e.g. li01", max_length=32, id="operator-id", compact=True)
-                yield Label("PIN")
-                yield Input(placeholder="digits", password=True, restrict=r"[0-9]{0,12}", id="pin", compact=True)
-                yield Button("Sign in", variant="primary", id="sign-in", compact=True)
+                yield Label(_("Operator id"))
+                yield Input(placeholder=_("e.g. li01"), max_length=32, id="operator-id", compact=True)
+                yield Label(_("PIN"))
+                yield Input(placeholder=_("digits"), password=True, restrict=r"[0-9]{0,12}", id="pin", compact=True)
+                yield Button(_("Sign in"), variant="primary", id="sign-in", compact=True)
                 yield Static(id="signin-error")
         yield Footer()
 
     def _hint(self) -> Text:
-        gate = Text.assemble("Gate ", plain(self.context.config.gate_id, limit=40), ". ")
+        gate = Text.assemble(_("Gate "), plain(self.context.config.gate_id, limit=40), _(". "))
         if self.context.notes:
             gate += Text("\n".join(self.context.notes) + "\n", style="bold")
         if self.context.demo:
-            return gate + Text("Demo: operator demo, PIN 0000.")
+            return gate + Text(_("Demo: operator demo, PIN 0000."))
         if not self.context.operators.operators():
             return gate + Text(
-                "No operators yet: in a terminal run  pocket-kiosk operators add ID --name NAME  then start again."
+                _("No operators yet: in a terminal run  pocket-kiosk operators add ID --name NAME  then start again.")
             )
-        return gate + Text("Every entry you log carries your operator id.")
+        return gate + Text(_("Every entry you log carries your operator id."))
 
     def on_mount(self) -> None:
         self.query_one("#operator-id", Input).focus()
@@ -71,15 +74,15 @@ class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
     def sign_in(self) -> None:
         remaining = self._locked_until - time.monotonic()
         if remaining > 0:
-            self._error(f"Too many wrong PINs: try again in {remaining:.0f} s.")
+            self._error(_("Too many wrong PINs: try again in {seconds:.0f} s.").format(seconds=remaining))
             return
         operator_id = self.query_one("#operator-id", Input).value.strip()
         pin = self.query_one("#pin", Input).value
         if not operator_id or not pin:
-            self._error("Type your operator id and PIN.")
+            self._error(_("Type your operator id and PIN."))
             return
         self.query_one("#sign-in", Button).disabled = True
-        self._error("Checking…")
+        self._error(_("Checking…"))
         self.check_pin(operator_id, pin)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in", name="sign-in")
@@ -97,9 +100,9 @@ class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
         if self._failures >= MAX_TRIES:
             self._failures = 0
             self._locked_until = time.monotonic() + LOCK_SECONDS
-            self._error(f"Too many wrong PINs: sign-in is locked for {LOCK_SECONDS:.0f} s.")
+            self._error(_("Too many wrong PINs: sign-in is locked for {seconds:.0f} s.").format(seconds=LOCK_SECONDS))
         else:
-            self._error(f"Unknown operator or wrong PIN ({MAX_TRIES - self._failures} tries left).")
+            self._error(_("Unknown operator or wrong PIN ({tries} tries left).").format(tries=MAX_TRIES - self._failures))
         pin.focus()
 
     def _error(self, text: str) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sync.core.codes.base import Colour, Evidence
+from sync.core.i18n import N_
 
 
 class Decision(StrEnum):
@@ -23,6 +24,14 @@ class Decision(StrEnum):
     @property
     def severity(self) -> int:
         return list(Decision).index(self)
+
+    @property
+    def word(self) -> str:
+        """The decision as a setting's value reads to people (marked for translation; show it with `_()`)."""
+        return DECISION_WORDS[self]
+
+
+DECISION_WORDS = {Decision.PASS: N_("pass"), Decision.HOLD: N_("hold"), Decision.REFUSE: N_("refuse")}
 
 
 class Direction(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.wording import Wording
@@ -23,7 +23,7 @@ class AccessRule(RuleSection):
     """Someone not on the roster and without a valid HQ pass (staff, special vehicles, visitors)."""
 
     def lines(self) -> list[tuple[str, str]]:
-        return [("non-resident without pass", str(self.non_resident_without_pass))]
+        return [(_("non-resident without pass"), _(self.non_resident_without_pass.word))]
 
 
 def access_findings(rule: AccessRule, case: Case) -> list[Finding]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import Field, model_validator
 
 from sync.core.codes.base import Evidence, EvidenceKind, TestResult, TestType
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.wording import Wording
@@ -97,13 +97,16 @@ class CertificateRules(RuleSection):
 
     def lines(self) -> list[tuple[str, str]]:
         counted = [
-            f"negative NAA test within {self.naa_test_hours:g} h" if self.naa_test else "",
-            f"negative rapid test within {self.rapid_test_hours:g} h" if self.rapid_test else "",
-            f"vaccination {self.vaccination_min_days} to {self.vaccination_max_days} days old" if self.vaccination else "",
-            "recovery while valid" if self.recovery else "",
+            _("negative NAA test within {hours:g} h").format(hours=self.naa_test_hours) if self.naa_test else "",
+            _("negative rapid test within {hours:g} h").format(hours=self.rapid_test_hours) if self.rapid_test else "",
+            _("vaccination {low} to {high} days old").format(low=self.vaccination_min_days, high=self.vaccination_max_days)
+            if self.vaccination
+            else "",
+            _("recovery while valid") if self.recovery else "",
         ]
-        counts = "; ".join(text for text in counted if text) or "nothing"
-        return [("certificates", f"count: {counts}; otherwise {self.nothing_counts}")]
+        counts = _("; ").join(text for text in counted if text) or _("nothing")
+        said = _("count: {counts}; otherwise {then}").format(counts=counts, then=_(self.nothing_counts.word))
+        return [(_("certificates"), said)]
 
 
 def _test_evidence(rules: CertificateRules, evidence: Evidence, now: datetime) -> Finding:

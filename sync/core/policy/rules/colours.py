@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sync.core.codes.base import Colour
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.wording import Wording
@@ -51,8 +51,13 @@ class ColourRules(RuleSection):
 
     def lines(self) -> list[tuple[str, str]]:
         return [
-            ("code colours", f"green {self.green}, yellow {self.yellow}, red {self.red}"),
-            ("no code, not listed", str(self.manual_unlisted)),
+            (
+                _("code colours"),
+                _("green {green}, yellow {yellow}, red {red}").format(
+                    green=_(self.green.word), yellow=_(self.yellow.word), red=_(self.red.word)
+                ),
+            ),
+            (_("no code, not listed"), _(self.manual_unlisted.word)),
         ]
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from sync.core.policy.rule import Leaving, Rule, RuleSection
 from sync.core.policy.verdicts import Case, Finding
+from sync.core.i18n import N_, _
+
+
+CHECKED = {"health": N_("health checked"), "access": N_("access checked"), "temperature": N_("temperature checked")}
 
 
 class ExitRule(RuleSection):
@@ -21,8 +25,8 @@ class ExitRule(RuleSection):
         return bool(getattr(self, f"check_{switch}"))
 
     def lines(self) -> list[tuple[str, str]]:
-        checked = [f"{switch} checked" for switch in ("health", "access", "temperature") if self.checks(switch)]
-        return [("people leaving", ", ".join(checked) or "not checked")]
+        checked = [_(CHECKED[switch]) for switch in ("health", "access", "temperature") if self.checks(switch)]
+        return [(_("people leaving"), _(", ").join(checked) or _("not checked"))]
 
 
 def no_findings(rule: ExitRule, case: Case) -> list[Finding]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.wording import Wording
@@ -33,9 +33,10 @@ class FreshnessRule(RuleSection):
     def lines(self) -> list[tuple[str, str]]:
         return [
             (
-                "lists and keys",
-                f"lists stale after {self.lists_max_age_hours:g} h, keys after {self.keys_max_age_hours:g} h; "
-                f"a code checked against stale keys: {self.stale_keys}",
+                _("lists and keys"),
+                _("lists stale after {lists:g} h, keys after {keys:g} h; a code checked against stale keys: {then}").format(
+                    lists=self.lists_max_age_hours, keys=self.keys_max_age_hours, then=_(self.stale_keys.word)
+                ),
             )
         ]
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.wording import Wording
@@ -27,7 +27,8 @@ class NegativeTestRule(RuleSection):
     """A negative test older than this does not count (field practice: 48 or 72 hours)."""
 
     def lines(self) -> list[tuple[str, str]]:
-        return [("negative test", f"required, at most {self.max_age_hours:g} h old" if self.required else "not required")]
+        said = _("required, at most {hours:g} h old").format(hours=self.max_age_hours) if self.required else _("not required")
+        return [(_("negative test"), said)]
 
 
 def test_findings(rule: NegativeTestRule, case: Case) -> list[Finding]:

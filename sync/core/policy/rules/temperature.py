@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.readings import HIGHEST_C, LOWEST_C, BodyTemperature, temperature_problem
@@ -32,8 +32,10 @@ class TemperatureRule(RuleSection):
     """Hold anyone whose temperature was not taken."""
 
     def lines(self) -> list[tuple[str, str]]:
-        taken = "; must be taken" if self.required else ""
-        return [("temperature", f"refused at or above {self.refuse_at_or_above:.1f} °C{taken}")]
+        said = _("refused at or above {limit:.1f} °C").format(limit=self.refuse_at_or_above)
+        if self.required:
+            said = _("{rule}; must be taken").format(rule=said)
+        return [(_("temperature"), said)]
 
 
 def temperature_findings(rule: TemperatureRule, case: Case) -> list[Finding]:

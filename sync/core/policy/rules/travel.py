@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Finding
 from sync.core.wording import Wording
@@ -19,7 +19,7 @@ class TravelRule(RuleSection):
     """A code flagged for a stay in a medium or high risk area within the last 14 days."""
 
     def lines(self) -> list[tuple[str, str]]:
-        return [("travel risk", str(self.risk))]
+        return [(_("travel risk"), _(self.risk.word))]
 
 
 def travel_findings(rule: TravelRule, case: Case) -> list[Finding]:
