@@ -80,7 +80,7 @@ class ImageSequence:
         self._next = 0
 
     def read(self) -> tuple[np.ndarray, str] | None:
-        for _ in range(len(self.paths)):
+        for _attempt in range(len(self.paths)):
             if self._next >= len(self.paths):
                 if not self.loop:
                     return None

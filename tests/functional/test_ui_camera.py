@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.sound.cues import Cue
 from kiosk.demo.generate import demo_id
 from kiosk.ui.banner import VerdictBanner
 from kiosk.ui.messages import CameraStatus, FramePreview, VerdictReady
@@ -109,7 +110,7 @@ def test_a_yellow_code_is_held_in_amber_and_the_banner_clears_itself(tmp_path: P
             assert banner.has_class("-idle") and "Held 1" in text_of(pilot, "#counters")
 
     run(scenario, context)
-    assert recorder.bells == 0
+    assert recorder.sounds == [Cue.HOLD]
     assert [r["verdict"] for r in entries(config)] == ["hold"]
 
 
@@ -120,7 +121,7 @@ def test_a_temperature_typed_before_a_scan_goes_with_that_scan(tmp_path: Path, k
     async def scenario() -> None:
         async with recorded_app(context, Recorder()).run_test() as pilot:
             await pilot.press("t", *"36.8", "enter")
-            assert "36.8 °C will be logged with the next person" in text_of(pilot, "#temperature-note")
+            assert "36.8 °C goes with the next person" in text_of(pilot, "#temperature-note")
             camera.show(kit.frame("01"))
             await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
             assert "36.8 °C" in text_of(pilot, "#verdict-note")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from kiosk.sound.cues import Cue
 from kiosk.demo import FRAMES, demo_config, people, prepare_demo
 from kiosk.demo.generate import demo_id
 from kiosk.ui.messages import CameraStatus, EntryFailed, VerdictReady
@@ -73,12 +74,12 @@ def test_a_green_code_shows_pass_and_logs_one_entry(tmp_path: Path, kit: Kit) ->
             assert "In 1" in text_of(pilot, "#counters")
 
     run(scenario, context)
-    assert recorder.bells == 0
+    assert recorder.sounds == [Cue.PASS]
     rows = entries(config)
     assert [(r["verdict"], r["code_type"], r["operator"]) for r in rows] == [("pass", "PGC1", KEEPER.id)]
 
 
-def test_a_red_code_is_refused_with_its_reason_and_rings_the_bell(tmp_path: Path, kit: Kit) -> None:
+def test_a_red_code_is_refused_with_its_reason_and_its_sound(tmp_path: Path, kit: Kit) -> None:
     config = gate_config(tmp_path, kit, camera_folder(tmp_path, kit, "03"))
     context = open_context(config)
     recorder = Recorder()
@@ -90,7 +91,7 @@ def test_a_red_code_is_refused_with_its_reason_and_rings_the_bell(tmp_path: Path
             assert "Do not let them through" in text_of(pilot, "#verdict-note")
 
     run(scenario, context)
-    assert recorder.bells == 1
+    assert recorder.sounds == [Cue.REFUSE]
     assert [r["verdict"] for r in entries(config)] == ["refuse"]
 
 
@@ -142,7 +143,7 @@ def test_a_visitor_without_a_pass_is_refused_and_the_refusal_is_logged_with_the_
     details = json.loads(row["details"])
     assert (row["code_type"], row["verdict"], row["operator"]) == ("visitor", "refuse", KEEPER.id)
     assert (details["household"], details["reason"], details["phone"]) == ("3-2-501", "family visit", "138****5678")
-    assert recorder.bells == 1
+    assert recorder.sounds == [Cue.REFUSE]
 
 
 def test_direction_switches_with_one_key_and_is_logged(tmp_path: Path, kit: Kit) -> None:
@@ -230,7 +231,7 @@ def test_a_temperature_typed_before_is_kept_for_the_next_person(tmp_path: Path, 
     async def scenario() -> None:
         async with recorded_app(context, Recorder()).run_test() as pilot:
             await pilot.press("t", *"36,7", "enter")
-            assert "36.7 °C will be logged with the next person" in text_of(pilot, "#temperature-note")
+            assert "36.7 °C goes with the next person" in text_of(pilot, "#temperature-note")
             await pilot.press("m")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, ManualEntryScreen))
             assert pilot.app.screen.query_one("#f-temperature", Input).value == "36.7"
@@ -260,7 +261,7 @@ def test_a_storage_failure_shows_not_logged_instead_of_a_verdict(tmp_path: Path,
 
     run(scenario, context)
     assert recorder.of(VerdictReady) == [] and len(recorder.of(EntryFailed)) == 1
-    assert recorder.bells == 1
+    assert recorder.sounds == [Cue.NOT_LOGGED]
     assert entries(config) == []
 
 

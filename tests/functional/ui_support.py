@@ -28,6 +28,7 @@ from kiosk.config import KioskConfig
 from kiosk.demo import load_lists
 from kiosk.demo.generate import PEOPLE, Person, generate, issue_frames
 from kiosk.operators import Operator
+from kiosk.sound.cues import Cue
 from kiosk.store import GateStore
 from kiosk.ui.app import GateApp
 from kiosk.ui.banner import VerdictWord
@@ -117,13 +118,14 @@ def entries(config: KioskConfig) -> list[dict[str, Any]]:
 
 @dataclass
 class Recorder:
-    """Collects the messages the app handles (run_test's message_hook) and counts terminal bells.
+    """Collects the messages the app handles (run_test's message_hook) and the verdict sounds the gate asks for.
 
     With `database`, each verdict's entry is also looked up there the moment its message reaches the app (before
     any handler shows it), through a connection of the test's own: `logged_when_shown` holds the answers."""
 
     messages: list[Message] = field(default_factory=list)
-    bells: int = 0
+    sounds: list[Cue] = field(default_factory=list)
+    """The cues played, in order (the player itself is tested with real audio players in test_sound.py)."""
     database: Path | None = None
     logged_when_shown: dict[str, bool] = field(default_factory=dict)
     """Entry id -> whether another connection could read it committed when its verdict arrived to be shown."""
@@ -142,14 +144,13 @@ class Recorder:
         unique = {id(m): m for m in self.messages if isinstance(m, kind)}
         return list(unique.values())
 
-    def ring(self) -> None:
-        self.bells += 1
+    def sound(self, cue: Cue | str) -> None:
+        self.sounds.append(Cue(cue))
 
 
 def recorded_app(context: KioskContext, recorder: Recorder) -> GateApp:
-    app = GateApp(context)
-    app.bell = recorder.ring  # type: ignore[method-assign]  # headless apps have no terminal to ring
-    return app
+    context.sound.play = recorder.sound  # type: ignore[method-assign]
+    return GateApp(context)
 
 
 def run(scenario: Callable[[], Any], context: KioskContext) -> None:
