@@ -137,6 +137,13 @@ def speaking(language: str, domains: tuple[Domain, ...]) -> Iterator[Speaker]:
         _context.reset(token)
 
 
+def speak_here(language: str, domains: tuple[Domain, ...]) -> Speaker:
+    """Speak `language` in the current context until it ends (an HQ request's own task), whatever the process
+    speaks: for a web framework's dependency, which cannot wrap the handler in `speaking()`."""
+    _context.set(speaker(language, domains))
+    return current()
+
+
 def current() -> Speaker:
     return _context.get() or _process[0]
 

@@ -13,6 +13,7 @@ from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.core.i18n import LANGUAGES, supported
 from sync.core.protocol import MAX_BODY_BYTES
 
 
@@ -40,6 +41,9 @@ class HqSettings(BaseSettings):
     timezone: str | None = None
     """The district's time zone (an IANA name such as 'Asia/Shanghai'): the dashboard shows times and takes
     tracing windows in it, and 'today' starts at its midnight. Default: the server's own zone."""
+    language: str | None = None
+    """The district's language for the dashboard ('zh_CN' or 'en'); each staff account may choose its own there.
+    Default: the server's locale, else English."""
     session_idle_minutes: float = Field(30.0, gt=0)
     """A staff session unused for this long ends (sign in again)."""
     session_max_hours: float = Field(12.0, gt=0)
@@ -73,6 +77,13 @@ class HqSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not a time zone name such as 'Asia/Shanghai' or 'UTC'") from exc
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and supported(value) is None:
+            raise ValueError(f"there is no catalog for {value!r}: choose one of {', '.join(LANGUAGES)}")
+        return supported(value)
 
     @field_validator("rate_limit", "login_account_limit", "login_device_limit", "login_address_limit")
     @classmethod

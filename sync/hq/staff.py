@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
 from sync.core.clock import utc_text
+from sync.core.i18n import LANGUAGES
 from sync.hq.db import HqDatabase
 from sync.hq.tables import staff_sessions, staff_users
 
@@ -51,6 +52,8 @@ class StaffUser:
     role: Role
     created_at: str
     disabled_at: str | None
+    language: str | None = None
+    """The account's own language for the dashboard; None: the district's."""
 
     @property
     def is_admin(self) -> bool:
@@ -115,8 +118,15 @@ def enable_user(db: HqDatabase, username: str) -> None:
     _change(db, username, False, disabled_at=None)
 
 
+def set_language(db: HqDatabase, username: str, language: str | None) -> None:
+    """The account's own language (one there is a catalog for), or None to follow the district's."""
+    if language is not None and language not in LANGUAGES:
+        raise StaffError(f"there is no catalog for {language!r}: choose one of {', '.join(LANGUAGES)}")
+    _change(db, username, False, language=language)
+
+
 def _user(row: object) -> StaffUser:
-    return StaffUser(row.username, Role(row.role), row.created_at, row.disabled_at)  # type: ignore[attr-defined]
+    return StaffUser(row.username, Role(row.role), row.created_at, row.disabled_at, row.language)  # type: ignore[attr-defined]
 
 
 def list_users(db: HqDatabase) -> list[StaffUser]:
@@ -194,7 +204,7 @@ def session_for(db: HqDatabase, token: str, times: SessionTimes, now: datetime |
     with db.read() as conn:
         row = conn.execute(
             select(staff_sessions, staff_users.c.role, staff_users.c.created_at.label("user_created_at"),
-                   staff_users.c.disabled_at)
+                   staff_users.c.disabled_at, staff_users.c.language)
             .join(staff_users, staff_users.c.username == staff_sessions.c.username)
             .where(staff_sessions.c.token_hash == token_hash)
         ).first()
@@ -209,7 +219,7 @@ def session_for(db: HqDatabase, token: str, times: SessionTimes, now: datetime |
             conn.execute(
                 update(staff_sessions).where(staff_sessions.c.token_hash == token_hash).values(last_seen_at=utc_text(moment))
             )
-    user = StaffUser(row.username, Role(row.role), row.user_created_at, None)
+    user = StaffUser(row.username, Role(row.role), row.user_created_at, None, row.language)
     return Session(user, row.csrf_token, token_hash, row.expires_at)
 
 

@@ -48,6 +48,7 @@ PLAUSIBLE_CURSORS = [encode_cursor(["x"]), encode_cursor([7]), encode_cursor(["2
 FORMS: dict[str, tuple[str, ...]] = {
     "/login": ("username", "password", "next"),
     "/logout": (),
+    "/account/language": ("language", "next"),
     "/trace/person": ("id_number", "doc_type", "from", "to"),
     "/trace/contacts": ("id_number", "doc_type", "from", "to", "minutes"),
     "/admin/gates": ("gate_id",),

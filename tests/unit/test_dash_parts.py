@@ -8,7 +8,7 @@ import pytest
 
 from sync.core.csvcell import safe_cell
 from sync.hq.paging import CursorError, decode_cursor, encode_cursor
-from sync.core.refusals import reason_kind, reasons_of
+from sync.core.refusals import kind_label, reason_kind, reasons_of
 from sync.hq.stats import Counts
 from sync.hq.web import charts, csvout
 from sync.hq.web.clock import DistrictClock
@@ -16,22 +16,26 @@ from sync.hq.web.signin_limits import DEVICE_DAYS, SignInLimits
 
 
 @pytest.mark.parametrize(
-    ("reason", "label"),
+    ("reason", "kind", "label"),
     [
-        ("temperature 38.2 °C (limit below 37.3 °C)", "temperature too high"),
-        ("negative test is 80 h old (limit 72 h)", "negative test too old"),
-        ("code has expired: valid until 2024-01-02 08:00 UTC", "code has expired"),
-        ("negative NAA test sampled 80 h ago (certificates.naa_test_hours: 72 h)", "negative NAA test sampled N h ago"),
-        ("on HQ's red list (code shows green)", "on HQ's red list"),
-        ("not a resident and no valid pass from HQ", "not a resident and no valid pass from HQ"),
-        ("trust list is 30 h old (freshness.keys_max_age_hours: 24 h)", "trust list is N h old"),
-        ("bad\x1b[31m code\n", "bad [Nm code"),
-        ("", "(no reason given)"),
-        ("x" * 500, "x" * 120),
+        ("temperature 38.2 °C (limit below 37.3 °C)", "temperature.too_high", "temperature too high"),
+        ("negative test is 80 h old (limit 72 h)", "negative_test.too_old", "negative test too old"),
+        ("code has expired: valid until 2024-01-02 08:00 UTC", "code.expired", "code has expired"),
+        ("negative NAA test sampled 80 h ago (certificates.naa_test_hours: 72 h)", "certificates.test_too_old",
+         "test too old"),
+        ("on HQ's red list (code shows green)", "colours.red_listed", "on HQ's red list"),
+        ("not a resident and no valid pass from HQ", "access.no_pass", "no valid pass"),
+        ("trust list is 30 h old (freshness.keys_max_age_hours: 24 h)", "freshness.stale_keys", "trust list out of date"),
+        ("bad\x1b[31m code\n", "bad [Nm code", "bad [Nm code"),
+        ("", "(no reason given)", "(no reason given)"),
+        ("x" * 500, "x" * 120, "x" * 120),
     ],
 )
-def test_reasons_group_by_kind_as_at_the_gate_without_their_numbers(reason: str, label: str) -> None:
-    assert reason_kind(reason) == label
+def test_reasons_group_by_rule_code_as_at_the_gate_without_their_numbers(reason: str, kind: str, label: str) -> None:
+    """An English sentence logged before reasons had codes is counted under its rule's code and labelled as the
+    gate labels it; text no rule worded is counted as itself, without its numbers."""
+    assert reason_kind(reason) == kind
+    assert kind_label(kind) == label
 
 
 def test_reasons_that_are_not_a_json_list_still_count() -> None:

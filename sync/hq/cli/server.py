@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sync.core.bundle import fingerprint
+from sync.core.i18n import LANGUAGES
 from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option
 from sync.hq.cli.output import hq_errors
 
@@ -25,6 +26,11 @@ from sync.hq.cli.output import hq_errors
     help="The dashboard flags a gate not heard from for this long as stale (default 60).",
 )
 @click.option("--timezone", help="The district's time zone for the dashboard, e.g. Asia/Shanghai (default: the server's).")
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="The district's language for the dashboard (each account may choose its own; default: the locale's).",
+)
 @click.option("--secure-cookies", is_flag=True, default=None, help="Send the staff session cookie over HTTPS only (behind TLS).")
 @click.option(
     "--log-level",
@@ -44,6 +50,7 @@ def serve(
     rate_limit: str | None,
     stale_minutes: float | None,
     timezone: str | None,
+    language: str | None,
     secure_cookies: bool | None,
     log_level: str,
 ) -> None:
@@ -63,6 +70,7 @@ def serve(
         rate_limit=rate_limit,
         stale_after_minutes=stale_minutes,
         timezone=timezone,
+        language=language,
         secure_cookies=secure_cookies,
     )
     app = create_app(settings)

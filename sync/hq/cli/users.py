@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from sync.core.i18n import LANGUAGES
 from sync.hq import staff
 from sync.hq.cli.options import db_option, json_option, open_db
 from sync.hq.cli.output import hq_errors
@@ -86,6 +87,18 @@ def users_enable(username: str, db: str | None) -> None:
     click.echo(f"{username} enabled")
 
 
+@users.command("language")
+@click.argument("username")
+@click.argument("language", type=click.Choice([*LANGUAGES, "district"]))
+@db_option
+@hq_errors
+def users_language(username: str, language: str, db: str | None) -> None:
+    """Show the dashboard to USERNAME in LANGUAGE, or in the district's (`serve --language`) with 'district'.
+    Staff can also choose on any page of the dashboard."""
+    staff.set_language(open_db(db), username, None if language == "district" else language)
+    click.echo(f"{username} reads the dashboard in {language}")
+
+
 @users.command("list")
 @db_option
 @json_option
@@ -95,7 +108,7 @@ def users_list(db: str | None, as_json: bool) -> None:
     for user in staff.list_users(open_db(db)):
         if as_json:
             click.echo(json.dumps({"username": user.username, "role": user.role.value, "created_at": user.created_at,
-                                   "disabled_at": user.disabled_at}))
+                                   "disabled_at": user.disabled_at, "language": user.language}))
         else:
             state = f"disabled {user.disabled_at}" if user.disabled_at else "active"
-            click.echo(f"{user.username}: {user.role.value}, {state}")
+            click.echo(f"{user.username}: {user.role.value}, {state}, {user.language or 'district language'}")

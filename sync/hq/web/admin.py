@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from sync.core.identity import RESIDENT_ID
 from sync.core.clock import utc_text
 from sync.core.bundle import fingerprint
+from sync.core.i18n import _
 from sync.hq import audit, gates, lists, uploads
 from sync.hq.tables import colour_list, passes
 from sync.hq.overview import GateFilter, gate_names, gate_page
@@ -233,7 +234,7 @@ async def lists_upload(request: Request, session: Admin) -> Response:
         return _lists_page(request, "the upload did not say its size (Content-Length); use the form on this page", 411)
     if int(declared) > limit:
         return _lists_page(
-            request, f"the file is larger than {dashboard.hq.settings.max_upload_mb:g} MB, the most HQ accepts", 413
+            request, _("the file is larger than {mb:g} MB, the most HQ accepts").format(mb=dashboard.hq.settings.max_upload_mb), 413
         )
     form = await request.form(max_files=1, max_fields=10)
     check_csrf(session, form.get(CSRF_FIELD))

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sync.hq import audit
-from sync.hq.staff import check_password, end_session, start_session
+from sync.core.i18n import LANGUAGES, _
+from sync.hq.staff import check_password, end_session, set_language, start_session
 from sync.hq.web.core import (
+    BadRequest,
     DEVICE_COOKIE,
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -48,7 +50,7 @@ def _login_page(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: NextPage = "/", expired: bool = False, signed_out: bool = False) -> Response:
-    note = "Your session expired; sign in again." if expired else ("Signed out." if signed_out else None)
+    note = _("Your session expired; sign in again.") if expired else (_("Signed out.") if signed_out else None)
     return _login_page(request, next, note=note)
 
 
@@ -63,20 +65,20 @@ def login(
     dashboard = dashboard_of(request)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not same_token(login_token, cookie):
-        return _login_page(request, next, "The sign-in form was out of date; please try again.", 403)
+        return _login_page(request, next, _("The sign-in form was out of date; please try again."), 403)
     client = client_of(request)
     keys = dashboard.sign_in.keys(username, client, request.cookies.get(DEVICE_COOKIE))
     if (wait := dashboard.sign_in.wait(keys)) is not None:
         audit.record(dashboard.db, username[:64] or "?", "sign-in refused",
                      {"why": f"too many failed sign-ins {wait.who}", "wait_seconds": wait.seconds}, client=client)
-        message = f"Too many failed sign-ins {wait.who}; try again in {wait.phrase()}."
+        message = _("Too many failed sign-ins {who}; try again in {wait}.").format(who=wait.who, wait=wait.phrase())
         return _login_page(request, next, message, 429, retry_after=wait.seconds)
     user = check_password(dashboard.db, username, password)
     if user is None:
         dashboard.sign_in.failed(keys)
         audit.record(dashboard.db, username[:64] or "?", "sign-in refused", {"why": "wrong name or password"}, client=client)
-        return _login_page(request, next, "Wrong user name or password (or the account is disabled).", 401)
-    token, _ = start_session(dashboard.db, user, dashboard.times)
+        return _login_page(request, next, _("Wrong user name or password (or the account is disabled)."), 401)
+    token, _session = start_session(dashboard.db, user, dashboard.times)
     audit.record(dashboard.db, user.username, "sign-in", {"role": user.role.value}, client=client)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
@@ -88,6 +90,20 @@ def login(
         samesite="strict", secure=dashboard.hq.settings.secure_cookies, path="/login",
     )
     return response
+
+
+@router.post("/account/language")
+def choose_language(request: Request, session: SignedIn, form: Posted) -> Response:
+    """The account's own language for the dashboard ('' follows the district's), then back to the page it was
+    chosen on."""
+    chosen = form.get("language") or None
+    if chosen is not None and chosen not in LANGUAGES:
+        raise BadRequest(f"there is no catalog for {chosen!r}: choose one of {', '.join(LANGUAGES)}")
+    dashboard = dashboard_of(request)
+    set_language(dashboard.db, session.user.username, chosen)
+    audit.record(dashboard.db, session.user.username, "language", {"language": chosen or "district"},
+                 client=client_of(request))
+    return RedirectResponse(safe_next(form.get("next")), status_code=303)
 
 
 @router.post("/logout")

@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sync.core.i18n import N_, _
+from sync.core.refusals import kind_label
 from sync.hq.stats import Counts
 
 
@@ -67,7 +69,7 @@ def bars(
     *,
     width: int = 760,
     height: int = 200,
-    description: str = "entries per hour",
+    description: str = N_("entries per hour"),
 ) -> Chart:
     """Stacked bars of entries in and out per hour (or day: any keys), with the refused and held part marked
     at the foot of each bar."""
@@ -92,7 +94,9 @@ def bars(
             Segment(round(base - stopped_h, 1), round(stopped_h, 1), "stopped"),
         ]
         when = label(key)
-        title = f"{when}: {c.entries_in} in, {c.entries_out} out, {c.refused} refused, {c.held} held"
+        title = _("{when}: {entered} in, {left} out, {refused} refused, {held} held").format(
+            when=when, entered=c.entries_in, left=c.entries_out, refused=c.refused, held=c.held
+        )
         drawn.append(Bar(round(x, 1), round(bar_w, 1), [s for s in segments if s.height > 0], title))
         if i % every == 0:
             x_labels.append(Label(round(x + bar_w / 2, 1), height - 8, when))
@@ -114,24 +118,29 @@ def sparkline(hours: Sequence[str], counts: dict[str, Counts], *, width: int = 1
         if stopped:
             segments.append(Segment(round(height - stopped, 1), round(stopped, 1), "stopped"))
         bars.append(Bar(round(i * slot, 1), round(max(slot - 1, 1), 1), [s for s in segments if s.height > 0],
-                        f"{hour}: {c.total} entries, {c.refused + c.held} stopped"))
+                        _("{hour}: {total} entries, {stopped} stopped").format(
+                            hour=hour, total=c.total, stopped=c.refused + c.held)))
     total = sum(counts[h].total for h in hours if h in counts)
-    return Chart(width, height, bars, [], [], [], f"{total} entries today, by hour")
+    return Chart(width, height, bars, [], [], [], _("{total} entries today, by hour").format(total=total))
 
 
 def horizontal(rows: Sequence[tuple[str, int, int]], *, width: int = 360, row_height: int = 22) -> Chart:
-    """Refusals by reason: one bar per (label, refused, held), longest first as given."""
+    """Refusals by reason: one bar per (kind, refused, held), longest first as given; each kind is shown as its
+    label in the reader's language (`sync.core.refusals.kind_label`)."""
     height = max(row_height * len(rows), row_height)
-    peak = max((r + h for _, r, h in rows), default=0) or 1
+    peak = max((r + h for _kind, r, h in rows), default=0) or 1
     bars = []
-    for i, (label, refused, held) in enumerate(rows):
+    for i, (kind, refused, held) in enumerate(rows):
+        label = kind_label(kind)
         y = i * row_height + 3
         refused_w = (width - 60) * refused / peak
         held_w = (width - 60) * held / peak
         segments = [Segment(y, row_height - 6, "refused")] if refused else []
-        bars.append(Bar(0, round(refused_w, 1), segments, f"{label}: {refused} refused, {held} held"))
+        bars.append(Bar(0, round(refused_w, 1), segments, _("{label}: {refused} refused, {held} held").format(
+            label=label, refused=refused, held=held)))
         if held:
-            bars.append(Bar(round(refused_w, 1), round(held_w, 1), [Segment(y, row_height - 6, "held")], f"{label}: {held} held"))
+            bars.append(Bar(round(refused_w, 1), round(held_w, 1), [Segment(y, row_height - 6, "held")],
+                            _("{label}: {held} held").format(label=label, held=held)))
     labels = [Label(round((width - 60) * (r + h) / peak + 6, 1), i * row_height + row_height - 7, str(r + h))
-              for i, (_, r, h) in enumerate(rows)]
-    return Chart(width, height, bars, labels, [], [], "refusals and holds by reason")
+              for i, (_kind, r, h) in enumerate(rows)]
+    return Chart(width, height, bars, labels, [], [], N_("refusals and holds by reason"))

@@ -26,8 +26,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sync.core.i18n import LANGUAGE_NAMES, _, ngettext, speak_here, speaking
 from sync.core.identity import load_district_key
+from sync.core.refusals import kind_label
+from sync.core.wording import say
 from sync.hq import audit
+from sync.hq.language import DOMAINS, reader_language
 from sync.hq.runtime import Hq
 from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for
 from sync.hq.web.clock import DistrictClock
@@ -78,7 +82,15 @@ class Dashboard:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        # The words of the language being spoken in the request rendering the page (`render` speaks the
+        # reader's), and reasons worded from their codes in it, at the district's time.
+        env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.filters["said"] = lambda reason: say(reason, self.clock.zone)
+        env.filters["kind"] = kind_label
+        env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+        self.language = settings.language
         self.templates = Jinja2Templates(env=env)
         self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hq-upload-check")
         self.upload_dir = Path(tempfile.mkdtemp(prefix="pocket-hq-uploads-"))
@@ -115,15 +127,25 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def reader_language_of(request: Request) -> str:
+    """The language of the page this request gets: the signed-in account's own, else the district's."""
+    session: Session | None = getattr(request.state, "session", None)
+    return reader_language(session.user.language if session else None, dashboard_of(request).language)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the reader's language (the template is rendered here, inside it)."""
     dashboard = dashboard_of(request)
+    language = reader_language_of(request)
     values = {
         "session": getattr(request.state, "session", None),
         "clock": dashboard.clock,
         "csrf_field": CSRF_FIELD,
+        "language": language,
         **context,
     }
-    return dashboard.templates.TemplateResponse(request, template, values, status_code=status_code)
+    with speaking(language, DOMAINS):
+        return dashboard.templates.TemplateResponse(request, template, values, status_code=status_code)
 
 
 def record(request: Request, session: Session, action: str, detail: dict[str, Any], results: int | None = None) -> None:
@@ -161,7 +183,15 @@ def signed_in(request: Request) -> Session:
     return session
 
 
-def admin(session: Annotated[Session, Depends(signed_in)]) -> Session:
+async def reader(request: Request, session: Annotated[Session, Depends(signed_in)]) -> Session:
+    """The signed-in staff member, and from here on the request speaks their language: in everything the page
+    is built from (chart titles, summaries, errors), not only its template. Async, so the language is set in the
+    request's own context, which the handler's thread then copies."""
+    speak_here(reader_language(session.user.language, dashboard_of(request).language), DOMAINS)
+    return session
+
+
+def admin(session: Annotated[Session, Depends(reader)]) -> Session:
     if not session.user.is_admin:
         raise Forbidden(f"this page is for admins; {session.user.username} is a {session.user.role.value}")
     return session
@@ -189,7 +219,7 @@ async def form_of(request: Request, session: Session) -> dict[str, Any]:
     return fields
 
 
-SignedIn = Annotated[Session, Depends(signed_in)]
+SignedIn = Annotated[Session, Depends(reader)]
 Admin = Annotated[Session, Depends(admin)]
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from sync.core.clock import utc_text
 from sync.core.policy import described, read_policy
+from sync.core.i18n import _
 from sync.hq import lists, stats
 from sync.hq.overview import (
     GateFilter,
@@ -75,7 +76,7 @@ def overview(
         today=today,
         gate_today={name: _sum(per_gate.get(name, {})) for name in names},
         sparklines={name: charts.sparkline(hours, per_gate.get(name, {})) for name in names},
-        district_svg=charts.bars(hours, district, clock.hour_label, description="entries per hour today, district"),
+        district_svg=charts.bars(hours, district, clock.hour_label, description=_("entries per hour today, district")),
         reasons=reasons,
         reasons_svg=charts.horizontal([(r.reason, r.refused, r.held) for r in reasons]),
         alarms=alarms,
@@ -113,8 +114,8 @@ def gate(request: Request, gate_id: GateName, session: SignedIn, after: Cursor =
         status=status,
         today=_sum(today),
         bundle=bundle,
-        hourly_svg=charts.bars(hours, today, clock.hour_label, description=f"entries per hour today at {gate_id}"),
-        daily_svg=charts.bars(days, daily, lambda d: d[5:], description=f"entries per day at {gate_id}"),
+        hourly_svg=charts.bars(hours, today, clock.hour_label, description=_("entries per hour today at {gate}").format(gate=gate_id)),
+        daily_svg=charts.bars(days, daily, lambda d: d[5:], description=_("entries per day at {gate}").format(gate=gate_id)),
         reasons=reasons,
         reasons_svg=charts.horizontal([(r.reason, r.refused, r.held) for r in reasons]),
         alarms=alarms,

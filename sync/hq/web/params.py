@@ -16,6 +16,8 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from sync.core.i18n import _
+
 NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 """Text without control characters (C0 and DEL): what a person types into one line."""
 _FORM_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -40,5 +42,5 @@ def form_problem(form: Mapping[str, object]) -> str | None:
     PostgreSQL cannot store), naming the field; None when it can."""
     for name, value in form.items():
         if isinstance(value, str) and _FORM_CONTROLS.search(value):
-            return f"the form's {name[:40]!r} field holds a control character; type it again"
+            return _("the form's {field!r} field holds a control character; type it again").format(field=name[:40])
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from sync.core.identity import RESIDENT_ID, document_problem
 from sync.core.identity import subject_hash
+from sync.core.i18n import N_, _
+from sync.core.wording import say
 from sync.hq import tracing
 from sync.hq.overview import gate_names
 from sync.hq.paging import Page
@@ -32,10 +34,16 @@ DEFAULT_DAYS = 14
 DEFAULT_MINUTES = 15
 _SUBJECT = re.compile(r"^[0-9a-f]{32}$")
 _GATE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-PASSAGE_HEADER = [
-    "time", "time_utc", "gate", "direction", "verdict", "colour", "reasons", "name", "subject", "temperature",
-    "keeper", "code_type", "entry_id",
-]
+PASSAGE_COLUMNS = (
+    N_("time"), N_("time_utc"), N_("gate"), N_("direction"), N_("verdict"), N_("colour"), N_("reasons"),
+    N_("name"), N_("subject"), N_("temperature"), N_("keeper"), N_("code_type"), N_("entry_id"),
+)
+"""A passage's CSV columns, headed in the reader's language (in English, the names they always had): the local
+time as ISO 8601 with the district's offset, the reasons worded in the reader's language."""
+
+
+def passage_header(*more: str) -> list[str]:
+    return [_(column) for column in (*PASSAGE_COLUMNS, *more)]
 
 
 def _defaults(dashboard: Dashboard) -> dict[str, str]:
@@ -126,15 +134,18 @@ def _minutes(text: str) -> int:
     try:
         minutes = int(text)
     except ValueError as exc:
-        raise TracingError("minutes must be a whole number") from exc
+        raise TracingError(_("minutes must be a whole number")) from exc
     if not 1 <= minutes <= tracing.MAX_CONTACT_MINUTES:
-        raise TracingError(f"minutes must be between 1 and {tracing.MAX_CONTACT_MINUTES}")
+        raise TracingError(_("minutes must be between 1 and {most}").format(most=tracing.MAX_CONTACT_MINUTES))
     return minutes
 
 
 def _passage_row(dashboard: Dashboard, p: Passage) -> list[object]:
+    clock = dashboard.clock
+    reasons = _("; ").join(say(reason, clock.zone) for reason in p.reasons)
+    local = clock.local(datetime.fromisoformat(p.ts)).isoformat(timespec="seconds")
     return [
-        dashboard.clock.show(p.ts), p.ts, p.gate, p.direction, p.verdict, p.colour, "; ".join(p.reasons), p.name,
+        local, p.ts, p.gate, _(p.direction), _(p.verdict), _(p.colour) if p.colour else p.colour, reasons, p.name,
         p.subject, p.temperature, p.operator, p.code_type, p.id,
     ]
 
@@ -211,7 +222,7 @@ def _gate_result(request: Request, params: dict[str, str]) -> tuple[dict[str, st
     window = _window(dashboard, params["from"], params["to"])
     with dashboard.db.read() as conn:
         if params["gate"] not in gate_names(conn):
-            raise TracingError(f"no gate {params['gate']} is enrolled")
+            raise TracingError(_("no gate {gate} is enrolled").format(gate=params["gate"]))
     return params, tracing.gate(params["gate"], window), window
 
 
@@ -234,7 +245,9 @@ def _detail(params: dict[str, str], keys: tuple[str, ...], window: Window, curso
 
 def _span(dashboard: Dashboard, window: Window) -> str:
     clock = dashboard.clock
-    return f"from {clock.show(window.bounds[0], False)} to {clock.show(window.bounds[1], False)} ({clock.name})"
+    return _("from {start} to {end} ({zone})").format(
+        start=clock.show(window.bounds[0], False), end=clock.show(window.bounds[1], False), zone=clock.name
+    )
 
 
 @router.get("/person", response_class=HTMLResponse)
@@ -252,8 +265,8 @@ def person(
     record(request, session, "trace person", _detail(params, ("subject",), window, after or before), total)
     return _result_page(
         request,
-        title="Where was this person?",
-        summary=f"Passages of person {params['subject']} {_span(dashboard, window)}",
+        title=_("Where was this person?"),
+        summary=_("Passages of person {person} {span}").format(person=params["subject"], span=_span(dashboard, window)),
         page=page, total=total, people=None, csv_url="/trace/person.csv", query=params,
     )
 
@@ -268,7 +281,7 @@ def person_csv(request: Request, session: SignedIn, query: TraceQuery) -> Respon
     rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.db))
     return _csv(
         request, session, "export person csv", _detail(params, ("subject",), window, None),
-        f"person-{params['subject'][:8]}.csv", PASSAGE_HEADER, rows,
+        f"person-{params['subject'][:8]}.csv", passage_header(), rows,
     )
 
 
@@ -287,8 +300,8 @@ def gate(
     record(request, session, "trace gate", _detail(params, ("gate",), window, after or before), total)
     return _result_page(
         request,
-        title="Who passed this gate?",
-        summary=f"Passages at gate {params['gate']} {_span(dashboard, window)}",
+        title=_("Who passed this gate?"),
+        summary=_("Passages at gate {gate} {span}").format(gate=params["gate"], span=_span(dashboard, window)),
         page=page, total=total, people=people, csv_url="/trace/gate.csv", query=params,
     )
 
@@ -303,7 +316,7 @@ def gate_csv(request: Request, session: SignedIn, query: TraceQuery) -> Response
     rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.db))
     return _csv(
         request, session, "export gate csv", _detail(params, ("gate",), window, None),
-        f"gate-{params['gate']}.csv", PASSAGE_HEADER, rows,
+        f"gate-{params['gate']}.csv", passage_header(), rows,
     )
 
 
@@ -323,11 +336,11 @@ def contacts(
     near = [(p, *plan.nearest(p)) for p in page.items]
     return _result_page(
         request,
-        title="Who was near this person?",
-        summary=(
-            f"People who passed the same gates within {plan.minutes} minutes of person {params['subject']}, "
-            f"around {len(plan.passages)} of their passages {_span(dashboard, window)}"
-        ),
+        title=_("Who was near this person?"),
+        summary=_(
+            "People who passed the same gates within {minutes} minutes of person {person}, around {count} of their "
+            "passages {span}"
+        ).format(minutes=plan.minutes, person=params["subject"], count=len(plan.passages), span=_span(dashboard, window)),
         page=Page(near, page.next_cursor, page.prev_cursor), total=total, people=people,
         csv_url="/trace/contacts.csv", query=params, contacts=True, plan=plan,
     )
@@ -352,5 +365,6 @@ def contacts_csv(request: Request, session: SignedIn, query: TraceQuery) -> Resp
 
     return _csv(
         request, session, "export contacts csv", _detail(params, ("subject", "minutes"), window, None),
-        f"contacts-{params['subject'][:8]}.csv", [*PASSAGE_HEADER, "near_their_passage_at", "minutes_apart"], rows(),
+        f"contacts-{params['subject'][:8]}.csv", passage_header(N_("near_their_passage_at"), N_("minutes_apart")),
+        rows(),
     )
