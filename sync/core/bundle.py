@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from sync.core.codes.trust import key_id
 from sync.core.secret_files import write_secret
-from sync.core.protocol import MAX_BUNDLE_BYTES, SUPPORTED_PROTOCOLS, BundleContent, SignedBundle
+from sync.core.protocol import BUNDLE_PROTOCOLS, MAX_BUNDLE_BYTES, BundleContent, SignedBundle
 
 
 class SigningKeyError(Exception):
@@ -98,8 +98,8 @@ def verify_bundle(data: bytes, key: ed25519.Ed25519PublicKey) -> BundleContent:
         envelope = SignedBundle.model_validate_json(data)
     except ValidationError as exc:
         raise BundleError(f"bundle is malformed: {_first_problem(exc)}") from exc
-    if envelope.protocol not in SUPPORTED_PROTOCOLS:
-        raise BundleError(f"bundle uses protocol {envelope.protocol}; this gate speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    if envelope.protocol not in BUNDLE_PROTOCOLS:
+        raise BundleError(f"bundle uses protocol {envelope.protocol}; this gate speaks {sorted(BUNDLE_PROTOCOLS)}")
     if envelope.key_id != key_id(key).hex():
         raise BundleError(
             f"bundle is signed by key {envelope.key_id}, not the HQ key this gate pinned ({key_id(key).hex()})"
@@ -117,7 +117,7 @@ def verify_bundle(data: bytes, key: ed25519.Ed25519PublicKey) -> BundleContent:
         content = BundleContent.model_validate_json(payload)
     except ValidationError as exc:
         raise BundleError(f"bundle content is invalid: {_first_problem(exc)}") from exc
-    if content.protocol not in SUPPORTED_PROTOCOLS:
+    if content.protocol not in BUNDLE_PROTOCOLS:
         raise BundleError(f"bundle content uses protocol {content.protocol}; update this gate's software")
     return content
 

@@ -32,6 +32,8 @@ ENTRIES_PROTOCOL = 2
 find each such entry's hash wrong (a false alarm of an edit), so it must refuse the batch instead: it does, with
 422 'protocol 2 is not spoken here', and the gate shows that until HQ is updated. Update HQ before its gates."""
 SUPPORTED_PROTOCOLS = frozenset({1, 2})
+BUNDLE_PROTOCOLS = frozenset({PROTOCOL_VERSION})
+"""The bundle versions a gate reads: protocol 2 changed uploads only, so a bundle saying 2 is not one HQ made."""
 
 MAX_BATCH_ENTRIES = 2000
 """HQ refuses a batch with more entries than this (the gate sends at most its configured batch size)."""
