@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.config import KioskConfig
+from kiosk.keeper_locale import follow_district
 from kiosk.rules_in_force import Rules, RulesInForce
 from kiosk.store import Entry, EntryDraft, GateStore
 from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
@@ -354,6 +355,8 @@ def open_gate(
     gate = Gate(store, in_force.current.trust, in_force.current.policy, district_key)
     gate.in_force = in_force
     in_force.watch(gate.put_in_force)
+    follow_district(in_force.current.zone)  # times are read in the district's zone once HQ has named it
+    in_force.watch(lambda rules: follow_district(rules.zone))
     return gate
 
 

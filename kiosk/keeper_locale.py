@@ -47,6 +47,13 @@ def set_zone(*names: str | None) -> tzinfo | None:
     return None
 
 
+def follow_district(name: str | None) -> None:
+    """Read times in the zone HQ's bundle names (`ZONE_META`), when it names one this machine knows; else keep the
+    zone chosen at start (the configured `timezone`, else the laptop's)."""
+    if (found := zone_named(name)) is not None:
+        _zone[0] = found
+
+
 def zone() -> tzinfo | None:
     """The zone people read times in (None: the laptop's own)."""
     return _zone[0]

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from kiosk.config import KioskConfig
+from kiosk.keeper_locale import ZONE_META
 from kiosk.store import GateStore
 from kiosk.trust_store import last_confirmed, load_documents, stored_versions
 from sync.core.clock import age_text
@@ -48,6 +49,8 @@ class Rules:
     policy: Policy
     ignored: tuple[str, ...] = ()
     """Sections and keys of HQ's policy this gate's software does not know: kept, not applied."""
+    zone: str | None = None
+    """The district's time zone HQ's bundle names (`ZONE_META`): not a rule, but what every time shown is read in."""
 
 
 def hq_policy_text(policy: Mapping[str, object] | None) -> str | None:
@@ -132,11 +135,12 @@ class RulesInForce:
                 callback(rules)
             return True
 
-    def _stored(self) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-        """What marks a change of the stored rules: HQ's policy text and each trust document's name and digest."""
+    def _stored(self) -> tuple[str | None, str | None, tuple[tuple[str, str], ...]]:
+        """What marks a change of the stored rules: HQ's policy text, the district's zone and each trust
+        document's name and digest."""
         if self.store is None:
-            return None, ()
-        return self.store.get_meta(HQ_POLICY_META), stored_versions(self.store)
+            return None, None, ()
+        return self.store.get_meta(HQ_POLICY_META), self.store.get_meta(ZONE_META), stored_versions(self.store)
 
     def _load(self) -> Rules:
         if self._trust_file is not None:
@@ -146,7 +150,8 @@ class RulesInForce:
             if self.store is not None:
                 load_documents(self.store, trust)
         reading = policy_in_force(self.config, self.store)
-        return Rules(trust, reading.policy, reading.ignored)
+        zone = self.store.get_meta(ZONE_META) if self.store is not None else None
+        return Rules(trust, reading.policy, reading.ignored, zone)
 
     def ages(self, *, bundle_version: int, lists_checked_at: datetime | None, now: datetime) -> list[ListAge]:
         """The red/yellow list (with roster and passes) and the trusted keys, each with its age and the limit the

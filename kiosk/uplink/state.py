@@ -30,6 +30,7 @@ from sqlite_utils import Database, Migrations
 
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import TrustError
+from kiosk.keeper_locale import ZONE_META
 from kiosk.rules_in_force import hq_policy_text, keep_hq_policy
 from sync.core.policy import PolicyError
 from kiosk.store import GateStore
@@ -289,6 +290,10 @@ class SyncState:
             if content.trust:
                 db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
             keep_hq_policy(self.store, policy_text)
+            if content.timezone:
+                self.store.set_meta({ZONE_META: content.timezone})
+            else:
+                db.execute("DELETE FROM meta WHERE key = ?", [ZONE_META])
             db.execute(
                 "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ?,"
                 " bundle_checked_at = ? WHERE id = 1",

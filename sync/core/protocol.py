@@ -299,6 +299,9 @@ class BundleContent(_Wire):
     policy: dict[str, Any] | None = None
     """The district's rules (the shape of config/policy.toml), or None when HQ leaves the gate's own file."""
     trust: list[TrustDocument] = []
+    timezone: str | None = None
+    """The district's time zone (an IANA name, HQ's `--timezone`) every time a keeper reads is shown in; None:
+    HQ names none, and the gate keeps its own `timezone`."""
 
 
 class SignedBundle(_Wire):

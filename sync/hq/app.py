@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from sync.hq import api, uploads, web
+from sync.hq.district_zone import publish_zone
 from sync.hq.retention import purge
 from sync.hq.staff import SessionTimes, purge_sessions
 from sync.hq.runtime import Hq
@@ -69,6 +70,7 @@ def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> 
     hq = Hq(settings, clock)
     hq.db.upgrade()
     uploads.fail_interrupted(hq.db)
+    publish_zone(hq.db, settings.timezone)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -21,6 +21,7 @@ from sync.core.clock import utc_text
 from sync.core.bundle import sign_bundle
 from sync.hq.db import HqDatabase
 from sync.hq.tables import colour_list, passes, roster, settings, trust_documents
+from sync.hq.district_zone import published_zone
 from sync.hq.lists import POLICY_KEY
 from sync.hq.revisions import bundle_version
 from sync.core.protocol import BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
@@ -108,5 +109,6 @@ def _content(conn: Connection, gate_id: str, version: int, now: datetime) -> Bun
         trust=[
             TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content, encoding=r.encoding) for r in trust_rows
         ],
+        timezone=published_zone(conn),
     )
 

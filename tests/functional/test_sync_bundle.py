@@ -7,6 +7,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from tests.sync_testkit import (  # noqa: F401
@@ -20,12 +21,14 @@ from tests.sync_testkit import (  # noqa: F401
     make_gate,
     proxy,
     signing_key_file,
+    start_hq,
 )
 
 from sync.core.codes.base import Colour
 from sync.core.codes.keys import DISTRICT_KEY_FILE, load_issuer_key
 from sync.core.codes.pgc import issue_code
 from kiosk.gate import open_gate
+from kiosk.keeper_locale import ZONE_META, set_zone, zone
 from sync.core.identity import load_district_key, subject_hash
 from sync.core.policy import Decision, Direction
 from kiosk.trust_store import list_documents
@@ -272,3 +275,32 @@ def test_a_gate_can_only_read_its_own_bundle(hq: RunningHq, make_gate: MakeGate)
     answer = httpx.get(f"{hq.url}/v1/gates/south-gate/bundle", headers={"Authorization": f"Bearer {north.token}"})
 
     assert answer.status_code == 403
+
+
+def test_the_districts_zone_reaches_the_gate_in_the_bundle_and_every_time_shown_follows_it(
+    hq_db_url: str, signing_key_file: Path, make_gate: MakeGate
+) -> None:
+    """HQ's --timezone is the zone a keeper reads times in once the gate is enrolled (its own `timezone` until
+    then); starting HQ with another zone brings the new one to the gate at its next sync."""
+    try:
+        for running in start_hq(hq_db_url, signing_key_file, timezone="Asia/Shanghai"):
+            gate = make_gate(running, "north-gate", timezone="Europe/Paris")
+            assert gate.sync().bundle_changed
+            with gate.store() as store:
+                assert store.get_meta(ZONE_META) == "Asia/Shanghai"
+            set_zone(gate.config.timezone)  # as the gate starts: its own zone ...
+            judge = open_gate(gate.config)
+            assert zone() == ZoneInfo("Asia/Shanghai")  # ... until the district's is read from its database
+            assert judge.store is not None
+            judge.store.close()
+            url = running.url
+        for running in start_hq(hq_db_url, signing_key_file, timezone="Asia/Urumqi"):
+            gate.config_file.write_text(gate.config_file.read_text().replace(url, running.url))
+            judge = open_gate(gate.config)
+            assert judge.in_force is not None and judge.store is not None
+            assert gate.sync().bundle_changed
+            assert judge.in_force.refresh()  # the running kiosk's periodic read puts the new bundle in force
+            assert zone() == ZoneInfo("Asia/Urumqi")
+            judge.store.close()
+    finally:
+        set_zone(None)
