@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from string import Formatter
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -64,14 +65,15 @@ def _pybabel(*args: str) -> None:
     CommandLineInterface().run(["pybabel", "-q", *args])
 
 
-def extract(source: Source) -> None:
-    """Every marked string of the domain's sources into its template, located by file only (line numbers would
-    change the catalogs with every edit of the code around them)."""
+def extract(source: Source, into: Path | None = None) -> None:
+    """Every marked string of the domain's sources into its template (or the file `into`), located by file only
+    (line numbers would change the catalogs with every edit of the code around them). Run from the repository's
+    root, so that the catalogs name their sources relative to it."""
     keywords = [f"--keyword={keyword}" for keyword in KEYWORDS]
     _pybabel(
         "extract", "-F", "pyproject.toml", *keywords, "--no-wrap", "--sort-by-file", "--add-location=file",
         "--project", "Pocket Gate", "--version", "", "--copyright-holder", "Pocket Gate",
-        "-o", str(source.template.relative_to(ROOT)), *source.paths,
+        "-o", str(into or source.template.relative_to(ROOT)), *source.paths,
     )
 
 
@@ -85,9 +87,10 @@ def merge(source: Source, language: str) -> None:
 
 
 def compiled(source: Source, language: str) -> bytes:
-    """The `.mo` bytes of one catalog, compiled in memory (fuzzy entries left out, as gettext would)."""
+    """The `.mo` bytes of one catalog, compiled in memory (fuzzy entries left out, as gettext would). Raises
+    PoFileError, naming the line, when the `.po` is not a well-formed catalog."""
     with source.po(language).open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=source.domain)
+        catalog = read_po(handle, locale=language, domain=source.domain, abort_invalid=True)
     out = BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
@@ -108,14 +111,29 @@ def problems(source: Source, language: str) -> list[str]:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        where = f"{source.po(language).relative_to(ROOT)}: {ids[0]!r}"
+        where = f"{_shown(source.po(language))}: {ids[0]!r}"
         if message.fuzzy:
             found.append(f"{where} is fuzzy")
         elif language != SOURCE_LANGUAGE and not all(strings):
             found.append(f"{where} is not translated")
         for check in message.check(catalog):
             found.append(f"{where}: {check}")
+        if strings[0] and not message.fuzzy and _fields(ids[0]) != _fields(strings[0]):
+            found.append(f"{where}: the translation's {{fields}} are not the message's")
     return found
+
+
+def _shown(path: Path) -> Path:
+    """A catalog's path as the repository names it (absolute when it is elsewhere)."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def _fields(text: str) -> set[str]:
+    """The names of a brace template's fields ('{celsius:.1f}' is celsius); what `str.format` fills in."""
+    try:
+        return {name for _literal, name, _spec, _conversion in Formatter().parse(text) if name is not None}
+    except ValueError:
+        return set()
 
 
 def stale(source: Source, language: str) -> bool:
