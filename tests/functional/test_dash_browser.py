@@ -243,3 +243,48 @@ def test_a_viewer_is_refused_on_admin_pages(town_hq: tuple[RunningHq, Town], new
         answer = page.goto(running.url + path)
         assert answer is not None and answer.status == 403
         expect(page.locator(".error")).to_contain_text("this page is for admins; vera is a viewer")
+
+
+def test_an_account_switches_the_dashboard_to_chinese_and_every_page_reads_in_it(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], artifacts: Callable[[str], Path]
+) -> None:
+    """The header's language control (no typing: choosing submits) makes the account's pages Chinese from then on,
+    in this browser and any other; screenshots of each page in Chinese are saved as artifacts."""
+    running, town = town_hq
+    make_user(running.db, "lin", Role.ADMIN)
+    page = new_page()
+    sign_in(page, running.url, "lin")
+    expect(page.locator("h1")).to_contain_text("District overview")
+
+    page.locator("#form-language select").select_option("zh_CN")
+
+    expect(page.locator("h1")).to_contain_text("全区总览")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("header nav")).to_contain_text("追踪")
+    expect(page.locator(".reason-labels")).to_contain_text("体温过高")
+    expect(page.locator("footer")).to_have_text(f"时间均为 {ZONE} 时间。")
+    page.screenshot(path=artifacts("dashboard/zh_CN/overview.png"), full_page=True)
+    other = new_page()
+    sign_in(other, running.url, "lin")  # the choice is the account's, not the browser's
+    expect(other.locator("h1")).to_contain_text("全区总览")
+
+    start, end = (t.strftime("%Y-%m-%dT%H:%M") for t in town.window)
+    page.goto(running.url + "/trace")
+    expect(page.locator("h1")).to_contain_text("密接追踪")
+    page.screenshot(path=artifacts("dashboard/zh_CN/trace.png"), full_page=True)
+    gate_form = page.locator("#form-gate")
+    gate_form.locator("select[name=gate]").select_option("south-gate")
+    gate_form.locator("input[name=from]").fill(start)
+    gate_form.locator("input[name=to]").fill(end)
+    gate_form.locator("button").click()
+    expect(page.locator("h1")).to_contain_text("谁经过了这个门岗？")
+    expect(page.locator("td.reasons-cell").first).to_have_text(re.compile(r"^(体温 38\.1 °C（须低于 37\.3 °C）|绿码)$"))
+    page.screenshot(path=artifacts("dashboard/zh_CN/trace-gate.png"), full_page=True)
+    for path, title, shot in [("/gates/east-market", "门岗 east-market", "gate"), ("/admin/gates", "门岗", "admin-gates"),
+                              ("/admin/audit", "审计日志", "audit"), ("/policy", "防控规则", "policy")]:
+        page.goto(running.url + path)
+        expect(page.locator("h1")).to_contain_text(title)
+        page.screenshot(path=artifacts(f"dashboard/zh_CN/{shot}.png"), full_page=True)
+
+    page.locator("#form-language select").select_option("")
+    expect(page.locator("h1")).to_contain_text("Policy")
