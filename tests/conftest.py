@@ -6,14 +6,25 @@ Codes are made by the same CLI path HQ staff use, so a test that passes here exe
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from kiosk.config import KioskConfig, load_config
+from kiosk.keeper_locale import set_zone
+from sync.core.i18n import SOURCE_LANGUAGE, use
 from tests.helpers import IssueCode, make_resident_id, run_hq
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards() -> Iterator[None]:
+    """Each test starts in English and the laptop's zone, whatever the one before chose process-wide (a CLI run
+    with --lang zh_CN, a gate that followed its district's zone)."""
+    yield
+    use(SOURCE_LANGUAGE, ())
+    set_zone(None)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from kiosk.cli import main as kiosk_main
 from sync.core.policy import Decision
 from kiosk.sound.clips import SoundSettings, render, write_clips
 from kiosk.sound.cues import Cue, SoundMode
@@ -75,10 +77,19 @@ def test_the_cues_cover_every_verdict() -> None:
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
-def test_every_cue_is_written_as_its_own_spoken_wav(tmp_path: Path, language: str) -> None:
-    paths, problem = write_clips(tmp_path / language, SoundSettings(language=language))
-    assert problem is None
+def test_sound_test_to_a_folder_writes_each_verdict_as_its_own_spoken_wav(tmp_path: Path, language: str) -> None:
+    """`pocket-kiosk --lang L sound test --to DIR`, as a keeper checking the speaker runs it: one WAV per verdict,
+    none of them silence, each a tone followed by words, no two alike."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text('database = "gate.db"\nsound = "voice"\nvolume = 80\n')
+    folder = tmp_path / language
+
+    result = CliRunner().invoke(kiosk_main, ["--lang", language, "sound", "test", "--to", str(folder), "--config", str(config)])
+
+    assert result.exit_code == 0, result.output
+    paths = sorted(folder.glob("*.wav"))
     assert sorted(path.name for path in paths) == sorted(f"{cue.value}.wav" for cue in Cue)
+    assert sorted(result.output.split()) == sorted(map(str, paths))
     clips = {path.stem: samples_of(path) for path in paths}
     for name, samples in clips.items():
         assert np.sqrt(np.mean(samples**2)) > 0.03, f"{name} is silence"

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from kiosk.sound.cues import Cue
+from kiosk.sound.clips import SoundSettings
+from kiosk.sound.cues import Cue, SoundMode
+from kiosk.sound.player import SoundPlayer
 from kiosk.demo import FRAMES, demo_config, people, prepare_demo
 from kiosk.demo.generate import demo_id
+from kiosk.ui.app import GateApp
 from kiosk.ui.messages import CameraStatus, EntryFailed, VerdictReady
 from kiosk.ui.screens.entry_forms import ManualEntryScreen
 from kiosk.ui.screens.gate import GateScreen
@@ -284,3 +287,28 @@ def test_an_unexpected_worker_error_is_shown_to_the_keeper(tmp_path: Path, kit: 
 
     run(scenario, context)
     assert any("camera stopped" in message and "no such table: roster" in message for message in shown)
+
+
+def test_a_wedged_speaker_never_delays_a_verdict_on_screen(tmp_path: Path, kit: Kit) -> None:
+    """The kiosk's real sound player with a sink that takes each clip and never finishes nor stops when asked
+    (a wedged aplay): the second verdict is on screen while the first clip still holds the sink."""
+    log = tmp_path / "played.log"
+    player = tmp_path / "bin" / "wedged-aplay"
+    player.parent.mkdir()
+    player.write_text(f"#!/bin/sh\nPATH=/usr/bin:/bin\necho \"start $$\" >> {log}\ntrap '' TERM\nsleep 600 & wait\n")
+    player.chmod(0o755)
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    sound = SoundPlayer(SoundSettings(SoundMode.TONE), players=[[str(player)]], folder=tmp_path / "clips")
+    context = open_context(config, sound=sound)
+
+    async def scenario() -> None:
+        async with GateApp(context).run_test() as pilot:
+            await pilot.press("m", *demo_id(9), "tab", *"Chen Yi", "enter")
+            await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
+            await wait_for(pilot, lambda: log.exists() and log.read_text().count("start") == 1)  # the sink is held
+            await pilot.press("d", "m", *demo_id(9), "tab", *"Chen Yi", "enter")
+            await wait_for(pilot, lambda: "leaving" in text_of(pilot, "#verdict-who"))
+            assert verdict_word(pilot) == "PASS"
+
+    run(scenario, context)  # closing the context stops the player and kills what it started
+    assert [r["direction"] for r in entries(config)] == ["in", "out"]
