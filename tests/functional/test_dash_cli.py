@@ -79,3 +79,26 @@ def test_stats_rebuild_recounts_from_the_entries(hq: RunningHq, tmp_path: Path) 
     assert "statistics rebuilt" in run("stats-rebuild", "--db", hq.settings.db).output
     with hq.db.read() as conn:
         assert sum(r.entries_in for r in conn.execute(select(entry_stats))) == 7
+
+
+def test_the_command_line_speaks_the_operators_language_and_shows_the_districts_time(
+    hq: RunningHq, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = ["--db", hq.settings.db]
+    monkeypatch.setenv("POCKET_HQ_TIMEZONE", "Asia/Shanghai")
+    before = datetime.now(UTC)
+
+    made = run("--lang", "zh_CN", "users", "add", "lin", "--password-stdin", *db, stdin=PASSWORD + "\n")
+    run("users", "disable", "lin", *db)
+    listed = run("--lang", "zh_CN", "users", "list", *db).output
+    chosen = run("--lang", "zh_CN", "users", "language", "lin", "en", *db).output
+    refused = run("--lang", "zh_CN", "roster", "load", "north-gate", __file__, *db, code=2)
+
+    assert made.output.strip() == "用户 lin（查看员）已创建"
+    [line] = [line for line in listed.splitlines() if line.startswith("lin:")]
+    assert line.startswith("lin: 查看员, ") and line.endswith(", 辖区默认语言") and " 已停用" in line
+    stamp = datetime.fromisoformat(line.split(", ")[1].split()[0])
+    assert stamp.utcoffset() == timedelta(hours=8) and before - timedelta(seconds=1) <= stamp <= datetime.now(UTC)
+    assert chosen.strip() == "lin 的管理页面语言：English"
+    assert "请给出 --district-key 文件" in refused.output
+    assert "user vera (viewer) created" in run("users", "add", "vera", "--password-stdin", *db, stdin=PASSWORD + "\n").output

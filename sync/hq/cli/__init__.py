@@ -8,15 +8,27 @@ environment variables (see sync/hq/settings.py), so an operator sets them once.
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from sync.core.i18n import LANGUAGES, choose, use
 from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, trust, users
+from sync.hq.language import DOMAINS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pocket-gate")
-def main() -> None:
-    """Pocket Gate at district HQ: keys and codes, the HQ server, gates and the lists they receive."""
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    help="The language of this command's output (default: $POCKET_HQ_LANGUAGE, else the system's locale).",
+)
+def main(lang: str | None) -> None:
+    """Pocket Gate at district HQ: keys and codes, the HQ server, gates and the lists they receive.
+
+    Times are shown in the district's zone, with its offset ($POCKET_HQ_TIMEZONE, else the zone HQ publishes)."""
+    use(choose(lang, os.environ.get("POCKET_HQ_LANGUAGE")), DOMAINS)
 
 
 for command in (

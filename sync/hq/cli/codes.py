@@ -10,6 +10,7 @@ import click
 import segno
 from pydantic import ValidationError
 
+from sync.core.i18n import _
 from sync.core.cli_types import UTC_TIME
 from sync.core.codes import Colour
 from sync.core.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
@@ -39,8 +40,8 @@ def keys_init(folder: Path, alg: str) -> None:
         kid = create_issuer_keys(folder, alg)  # type: ignore[arg-type]
     except (IssuerKeyError, DistrictKeyError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"issuer key {kid.hex()} ({alg}) created in {folder}")
-    click.echo(f"gates trust: {folder / TRUST_SUBDIR}   district key: {folder / DISTRICT_KEY_FILE}")
+    click.echo(_("issuer key {kid} ({alg}) created in {folder}").format(kid=kid.hex(), alg=alg, folder=folder))
+    click.echo(_("gates trust: {trust}   district key: {key}").format(trust=folder / TRUST_SUBDIR, key=folder / DISTRICT_KEY_FILE))
 
 
 @click.command()
@@ -94,8 +95,9 @@ def issue(
             travel_risk=travel_risk,
         )
     except ValidationError as exc:
-        raise click.ClickException(f"cannot issue: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+        raise click.ClickException(_("cannot issue: {field}: {problem}").format(
+            field=exc.errors()[0]["loc"][0], problem=exc.errors()[0]["msg"])) from exc
     click.echo(text)
     if png is not None:
         segno.make(text, error="m").save(str(png), scale=scale, border=4)
-        click.echo(f"QR image written to {png}", err=True)
+        click.echo(_("QR image written to {path}").format(path=png), err=True)

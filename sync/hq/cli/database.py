@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from sync.core.i18n import _
 from sync.hq import stats
-from sync.hq.cli.options import db_option, open_db, settings_from
+from sync.hq.cli.options import db_option, local_times, open_db, settings_from
 from sync.hq.cli.output import hq_errors
 from sync.hq.retention import purge as purge_entries
 
@@ -21,7 +22,7 @@ def db_group() -> None:
 def db_upgrade(db: str | None) -> None:
     """Create or migrate HQ's database to the newest schema (serve does this too)."""
     database = open_db(db)
-    click.echo(f"{database.display}: schema is current")
+    click.echo(_("{database}: schema is current").format(database=database.display))
 
 
 @click.command()
@@ -31,8 +32,9 @@ def db_upgrade(db: str | None) -> None:
 def purge(db: str | None, days: int | None) -> None:
     """Delete entries older than the retention period (a running server also does this daily)."""
     settings = settings_from(db=db, retention_days=days)
-    done = purge_entries(open_db(db), settings.retention_days)
-    click.echo(f"purged {done.entries} entries older than {done.cutoff}")
+    database = open_db(db)
+    done = purge_entries(database, settings.retention_days)
+    click.echo(_("purged {count} entries older than {cutoff}").format(count=done.entries, cutoff=local_times(database)(done.cutoff)))
 
 
 @click.command("stats-rebuild")
@@ -43,4 +45,4 @@ def stats_rebuild(db: str | None) -> None:
     database = open_db(db)
     with database.begin() as conn:
         stats.rebuild(conn)
-    click.echo("statistics rebuilt")
+    click.echo(_("statistics rebuilt"))

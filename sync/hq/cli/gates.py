@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _
 from sync.core.bundle import SigningKeyError, fingerprint, load_signing_key
 from sync.hq import gates as gate_admin
-from sync.hq.cli.options import db_option, json_option, open_db, settings_from, signing_key_option
+from sync.hq.cli.options import db_option, json_option, local_times, open_db, settings_from, signing_key_option
 from sync.hq.cli.output import hq_errors
 
 
@@ -19,14 +20,14 @@ def gates() -> None:
 
 
 def _print_token(gate_id: str, token: str, signing_key_file: Path | None) -> None:
-    click.echo(f"token for gate {gate_id} (shown only now; HQ keeps only its hash):")
+    click.echo(_("token for gate {gate} (shown only now; HQ keeps only its hash):").format(gate=gate_id))
     click.echo(token)
     try:
         mark = fingerprint(load_signing_key(settings_from(signing_key_file=signing_key_file).signing_key_file))
     except SigningKeyError as exc:
-        click.echo(f"warning: {exc}", err=True)
+        click.echo(_("warning: {problem}").format(problem=exc), err=True)
         return
-    click.echo(f"on the gate: pocket-kiosk enroll --hq URL --token {token} --fingerprint {mark}")
+    click.echo(_("on the gate: {command}").format(command=f"pocket-kiosk enroll --hq URL --token {token} --fingerprint {mark}"))
 
 
 @gates.command("add")
@@ -58,7 +59,7 @@ def gates_token(gate_id: str, db: str | None, signing_key_file: Path | None) -> 
 def gates_revoke(gate_id: str, db: str | None) -> None:
     """Refuse GATE_ID's token from now on (what it uploaded stays at HQ)."""
     gate_admin.revoke_gate(open_db(db), gate_id)
-    click.echo(f"gate {gate_id} revoked")
+    click.echo(_("gate {gate} revoked").format(gate=gate_id))
 
 
 @gates.command("list")
@@ -67,14 +68,20 @@ def gates_revoke(gate_id: str, db: str | None) -> None:
 @hq_errors
 def gates_list(db: str | None, as_json: bool) -> None:
     """Every gate: entries held, chain position, alerts, last contact."""
-    rows = gate_admin.list_gates(open_db(db))
+    database = open_db(db)
+    rows = gate_admin.list_gates(database)
+    shown = local_times(database)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row.__dict__))
         return
     for row in rows:
-        state = f"revoked {row.revoked_at}" if row.revoked_at else f"last seen {row.last_seen_at or 'never'}"
-        click.echo(f"{row.gate_id}: {row.entries} entries, chain #{row.chain_seq}, {row.alerts} alerts, {state}")
+        if row.revoked_at:
+            state = _("revoked {time}").format(time=shown(row.revoked_at))
+        else:
+            state = _("last seen {time}").format(time=shown(row.last_seen_at)) if row.last_seen_at else _("never seen")
+        click.echo(_("{gate}: {entries} entries, chain #{seq}, {alerts} alerts, {state}").format(
+            gate=row.gate_id, entries=row.entries, seq=row.chain_seq, alerts=row.alerts, state=state))
 
 
 @click.command()
@@ -84,5 +91,8 @@ def gates_list(db: str | None, as_json: bool) -> None:
 @hq_errors
 def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
     """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains, refused entries."""
-    for row in gate_admin.list_alerts(open_db(db), gate_id):
-        click.echo(json.dumps(row) if as_json else f"{row['created_at']} {row['gate']} #{row['seq']} {row['kind']}: {row['detail']}")
+    database = open_db(db)
+    shown = local_times(database)
+    for row in gate_admin.list_alerts(database, gate_id):
+        click.echo(json.dumps(row) if as_json else
+                   f"{shown(row['created_at'])} {row['gate']} #{row['seq']} {_(row['kind'])}: {row['detail']}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _, ngettext
 from sync.hq import lists, uploads
 from sync.hq.cli.options import db_option, district_key, district_key_option, open_db, settings_from
 from sync.hq.cli.output import hq_errors
@@ -35,8 +36,9 @@ def roster_load(gate_id: str, csv_file: Path, db: str | None, district_key_file:
     key = district_key(district_key_file)
     upload, version = _load_list(open_db(db), uploads.Kind.ROSTER, csv_file, key, settings_from(db=db), gate_id)
     residents = (upload.added or 0) + (upload.changed or 0) + (upload.unchanged or 0)
-    click.echo(f"roster of {gate_id}: {residents} resident{'' if residents == 1 else 's'}; "
-               f"{_changes(upload)} (bundle version {version})")
+    click.echo(ngettext("roster of {gate}: {count} resident; {changes} (bundle version {version})",
+                        "roster of {gate}: {count} residents; {changes} (bundle version {version})", residents).format(
+        gate=gate_id, count=residents, changes=_changes(upload), version=version))
 
 
 @click.group("colour-list")
@@ -57,8 +59,8 @@ def colour_list_load(csv_file: Path, db: str | None, district_key_file: Path | N
     database = open_db(db)
     upload, version = _load_list(database, uploads.Kind.COLOUR, csv_file, key, settings_from(db=db))
     counts = lists.colour_counts(database)
-    click.echo(f"red/yellow list: {counts.get('red', 0)} red, {counts.get('yellow', 0)} yellow; "
-               f"{_changes(upload)} (bundle version {version})")
+    click.echo(_("red/yellow list: {red} red, {yellow} yellow; {changes} (bundle version {version})").format(
+        red=counts.get("red", 0), yellow=counts.get("yellow", 0), changes=_changes(upload), version=version))
 
 
 def _load_list(
@@ -73,7 +75,7 @@ def _load_list(
     def progress(read: int) -> None:
         nonlocal shown
         if read - shown >= LOAD_PROGRESS_ROWS:
-            click.echo(f"checked {read:,} rows", err=True)
+            click.echo(_("checked {rows:,} rows").format(rows=read), err=True)
             shown = read
 
     checked = uploads.check(db, upload.id, csv_file, key, settings.max_list_rows, progress)
@@ -83,4 +85,5 @@ def _load_list(
 
 
 def _changes(upload: uploads.Upload) -> str:
-    return f"{upload.added} added, {upload.changed} changed, {upload.removed} removed"
+    return _("{added} added, {changed} changed, {removed} removed").format(
+        added=upload.added, changed=upload.changed, removed=upload.removed)

@@ -6,14 +6,19 @@ sync/hq/settings.py), so an operator sets them once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from sync.core.i18n import _
 from sync.core.identity import load_district_key
 from sync.hq.db import HqDatabase
+from sync.hq.district_zone import published_zone
 from sync.hq.settings import HqSettings
+from sync.hq.web.clock import DistrictClock
 
 
 db_option = click.option(
@@ -45,8 +50,26 @@ def open_db(db: str | None) -> HqDatabase:
     return database
 
 
+def local_times(database: HqDatabase) -> Callable[[str | None], str]:
+    """How the commands show a stored UTC time: ISO 8601 in the district's zone, with its offset
+    (POCKET_HQ_TIMEZONE, else the zone HQ publishes to its gates, else this machine's); text that is not a time
+    is shown as it is."""
+    with database.read() as conn:
+        clock = DistrictClock(settings_from().timezone or published_zone(conn))
+
+    def shown(ts: str | None) -> str:
+        if not ts:
+            return ""
+        try:
+            return clock.local(datetime.fromisoformat(ts)).isoformat(timespec="seconds")
+        except ValueError:
+            return ts
+
+    return shown
+
+
 def district_key(district_key_file: Path | None) -> bytes:
     path = settings_from(district_key_file=district_key_file).district_key_file
     if path is None:
-        raise click.UsageError("give --district-key FILE (or set POCKET_HQ_DISTRICT_KEY_FILE): ID numbers must be hashed")
+        raise click.UsageError(_("give --district-key FILE (or set POCKET_HQ_DISTRICT_KEY_FILE): ID numbers must be hashed"))
     return load_district_key(path)

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 import click
 from pydantic import ValidationError
 
+from sync.core.i18n import _
 from sync.core.bundle import SigningKeyError
 from sync.core.identity import DistrictKeyError
 from sync.core.roster_csv import RosterError
@@ -42,6 +43,6 @@ def hq_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise click.ClickException(str(exc)) from exc
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise click.ClickException(f"invalid setting: {problems}") from exc
+            raise click.ClickException(_("invalid setting: {problems}").format(problems=problems)) from exc
 
     return wrapper

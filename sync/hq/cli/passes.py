@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _
 from sync.core.cli_types import UTC_TIME
 from sync.hq import lists
-from sync.hq.cli.options import db_option, district_key, district_key_option, json_option, open_db
+from sync.hq.cli.options import db_option, district_key, district_key_option, json_option, local_times, open_db
 from sync.hq.cli.output import hq_errors
 
 
@@ -54,8 +55,11 @@ def passes_issue(
         note=note,
         doc_type=doc_type,
     )
-    where = f"gate {issued.gate}" if issued.gate else "every gate"
-    click.echo(f"{issued.id}: {issued.kind} pass at {where} until {issued.valid_until} (bundle version {issued.version})")
+    database = open_db(db)
+    where = _("gate {gate}").format(gate=issued.gate) if issued.gate else _("every gate")
+    click.echo(_("{id}: {kind} pass at {where} until {until} (bundle version {version})").format(
+        id=issued.id, kind=_(issued.kind), where=where, until=local_times(database)(issued.valid_until),
+        version=issued.version))
 
 
 @passes.command("revoke")
@@ -65,7 +69,7 @@ def passes_issue(
 def passes_revoke(pass_id: str, db: str | None) -> None:
     """Withdraw PASS_ID (gates drop it at their next sync)."""
     version = lists.revoke_pass(open_db(db), pass_id)
-    click.echo(f"{pass_id} revoked (bundle version {version})")
+    click.echo(_("{id} revoked (bundle version {version})").format(id=pass_id, version=version))
 
 
 @passes.command("list")
@@ -74,6 +78,10 @@ def passes_revoke(pass_id: str, db: str | None) -> None:
 @hq_errors
 def passes_list(db: str | None, as_json: bool) -> None:
     """Every pass, soonest to expire first."""
-    for row in lists.list_passes(open_db(db)):
-        click.echo(json.dumps(row) if as_json else f"{row['id']}: {row['kind']} at {row['gate'] or 'every gate'} "
-                   f"{row['valid_from']} .. {row['valid_until']} {row['note']}")
+    database = open_db(db)
+    shown = local_times(database)
+    for row in lists.list_passes(database):
+        where = _("gate {gate}").format(gate=row["gate"]) if row["gate"] else _("every gate")
+        click.echo(json.dumps(row) if as_json else _("{id}: {kind} at {where} {start} .. {until} {note}").format(
+            id=row["id"], kind=_(row["kind"]), where=where, start=shown(row["valid_from"]),
+            until=shown(row["valid_until"]), note=row["note"]))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _
 from sync.core.escaping import visible
 from sync.core.policy import closest_policy_key
 from sync.hq import lists
@@ -34,19 +35,19 @@ def policy_set(policy_file: Path, yes: bool, db: str | None) -> None:
     if checked.ignored:
         click.echo(_ignored_warning(checked.ignored), err=True)
         if not yes:
-            click.confirm("Publish this policy anyway?", abort=True, err=True)
+            click.confirm(_("Publish this policy anyway?"), abort=True, err=True)
     version = lists.set_policy(open_db(db), checked)
-    click.echo(f"policy published (bundle version {version})")
+    click.echo(_("policy published (bundle version {version})").format(version=version))
 
 
 def _ignored_warning(names: tuple[str, ...]) -> str:
     lines = [
-        f"warning: gates running Pocket Gate {metadata.version('pocket-gate')} (this HQ's version) or older do not "
-        "know these rules and will ignore them, saying so in their settings and `sync --status`:"
+        _("warning: gates running Pocket Gate {version} (this HQ's version) or older do not know these rules and "
+          "will ignore them, saying so in their settings and `sync --status`:").format(version=metadata.version("pocket-gate"))
     ]
     for name in names:
         closest = closest_policy_key(name)
-        lines.append(f"  {visible(name)}" + (f" (did you mean {closest}?)" if closest else ""))
+        lines.append(f"  {visible(name)}" + (_(" (did you mean {key}?)").format(key=closest) if closest else ""))
     return "\n".join(lines)
 
 
@@ -56,7 +57,7 @@ def _ignored_warning(names: tuple[str, ...]) -> str:
 def policy_clear(db: str | None) -> None:
     """Stop publishing a policy: gates fall back to their own policy file."""
     version = lists.set_policy(open_db(db), None)
-    click.echo(f"policy withdrawn (bundle version {version})")
+    click.echo(_("policy withdrawn (bundle version {version})").format(version=version))
 
 
 @policy.command("show")
@@ -66,7 +67,7 @@ def policy_show(db: str | None) -> None:
     """Print the published policy as JSON, as gates receive it (or say there is none)."""
     current = lists.current_policy(open_db(db))
     if current is None:
-        click.echo("no policy published; gates use their own file")
+        click.echo(_("no policy published; gates use their own file"))
         return
     click.echo(json.dumps(current.data, indent=2, ensure_ascii=False))
     if current.ignored:

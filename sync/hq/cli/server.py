@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import LANGUAGES, _
 from sync.core.bundle import fingerprint
-from sync.core.i18n import LANGUAGES
 from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option
 from sync.hq.cli.output import hq_errors
 
@@ -75,9 +75,12 @@ def serve(
     )
     app = create_app(settings)
     hq = app.state.hq
-    click.echo(f"HQ database {hq.db.display}; signing key {fingerprint(hq.signing_key)}", err=True)
+    click.echo(_("HQ database {database}; signing key {fingerprint}").format(
+        database=hq.db.display, fingerprint=fingerprint(hq.signing_key)), err=True)
     if settings.district_key_file is None:
-        click.echo("warning: no --district-key: the dashboard cannot trace by ID number, load lists or issue passes", err=True)
+        click.echo(_("warning: no --district-key: the dashboard cannot trace by ID number, load lists or issue passes"),
+                   err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"dashboard: http://{shown}:{port}/ (accounts: pocket-hq users add NAME --role admin)", err=True)
+    click.echo(_("dashboard: {url} (accounts: pocket-hq users add NAME --role admin)").format(url=f"http://{shown}:{port}/"),
+               err=True)
     run_server(app, host, port, log_level)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _
 from sync.core.bundle import create_signing_key, fingerprint, load_signing_key, public_pem
 from sync.hq.cli.options import settings_from, signing_key_option
 from sync.hq.cli.output import hq_errors
@@ -23,8 +24,8 @@ def signing_key_init(signing_key_file: Path | None) -> None:
     """Create the signing key (never overwrites one: every enrolled gate has pinned it)."""
     path = settings_from(signing_key_file=signing_key_file).signing_key_file
     key = create_signing_key(path)
-    click.echo(f"signing key written to {path} (keep it private and backed up)")
-    click.echo(f"fingerprint: {fingerprint(key)}")
+    click.echo(_("signing key written to {path} (keep it private and backed up)").format(path=path))
+    click.echo(_("fingerprint: {fingerprint}").format(fingerprint=fingerprint(key)))
 
 
 @signing_key.command("show")
@@ -33,5 +34,5 @@ def signing_key_init(signing_key_file: Path | None) -> None:
 def signing_key_show(signing_key_file: Path | None) -> None:
     """Print the signing key's fingerprint and public half (PEM)."""
     key = load_signing_key(settings_from(signing_key_file=signing_key_file).signing_key_file)
-    click.echo(f"fingerprint: {fingerprint(key)}")
+    click.echo(_("fingerprint: {fingerprint}").format(fingerprint=fingerprint(key)))
     click.echo(public_pem(key), nl=False)

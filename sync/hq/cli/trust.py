@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _
 from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
 from sync.hq import lists
 from sync.hq.cli.options import db_option, open_db
@@ -27,8 +28,8 @@ def trust_add(paths: tuple[Path, ...], db: str | None) -> None:
     documents = lists.trust_documents_from(list(paths))
     version = lists.add_trust(open_db(db), documents)
     for doc in documents:
-        click.echo(f"trusted {doc.type} {doc.id} ({doc.label})")
-    click.echo(f"bundle version {version}")
+        click.echo(_("trusted {type} {id} ({label})").format(type=doc.type, id=doc.id, label=doc.label))
+    click.echo(_("bundle version {version}").format(version=version))
 
 
 @trust.command("remove")
@@ -46,7 +47,7 @@ def trust_add(paths: tuple[Path, ...], db: str | None) -> None:
 def trust_remove(doc_id: str, doc_type: str, db: str | None) -> None:
     """Stop publishing DOC_ID (gates distrust it at their next sync); see `trust list` for ids."""
     version = lists.remove_trust(open_db(db), doc_id, doc_type)
-    click.echo(f"{doc_id} removed (bundle version {version})")
+    click.echo(_("{id} removed (bundle version {version})").format(id=doc_id, version=version))
 
 
 @trust.command("list")

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from sync.core.i18n import LANGUAGES
+from sync.core.i18n import LANGUAGE_NAMES, LANGUAGES, _
 from sync.hq import staff
-from sync.hq.cli.options import db_option, json_option, open_db
+from sync.hq.cli.options import db_option, json_option, local_times, open_db
 from sync.hq.cli.output import hq_errors
 
 
@@ -21,7 +21,7 @@ def users() -> None:
 def _new_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return str(click.prompt(_("Password"), hide_input=True, confirmation_prompt=True))
 
 
 password_stdin_option = click.option(
@@ -42,7 +42,7 @@ def users_add(username: str, role: str, password_stdin: bool, db: str | None) ->
     """Create the dashboard account USERNAME (asks for its password, at least 12 characters)."""
     database = open_db(db)
     user = staff.add_user(database, username, _new_password(password_stdin), staff.Role(role))
-    click.echo(f"user {user.username} ({user.role.value}) created")
+    click.echo(_("user {user} ({role}) created").format(user=user.username, role=_(user.role.value)))
 
 
 @users.command("password")
@@ -53,7 +53,7 @@ def users_add(username: str, role: str, password_stdin: bool, db: str | None) ->
 def users_password(username: str, password_stdin: bool, db: str | None) -> None:
     """Give USERNAME a new password (signs out every session of the account)."""
     staff.set_password(open_db(db), username, _new_password(password_stdin))
-    click.echo(f"password of {username} changed; its sessions have ended")
+    click.echo(_("password of {user} changed; its sessions have ended").format(user=username))
 
 
 @users.command("role")
@@ -64,7 +64,7 @@ def users_password(username: str, password_stdin: bool, db: str | None) -> None:
 def users_role(username: str, role: str, db: str | None) -> None:
     """Make USERNAME a viewer or an admin (from its next page)."""
     staff.set_role(open_db(db), username, staff.Role(role))
-    click.echo(f"{username} is now {role}")
+    click.echo(_("{user} is now {role}").format(user=username, role=_(role)))
 
 
 @users.command("disable")
@@ -74,7 +74,7 @@ def users_role(username: str, role: str, db: str | None) -> None:
 def users_disable(username: str, db: str | None) -> None:
     """Stop USERNAME signing in and end its sessions at once (the audit log keeps its name)."""
     staff.disable_user(open_db(db), username)
-    click.echo(f"{username} disabled")
+    click.echo(_("{user} disabled").format(user=username))
 
 
 @users.command("enable")
@@ -84,7 +84,7 @@ def users_disable(username: str, db: str | None) -> None:
 def users_enable(username: str, db: str | None) -> None:
     """Let a disabled USERNAME sign in again."""
     staff.enable_user(open_db(db), username)
-    click.echo(f"{username} enabled")
+    click.echo(_("{user} enabled").format(user=username))
 
 
 @users.command("language")
@@ -96,7 +96,8 @@ def users_language(username: str, language: str, db: str | None) -> None:
     """Show the dashboard to USERNAME in LANGUAGE, or in the district's (`serve --language`) with 'district'.
     Staff can also choose on any page of the dashboard."""
     staff.set_language(open_db(db), username, None if language == "district" else language)
-    click.echo(f"{username} reads the dashboard in {language}")
+    click.echo(_("{user} reads the dashboard in {language}").format(
+        user=username, language=LANGUAGE_NAMES.get(language, _("the district's language"))))
 
 
 @users.command("list")
@@ -105,10 +106,13 @@ def users_language(username: str, language: str, db: str | None) -> None:
 @hq_errors
 def users_list(db: str | None, as_json: bool) -> None:
     """Every staff account, its role and whether it is disabled."""
-    for user in staff.list_users(open_db(db)):
+    database = open_db(db)
+    shown = local_times(database)
+    for user in staff.list_users(database):
         if as_json:
             click.echo(json.dumps({"username": user.username, "role": user.role.value, "created_at": user.created_at,
                                    "disabled_at": user.disabled_at, "language": user.language}))
         else:
-            state = f"disabled {user.disabled_at}" if user.disabled_at else "active"
-            click.echo(f"{user.username}: {user.role.value}, {state}, {user.language or 'district language'}")
+            state = _("disabled {time}").format(time=shown(user.disabled_at)) if user.disabled_at else _("active")
+            reads = LANGUAGE_NAMES[user.language] if user.language else _("the district's language")
+            click.echo(f"{user.username}: {_(user.role.value)}, {state}, {reads}")
