@@ -19,6 +19,7 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from sync.core.i18n import _
 from sync.hq import stats
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -54,7 +55,7 @@ class HqDatabase:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
-            raise DatabaseError(f"{db!r} is neither a file path nor a database URL") from exc
+            raise DatabaseError(_("{db!r} is neither a file path nor a database URL").format(db=db)) from exc
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
@@ -72,7 +73,7 @@ class HqDatabase:
             )
             self._write_lock = None
         else:
-            raise DatabaseError(f"HQ runs on SQLite or PostgreSQL, not {self.dialect}")
+            raise DatabaseError(_("HQ runs on SQLite or PostgreSQL, not {dialect}").format(dialect=self.dialect))
         self.display = parsed.render_as_string(hide_password=True)
 
     def upgrade(self) -> None:
@@ -84,7 +85,7 @@ class HqDatabase:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise DatabaseError(f"cannot reach HQ's database {self.display}: {exc.orig}") from exc
+            raise DatabaseError(_("cannot reach HQ's database {database}: {error}").format(database=self.display, error=exc.orig)) from exc
         with self.read() as conn:
             needed = stats.rebuild_needed(conn)
         if needed:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import bindparam, func, insert, select, update
 
+from sync.core.i18n import _
 from sync.core.chain import GENESIS_HASH
 from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase
@@ -42,7 +43,7 @@ def _check_id(gate_id: str) -> None:
     try:
         _GATE_ID.validate_python(gate_id)
     except ValidationError as exc:
-        raise GateError(f"{gate_id!r} is not a gate id: use 1-64 letters, digits, '.', '_' or '-'") from exc
+        raise GateError(_("{gate!r} is not a gate id: use 1-64 letters, digits, '.', '_' or '-'").format(gate=gate_id)) from exc
 
 
 def add_gate(db: HqDatabase, gate_id: str, now: datetime | None = None) -> str:
@@ -52,7 +53,8 @@ def add_gate(db: HqDatabase, gate_id: str, now: datetime | None = None) -> str:
     moment = utc_text(now or datetime.now(UTC))
     with db.begin() as conn:
         if conn.execute(select(gates.c.gate_id).where(gates.c.gate_id == gate_id)).first() is not None:
-            raise GateError(f"gate {gate_id} is already enrolled; use `pocket-hq gates token {gate_id}` for a new token")
+            raise GateError(_("gate {gate} is already enrolled; use `pocket-hq gates token {gate}` for a new token").format(
+                gate=gate_id))
         conn.execute(
             insert(gates).values(
                 gate_id=gate_id, token_hash=token_hash(token), created_at=moment, chain_seq=0, chain_hash=GENESIS_HASH
@@ -71,7 +73,7 @@ def replace_token(db: HqDatabase, gate_id: str) -> str:
             update(gates).where(gates.c.gate_id == gate_id).values(token_hash=token_hash(token), revoked_at=None)
         ).rowcount
     if not done:
-        raise GateError(f"no gate {gate_id} is enrolled")
+        raise GateError(_("no gate {gate} is enrolled").format(gate=gate_id))
     return token
 
 
@@ -84,7 +86,7 @@ def revoke_gate(db: HqDatabase, gate_id: str, now: datetime | None = None) -> No
             .values(revoked_at=utc_text(now or datetime.now(UTC)))
         ).rowcount
     if not done:
-        raise GateError(f"no enrolled, unrevoked gate {gate_id}")
+        raise GateError(_("no enrolled, unrevoked gate {gate}").format(gate=gate_id))
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ class Sightings:
 
     def note(self, gate_id: str, now: datetime, bundle_version: int | None = None) -> None:
         with self._lock:
-            _, known = self._pending.get(gate_id, ("", None))
+            _seen, known = self._pending.get(gate_id, ("", None))
             self._pending[gate_id] = (utc_text(now), bundle_version if bundle_version is not None else known)
 
     def flush(self) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, Select, delete, func, insert, select
 
+from sync.core.i18n import _
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from sync.core.csvlist import checked_rows
@@ -46,7 +47,7 @@ class ListError(Exception):
 
 def _require_gate(conn: Connection, gate_id: str) -> None:
     if conn.execute(select(gates.c.gate_id).where(gates.c.gate_id == gate_id)).first() is None:
-        raise ListError(f"no gate {gate_id} is enrolled (see `pocket-hq gates list`)")
+        raise ListError(_("no gate {gate} is enrolled (see `pocket-hq gates list`)").format(gate=gate_id))
 
 
 Rows = list[dict[str, str]] | Select[Any]
@@ -149,9 +150,9 @@ def issue_pass(
     if doc_type == "resident-id" and (problem := resident_id_problem(id_number)):
         raise ListError(problem)
     if valid_until <= valid_from:
-        raise ListError("a pass must end after it starts")
+        raise ListError(_("a pass must end after it starts"))
     if not 1 <= len(kind) <= 40:
-        raise ListError("the pass kind (staff, vehicle, visitor...) must be 1-40 characters")
+        raise ListError(_("the pass kind (staff, vehicle, visitor...) must be 1-40 characters"))
     pass_id = "pass-" + secrets.token_hex(8)
     row = {
         "id": pass_id,
@@ -178,7 +179,7 @@ def revoke_pass(db: HqDatabase, pass_id: str) -> int:
     with db.begin() as conn:
         gate_id = conn.execute(select(passes.c.gate).where(passes.c.id == pass_id)).first()
         if gate_id is None:
-            raise ListError(f"no pass {pass_id}")
+            raise ListError(_("no pass {id}").format(id=pass_id))
         conn.execute(delete(passes).where(passes.c.id == pass_id))
         return bump(conn, gate_scope(gate_id[0]) if gate_id[0] else DISTRICT)
 
@@ -205,9 +206,9 @@ def policy_file(path: Path) -> PolicyFile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ListError(f"cannot read policy file {path}: {exc.strerror}") from exc
+        raise ListError(_("cannot read policy file {path}: {error}").format(path=path, error=exc.strerror)) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ListError(f"policy file {path} is not valid TOML: {exc}") from exc
+        raise ListError(_("policy file {path} is not valid TOML: {error}").format(path=path, error=exc)) from exc
     try:
         reading = read_policy(data)
     except PolicyError as exc:
@@ -244,7 +245,7 @@ def current_policy(db: HqDatabase) -> PolicyFile | None:
         data = json.loads(text)
         return PolicyFile(data, read_policy(data).ignored)
     except (ValueError, PolicyError) as exc:
-        raise ListError(f"the stored policy is unreadable ({exc}); set it again") from exc
+        raise ListError(_("the stored policy is unreadable ({error}); set it again").format(error=exc)) from exc
 
 
 def trust_documents_from(paths: list[Path]) -> list[TrustDocument]:
@@ -260,7 +261,7 @@ def trust_documents_from(paths: list[Path]) -> list[TrustDocument]:
         else:
             files.append(path)
     if not files:
-        raise ListError("no public key files (*.pub.pem) found in " + ", ".join(map(str, paths)))
+        raise ListError(_("no public key files (*.pub.pem) found in {paths}").format(paths=", ".join(map(str, paths))))
     documents = []
     for file in files:
         try:
@@ -298,7 +299,7 @@ def remove_trust(db: HqDatabase, doc_id: str, doc_type: str = ISSUER_PUBLIC_KEY)
             delete(trust_documents).where(trust_documents.c.type == doc_type, trust_documents.c.id == doc_id)
         ).rowcount
         if not gone:
-            raise ListError(f"no trusted {doc_type} {doc_id}")
+            raise ListError(_("no trusted {type} {id}").format(type=doc_type, id=doc_id))
         return bump(conn, DISTRICT)
 
 

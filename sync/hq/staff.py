@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
 from sync.core.clock import utc_text
-from sync.core.i18n import LANGUAGES
+from sync.core.i18n import LANGUAGES, _
 from sync.hq.db import HqDatabase
 from sync.hq.tables import staff_sessions, staff_users
 
@@ -62,12 +62,12 @@ class StaffUser:
 
 def _check_username(username: str) -> None:
     if not _USERNAME.match(username):
-        raise StaffError(f"{username!r} is not a user name: use 1-64 letters, digits, '.', '_', '@' or '-'")
+        raise StaffError(_("{name!r} is not a user name: use 1-64 letters, digits, '.', '_', '@' or '-'").format(name=username))
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise StaffError(_("a password needs at least {count} characters").format(count=MIN_PASSWORD_LENGTH))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -81,7 +81,7 @@ def add_user(db: HqDatabase, username: str, password: str, role: Role, now: date
     hashed = _hasher.hash(password)
     with db.begin() as conn:
         if conn.execute(select(staff_users.c.username).where(staff_users.c.username == username)).first():
-            raise StaffError(f"user {username} exists already (use `pocket-hq users password {username}`)")
+            raise StaffError(_("user {user} exists already (use `pocket-hq users password {user}`)").format(user=username))
         conn.execute(
             insert(staff_users).values(
                 username=username, password_hash=hashed, role=role.value, created_at=moment, password_changed_at=moment
@@ -94,7 +94,7 @@ def _change(db: HqDatabase, username: str, end_sessions: bool, **values: object)
     with db.begin() as conn:
         done = conn.execute(update(staff_users).where(staff_users.c.username == username).values(**values)).rowcount
         if not done:
-            raise StaffError(f"no user {username}")
+            raise StaffError(_("no user {user}").format(user=username))
         if end_sessions:
             conn.execute(delete(staff_sessions).where(staff_sessions.c.username == username))
 
@@ -121,7 +121,8 @@ def enable_user(db: HqDatabase, username: str) -> None:
 def set_language(db: HqDatabase, username: str, language: str | None) -> None:
     """The account's own language (one there is a catalog for), or None to follow the district's."""
     if language is not None and language not in LANGUAGES:
-        raise StaffError(f"there is no catalog for {language!r}: choose one of {', '.join(LANGUAGES)}")
+        raise StaffError(_("there is no catalog for {language!r}: choose one of {choices}").format(
+            language=language, choices=", ".join(LANGUAGES)))
     _change(db, username, False, language=language)
 
 

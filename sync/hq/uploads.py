@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, true, update
 
+from sync.core.i18n import _
 from sync.core.roster_csv import RosterError, iter_roster
 from sync.core.clock import utc_text
 from sync.hq import lists
@@ -138,7 +139,7 @@ def get(db: HqDatabase, upload_id: str) -> Upload:
     with db.read() as conn:
         row = conn.execute(select(staged_uploads).where(staged_uploads.c.id == upload_id)).first()
     if row is None:
-        raise lists.ListError("no such upload (uploads waiting for a decision are kept for a day)")
+        raise lists.ListError(_("no such upload (uploads waiting for a decision are kept for a day)"))
     return Upload.of(row)
 
 
@@ -261,7 +262,7 @@ def _differ(upload: Upload, staged: Any, current: Any) -> Any:
 
 def _count_differences(db: HqDatabase, upload: Upload, read: int) -> None:
     staged, current, joined = _pairs(upload)
-    _, selected = _current(upload.kind, upload.gate)
+    _table, selected = _current(upload.kind, upload.gate)
     mine = staged.c.upload_id == upload.id
     with db.read() as conn:
         base = stamp_of(conn, _scope(upload.kind, upload.gate))
@@ -296,7 +297,7 @@ def differences(
 ) -> Page[Difference]:
     """One page of the people an upload adds, changes or removes, by subject."""
     staged, current, joined = _pairs(upload)
-    _, selected = _current(upload.kind, upload.gate)
+    _table, selected = _current(upload.kind, upload.gate)
     first, second = _values(upload.kind)
     mine = staged.c.upload_id == upload.id
     query: Select[Any]
@@ -343,10 +344,10 @@ def apply(db: HqDatabase, upload_id: str) -> int:
     with db.begin() as conn:
         row = conn.execute(select(staged_uploads).where(staged_uploads.c.id == upload_id).with_for_update()).first()
         if row is None:
-            raise lists.ListError("no such upload")
+            raise lists.ListError(_("no such upload"))
         upload = Upload.of(row)
         if upload.state is not State.READY:
-            raise lists.ListError(f"this upload is {upload.state.value}, not ready to apply")
+            raise lists.ListError(_("this upload is {state}, not ready to apply").format(state=_(upload.state.value)))
         if stamp_of(conn, _scope(upload.kind, upload.gate)) != upload.base_version:
             raise StaleUpload(
                 f"the {upload.what} changed after this preview was made; upload the file again to see what it would change now"
