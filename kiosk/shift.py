@@ -35,7 +35,8 @@ class _Counted:
 
 @dataclass
 class ShiftTally:
-    """Running counts for a shift: people let in, let out, refused and held, and refusals by reason."""
+    """Running counts for a shift in the words HQ uses too: attempts (one per person judged; an amendment replaces
+    what it amends), people let in, people who left, refused and held, and refusals by reason."""
 
     _latest: dict[str, _Counted] = field(default_factory=dict)
 
@@ -76,7 +77,7 @@ class ShiftTally:
         return self._count(Decision.HOLD)
 
     @property
-    def people(self) -> int:
+    def attempts(self) -> int:
         return len(self._latest)
 
     def refusals_by_reason(self) -> list[tuple[str, int]]:
@@ -106,9 +107,9 @@ class Handover:
             (_("operator"), f"{self.shift.operator.name} ({self.shift.operator.id})"),
             (_("shift start"), local(self.shift.started_at).strftime("%Y-%m-%d %H:%M")),
             (_("shift end"), local(self.ended_at).strftime("%Y-%m-%d %H:%M")),
-            (_("people checked"), str(tally.people)),
+            (_("attempts"), str(tally.attempts)),
             (_("let in"), str(tally.entered)),
-            (_("let out"), str(tally.left)),
+            (_("left"), str(tally.left)),
             (_("refused"), str(tally.refused)),
             (_("held"), str(tally.held)),
         ]

@@ -49,7 +49,7 @@ class StatusLine(Horizontal):
     def show_counts(self, tally: ShiftTally) -> None:
         self.query_one("#counters", Static).update(
             Text(
-                _("In {entered}  Out {left}  Refused {refused}  Held {held}").format(
+                _("Let in {entered}  Left {left}  Refused {refused}  Held {held}").format(
                     entered=tally.entered, left=tally.left, refused=tally.refused, held=tally.held
                 )
             )

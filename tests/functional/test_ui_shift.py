@@ -40,9 +40,9 @@ from tests.functional.ui_support import (
 
 
 async def manual_resident(pilot: Pilot[Any], name: str = "Chen Yi") -> None:
-    before = pilot.app.screen.tally.people
+    before = pilot.app.screen.tally.attempts
     await pilot.press("m", *demo_id(9), "tab", *name, "enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.tally.people > before)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.tally.attempts > before)
 
 
 async def open_log(pilot: Pilot[Any], rows: int) -> DataTable[Any]:
@@ -85,7 +85,7 @@ def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_pa
             await pilot.press("o")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, HandoverScreen))
             summary = text_of(pilot, "#handover-summary")
-            assert "Li Ming (li01)" in summary and "people checked  1" in summary
+            assert "Li Ming (li01)" in summary and "attempts  1" in summary
             await pilot.click("#export")
             await wait_for(pilot, lambda: "written to" in text_of(pilot, "#handover-note"))
             await pilot.click("#sign-out")
@@ -96,7 +96,7 @@ def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_pa
     shifts = sqlite3.connect(config.database).execute("SELECT operator, ended_at FROM shifts").fetchall()
     assert len(shifts) == 1 and shifts[0][0] == "li01" and shifts[0][1] is not None
     export = exported(tmp_path, "handover-north-gate-li01-*.csv")
-    assert dict(csv.reader(export.open(encoding="utf-8-sig")))["people checked"] == "1"
+    assert dict(csv.reader(export.open(encoding="utf-8-sig")))["attempts"] == "1"
 
 
 def test_sign_in_locks_after_five_wrong_pins(tmp_path: Path, kit: Kit) -> None:
@@ -204,7 +204,7 @@ def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path,
 
     async def scenario() -> None:
         async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: pilot.app.screen.tally.people == 2)
+            await wait_for(pilot, lambda: pilot.app.screen.tally.attempts == 2)
             await pilot.press("t", *"38.5", "enter")  # the last one's temperature: re-judged, refused
             await wait_for(pilot, lambda: pilot.app.screen.tally.refused == 2)
             await pilot.press("o")
@@ -233,7 +233,7 @@ def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_ran
 
     async def scenario() -> None:
         async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: pilot.app.screen.tally.people == 1)
+            await wait_for(pilot, lambda: pilot.app.screen.tally.attempts == 1)
             clock[0] = later  # three hours on, someone without a phone
             await manual_resident(pilot, "Chen Yi")
             table = await open_log(pilot, rows=2)

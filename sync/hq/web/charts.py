@@ -67,10 +67,10 @@ def bars(
     *,
     width: int = 760,
     height: int = 200,
-    description: str = "entries per hour",
+    description: str = "attempts per hour",
 ) -> Chart:
-    """Stacked bars of entries in and out per hour (or day: any keys), with the refused and held part marked
-    at the foot of each bar."""
+    """Stacked bars of passages per hour (or day: any keys): people let in, people who left, and those refused
+    or held on top; the three add up to the attempts (one passage per attempt, amendments counted once)."""
     left, right, top, bottom = 40, 8, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = nice_ceiling(max((counts[k].total for k in keys if k in counts), default=0))
@@ -83,22 +83,28 @@ def bars(
         x = left + i * slot + slot * 0.1
         bar_w = slot * 0.8
         base = top + plot_h
-        in_h = plot_h * c.entries_in / peak
-        out_h = plot_h * c.entries_out / peak
-        stopped_h = plot_h * min(c.refused + c.held, c.total) / peak
+        in_h = plot_h * c.let_in / peak
+        out_h = plot_h * c.left / peak
+        stopped_h = plot_h * (c.refused + c.held) / peak
         segments = [
             Segment(round(base - in_h, 1), round(in_h, 1), "in"),
             Segment(round(base - in_h - out_h, 1), round(out_h, 1), "out"),
-            Segment(round(base - stopped_h, 1), round(stopped_h, 1), "stopped"),
+            Segment(round(base - in_h - out_h - stopped_h, 1), round(stopped_h, 1), "stopped"),
         ]
         when = label(key)
-        title = f"{when}: {c.entries_in} in, {c.entries_out} out, {c.refused} refused, {c.held} held"
+        title = f"{when}: {attempts_phrase(c)}"
         drawn.append(Bar(round(x, 1), round(bar_w, 1), [s for s in segments if s.height > 0], title))
         if i % every == 0:
             x_labels.append(Label(round(x + bar_w / 2, 1), height - 8, when))
     gridlines = [round(top + plot_h * f, 1) for f in (0, 0.5, 1)]
     y_labels = [Label(left - 6, round(top + plot_h * f + 4, 1), str(round(peak * (1 - f)))) for f in (0, 0.5, 1)]
     return Chart(width, height, drawn, x_labels, y_labels, gridlines, description)
+
+
+def attempts_phrase(c: Counts) -> str:
+    """The dashboard's one way of saying counts, in the gates' words: '21 attempts: 7 let in, 2 left, 10 refused,
+    2 held' (the four parts add up to the attempts)."""
+    return f"{c.total} attempts: {c.let_in} let in, {c.left} left, {c.refused} refused, {c.held} held"
 
 
 def sparkline(hours: Sequence[str], counts: dict[str, Counts], *, width: int = 144, height: int = 28) -> Chart:
@@ -114,9 +120,9 @@ def sparkline(hours: Sequence[str], counts: dict[str, Counts], *, width: int = 1
         if stopped:
             segments.append(Segment(round(height - stopped, 1), round(stopped, 1), "stopped"))
         bars.append(Bar(round(i * slot, 1), round(max(slot - 1, 1), 1), [s for s in segments if s.height > 0],
-                        f"{hour}: {c.total} entries, {c.refused + c.held} stopped"))
+                        f"{hour}: {c.total} attempts, {c.refused + c.held} refused or held"))
     total = sum(counts[h].total for h in hours if h in counts)
-    return Chart(width, height, bars, [], [], [], f"{total} entries today, by hour")
+    return Chart(width, height, bars, [], [], [], f"{total} attempts today, by hour")
 
 
 def horizontal(rows: Sequence[tuple[str, int, int]], *, width: int = 360, row_height: int = 22) -> Chart:
