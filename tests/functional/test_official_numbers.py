@@ -111,3 +111,23 @@ def test_a_re_judged_person_is_one_passage_at_the_gate_and_everywhere_at_hq(dist
     with district.hq.db.read() as conn:
         held = conn.exec_driver_sql("SELECT id, superseded_by FROM entries WHERE superseded_by IS NOT NULL").all()
     assert [tuple(r) for r in held] == [(first.entry.id, retaken.entry.id)], "the history keeps both entries"
+
+
+def test_a_visit_with_an_expired_code_is_found_by_where_was_this_person(district: District, issue: IssueCode) -> None:
+    expired = issue(serial=2, extra=("--issued-at", "2020-01-01T00:00Z"))
+    forged = expired[:-8] + ("A" if expired[-8] != "A" else "B") + expired[-7:]
+    kiosk = district.kiosk
+    visit = kiosk.present_code(expired, direction=Direction.IN, operator="li01")
+    forgery = kiosk.present_code(forged, direction=Direction.IN, operator="li01")
+    assert district.gate.sync().uploaded == 2
+    vera = Staff(district.hq.url, "vera")
+
+    asked = vera.post("/trace/person", {"id_number": make_resident_id(2), "doc_type": "resident-id", **district.window})
+    found = vera.client.get(asked.headers["location"]).text
+    vera.close()
+
+    assert visit.assessment.verdict.decision is Decision.REFUSE and visit.entry is not None
+    assert visit.entry.row["subject"] == district.subject(2) and visit.entry.row["code_type"] == "PGC1"
+    assert re.search(r'id="total">1<', found) and "code has expired" in found
+    assert forgery.entry is not None and forgery.entry.row["subject"] is None
+    assert '"code_hash"' in forgery.entry.row["details"]
