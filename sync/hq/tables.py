@@ -180,7 +180,10 @@ colour_list = Table(
     Column("subject", String(32), primary_key=True),
     Column("colour", String(8), nullable=False),
     Column("note", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
 )
+"""The red/yellow list in force. `name` is masked (when the file gave one), for officials only: gates get the
+subject, colour and note (migration 0005)."""
 
 trust_documents = Table(
     "trust_documents",
@@ -315,7 +318,10 @@ staged_colour_rows = Table(
     Column("subject", String(32), primary_key=True),
     Column("colour", String(8), nullable=False),
     Column("note", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("line", BigInteger),
 )
+"""`line`: where the row is in the uploaded file, for the preview (migration 0005)."""
 
 staged_roster_rows = Table(
     "staged_roster_rows",
@@ -324,6 +330,7 @@ staged_roster_rows = Table(
     Column("subject", String(32), primary_key=True),
     Column("name", Text, nullable=False),
     Column("unit", Text, nullable=False),
+    Column("line", BigInteger),
 )
 
 

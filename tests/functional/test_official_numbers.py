@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from tests.sync_testkit import (  # noqa: F401
     make_gate,
     signing_key_file,
     start_hq,
+    wait_until,
 )
 
 from kiosk.config import load_config
@@ -31,6 +33,8 @@ from kiosk.shift import ShiftTally
 from sync.core.identity import load_district_key, subject_hash
 from sync.core.policy import Decision, Direction
 from sync.hq import lists
+from sync.hq.staff import Role
+from tests.functional.test_dash_admin import colour_csv, upload
 from tests.functional.test_dash_http import midday_zone
 from tests.helpers import IssueCode, make_resident_id
 
@@ -56,7 +60,10 @@ def district(hq_db_url: str, signing_key_file: Path, make_gate: MakeGate, hq_key
     key_file = hq_keys / "district.key"
     for running in start_hq(hq_db_url, signing_key_file, timezone=zone, district_key_file=key_file):
         key = load_district_key(key_file)
-        gate = make_gate(running, "north-gate", trust_dir=str(hq_keys / "trust"), district_key_file=str(key_file))
+        gate = make_gate(
+            running, "north-gate", trust_dir=str(hq_keys / "trust"), district_key_file=str(key_file),
+            sync_interval_seconds=3600,
+        )
         lists.replace_roster(running.db, "north-gate", [
             {"subject": subject_hash(key, make_resident_id(n)), "name": "Z**** S**", "unit": f"3-10{n}"} for n in (1, 2, 3)
         ])
@@ -131,3 +138,44 @@ def test_a_visit_with_an_expired_code_is_found_by_where_was_this_person(district
     assert re.search(r'id="total">1<', found) and "code has expired" in found
     assert forgery.entry is not None and forgery.entry.row["subject"] is None
     assert '"code_hash"' in forgery.entry.row["details"]
+
+
+def test_a_red_list_applied_in_the_dashboard_is_in_force_at_a_connected_gate_at_once(
+    district: District, issue: IssueCode
+) -> None:
+    """The gate syncs every hour here: only HQ telling it can bring the list before the next scan."""
+    make_user(district.hq.db, "ada", Role.ADMIN)
+    service = district.gate.service()
+    stop = threading.Event()
+    statuses = []
+    worker = threading.Thread(target=service.run, args=(stop.is_set, statuses.append), daemon=True)
+    worker.start()
+    try:
+        wait_until(lambda: len(statuses) >= 2, "the gate's first sync")
+        admin = Staff(district.hq.url, "ada")
+        preview = upload(admin, colour_csv([(1, "red", "contact of a case")]))
+        found = re.search(r'action="(/admin/uploads/[0-9a-f]+/apply)"', preview)
+        assert found
+        assert admin.post(found.group(1)).status_code == 303
+        admin.close()
+        wait_until(lambda: any(s.bundle_change for s in statuses[2:]), "the new red list at the gate", seconds=15)
+        outcome = district.kiosk.present_code(issue(serial=1), direction=Direction.IN, operator="li01")
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+        service.close()
+
+    change = next(s.bundle_change for s in statuses[2:] if s.bundle_change)
+    assert change.parts == ("red/yellow list",)
+    assert outcome.assessment.verdict.decision is Decision.REFUSE
+    assert "red list" in " ".join(map(str, outcome.assessment.verdict.reasons))
+    with district.hq.db.read() as conn:
+        confirmed = conn.exec_driver_sql("SELECT bundle_version_fetched FROM gates").scalar_one()
+    assert confirmed is not None
+    # The latest red codes at HQ say whom (the masked name, as the gate logged it) and where.
+    assert district.gate.sync().uploaded == 1
+    vera = Staff(district.hq.url, "vera")
+    overview = vera.get("/").text
+    vera.close()
+    latest = overview.split("<h2>Latest red and yellow codes</h2>", 1)[1].split("</table>", 1)[0]
+    assert '<td class="name">Z**** S**</td>' in latest and ">north-gate</a>" in latest

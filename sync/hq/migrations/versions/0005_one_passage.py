@@ -3,7 +3,8 @@ the gate as a new entry with `details.amends`) replaces it in every count, chart
 entry is kept (the history holds both) and marked with the id of the entry that replaced it
 (`entries.superseded_by`). The hourly statistics gain the people let in and the people who left (passes in each
 direction) beside the attempts, and are computed again after the upgrade without superseded entries
-(`stats.rebuild`, as migration 0003 asks).
+(`stats.rebuild`, as migration 0003 asks). Officials see whom they act on: the red/yellow list keeps a masked
+name where its file gave one, and staged upload rows keep their line in the file, for the preview.
 
 Revision ID: 0005
 Revises: 0004
@@ -37,6 +38,12 @@ def upgrade() -> None:
     with op.batch_alter_table("entry_stats") as batch:
         batch.add_column(sa.Column("let_in", sa.BigInteger, nullable=False, server_default="0"))
         batch.add_column(sa.Column("left", sa.BigInteger, nullable=False, server_default="0"))
+    for table in ("colour_list", "staged_colour_rows"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("name", sa.Text, nullable=False, server_default=""))
+    for table in ("staged_colour_rows", "staged_roster_rows"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("line", sa.BigInteger))
     bind = op.get_bind()
     amending = bind.execute(sa.text("SELECT id, gate, details FROM entries WHERE details LIKE '%\"amends\"%'"))
     pairs = [(row.id, row.gate, amended) for row in amending if (amended := _amended(row.details))]
@@ -53,6 +60,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("staged_colour_rows", "staged_roster_rows"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("line")
+    for table in ("colour_list", "staged_colour_rows"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("name")
     with op.batch_alter_table("entry_stats") as batch:
         batch.drop_column("left")
         batch.drop_column("let_in")
