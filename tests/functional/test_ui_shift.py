@@ -189,6 +189,7 @@ def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> No
         async with recorded_app(context, Recorder()).run_test() as pilot:
             commands = [c.title for c in pilot.app.get_system_commands(pilot.app.screen)]
             assert "In/Out (key d)" in commands and "Manual (key m)" in commands and "Quit (key q)" in commands
+            assert [c for c in commands if "Quit" in c] == ["Quit (key q)"], "Quit is listed once"
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
             await pilot.press(*"In/Out", "enter")
