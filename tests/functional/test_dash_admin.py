@@ -504,3 +504,27 @@ def test_a_red_list_preview_shows_whom_each_line_changes_by_masked_name(dash: Ru
     assert applied.status_code == 303
     with dash.db.read() as conn:
         assert sorted(conn.execute(select(colour_list.c.name))) == [("L* S*",), ("Z**** S******",)]
+
+
+def test_the_audit_log_says_why_a_list_was_refused_in_district_time_without_empty_fields(
+    hq_db_url: str, signing_key_file: Path, issuer_keys: Path
+) -> None:
+    for running in start_hq(hq_db_url, signing_key_file, district_key_file=issuer_keys / "district.key",
+                            timezone="Asia/Shanghai"):
+        make_user(running.db, "ada", Role.ADMIN)
+        add_gate(running.db, "north-gate")
+        admin = Staff(running.url, "ada")
+        upload(admin, b"id_number,colour\n110101199003070000,purple\n", name="bad.csv")
+        admin.get("/trace/gate", gate="north-gate", **{"from": "2026-11-23T08:00", "to": "2026-11-23T09:00"})
+        wait_until(lambda: "list refused" in admin.get("/admin/audit").text, "the refusal in the audit log", seconds=10)
+        audit_page = admin.get("/admin/audit").text
+        admin.close()
+
+    def detail(action: str) -> str:
+        found = re.search(rf'<td>{action}</td>\s*<td class="detail">(.*?)</td>', audit_page, re.S)
+        assert found, audit_page
+        return found.group(1)
+
+    assert "why: bad.csv: nothing loaded: line 2:" in detail("list refused")
+    assert "gate: None" not in audit_page
+    assert "from: 2026-11-23 08:00:00" in detail("trace gate") and "+00:00" not in detail("trace gate")

@@ -243,3 +243,20 @@ def test_a_viewer_is_refused_on_admin_pages(town_hq: tuple[RunningHq, Town], new
         answer = page.goto(running.url + path)
         assert answer is not None and answer.status == 403
         expect(page.locator(".error")).to_contain_text("this page is for admins; vera is a viewer")
+
+
+def test_the_gates_table_stays_inside_its_panel_at_800_px(town_hq: tuple[RunningHq, Town], browser: Browser) -> None:
+    running, _ = town_hq
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    sign_in(page, running.url, "vera")
+    expect(page.locator("table.gates")).to_be_visible()
+
+    panel = page.locator("section.panel", has=page.locator("table.gates")).bounding_box()
+    table = page.locator("table.gates").bounding_box()
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+
+    assert panel and table
+    assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1, (table, panel)
+    assert page_width <= 800, "nothing makes the page scroll sideways"

@@ -159,6 +159,52 @@ def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_p
     assert [r["code_type"] for r in rows] == ["manual", "visitor"]
 
 
+def test_the_log_finds_a_name_as_the_keeper_knows_it_and_exports_from_the_search_with_ctrl_e(
+    tmp_path: Path, kit: Kit
+) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(100, 30)) as pilot:
+            await manual_resident(pilot, "Chen Yi")
+            await manual_resident(pilot, "Zhou Ba")
+            table = await open_log(pilot, rows=2)
+            pilot.app.screen.query_one("#search", Input).focus()
+            await pilot.press(*"Zhou Ba")
+            await wait_for(pilot, lambda: table.row_count == 1)
+            assert str(table.get_row_at(0)[2]) == "Z*** B*"
+            footer = " ".join(str(k.render()) for k in pilot.app.screen.query("FooterKey"))
+            assert "Export CSV" in footer, "the footer keeps the log's keys while the search has the focus"
+            await pilot.press("ctrl+e")
+            await wait_for(pilot, lambda: "2 entries written" in text_of(pilot, "#export-note"))
+
+    run(scenario, context)
+
+
+def test_settings_at_80x24_scroll_with_the_arrow_keys_at_once(tmp_path: Path, kit: Kit) -> None:
+    """Settings are longer than a small terminal: the table has the focus as the screen opens, so the arrow keys
+    move through it (and bring the rows below the fold into view) without a Tab first."""
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    with GateStore(config.database, config.gate_id) as store:  # out of date lists: a warning above the table
+        SyncState(store).confirm_bundle(datetime.now(UTC) - timedelta(days=2, hours=1))
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+            table = pilot.app.screen.query_one(DataTable)
+            await pilot.pause()
+            assert table.row_count > table.size.height, "the settings are longer than the screen"
+            assert pilot.app.focused is table
+            for _ in range(table.row_count):
+                await pilot.press("down")
+            await wait_for(pilot, lambda: table.cursor_row == table.row_count - 1 and table.scroll_y > 0)
+
+    run(scenario, context)
+
+
 def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit: Kit) -> None:
     config = gate_config(tmp_path, kit, tmp_path / "no-camera")
     with GateStore(config.database, config.gate_id) as store:  # as if HQ had last been heard from two days ago
