@@ -169,13 +169,13 @@ def test_a_red_list_applied_in_the_dashboard_is_in_force_at_a_connected_gate_at_
     assert change.parts == ("red/yellow list",)
     assert outcome.assessment.verdict.decision is Decision.REFUSE
     assert "red list" in " ".join(map(str, outcome.assessment.verdict.reasons))
-    with district.hq.db.read() as conn:
-        confirmed = conn.exec_driver_sql("SELECT bundle_version_fetched FROM gates").scalar_one()
-    assert confirmed is not None
-    # The latest red codes at HQ say whom (the masked name, as the gate logged it) and where.
+    # The latest red codes at HQ say whom (the masked name, as the gate logged it) and where; the gate's page, which
+    # bundle version the gate has confirmed (HQ writes what it hears from gates every second).
     assert district.gate.sync().uploaded == 1
     vera = Staff(district.hq.url, "vera")
     overview = vera.get("/").text
+    confirmed = f"the gate has confirmed version {change.version}; current {change.version}</dd>"
+    wait_until(lambda: confirmed in vera.get("/gates/north-gate").text, "the gate's confirmation at HQ", seconds=10)
     vera.close()
     latest = overview.split("<h2>Latest red and yellow codes</h2>", 1)[1].split("</table>", 1)[0]
     assert '<td class="name">Z**** S**</td>' in latest and ">north-gate</a>" in latest
