@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sync.core.csvcell import safe_cell
 from kiosk.export import details_of, read_entries, write_csv
 from kiosk.operators import Shift
-from kiosk.keeper_locale import local
+from kiosk.keeper_locale import local, zone
 from sync.core.i18n import N_, _
 from sync.core.policy import Decision, Direction
 from sync.core.refusals import entry_reasons, kind_label, reason_kind
@@ -128,6 +128,21 @@ def handover(db_path: Path, shift: Shift, ended_at: datetime) -> Handover:
     """The summary of a shift, read from the entry log (so it survives a restart of the kiosk)."""
     rows = read_entries(db_path, shift.started_at, ended_at + timedelta(milliseconds=1), operator=shift.operator.id)
     return Handover(shift, ended_at, ShiftTally().add_all(rows))
+
+
+def day_counts(db_path: Path, day: date) -> list[tuple[str, int]]:
+    """A day's counts at this gate (midnight to midnight in the district's time), in the handover's words and
+    HQ's: attempts (an amendment replacing what it amends), let in, left, refused, held. What an official
+    compares with HQ's numbers for the same gate and day."""
+    start = datetime.combine(day, time(0), tzinfo=zone()).astimezone()  # no zone: the laptop's
+    tally = ShiftTally().add_all(read_entries(db_path, start, start + timedelta(days=1)))
+    return [
+        (_("attempts"), tally.attempts),
+        (_("let in"), tally.entered),
+        (_("left"), tally.left),
+        (_("refused"), tally.refused),
+        (_("held"), tally.held),
+    ]
 
 
 def write_handover_csv(summary: Handover, path: Path) -> None:

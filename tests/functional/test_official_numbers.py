@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from tests.dash_testkit import Staff, make_user
 from tests.sync_testkit import (  # noqa: F401
     Gate,
@@ -26,6 +28,7 @@ from tests.sync_testkit import (  # noqa: F401
     wait_until,
 )
 
+from kiosk.cli import main as kiosk_main
 from kiosk.config import load_config
 from kiosk.gate import Gate as Kiosk
 from kiosk.gate import open_gate
@@ -110,6 +113,11 @@ def test_a_re_judged_person_is_one_passage_at_the_gate_and_everywhere_at_hq(dist
     vera.close()
 
     assert (gate_tally.attempts, gate_tally.entered, gate_tally.left, gate_tally.refused) == (3, 1, 1, 1)
+    report = CliRunner().invoke(kiosk_main, ["report", "--day", f"{datetime.now().astimezone():%Y-%m-%d}", "--json",
+                                             "--config", str(district.gate.config_file)])
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.output) | {"day": ""} == {
+        "gate": "north-gate", "day": "", "attempts": 3, "let_in": 1, "left": 1, "refused": 1, "held": 0}
     assert _tile(overview, "entries") == "3 attempts 1 let in, 1 left"
     assert _tile(overview, "refused") == "1 refused 0 held"
     assert "<dd>3 attempts: 1 let in, 1 left, 1 refused, 0 held;" in gate_page
