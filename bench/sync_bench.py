@@ -6,11 +6,15 @@
 3. Many gates at once: 1,000 simulated gates, each on its own connection, all upload a batch and fetch their
    bundle at the same moment, retrying a dropped connection as the real client does; retries, errors, lost
    or doubled entries, alerts, and request times (p50/p99, per attempt).
+4. Propagation: 200 gates hold their wait for a new bundle open (`/v1/gates/{gate}/bundle/wait`, as the kiosk's
+   sync service does); a red/yellow list is applied at HQ from another process; seconds until each gate has
+   fetched the new bundle (p50, p99, max; target p99 under 5 s) and HQ's resident memory with the connections
+   held.
 
 HQ runs as a separate `pocket-hq serve` process on 127.0.0.1, as it would in production. Each figure is given
 for SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, for PostgreSQL, side by side.
 
-    .venv/bin/python bench/sync_bench.py [--backlog 100000] [--gates 1000] [--per-gate 20]
+    .venv/bin/python bench/sync_bench.py [--backlog 100000] [--gates 1000] [--per-gate 20] [--listening 200]
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from sync.core.clock import utc_text
 from sync.core.bundle import create_signing_key
 from kiosk.uplink.client import SyncService
 from kiosk.uplink.enrollment import enroll
+from sync.hq import lists
 from sync.hq.db import HqDatabase
 from sync.hq.tables import alerts, entries
 from sync.hq.gates import add_gate
@@ -95,6 +100,13 @@ def free_port() -> int:
 @contextmanager
 def hq_process(db: str, key: Path, work: Path) -> Iterator[str]:
     """`pocket-hq serve` in its own process; yields its URL."""
+    with hq_server(db, key, work) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def hq_server(db: str, key: Path, work: Path) -> Iterator[tuple[str, int]]:
+    """`pocket-hq serve` in its own process; yields its URL and process id."""
     port = free_port()
     log = (work / f"hq-{port}.log").open("w")
     process = subprocess.Popen(
@@ -115,7 +127,7 @@ def hq_process(db: str, key: Path, work: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"HQ did not start; see {log.name}")
             time.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -257,6 +269,76 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
     }
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _listen(
+    url: str, gate: str, token: str, tls: ssl.SSLContext, ready: asyncio.Event, waiting: list[str],
+    fetched: dict[str, float],
+) -> None:
+    """One gate as the kiosk's `SyncService.listen` is: its wait held open at HQ, asked again when it ends with
+    nothing new; when told, it fetches its bundle (what it would then apply)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, verify=tls) as client:
+        have = 0
+        while gate not in fetched:
+            request = client.build_request("GET", f"/v1/gates/{gate}/bundle/wait", params={"after": have, "seconds": 25})
+            waiting.append(gate)
+            ready.set()
+            notice = (await client.send(request)).json()
+            if notice["version"] > have:
+                bundle = await client.get(f"/v1/gates/{gate}/bundle", headers={"If-None-Match": f'"v{have}"'})
+                bundle.raise_for_status()
+                fetched[gate] = time.perf_counter()
+
+
+async def _propagate(url: str, db: str, tokens: dict[str, str], pid: int) -> dict[str, float]:
+    tls = ssl.create_default_context()
+    ready, waiting, fetched = asyncio.Event(), [], {}
+    idle = rss_mb(pid)
+    tasks = [asyncio.create_task(_listen(url, g, t, tls, ready, waiting, fetched)) for g, t in tokens.items()]
+    while len(waiting) < len(tokens):
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2)  # every request sent and held at HQ
+    held = rss_mb(pid)
+    hq_db = HqDatabase(db)
+    started = time.perf_counter()
+    await asyncio.to_thread(lists.replace_colour_list, hq_db, [{"subject": "ab" * 16, "colour": "red", "note": "bench"}])
+    applied = time.perf_counter()
+    deadline = applied + 60
+    while len(fetched) < len(tokens) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    hq_db.dispose()
+    delays = sorted(at - applied for at in fetched.values())
+    return {
+        "reached": len(fetched),
+        "apply_s": applied - started,
+        "p50_s": statistics.median(delays) if delays else float("nan"),
+        "p99_s": delays[max(0, int(len(delays) * 0.99) - 1)] if delays else float("nan"),
+        "max_s": delays[-1] if delays else float("nan"),
+        "rss_idle_mb": idle,
+        "rss_held_mb": held,
+    }
+
+
+def propagation(backend: str, gate_count: int, key: Path, work: Path) -> dict[str, float]:
+    with database(backend, work) as db:
+        hq_db = HqDatabase(db)
+        hq_db.upgrade()
+        tokens = {f"gate-{n:04d}": add_gate(hq_db, f"gate-{n:04d}") for n in range(gate_count)}
+        hq_db.dispose()
+        with hq_server(db, key, work) as (url, pid):
+            return asyncio.run(_propagate(url, db, tokens, pid))
+
+
 def postgres_reachable() -> str | None:
     try:
         with psycopg.connect(POSTGRES_URL, connect_timeout=3):
@@ -270,6 +352,8 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000, help="entries waiting at the offline gate")
     parser.add_argument("--gates", type=int, default=1000, help="simulated gates syncing at once")
     parser.add_argument("--per-gate", type=int, default=20, help="entries each simulated gate uploads")
+    parser.add_argument("--listening", type=int, default=200, help="gates waiting for a new bundle (propagation)")
+    parser.add_argument("--only-propagation", action="store_true", help="measure propagation alone")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when reachable")
     args = parser.parse_args()
 
@@ -284,6 +368,20 @@ def main() -> None:
         key = work / "hq-signing.key.pem"
         create_signing_key(key)
         print(f"\n{'':44}" + "".join(f"{b:>14}" for b in backends))
+        spread = {b: propagation(b, args.listening, key, work) for b in backends}
+        print(f"{f'a list applied, {args.listening} gates waiting':44}")
+        for label, name, fmt in [
+            ("  gates that fetched it", "reached", "{:14.0f}"),
+            ("  time to every gate p50 s", "p50_s", "{:14.2f}"),
+            ("  time to every gate p99 s", "p99_s", "{:14.2f}"),
+            ("  time to every gate max s", "max_s", "{:14.2f}"),
+            ("  HQ resident MB, idle", "rss_idle_mb", "{:14.0f}"),
+            ("  HQ resident MB, connections held", "rss_held_mb", "{:14.0f}"),
+        ]:
+            print(f"{label:44}" + "".join(fmt.format(spread[b][name]) for b in backends)
+                  + ("   (target p99 < 5 s)" if name == "p99_s" else ""))
+        if args.only_propagation:
+            return
         up = {b: backlog_upload(b, args.backlog, key, work) for b in backends}
         print(f"{f'backlog of {args.backlog:,} entries: upload s':44}" + "".join(f"{up[b]['seconds']:14.1f}" for b in backends)
               + "   (target <= 30 s)")

@@ -65,6 +65,9 @@ class KioskConfig(BaseSettings):
     """HQ's bundle-signing public key (PEM), pinned at enrolment; bundles signed by any other key are refused."""
     sync_interval_seconds: float = Field(60.0, ge=1, le=86_400)
     """How often the kiosk syncs with HQ in the background (it also syncs right after each logged entry)."""
+    sync_listen: bool = True
+    """Hold a request open at HQ that answers when this gate's lists change, and sync at once when they do (a
+    new red list is in force within seconds); the interval stays as the fallback. Off: only the interval."""
     sync_batch_entries: int = Field(1000, ge=1, le=2000)
     """Most entries sent to HQ in one request."""
     sync_batch_bytes: int = Field(1_000_000, ge=10_000, le=4_000_000)

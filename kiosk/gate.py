@@ -10,6 +10,7 @@ temperature taken right after a verdict is logged as a new entry that amends the
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +40,8 @@ class Assessment:
     error: CodeError | None
     verdict: Verdict
     presentation: Presentation | None = None
-    """What was judged: the credential's facts, or a typed entry's (None when the code failed to verify)."""
+    """What was judged: the credential's facts, a typed entry's, or whose an authentic code refused before
+    judging is (expired, not yet valid: `CodeError.holder`); None when the code's signature did not verify."""
 
     @property
     def code_type(self) -> str:
@@ -47,6 +49,8 @@ class Assessment:
             return self.presentation.kind
         if self.credential is not None:
             return self.credential.format
+        if self.error is not None and self.error.holder is not None:
+            return self.error.holder.format
         if self.error is not None and self.error.reason is Reason.INCOMPLETE:
             return "partial"
         return "invalid" if self.error and self.error.reason is not Reason.NOT_OURS else "unknown"
@@ -101,6 +105,12 @@ def mask_phone(phone: str) -> str:
     if len(phone) >= 8:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return phone[:1] + "*" * (len(phone) - 1)
+
+
+def code_hash(text: str) -> str:
+    """What identifies a code whose signature did not verify (nothing in it can be believed, so it has no
+    person): the SHA-256 of its text, logged so that the same forged or damaged code can be found again."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _plain(text: str) -> str:
@@ -164,7 +174,9 @@ class Gate:
         except CodeError as error:
             # One part of a multi-part code is progress, not a failure: hold for the next part.
             decision = Decision.HOLD if error.reason is Reason.INCOMPLETE else Decision.REFUSE
-            return Assessment(text, None, error, Verdict(decision, (error.because,), None))
+            holder = error.holder
+            who = None if holder is None else Presentation(kind="code", subject=holder.subject, name=holder.name)
+            return Assessment(text, None, error, Verdict(decision, (error.because,), None), who)
         who = Presentation(
             kind="certificate" if credential.is_certificate else "code",
             subject=credential.subject,
@@ -211,8 +223,10 @@ class Gate:
         assessment = self.assess_code(text, direction=direction, temperature=temperature, now=moment)
         if not assessment.loggable:
             return Outcome(assessment, None)
+        unverified = assessment.presentation is None
+        details = {"code_hash": code_hash(text)} if unverified else {}
         return self._log(
-            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details={}
+            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
         )
 
     def _subject(self, id_number: str, doc_type: str) -> str:

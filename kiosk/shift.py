@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sync.core.csvcell import safe_cell
 from kiosk.export import details_of, read_entries, write_csv
 from kiosk.operators import Shift
-from kiosk.keeper_locale import local
+from kiosk.keeper_locale import local, zone
 from sync.core.i18n import N_, _
 from sync.core.policy import Decision, Direction
 from sync.core.refusals import entry_reasons, kind_label, reason_kind
@@ -35,7 +35,8 @@ class _Counted:
 
 @dataclass
 class ShiftTally:
-    """Running counts for a shift: people let in, let out, refused and held, and refusals by reason."""
+    """Running counts for a shift in the words HQ uses too: attempts (one per person judged; an amendment replaces
+    what it amends), people let in, people who left, refused and held, and refusals by reason."""
 
     _latest: dict[str, _Counted] = field(default_factory=dict)
 
@@ -76,7 +77,7 @@ class ShiftTally:
         return self._count(Decision.HOLD)
 
     @property
-    def people(self) -> int:
+    def attempts(self) -> int:
         return len(self._latest)
 
     def refusals_by_reason(self) -> list[tuple[str, int]]:
@@ -106,9 +107,9 @@ class Handover:
             (_("operator"), f"{self.shift.operator.name} ({self.shift.operator.id})"),
             (_("shift start"), local(self.shift.started_at).strftime("%Y-%m-%d %H:%M")),
             (_("shift end"), local(self.ended_at).strftime("%Y-%m-%d %H:%M")),
-            (_("people checked"), str(tally.people)),
+            (_("attempts"), str(tally.attempts)),
             (_("let in"), str(tally.entered)),
-            (_("let out"), str(tally.left)),
+            (_("left"), str(tally.left)),
             (_("refused"), str(tally.refused)),
             (_("held"), str(tally.held)),
         ]
@@ -127,6 +128,21 @@ def handover(db_path: Path, shift: Shift, ended_at: datetime) -> Handover:
     """The summary of a shift, read from the entry log (so it survives a restart of the kiosk)."""
     rows = read_entries(db_path, shift.started_at, ended_at + timedelta(milliseconds=1), operator=shift.operator.id)
     return Handover(shift, ended_at, ShiftTally().add_all(rows))
+
+
+def day_counts(db_path: Path, day: date) -> list[tuple[str, int]]:
+    """A day's counts at this gate (midnight to midnight in the district's time), in the handover's words and
+    HQ's: attempts (an amendment replacing what it amends), let in, left, refused, held. What an official
+    compares with HQ's numbers for the same gate and day."""
+    start = datetime.combine(day, time(0), tzinfo=zone()).astimezone()  # no zone: the laptop's
+    tally = ShiftTally().add_all(read_entries(db_path, start, start + timedelta(days=1)))
+    return [
+        (_("attempts"), tally.attempts),
+        (_("let in"), tally.entered),
+        (_("left"), tally.left),
+        (_("refused"), tally.refused),
+        (_("held"), tally.held),
+    ]
 
 
 def write_handover_csv(summary: Handover, path: Path) -> None:

@@ -64,6 +64,7 @@ for command in (
     scanning.check,
     entry_log.purge,
     entry_log.verify,
+    entry_log.report,
     roster.roster,
     trust.trust,
     operators.operators,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from kiosk.cli.options import config_option, db_option, existing_store, gate_config
 from kiosk.cli.output import friendly_errors
+from kiosk.shift import day_counts
 from kiosk.store import entries_phrase
 from kiosk.uplink.retention import purge_entries
 
@@ -24,6 +27,27 @@ def purge(config_file: Path | None, db: Path | None) -> None:
     with existing_store(config, db) as store:
         done = purge_entries(config, store)
     click.echo(done.describe())
+
+
+@click.command()
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="The day (YYYY-MM-DD, in the district's time) to count.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of lines.")
+@config_option
+@db_option
+@friendly_errors
+def report(day: datetime, as_json: bool, config_file: Path | None, db: Path | None) -> None:
+    """A day's counts at this gate: attempts, let in, left, refused, held (one passage per attempt, as HQ counts
+    them), to compare with HQ's numbers for the gate and day."""
+    config = gate_config(config_file)
+    counts = day_counts(db or config.database, day.date())
+    if as_json:
+        keys = ("attempts", "let_in", "left", "refused", "held")
+        click.echo(json.dumps({"gate": config.gate_id, "day": f"{day:%Y-%m-%d}"} | dict(zip(keys, (n for _, n in counts)))))
+        return
+    click.echo(f"{config.gate_id} {day:%Y-%m-%d}")
+    for label, count in counts:
+        click.echo(f"{label}\t{count}")
 
 
 @click.command()

@@ -8,13 +8,21 @@ import click
 
 from kiosk.cli.options import config_option, db_option, gate_config
 from kiosk.cli.output import friendly_errors
-from kiosk.operators import OperatorBook
+from kiosk.operators import OperatorBook, pin_problem
 from sync.core.escaping import visible
 
 
 @click.group()
 def operators() -> None:
     """The gate keepers who may sign in at the kiosk (PINs are stored only as salted hashes)."""
+
+
+def _checked_pin(_ctx: click.Context, _param: click.Parameter, pin: str) -> str:
+    """A PIN that is no PIN is refused as it is typed: click asks again (before asking to repeat it), rather
+    than taking it twice and then stopping."""
+    if problem := pin_problem(pin):
+        raise click.BadParameter(problem)
+    return pin
 
 
 @operators.command("add")
@@ -25,6 +33,7 @@ def operators() -> None:
     prompt="PIN (4-12 digits)",
     hide_input=True,
     confirmation_prompt=True,
+    callback=_checked_pin,
     help="The PIN; asked for (twice, hidden) when not given. Avoid giving it here: it stays in shell history.",
 )
 @click.option("--replace", is_flag=True, help="Reset the name and PIN of an operator who already exists.")

@@ -84,9 +84,13 @@ class GateApp(ShowsWorkerErrors, App[None]):
                     screen.query_one("#preview").show_status("lost", _("Camera stopped: {error}").format(error=error))  # type: ignore[attr-defined]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The gate screen's keys, also in the command palette (ctrl+p)."""
-        yield from super().get_system_commands(screen)
-        if isinstance(screen, GateScreen):
+        """The gate screen's keys, also in the command palette (ctrl+p); on it, its own Quit (in the keeper's
+        language, with its key) stands for Textual's, so the palette lists Quit once."""
+        gate = isinstance(screen, GateScreen)
+        for command in super().get_system_commands(screen):
+            if not (gate and command.callback == self.action_quit):
+                yield command
+        if gate:
             for key, binding in screen._bindings:
                 if binding.show:
                     yield SystemCommand(

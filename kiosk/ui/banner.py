@@ -126,7 +126,7 @@ class VerdictBanner(Vertical):
             details = details_of(row)
             parts.append(Text.assemble(_("visitor to "), plain(details.get("household"), limit=40)))
             parts.append(plain(details.get("reason"), limit=60))
-        elif code_type == "invalid":
+        elif code_type == "invalid" or outcome.assessment.error is not None:
             parts.append(Text(_("code not valid")))
         colour = outcome.assessment.verdict.colour
         if colour is not None:

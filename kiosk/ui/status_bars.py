@@ -13,6 +13,7 @@ from kiosk.shift import ShiftTally
 from kiosk.ui.markup_safe import plain
 from kiosk.ui.sync_status import describe, is_problem
 from kiosk.uplink.status import SyncStatus
+from kiosk.uplink.status_text import bundle_news
 from sync.core.i18n import _
 
 
@@ -49,13 +50,19 @@ class StatusLine(Horizontal):
     def show_counts(self, tally: ShiftTally) -> None:
         self.query_one("#counters", Static).update(
             Text(
-                _("In {entered}  Out {left}  Refused {refused}  Held {held}").format(
+                _("Let in {entered}  Left {left}  Refused {refused}  Held {held}").format(
                     entered=tally.entered, left=tally.left, refused=tally.refused, held=tally.held
                 )
             )
         )
 
+    news: str | None = None
+    """The last change of HQ's lists put in force while the kiosk runs ('red/yellow list updated (v7), 10:14'),
+    kept on the line until the next one."""
+
     def show_sync(self, status: SyncStatus) -> None:
         widget = self.query_one("#sync-status", Static)
-        widget.update(Text(_("Sync: {status}").format(status=describe(status))))
+        self.news = bundle_news(status) or self.news
+        line = _("Sync: {status}").format(status=describe(status))
+        widget.update(Text(f"{self.news} · {line}" if self.news else line))
         widget.set_class(is_problem(status), "-problem")

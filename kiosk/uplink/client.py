@@ -40,11 +40,14 @@ from pydantic import ValidationError
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
-from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, GateInfo, UploadReceipt
-from kiosk.uplink.state import SyncState, refusal_summary
+from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, BundleNotice, GateInfo, UploadReceipt
+from kiosk.uplink.state import BundleChange, SyncState, refusal_summary
 from kiosk.uplink.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
 USER_AGENT = "pocket-gate-sync/1"
+LISTEN_SECONDS = 25.0
+"""How long the gate asks HQ to hold its wait for a new bundle: under the 30-60 s after which proxies drop
+requests that send nothing."""
 
 # stamina reports each retry through logging; without a handler Python would print the bare event name on
 # stderr (across a terminal UI). The outcome is in SyncStatus; an app that configures logging still sees them.
@@ -118,6 +121,7 @@ class HqClient:
     ) -> None:
         self.url = url.rstrip("/")
         self.retry_seconds = retry_seconds
+        self.timeout = timeout
         self._should_stop = should_stop
         """Checked before each retry: a kiosk that is quitting gives up at once instead of backing off."""
         try:
@@ -188,6 +192,24 @@ class HqClient:
         )
         return None if response.status_code == 304 else response.content
 
+    def wait_for_bundle(self, gate_id: str, after: int, seconds: float) -> int | None:
+        """Ask once, holding the request open up to `seconds`, for this gate's bundle version once it is past
+        `after` (HQ answers with the version it has when the time is up); None from an HQ that does not offer
+        it (404). Transport errors and 5xx/429 are raised as they are, for the caller's backoff (`_retry_hook`)."""
+        response = self._http.get(
+            f"/v1/gates/{gate_id}/bundle/wait",
+            params={"after": after, "seconds": seconds},
+            timeout=httpx.Timeout(seconds + self.timeout, connect=min(self.timeout, 10.0)),
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _RetryableAnswer(response)
+        if response.status_code >= 400:
+            raise HqRefused(response.status_code, _detail(response))
+        notice: BundleNotice = _parse(BundleNotice, response)
+        return notice.version
+
 
 def _parse(model: Any, response: httpx.Response) -> Any:
     try:
@@ -216,6 +238,8 @@ class SyncService:
         self._state: SyncState | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._listening: HqClient | None = None
+        """The client of `listen`'s request held open at HQ, closed by `run` when it stops, to end it at once."""
 
     # -- local state -------------------------------------------------------------------------------------
 
@@ -232,14 +256,14 @@ class SyncService:
                 self._store.close()
             self._store = self._state = None
 
-    def status(self, *, uploaded: int = 0, bundle_changed: bool = False) -> SyncStatus:
+    def status(self, *, uploaded: int = 0, bundle_change: BundleChange | None = None) -> SyncStatus:
         """The status from the gate's database alone (no network); a database that cannot be read is an ERROR
         status saying why, not an exception."""
         try:
             state = self._open()
         except (StoreError, sqlite3.Error) as exc:
             return self._read_only_status(exc)
-        return read_status(state, enrolled=self.enrolled, uploaded=uploaded, bundle_changed=bundle_changed)
+        return read_status(state, enrolled=self.enrolled, uploaded=uploaded, bundle_change=bundle_change)
 
     def _read_only_status(self, failure: Exception) -> SyncStatus:
         """The status when the gate database cannot be opened for writing (a read-only disk, a file it may not
@@ -302,7 +326,7 @@ class SyncService:
             # gets the new red list. After an upload that found no HQ, once, without the retry budget again.
             if not should_stop():
                 try:
-                    tally.bundle_changed = self._fetch_bundle(client, state, retry=not unreachable)
+                    tally.bundle_change = self._fetch_bundle(client, state, retry=not unreachable)
                 except HqUnreachable as exc:
                     errors.append("lists not fetched either" if unreachable else str(exc))
                     outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
@@ -310,7 +334,7 @@ class SyncService:
                     errors.append(f"bundle: {exc}")
                     outcome = Connection.ERROR
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
-        return self.status(uploaded=tally.uploaded, bundle_changed=tally.bundle_changed)
+        return self.status(uploaded=tally.uploaded, bundle_change=tally.bundle_change)
 
     def _client(self, should_stop: Callable[[], bool]) -> HqClient:
         assert self.config.hq_url and self.config.hq_token_file
@@ -392,7 +416,7 @@ class SyncService:
         batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
         return _Batch(store.gate_id, batch_id, kept, chosen)
 
-    def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> bool:
+    def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> BundleChange | None:
         assert self.config.hq_key_file
         try:
             pem = self.config.hq_key_file.read_bytes()
@@ -401,8 +425,8 @@ class SyncService:
         key = load_public_key(pem, label=str(self.config.hq_key_file))
         data = client.bundle(self.config.gate_id, state.record().bundle_version, retry=retry)
         now = datetime.now(UTC)
-        applied = data is not None and state.apply_bundle(verify_bundle(data, key), now)
-        if not applied:
+        applied = state.apply_bundle(verify_bundle(data, key), now) if data is not None else None
+        if applied is None:
             state.confirm_bundle(now)  # HQ says the lists in force are current: they are not stale
         return applied
 
@@ -411,6 +435,40 @@ class SyncService:
     def wake(self) -> None:
         """Sync now rather than at the end of the current wait (thread-safe)."""
         self._wake.set()
+
+    def listen(self, should_stop: Callable[[], bool], *, seconds: float = LISTEN_SECONDS) -> None:
+        """Hold a request open at HQ that answers when this gate's bundle changes (a list, pass, policy or key
+        applied at HQ), and `wake` the sync loop at once when it does, until `should_stop()`. Reconnects with
+        backoff and jitter (stamina) after a failure; returns when HQ refuses (the sync loop shows why) or
+        does not offer it (an older HQ: the interval alone then)."""
+        if not self.enrolled:
+            return
+        try:
+            client = self._client(should_stop)
+        except SyncError:
+            return  # the sync loop reports it
+        self._listening = client
+        with client:
+            after = self.status().bundle_version
+            while not should_stop():
+                try:
+                    for attempt in stamina.retry_context(
+                        on=lambda exc: not should_stop() and _retry_hook(exc),
+                        attempts=None,
+                        timeout=None,
+                        wait_initial=1.0,
+                        wait_max=60.0,
+                        wait_jitter=1.0,
+                    ):
+                        with attempt:
+                            version = client.wait_for_bundle(self.config.gate_id, after, seconds)
+                except (SyncError, _RetryableAnswer, httpx.HTTPError, RuntimeError):
+                    return  # RuntimeError: `run` closed the client as it stopped
+                if version is None:
+                    return
+                if version > after:
+                    after = version
+                    self.wake()
 
     def run(
         self,
@@ -422,8 +480,20 @@ class SyncService:
     ) -> None:
         """Sync every `interval` seconds (default: the config's) until `should_stop()` is true; it is checked
         at least every `tick` seconds while waiting and between batches. Each run's status goes to
-        `on_status`, the local status once before the first run."""
+        `on_status`, the local status once before the first run. With `sync_listen` (the default), a thread
+        also waits on HQ for a new bundle and wakes this loop when one is published (`listen`)."""
         every = interval if interval is not None else self.config.sync_interval_seconds
+        if self.config.sync_listen and self.enrolled:
+            threading.Thread(target=self.listen, args=(should_stop,), name="hq-bundle-listener", daemon=True).start()
+        try:
+            self._run(should_stop, on_status, every, tick)
+        finally:
+            if self._listening is not None:
+                self._listening.close()
+
+    def _run(
+        self, should_stop: Callable[[], bool], on_status: Callable[[SyncStatus], None], every: float, tick: float
+    ) -> None:
         on_status(self.status())
         while not should_stop():
             self._wake.clear()
@@ -488,4 +558,4 @@ class _Tally:
     """What one run did so far."""
 
     uploaded: int = 0
-    bundle_changed: bool = False
+    bundle_change: BundleChange | None = None

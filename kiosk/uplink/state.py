@@ -31,10 +31,11 @@ from sqlite_utils import Database, Migrations
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import TrustError
 from kiosk.keeper_locale import ZONE_META
-from kiosk.rules_in_force import hq_policy_text, keep_hq_policy
+from kiosk.rules_in_force import HQ_POLICY_META, hq_policy_text, keep_hq_policy
 from sync.core.policy import PolicyError
 from kiosk.store import GateStore
 from sync.core.clock import utc_text
+from sync.core.i18n import N_
 from kiosk.trust_store import confirm_documents, replace_documents
 from sync.core.bundle import BundleError
 from sync.core.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
@@ -260,10 +261,11 @@ class SyncState:
                     [moment, error[:2000], outcome],
                 )
 
-    def apply_bundle(self, content: BundleContent, now: datetime) -> bool:
-        """Replace roster, passes, red/yellow list, trusted keys and policy with the bundle's, in one transaction.
+    def apply_bundle(self, content: BundleContent, now: datetime) -> BundleChange | None:
+        """Replace roster, passes, red/yellow list, trusted keys and policy with the bundle's, in one transaction,
+        and say which of them changed.
 
-        Returns False (changing nothing) when the gate already has this version. Raises BundleError, changing
+        Returns None (changing nothing) when the gate already has this version. Raises BundleError, changing
         nothing, when the bundle is for another gate, older than the one in force, or carries a policy or key
         this gate cannot use: the previous lists stay in force."""
         if content.gate != self.store.gate_id:
@@ -276,9 +278,10 @@ class SyncState:
         with self.store.transaction() as db:
             current = db.execute("SELECT bundle_version FROM sync_state WHERE id = 1").fetchone()[0]
             if content.version == current:
-                return False
+                return None
             if content.version < current:
                 raise BundleError(f"bundle version {content.version} is older than the one in force ({current})")
+            before = _contents(db, self.store)
             self.store.replace_table("roster", [row.model_dump() for row in content.roster])
             self.store.replace_table("passes", [row.model_dump() for row in content.passes])
             self.store.replace_table("colour_list", [row.model_dump() for row in content.colour_list])
@@ -299,7 +302,9 @@ class SyncState:
                 " bundle_checked_at = ? WHERE id = 1",
                 [content.version, utc_text(content.issued_at), utc_text(now), utc_text(now)],
             )
-        return True
+            after = _contents(db, self.store)
+        changed = tuple(part for part in BUNDLE_PARTS if before[part] != after[part])
+        return BundleChange(content.version, now, changed)
 
     def confirm_bundle(self, now: datetime) -> None:
         """HQ confirmed the bundle in force is current: its lists and trust documents are fresh as of `now`."""
@@ -315,6 +320,33 @@ class SyncState:
                 [doc_type],
             ).fetchall()
         return [TrustDocument(type=r[0], id=r[1], label=r[2] or "", content=r[3], encoding=r[4]) for r in rows]
+
+
+BUNDLE_PARTS = (N_("red/yellow list"), N_("roster"), N_("passes"), N_("trusted keys"), N_("policy"))
+"""What a bundle holds, in the keeper's words (said with `_()`)."""
+
+
+@dataclass(frozen=True)
+class BundleChange:
+    """A new bundle put in force: its version, when, and which of `BUNDLE_PARTS` changed with it."""
+
+    version: int
+    applied_at: datetime
+    parts: tuple[str, ...]
+
+
+def _contents(db: Database, store: GateStore) -> dict[str, object]:
+    """Each part of the bundle in force, comparable (sorted rows), to tell what a new bundle changed."""
+    def table(name: str, order: str) -> list[tuple[object, ...]]:
+        return [tuple(row) for row in db.execute(f"SELECT * FROM [{name}] ORDER BY {order}").fetchall()]
+
+    return {
+        "red/yellow list": table("colour_list", "subject"),
+        "roster": table("roster", "subject"),
+        "passes": table("passes", "id"),
+        "trusted keys": table("sync_trust_documents", "type, id"),
+        "policy": store.get_meta(HQ_POLICY_META),
+    }
 
 
 def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:

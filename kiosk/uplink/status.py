@@ -16,7 +16,7 @@ from kiosk.config import KioskConfig
 from kiosk.rules_in_force import hq_policy
 from sync.core.policy import PolicyError
 from kiosk.store import StoreError
-from kiosk.uplink.state import SyncState
+from kiosk.uplink.state import BundleChange, SyncState
 
 
 class Connection(StrEnum):
@@ -61,11 +61,17 @@ class SyncStatus:
     """Entries HQ refused, kept at the gate (`pocket-kiosk sync --refused` lists them); part of entries_waiting."""
     uploaded: int = 0
     """Entries acknowledged by HQ in the run that produced this status."""
-    bundle_changed: bool = False
-    """A new bundle was applied in this run (its keys and policy are put in force by `kiosk.rules_in_force`)."""
+    bundle_change: BundleChange | None = None
+    """The new bundle applied in this run, if any, and what it changed (its keys and policy are put in force by
+    `kiosk.rules_in_force`)."""
     policy_ignored: tuple[str, ...] = ()
     """Sections and keys of HQ's policy this gate's software does not know: kept, not applied."""
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def bundle_changed(self) -> bool:
+        """A new bundle was applied in this run."""
+        return self.bundle_change is not None
 
     @property
     def online(self) -> bool:
@@ -88,7 +94,9 @@ def is_enrolled(config: KioskConfig) -> bool:
     return bool(config.hq_url and config.hq_token_file and config.hq_key_file)
 
 
-def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_changed: bool = False) -> SyncStatus:
+def read_status(
+    state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_change: BundleChange | None = None
+) -> SyncStatus:
     """The status as the gate's database records it, with no network: what `sync --status`, the background
     worker and the kiosk's indicator and settings all show, whichever process last synced. A database that
     cannot be read is an ERROR status saying why."""
@@ -119,7 +127,7 @@ def read_status(state: SyncState, *, enrolled: bool, uploaded: int = 0, bundle_c
         hq_alerts=record.hq_alerts,
         refused=record.refused,
         uploaded=uploaded,
-        bundle_changed=bundle_changed,
+        bundle_change=bundle_change,
         policy_ignored=ignored,
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk.keeper_locale import local
 from sync.core.clock import ago_text
 from sync.core.escaping import visible
 from kiosk.uplink.status import Connection, SyncStatus
@@ -56,6 +57,19 @@ def status_line(status: SyncStatus, now: datetime | None = None) -> str:
     return line
 
 
+def bundle_news(status: SyncStatus) -> str | None:
+    """What the keeper is told, once, when a sync put HQ's new lists in force: 'red/yellow list updated (v7),
+    10:14' (None when this run applied nothing, or a bundle that changed nothing the gate judges by)."""
+    change = status.bundle_change
+    if change is None or not change.parts:
+        return None
+    return _("{parts} updated (v{version}), {time}").format(
+        parts=", ".join(_(part) for part in change.parts),
+        version=change.version,
+        time=local(change.applied_at).strftime("%H:%M"),
+    )
+
+
 def policy_ignored_text(names: tuple[str, ...]) -> str:
     """What a gate says of HQ policy rules newer than its software."""
     return _("HQ's policy has rules this gate's software does not know, not applied: {names}").format(
@@ -76,6 +90,7 @@ def status_json(status: SyncStatus) -> dict[str, Any]:
         "bundle_version": status.bundle_version,
         "bundle_applied_at": when(status.bundle_applied_at),
         "bundle_changed": status.bundle_changed,
+        "bundle_parts_changed": list(status.bundle_change.parts) if status.bundle_change else [],
         "last_success_at": when(status.last_success_at),
         "last_attempt_at": when(status.last_attempt_at),
         "last_error": visible(status.last_error, limit=2000) if status.last_error else None,

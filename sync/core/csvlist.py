@@ -40,10 +40,12 @@ def checked_rows(
     make_row: RowMaker,
     unique: str | None = None,
     twice: str = "names the same person as line {first}",
+    line_field: str | None = None,
 ) -> Iterator[dict[str, str]]:
     """The rows `make_row` makes of each record of the CSV at `path`, which must have the `required` columns
     (`expected` names all of them for the message); `error` is raised for anything that refuses the file. With
-    `unique`, two rows with the same value of that field refuse it too, each later line saying `twice`."""
+    `unique`, two rows with the same value of that field refuse it too, each later line saying `twice`. With
+    `line_field`, each row also holds its line number in the file there (as text), for a preview to show."""
     name = path.name
     digests, lines = array("Q"), array("I")
     problems: list[str] = []
@@ -54,6 +56,8 @@ def checked_rows(
         if unique is not None:
             digests.append(_digest(made[unique]))
             lines.append(line)
+        if line_field is not None:
+            made[line_field] = str(line)
         yield made
     if unique is not None:
         problems += _repeated(

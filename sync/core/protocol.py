@@ -226,6 +226,15 @@ class GateInfo(_Wire):
     server_time: datetime
 
 
+class BundleNotice(_Wire):
+    """GET /v1/gates/{gate}/bundle/wait?after=N&seconds=S: HQ's answer to a gate waiting for a new bundle, as soon
+    as the gate's bundle version is past N, or when S seconds are up. `version` > N: fetch the bundle now."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    version: int
+
+
 class RosterRow(_Wire):
     subject: Subject
     name: _Short = ""

@@ -23,7 +23,7 @@ class RosterError(Exception):
 
 
 def iter_roster(
-    path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_ROWS
+    path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_ROWS, line_field: str | None = None
 ) -> Iterator[dict[str, str]]:
     """Rows for the `roster` table, yielded as they are read (see `sync.core.csvlist` for what refuses the file; the
     caller discards what it was given then). One person on two lines refuses the file, naming both lines."""
@@ -39,7 +39,7 @@ def iter_roster(
 
     return checked_rows(
         path, required={"id_number", "name"}, expected="id_number,name,unit", max_rows=max_rows,
-        error=RosterError, make_row=make_row, unique="subject", twice=SAME_PERSON,
+        error=RosterError, make_row=make_row, unique="subject", twice=SAME_PERSON, line_field=line_field,
     )
 
 

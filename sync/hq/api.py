@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
@@ -23,7 +23,16 @@ from sync.core.bundle import fingerprint, public_pem
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
 from sync.hq.runtime import Hq
-from sync.core.protocol import GATE_ID_PATTERN, SUPPORTED_PROTOCOLS, GateInfo, IncomingBatch, UploadBatch, UploadReceipt
+from sync.core.protocol import (
+    GATE_ID_PATTERN,
+    SUPPORTED_PROTOCOLS,
+    BundleNotice,
+    GateInfo,
+    IncomingBatch,
+    UploadBatch,
+    UploadReceipt,
+)
+from sync.hq.bundle_watch import MAX_WAIT_SECONDS, wait_for_version
 
 router = APIRouter(prefix="/v1", tags=["gate sync"])
 log = logging.getLogger("pocket_hq")
@@ -160,9 +169,27 @@ def bundle(
     version = hq.publisher.version(who.gate_id)
     etag = f'"v{version}"'
     if if_none_match is not None and etag in [tag.strip() for tag in if_none_match.split(",")]:
-        hq.sightings.note(who.gate_id, now)
+        hq.sightings.note(who.gate_id, now, bundle_version=version)  # the gate has the current version: confirmed
         return Response(status_code=304, headers={"ETag": etag})
     version, data = hq.publisher.signed(who.gate_id, now)
     hq.sightings.note(who.gate_id, now, bundle_version=version)
     return Response(content=data, media_type="application/json", headers={"ETag": f'"v{version}"'})
 
+
+
+@router.get("/gates/{gate_id}/bundle/wait", response_model=BundleNotice)
+async def wait_for_bundle(
+    request: Request,
+    who: Annotated[Authenticated, Depends(this_gate)],
+    after: Annotated[int, Query(ge=0, description="the bundle version the gate has")],
+    seconds: Annotated[float, Query(gt=0, le=MAX_WAIT_SECONDS, description="how long to wait at most")] = 25.0,
+) -> BundleNotice:
+    """Answer as soon as this gate's bundle version is past `after` (a list, pass, policy or key changed), or
+    when `seconds` are up: a connected gate holds this request open and fetches its bundle when told
+    (`sync.hq.bundle_watch`)."""
+    hq = hq_of(request)
+    hq.sightings.note(who.gate_id, datetime.now(UTC))
+    version = await wait_for_version(
+        hq.bundle_watch, lambda: hq.publisher.version(who.gate_id), after, seconds, request.is_disconnected
+    )
+    return BundleNotice(gate=who.gate_id, version=version)

@@ -86,6 +86,7 @@ def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> 
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
+            await hq.bundle_watch.close()
             dashboard.close()
             hq.close()
 

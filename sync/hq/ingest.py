@@ -27,6 +27,10 @@ two copies of one batch racing each other (a client that timed out and retried) 
    tried to slip in is evidence.
 6. Entries are inserted with ON CONFLICT DO NOTHING, so even a path this module did not foresee cannot double
    an entry. The same transaction adds them to the hourly statistics the dashboard reads (`stats`).
+7. An entry that amends an earlier one of the same gate (`details.amends`: the gate re-judged a person, e.g. with a
+   temperature typed after the verdict) supersedes it: the earlier entry is kept, marked `superseded_by`, and
+   taken out of the statistics in the same transaction, so a person re-judged is one passage everywhere HQ
+   counts or traces, as at the gate (`kiosk.shift`).
 """
 
 from __future__ import annotations
@@ -176,6 +180,7 @@ def _store(
         rows = [e.model_dump() | {"received_at": moment} for e in fresh]
         conn.execute(dialect_insert(conn, entries).on_conflict_do_nothing(), rows)
         stats.record(conn, rows)
+        _supersede(conn, gate_id, fresh)
     if found.alerts:
         conn.execute(
             insert(alerts),
@@ -201,6 +206,32 @@ def _store(
         alerts=[a for a in found.alerts if a.kind in RECEIPT_ALERT_KINDS],
         refusals=found.refusals,
     )
+
+
+def amended_id(details: str) -> str | None:
+    """The id of the entry an entry amends (its `details.amends`), or None. Details are the gate's text: anything
+    but a JSON map holding an entry id there amends nothing."""
+    try:
+        found = json.loads(details)
+    except ValueError:
+        return None
+    amends = found.get("amends") if isinstance(found, dict) else None
+    return _shown_id(amends) or None if isinstance(amends, str) else None
+
+
+def _supersede(conn: Connection, gate_id: str, fresh: list[WireEntry]) -> None:
+    """Mark the entries that `fresh` ones amend as superseded (rule 7), and stop counting them."""
+    by_amended = {amended: e.id for e in fresh if (amended := amended_id(e.details))}
+    if not by_amended:
+        return
+    still_counted = conn.execute(
+        select(entries).where(
+            entries.c.id.in_(list(by_amended)), entries.c.gate == gate_id, entries.c.superseded_by.is_(None)
+        )
+    ).all()
+    for row in still_counted:
+        conn.execute(update(entries).where(entries.c.id == row.id).values(superseded_by=by_amended[row.id]))
+    stats.record(conn, [dict(row._mapping) for row in still_counted], sign=-1)
 
 
 def _judge(raw: dict[str, Any] | WireEntry, chain_seq: int, found: _Findings) -> WireEntry | None:

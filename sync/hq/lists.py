@@ -24,7 +24,7 @@ from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from sync.core.csvlist import checked_rows
 from sync.core.roster_csv import SAME_PERSON
-from sync.core.identity import resident_id_problem, subject_hash
+from sync.core.identity import mask_name, resident_id_problem, subject_hash
 from sync.core.policy import PolicyError, read_policy
 from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase
@@ -74,11 +74,16 @@ def replace_roster(db: HqDatabase, gate_id: str, rows: Rows) -> int:
 
 
 def iter_colour_list(
-    path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_CSV_ROWS
+    path: Path,
+    district_key: bytes,
+    doc_type: str = "resident-id",
+    max_rows: int = MAX_CSV_ROWS,
+    line_field: str | None = None,
 ) -> Iterator[dict[str, str]]:
-    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note], yielded as they are read
-    (see `sync.core.csvlist` for what refuses the file; the caller discards what it was given then). One person on
-    two lines refuses the file, naming both lines."""
+    """Rows for the red/yellow list from a CSV with columns id_number,colour[,note][,name], yielded as they are
+    read (see `sync.core.csvlist` for what refuses the file; the caller discards what it was given then). One
+    person on two lines refuses the file, naming both lines. A name is kept masked only, for officials to check
+    whom they act on (gates are not sent it)."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
         id_number = (record.get("id_number") or "").strip()
@@ -89,11 +94,12 @@ def iter_colour_list(
         if colour not in {"red", "yellow"}:
             return f"colour must be red or yellow, not {colour[:20]!r}"
         subject = subject_hash(district_key, id_number, doc_type)
-        return {"subject": subject, "colour": colour, "note": (record.get("note") or "").strip()}
+        note, name = (record.get("note") or "").strip(), mask_name((record.get("name") or "").strip())
+        return {"subject": subject, "colour": colour, "note": note, "name": name}
 
     return checked_rows(
-        path, required={"id_number", "colour"}, expected="id_number,colour,note", max_rows=max_rows,
-        error=ListError, make_row=make_row, unique="subject", twice=SAME_PERSON,
+        path, required={"id_number", "colour"}, expected="id_number,colour,note[,name]", max_rows=max_rows,
+        error=ListError, make_row=make_row, unique="subject", twice=SAME_PERSON, line_field=line_field,
     )
 
 
@@ -108,9 +114,9 @@ def write_colour_list(conn: Connection, rows: Rows) -> int:
     """Replace the district's red/yellow list inside the caller's transaction; returns the new bundle version."""
     conn.execute(delete(colour_list))
     if isinstance(rows, Select):
-        conn.execute(insert(colour_list).from_select(["subject", "colour", "note"], rows))
+        conn.execute(insert(colour_list).from_select(["subject", "colour", "note", "name"], rows))
     elif rows:
-        conn.execute(insert(colour_list), rows)
+        conn.execute(insert(colour_list), [{"name": ""} | row for row in rows])
     version = bump(conn, DISTRICT)
     stamp(conn, COLOUR_LIST_SCOPE, version)
     return version

@@ -18,7 +18,7 @@ from sync.core.clock import utc_text
 from sync.hq.tables import ALARM_CONDITION, alerts, entries, gates
 from sync.hq.paging import Page, keyset_page
 from sync.hq.revisions import bundle_version
-from sync.hq.tracing import COLUMNS, Passage
+from sync.hq.tracing import COLUMNS, COUNTED, Passage
 
 
 class GateState(StrEnum):
@@ -170,8 +170,8 @@ def latest_alarms(conn: Connection, limit: int = 10, gate: str | None = None) ->
     """The latest entries of red- or yellow-code holders, from the partial index on them. The condition is the
     index's own text: SQLite uses a partial index only for a WHERE term that matches it literally."""
     if gate:  # that gate's own entries, newest first, from the (gate, ts, id) index
-        query = select(*COLUMNS).where(entries.c.gate == gate, entries.c.colour.in_(["red", "yellow"]))
+        query = select(*COLUMNS).where(entries.c.gate == gate, entries.c.colour.in_(["red", "yellow"]), COUNTED)
     else:
-        query = select(*COLUMNS).where(text(ALARM_CONDITION))
+        query = select(*COLUMNS).where(text(ALARM_CONDITION), COUNTED)
     rows = conn.execute(query.order_by(entries.c.ts.desc()).limit(limit))
     return [Passage.of(r) for r in rows]

@@ -15,6 +15,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from sync.core.bundle import load_signing_key
+from sync.hq.bundle_watch import BundleWatch, read_counter
 from sync.hq.bundles import BundlePublisher
 from sync.hq.db import HqDatabase
 from sync.hq.gates import Sightings
@@ -30,6 +31,7 @@ class Hq:
         self.db = HqDatabase(settings.db)
         self.publisher = BundlePublisher(self.db, self.signing_key)
         self.sightings = Sightings(self.db)
+        self.bundle_watch = BundleWatch(lambda: read_counter(self.db), settings.bundle_watch_seconds)
         self._limits = parse_many(settings.rate_limit)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 

@@ -13,6 +13,10 @@ from fastapi import FastAPI
 
 BACKLOG = 4096
 """Listen queue: a thousand gates may connect in the same second."""
+GRACEFUL_SECONDS = 5
+"""How long a stopping server waits for requests still running: gates hold requests open for up to a minute
+(waiting for a new bundle, `sync.hq.bundle_watch`); after this they are cut, and the gates ask again elsewhere
+(an interrupted upload is sent again whole: ingest is idempotent)."""
 KEEP_ALIVE_SECONDS = 30
 """How long an idle gate connection stays open. uvicorn's 5 s default, under a thousand gates at once, closes
 connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
@@ -26,6 +30,7 @@ def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
         log_level=log_level,
         backlog=BACKLOG,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
         server_header=False,
     )
 
@@ -45,6 +50,7 @@ class ServerThread:
             log_level="warning",
             backlog=BACKLOG,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
             server_header=False,
             lifespan="on",
         )
@@ -66,6 +72,9 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
+        hq = getattr(self.app.state, "hq", None)
+        if hq is not None:  # gates waiting for a new bundle are answered now rather than cut after a grace period
+            hq.bundle_watch.release()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()

@@ -36,6 +36,9 @@ class HqSettings(BaseSettings):
     """Largest request body HQ reads; anything larger is refused with 413 before it is read."""
     purge_interval_hours: float = Field(24.0, gt=0)
     """How often a running server purges old entries."""
+    bundle_watch_seconds: float = Field(0.5, gt=0, le=30)
+    """How often each HQ process looks for a bundle change to tell the gates waiting for one (one small query,
+    however many gates wait): a list applied reaches online gates within about this plus their fetch."""
     stale_after_minutes: float = Field(60.0, gt=0)
     """The dashboard flags a gate as stale when HQ has not heard from it for this long."""
     timezone: str | None = None

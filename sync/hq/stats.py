@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, delete, func, insert, select
+from sqlalchemy import Connection, Table, and_, case, delete, func, insert, select
 
 from sync.core.refusals import entry_reasons, reason_kind
 from sync.hq.tables import dialect_insert, entries, entry_stats, reason_stats, settings
 
 REBUILD_MARKER = "stats_rebuild"
-COUNT_COLUMNS = ("entries_in", "entries_out", "refused", "held", "red", "yellow")
+COUNT_COLUMNS = ("entries_in", "entries_out", "refused", "held", "red", "yellow", "let_in", "left")
 _CHUNK = 5000
 
 
@@ -34,15 +34,25 @@ def hour_of(ts: str) -> str:
 
 @dataclass
 class Counts:
+    """Passages (one per attempt: an amended entry counts as its amendment only), in the gates' words:
+    attempts in and out, people let in, people who left, refused and held."""
+
     entries_in: int = 0
+    """Attempts to come in, whatever their verdict."""
     entries_out: int = 0
+    """Attempts to go out, whatever their verdict."""
     refused: int = 0
     held: int = 0
     red: int = 0
     yellow: int = 0
+    let_in: int = 0
+    """Attempts to come in that passed."""
+    left: int = 0
+    """Attempts to go out that passed."""
 
     @property
     def total(self) -> int:
+        """Every attempt, in or out."""
         return self.entries_in + self.entries_out
 
     def add(self, other: Counts) -> None:
@@ -50,28 +60,33 @@ class Counts:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-def _tally(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple[str, str], Counts], Counter[tuple[str, str, str, str]]]:
+def _tally(
+    rows: Iterable[Mapping[str, Any]], sign: int = 1
+) -> tuple[dict[tuple[str, str], Counts], Counter[tuple[str, str, str, str]]]:
+    """Counts of `rows` per (gate, hour), and of their reasons; `sign` -1 gives what taking them away subtracts."""
     hours: dict[tuple[str, str], Counts] = {}
     reasons: Counter[tuple[str, str, str, str]] = Counter()
     for row in rows:
         key = (row["gate"], hour_of(row["ts"]))
         counts = hours.setdefault(key, Counts())
-        if row["direction"] == "in":
-            counts.entries_in += 1
-        else:
-            counts.entries_out += 1
         verdict = row["verdict"]
+        if row["direction"] == "in":
+            counts.entries_in += sign
+            counts.let_in += sign if verdict == "pass" else 0
+        else:
+            counts.entries_out += sign
+            counts.left += sign if verdict == "pass" else 0
         if verdict == "refuse":
-            counts.refused += 1
+            counts.refused += sign
         elif verdict == "hold":
-            counts.held += 1
+            counts.held += sign
         if row["colour"] == "red":
-            counts.red += 1
+            counts.red += sign
         elif row["colour"] == "yellow":
-            counts.yellow += 1
+            counts.yellow += sign
         if verdict != "pass":
             for label in {reason_kind(r) for r in entry_reasons(row["reasons"], row.get("reason_codes"))}:
-                reasons[(*key, verdict, label)] += 1
+                reasons[(*key, verdict, label)] += sign
     return hours, reasons
 
 
@@ -85,9 +100,10 @@ def _add(conn: Connection, table: Table, keys: list[str], columns: tuple[str, ..
         conn.execute(statement, rows[start : start + _CHUNK])
 
 
-def record(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Count newly stored entries (inside the transaction that stores them)."""
-    hours, reasons = _tally(rows)
+def record(conn: Connection, rows: Iterable[Mapping[str, Any]], *, sign: int = 1) -> None:
+    """Count newly stored entries (inside the transaction that stores them); with `sign` -1, stop counting entries
+    an amendment has just superseded."""
+    hours, reasons = _tally(rows, sign)
     if hours:
         _add(
             conn,
@@ -111,6 +127,7 @@ def rebuild(conn: Connection) -> None:
     conn.execute(delete(entry_stats))
     conn.execute(delete(reason_stats))
     hour = func.substr(entries.c.ts, 1, 13)
+    counted = entries.c.superseded_by.is_(None)
 
     def count_if(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
@@ -127,13 +144,17 @@ def rebuild(conn: Connection) -> None:
                 count_if(entries.c.verdict == "hold"),
                 count_if(entries.c.colour == "red"),
                 count_if(entries.c.colour == "yellow"),
-            ).group_by(entries.c.gate, hour),
+                count_if(and_(entries.c.direction == "in", entries.c.verdict == "pass")),
+                count_if(and_(entries.c.direction != "in", entries.c.verdict == "pass")),
+            )
+            .where(counted)
+            .group_by(entries.c.gate, hour),
         )
     )
     reasons: Counter[tuple[str, str, str, str]] = Counter()
     not_passed = conn.execute(
         select(entries.c.gate, entries.c.ts, entries.c.verdict, entries.c.reasons, entries.c.reason_codes)
-        .where(entries.c.verdict != "pass")
+        .where(entries.c.verdict != "pass", counted)
         .execution_options(yield_per=_CHUNK)
     )
     for row in not_passed:

@@ -110,6 +110,7 @@ entries = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("received_at", String(40), nullable=False),
+    Column("superseded_by", String(26)),
     UniqueConstraint("gate", "seq", name="uq_entries_gate_seq"),
     Index("ix_entries_ts", "ts"),
     # Tracing reads a person's or a gate's passages in time order, a page at a time: (ts, id) is the page key,
@@ -179,7 +180,10 @@ colour_list = Table(
     Column("subject", String(32), primary_key=True),
     Column("colour", String(8), nullable=False),
     Column("note", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
 )
+"""The red/yellow list in force. `name` is masked (when the file gave one), for officials only: gates get the
+subject, colour and note (migration 0005)."""
 
 trust_documents = Table(
     "trust_documents",
@@ -263,10 +267,13 @@ entry_stats = Table(
     Column("held", BigInteger, nullable=False),
     Column("red", BigInteger, nullable=False),
     Column("yellow", BigInteger, nullable=False),
+    Column("let_in", BigInteger, nullable=False, server_default="0"),
+    Column("left", BigInteger, nullable=False, server_default="0"),
     Index("ix_entry_stats_hour", "hour"),
 )
-"""Entries per gate and UTC hour ('2024-05-01T08'), kept up to date by ingest: the overview reads a few
-thousand of these instead of a day of entries."""
+"""Passages per gate and UTC hour ('2024-05-01T08'), kept up to date by ingest: the overview reads a few
+thousand of these instead of a day of entries. `entries_in`/`entries_out` count attempts in each direction,
+`let_in`/`left` the people let through; an entry superseded by an amendment is not counted (migration 0005)."""
 
 reason_stats = Table(
     "reason_stats",
@@ -311,7 +318,10 @@ staged_colour_rows = Table(
     Column("subject", String(32), primary_key=True),
     Column("colour", String(8), nullable=False),
     Column("note", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("line", BigInteger),
 )
+"""`line`: where the row is in the uploaded file, for the preview (migration 0005)."""
 
 staged_roster_rows = Table(
     "staged_roster_rows",
@@ -320,6 +330,7 @@ staged_roster_rows = Table(
     Column("subject", String(32), primary_key=True),
     Column("name", Text, nullable=False),
     Column("unit", Text, nullable=False),
+    Column("line", BigInteger),
 )
 
 

@@ -56,6 +56,9 @@ COLUMNS = (
 )
 FIELDS = tuple(c.name for c in COLUMNS)
 PAGE_KEYS = (entries.c.ts, entries.c.id)
+COUNTED = entries.c.superseded_by.is_(None)
+"""One passage per attempt: an entry an amendment replaced is kept but neither traced, counted nor exported
+(see `sync.hq.ingest`, rule 7)."""
 
 
 class TracingError(ValueError):
@@ -162,13 +165,13 @@ class Result:
 
 def person(subject: str, window: Window) -> Result:
     start, end = window.bounds
-    where = (entries.c.subject == subject, entries.c.ts >= start, entries.c.ts < end)
+    where = (entries.c.subject == subject, entries.c.ts >= start, entries.c.ts < end, COUNTED)
     return Result(select(*COLUMNS).where(*where), select(entries.c.subject).where(*where))
 
 
 def gate(gate_id: str, window: Window) -> Result:
     start, end = window.bounds
-    where = (entries.c.gate == gate_id, entries.c.ts >= start, entries.c.ts < end)
+    where = (entries.c.gate == gate_id, entries.c.ts >= start, entries.c.ts < end, COUNTED)
     return Result(select(*COLUMNS).where(*where), select(entries.c.subject).where(*where))
 
 
@@ -233,7 +236,7 @@ def contacts(plan: ContactPlan) -> Result:
     others = or_(entries.c.subject.is_(None), entries.c.subject != plan.subject)
     branches = [
         select(entries.c.ts, entries.c.id, entries.c.subject).where(
-            entries.c.gate == r.gate, entries.c.ts >= r.start, entries.c.ts <= r.end, others
+            entries.c.gate == r.gate, entries.c.ts >= r.start, entries.c.ts <= r.end, others, COUNTED
         )
         for r in plan.ranges
     ] or [select(entries.c.ts, entries.c.id, entries.c.subject).where(false())]

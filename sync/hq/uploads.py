@@ -86,11 +86,15 @@ class Upload:
 
 @dataclass(frozen=True)
 class Difference:
-    """One person whose entry in the list changes: before (None when added) and after (None when removed)."""
+    """One person whose entry in the list changes: before (None when added) and after (None when removed), with
+    their masked name (the file's, else a roster's at HQ: officials check whom they act on) and the line of the
+    uploaded file that changes them (None when removed: they are in no line)."""
 
     subject: str
     before: tuple[str, str] | None
     after: tuple[str, str] | None
+    name: str = ""
+    line: int | None = None
 
 
 def _scope(kind: Kind, gate: str | None) -> str:
@@ -171,15 +175,15 @@ def _stage(
     also given to `progress` after each batch."""
     table = _staged(upload.kind)
     first, second = _values(upload.kind)
+    kept = (first, second, "line") if upload.kind is Kind.ROSTER else (first, second, "line", "name")
     read = 0
-    batch: dict[str, dict[str, str]] = {}
+    batch: dict[str, dict[str, Any]] = {}
 
     def flush() -> None:
         with db.begin() as conn:
             statement = dialect_insert(conn, table)
             statement = statement.on_conflict_do_update(
-                index_elements=["upload_id", "subject"],
-                set_={first: statement.excluded[first], second: statement.excluded[second]},
+                index_elements=["upload_id", "subject"], set_={c: statement.excluded[c] for c in kept}
             )
             conn.execute(statement, list(batch.values()))
             conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload.id).values(rows_read=read))
@@ -189,7 +193,9 @@ def _stage(
 
     for row in rows:
         read += 1
-        batch[row["subject"]] = {"upload_id": upload.id, "subject": row["subject"], first: row[first], second: row[second]}
+        batch[row["subject"]] = {"upload_id": upload.id, "subject": row["subject"]} | {
+            c: int(row[c]) if c == "line" else row.get(c, "") for c in kept
+        }
         if len(batch) >= BATCH_ROWS:
             flush()
     if batch:
@@ -218,8 +224,8 @@ def _refuse_over_limit(path: Path, max_rows: int) -> None:
 
 def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
     if upload.kind is Kind.COLOUR:
-        return lists.iter_colour_list(path, district_key, max_rows=max_rows)
-    return iter_roster(path, district_key, max_rows=max_rows)
+        return lists.iter_colour_list(path, district_key, max_rows=max_rows, line_field="line")
+    return iter_roster(path, district_key, max_rows=max_rows, line_field="line")
 
 
 def check(
@@ -302,9 +308,13 @@ def differences(
     mine = staged.c.upload_id == upload.id
     query: Select[Any]
     if change is Change.ADDED:
-        query = select(staged.c.subject, staged.c[first].label("new1"), staged.c[second].label("new2")).where(
-            mine, ~exists().where(joined)
-        )
+        query = select(
+            staged.c.subject,
+            staged.c[first].label("new1"),
+            staged.c[second].label("new2"),
+            _name(staged.c.name, staged.c.subject).label("name"),
+            staged.c.line,
+        ).where(mine, ~exists().where(joined))
         subject = staged.c.subject
     elif change is Change.CHANGED:
         query = (
@@ -314,15 +324,21 @@ def differences(
                 current.c[second].label("old2"),
                 staged.c[first].label("new1"),
                 staged.c[second].label("new2"),
+                _name(staged.c.name, current.c.name, staged.c.subject).label("name"),
+                staged.c.line,
             )
             .select_from(staged.join(current, joined))
             .where(mine, _differ(upload, staged, current))
         )
         subject = staged.c.subject
     else:
-        query = select(current.c.subject, current.c[first].label("old1"), current.c[second].label("old2")).where(
-            selected, ~exists().where(staged.c.subject == current.c.subject, mine)
-        )
+        query = select(
+            current.c.subject,
+            current.c[first].label("old1"),
+            current.c[second].label("old2"),
+            _name(current.c.name, current.c.subject).label("name"),
+            literal(None).label("line"),
+        ).where(selected, ~exists().where(staged.c.subject == current.c.subject, mine))
         subject = current.c.subject
     with db.read() as conn:
         found = keyset_page(conn, query, [subject], lambda r: [r.subject], after=after, before=before)
@@ -331,8 +347,16 @@ def differences(
         values = row._mapping
         old = (values["old1"], values["old2"]) if "old1" in values else None
         new = (values["new1"], values["new2"]) if "new1" in values else None
-        items.append(Difference(row.subject, old, new))
+        items.append(Difference(row.subject, old, new, values["name"] or "", values["line"]))
     return Page(items, found.next_cursor, found.prev_cursor)
+
+
+def _name(*columns: Any) -> Any:
+    """The first masked name given (the file's, then the list's), else one from a gate's roster at HQ; every
+    column but the last is a name, the last the subject."""
+    *names, subject = columns
+    known = select(func.max(roster.c.name)).where(roster.c.subject == subject).scalar_subquery()
+    return func.coalesce(*[func.nullif(name, "") for name in names], known, "")
 
 
 class StaleUpload(lists.ListError):
@@ -361,7 +385,9 @@ def apply(db: HqDatabase, upload_id: str) -> int:
                 conn, gate, select(literal(gate), staged.c.subject, staged.c[first], staged.c[second]).where(mine)
             )
         else:
-            version = lists.write_colour_list(conn, select(staged.c.subject, staged.c[first], staged.c[second]).where(mine))
+            version = lists.write_colour_list(
+                conn, select(staged.c.subject, staged.c[first], staged.c[second], staged.c.name).where(mine)
+            )
         conn.execute(delete(staged).where(mine))
         conn.execute(
             update(staged_uploads)

@@ -471,3 +471,60 @@ def test_an_upload_preview_comes_page_by_page_each_once(dash: RunningHq, key: by
     assert [len(p) for p in pages] == [50, 50, 20]
     assert_paged(pages, sorted(row["subject"] for row in colour_rows(key, rows)))
     admin.close()
+
+
+def test_a_red_list_preview_shows_whom_each_line_changes_by_masked_name(dash: RunningHq, key: bytes) -> None:
+    """The file's names (kept masked, never whole), else a roster's at HQ; the file's line; what changes."""
+    add_gate(dash.db, "north-gate")
+    lists.replace_roster(dash.db, "north-gate", [{"subject": subject_hash(key, make_resident_id(3)), "name": "W*** W*",
+                                                 "unit": "3-101"}])
+    lists.replace_colour_list(dash.db, colour_rows(key, [(2, "yellow", ""), (3, "red", "")]))
+    admin = Staff(dash.url, "ada")
+    content = ("id_number,colour,note,name\n" + f"{make_resident_id(1)},red,case,Zhang Sanfeng\n"
+               + f"{make_resident_id(2)},red,,Li Si\n").encode()
+
+    page = upload(admin, content)
+    preview = re.search(r'/admin/uploads/[0-9a-f]+', page).group(0)  # type: ignore[union-attr]
+    shown = {change: admin.client.get(preview, params={"change": change}).text for change in ("added", "changed", "removed")}
+    applied = admin.post(re.search(r'action="(/admin/uploads/[0-9a-f]+/apply)"', page).group(1))  # type: ignore[union-attr]
+    admin.close()
+
+    def rows(html: str) -> list[list[str]]:
+        body = html.split('<table id="changes">', 1)[1].split("</tbody>", 1)[0].split("<tbody>", 1)[1]
+        return [[" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+                for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+    assert rows(shown["added"]) == [
+        ["2", f"Z**** S****** {subject_hash(key, make_resident_id(1))[:10]}…", "added", "", "", "red", "case"]]
+    assert rows(shown["changed"]) == [
+        ["3", f"L* S* {subject_hash(key, make_resident_id(2))[:10]}…", "colour changed", "yellow", "", "red", ""]]
+    assert rows(shown["removed"]) == [
+        ["–", f"W*** W* {subject_hash(key, make_resident_id(3))[:10]}…", "removed", "red", "", "", ""]]
+    assert "Zhang Sanfeng" not in "".join(shown.values())
+    assert applied.status_code == 303
+    with dash.db.read() as conn:
+        assert sorted(conn.execute(select(colour_list.c.name))) == [("L* S*",), ("Z**** S******",)]
+
+
+def test_the_audit_log_says_why_a_list_was_refused_in_district_time_without_empty_fields(
+    hq_db_url: str, signing_key_file: Path, issuer_keys: Path
+) -> None:
+    for running in start_hq(hq_db_url, signing_key_file, district_key_file=issuer_keys / "district.key",
+                            timezone="Asia/Shanghai"):
+        make_user(running.db, "ada", Role.ADMIN)
+        add_gate(running.db, "north-gate")
+        admin = Staff(running.url, "ada")
+        upload(admin, b"id_number,colour\n110101199003070000,purple\n", name="bad.csv")
+        admin.get("/trace/gate", gate="north-gate", **{"from": "2026-11-23T08:00", "to": "2026-11-23T09:00"})
+        wait_until(lambda: "list refused" in admin.get("/admin/audit").text, "the refusal in the audit log", seconds=10)
+        audit_page = admin.get("/admin/audit").text
+        admin.close()
+
+    def detail(action: str) -> str:
+        found = re.search(rf'<td>{action}</td>\s*<td class="detail">(.*?)</td>', audit_page, re.S)
+        assert found, audit_page
+        return found.group(1)
+
+    assert "why: bad.csv: nothing loaded: line 2:" in detail("list refused")
+    assert "gate: None" not in audit_page
+    assert "from: 2026-11-23 08:00:00" in detail("trace gate") and "+00:00" not in detail("trace gate")

@@ -288,3 +288,20 @@ def test_an_account_switches_the_dashboard_to_chinese_and_every_page_reads_in_it
 
     page.locator("#form-language select").select_option("")
     expect(page.locator("h1")).to_contain_text("Policy")
+
+
+def test_the_gates_table_stays_inside_its_panel_at_800_px(town_hq: tuple[RunningHq, Town], browser: Browser) -> None:
+    running, _ = town_hq
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    sign_in(page, running.url, "vera")
+    expect(page.locator("table.gates")).to_be_visible()
+
+    panel = page.locator("section.panel", has=page.locator("table.gates")).bounding_box()
+    table = page.locator("table.gates").bounding_box()
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+
+    assert panel and table
+    assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1, (table, panel)
+    assert page_width <= 800, "nothing makes the page scroll sideways"

@@ -562,7 +562,8 @@ def _tile(html: str, name: str) -> str:
 
 
 def _gate_row(html: str, gate_id: str) -> tuple[str, list[int]]:
-    """A gate's state and its numbers (in, out, refused, held, red, yellow, alerts) in the overview's table."""
+    """A gate's state and its numbers (attempts, let in, left, refused, held, red, yellow, alerts) in the overview's
+    table."""
     found = re.search(rf'data-gate="{gate_id}">(.*?)</tr>', html, re.S)
     assert found, f"no row for {gate_id}"
     state = re.search(r'class="badge s-(\w+)"', found.group(1))
@@ -580,24 +581,24 @@ def test_the_overview_counts_today_and_flags_stale_gates_and_alerts(today_hq: Ru
     overview = vera.get("/").text
     stale_only = vera.get("/", show="stale").text
 
-    assert _tile(overview, "entries") == "13 in 4 out"
+    assert _tile(overview, "entries") == "17 attempts 8 let in, 4 left"
     assert _tile(overview, "refused") == "4 refused 1 held"
     assert _tile(overview, "codes") == "1 red-code attempts 1 yellow"
     assert _tile(overview, "alerts") == "1 alerts today 1 gates with alerts"
     assert _tile(overview, "stale") == f"1 of 3 gates stale no contact for {STALE_MINUTES:.1f} min"
-    hourly = [re.fullmatch(r"\S+: (\d+) in, (\d+) out, (\d+) refused, (\d+) held", t) for t in
-              _bar_titles(overview, "entries per hour today, district")]
+    hourly = [re.fullmatch(r"\S+: (\d+) attempts: (\d+) let in, (\d+) left, (\d+) refused, (\d+) held", t) for t in
+              _bar_titles(overview, "attempts per hour today, district")]
     assert len(hourly) == 24 and all(hourly)
-    assert [sum(int(m.group(i)) for m in hourly if m) for i in (1, 2, 3, 4)] == [13, 4, 4, 1]
+    assert [sum(int(m.group(i)) for m in hourly if m) for i in (1, 2, 3, 4, 5)] == [17, 8, 4, 4, 1]
     assert _bar_titles(overview, "refusals and holds by reason") == [
         "temperature too high: 2 refused, 0 held", "no valid pass: 1 refused, 0 held", "red code: 1 refused, 0 held",
         "yellow code: 0 refused, 1 held", "yellow code: 1 held",
     ]
     assert "yesterday&#39;s reason" not in overview
     assert re.search(r'class="badge a-broken">broken</span> <a href="/gates/north-gate">north-gate</a> #4', overview)
-    assert _gate_row(overview, "gate-a") == ("ok", [7, 2, 3, 1, 1, 1, 0])
-    assert _gate_row(overview, "quiet-gate") == ("stale", [2, 0, 1, 0, 0, 0, 0])
-    assert _gate_row(overview, "north-gate") == ("ok", [4, 2, 0, 0, 0, 0, 1])
+    assert _gate_row(overview, "gate-a") == ("ok", [9, 3, 2, 3, 1, 1, 1, 0])
+    assert _gate_row(overview, "quiet-gate") == ("stale", [2, 1, 0, 1, 0, 0, 0, 0])
+    assert _gate_row(overview, "north-gate") == ("ok", [6, 4, 2, 0, 0, 0, 0, 1])
     assert 'data-gate="quiet-gate"' in stale_only
     assert 'data-gate="gate-a"' not in stale_only and 'data-gate="north-gate"' not in stale_only
     vera.close()
@@ -610,7 +611,7 @@ def test_a_gate_page_shows_its_day_and_alerts(today_hq: RunningHq) -> None:
     quiet = vera.get("/gates/quiet-gate").text
     broken = vera.get("/gates/north-gate").text
 
-    assert "<dt>Today</dt><dd>7 in, 2 out, 3 refused, 1 held, 1 red and 1 yellow codes</dd>" in busy
+    assert "<dt>Today</dt><dd>9 attempts: 3 let in, 2 left, 3 refused, 1 held; 1 red and 1 yellow codes</dd>" in busy
     assert 'Gate quiet-gate <span class="badge s-stale">stale</span>' in quiet
     assert 'Gate north-gate <span class="badge s-ok">ok</span>' in broken
     assert re.search(r'<span class="badge a-broken">broken</span></td><td>#4</td>', broken)

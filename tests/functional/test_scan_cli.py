@@ -80,8 +80,14 @@ def test_folder_of_frames_is_judged_and_logged(gate: GateFolder, issue: IssueCod
     assert "skipped unreadable image" in result.stderr and "6 frames read, 4 entries logged" in result.stderr
     logged = entries(gate.db)
     assert [(seq, kind, verdict) for seq, kind, verdict, _, _ in logged] == [
-        (1, "PGC1", "pass"), (2, "PGC1", "refuse"), (3, "invalid", "refuse"), (4, "invalid", "refuse"),
+        (1, "PGC1", "pass"), (2, "PGC1", "refuse"), (3, "invalid", "refuse"), (4, "PGC1", "refuse"),
     ]
+    # The expired code is authentic: logged with its holder, as the first (same person) was; the forged one has
+    # no person, only its text's hash, so the same forgery can be found again.
+    with sqlite3.connect(gate.db) as conn:
+        people = conn.execute("SELECT seq, subject, name, details FROM entries ORDER BY seq").fetchall()
+    assert people[3][1] == people[0][1] and people[3][2] == "Z**** S**"
+    assert people[2][1] is None and people[2][2] == "" and len(json.loads(people[2][3])["code_hash"]) == 64
     assert [line["seq"] for line in lines[:4]] == [1, 2, 3, 4]
     verify = kiosk("verify", "--config", str(gate.config_file))
     assert verify.returncode == 0 and "chain intact: 4 entries" in verify.stdout

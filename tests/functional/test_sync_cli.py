@@ -245,3 +245,18 @@ def test_purge_removes_only_entries_past_retention(hq: RunningHq, make_gate: Mak
     assert gate.sync().online
     assert hq.alert_kinds("north-gate") == []  # purging at HQ never looks like a broken chain
     assert list_gates(hq.db)[0].chain_seq == 4
+
+
+def test_gates_add_prints_the_whole_enrol_line_and_alerts_says_when_there_are_none(
+    hq: RunningHq, signing_key_file: Path
+) -> None:
+    added = run(hq_main, "gates", "add", "north-gate", "--hq-url", hq.url, "--db", hq.settings.db,
+                "--signing-key", str(signing_key_file))
+    none = run(hq_main, "alerts", "--db", hq.settings.db)
+    none_json = run(hq_main, "alerts", "--json", "--db", hq.settings.db)
+
+    enrol = added.stdout.strip().splitlines()[-1]
+    assert enrol.startswith(f"pocket-kiosk enroll --hq {hq.url} --token - --fingerprint ")
+    assert _token(added.stdout) not in enrol, "the token is pasted, never put on a command line"
+    assert " URL " not in added.stdout
+    assert none.stdout.startswith("no alerts") and none_json.stdout == ""

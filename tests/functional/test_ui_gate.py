@@ -74,7 +74,7 @@ def test_a_green_code_shows_pass_and_logs_one_entry(tmp_path: Path, kit: Kit) ->
             await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
             assert "Z**** S**" in text_of(pilot, "#verdict-who")
             assert "resident" in text_of(pilot, "#verdict-reasons")
-            assert "In 1" in text_of(pilot, "#counters")
+            assert "Let in 1" in text_of(pilot, "#counters")
 
     run(scenario, context)
     assert recorder.sounds == [Cue.PASS]
@@ -160,7 +160,7 @@ def test_direction_switches_with_one_key_and_is_logged(tmp_path: Path, kit: Kit)
             assert "LEAVING" in text_of(pilot, "#direction")
             await pilot.press("m", *demo_id(9), "tab", *"Chen Yi", "enter")
             await wait_for(pilot, lambda: "leaving" in text_of(pilot, "#verdict-who"))
-            assert "Out 1" in text_of(pilot, "#counters")
+            assert "Left 1" in text_of(pilot, "#counters")
             await pilot.press("d")
             assert "ENTERING" in text_of(pilot, "#direction")
 
@@ -178,7 +178,7 @@ def test_markup_and_control_characters_in_a_name_are_shown_literally(tmp_path: P
             who = text_of(pilot, "#verdict-who")
             assert "[bold red]Evil[/]" in who and "\\x1b[2J" in who and "\x1b" not in who
             # Nothing else on screen changed: the top bar and the counters are as they were.
-            assert "north-gate" in text_of(pilot, "#who-is-on") and "In 1" in text_of(pilot, "#counters")
+            assert "north-gate" in text_of(pilot, "#who-is-on") and "Let in 1" in text_of(pilot, "#counters")
 
     run(scenario, context)
     assert entries(config)[0]["name"] == MARKUP_NAME
@@ -218,7 +218,7 @@ def test_a_temperature_typed_after_a_pass_rejudges_it_as_an_amending_entry(tmp_p
             await wait_for(pilot, lambda: verdict_word(pilot) == "REFUSED")
             assert "temperature 38.2" in text_of(pilot, "#verdict-reasons")
             assert "re-judged" in text_of(pilot, "#verdict-note")
-            assert "In 0" in text_of(pilot, "#counters") and "Refused 1" in text_of(pilot, "#counters")
+            assert "Let in 0" in text_of(pilot, "#counters") and "Refused 1" in text_of(pilot, "#counters")
             assert pilot.app.screen.focused is None  # back to hands-off scanning
 
     run(scenario, context)

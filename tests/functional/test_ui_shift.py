@@ -40,9 +40,9 @@ from tests.functional.ui_support import (
 
 
 async def manual_resident(pilot: Pilot[Any], name: str = "Chen Yi") -> None:
-    before = pilot.app.screen.tally.people
+    before = pilot.app.screen.tally.attempts
     await pilot.press("m", *demo_id(9), "tab", *name, "enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.tally.people > before)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and pilot.app.screen.tally.attempts > before)
 
 
 async def open_log(pilot: Pilot[Any], rows: int) -> DataTable[Any]:
@@ -85,7 +85,7 @@ def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_pa
             await pilot.press("o")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, HandoverScreen))
             summary = text_of(pilot, "#handover-summary")
-            assert "Li Ming (li01)" in summary and "people checked  1" in summary
+            assert "Li Ming (li01)" in summary and "attempts  1" in summary
             await pilot.click("#export")
             await wait_for(pilot, lambda: "written to" in text_of(pilot, "#handover-note"))
             await pilot.click("#sign-out")
@@ -96,7 +96,7 @@ def test_sign_in_needs_the_right_pin_and_every_entry_carries_the_operator(tmp_pa
     shifts = sqlite3.connect(config.database).execute("SELECT operator, ended_at FROM shifts").fetchall()
     assert len(shifts) == 1 and shifts[0][0] == "li01" and shifts[0][1] is not None
     export = exported(tmp_path, "handover-north-gate-li01-*.csv")
-    assert dict(csv.reader(export.open(encoding="utf-8-sig")))["people checked"] == "1"
+    assert dict(csv.reader(export.open(encoding="utf-8-sig")))["attempts"] == "1"
 
 
 def test_sign_in_locks_after_five_wrong_pins(tmp_path: Path, kit: Kit) -> None:
@@ -159,6 +159,52 @@ def test_the_log_lists_entries_searches_by_masked_name_and_exports_a_range(tmp_p
     assert [r["code_type"] for r in rows] == ["manual", "visitor"]
 
 
+def test_the_log_finds_a_name_as_the_keeper_knows_it_and_exports_from_the_search_with_ctrl_e(
+    tmp_path: Path, kit: Kit
+) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(100, 30)) as pilot:
+            await manual_resident(pilot, "Chen Yi")
+            await manual_resident(pilot, "Zhou Ba")
+            table = await open_log(pilot, rows=2)
+            pilot.app.screen.query_one("#search", Input).focus()
+            await pilot.press(*"Zhou Ba")
+            await wait_for(pilot, lambda: table.row_count == 1)
+            assert str(table.get_row_at(0)[2]) == "Z*** B*"
+            footer = " ".join(str(k.render()) for k in pilot.app.screen.query("FooterKey"))
+            assert "Export CSV" in footer, "the footer keeps the log's keys while the search has the focus"
+            await pilot.press("ctrl+e")
+            await wait_for(pilot, lambda: "2 entries written" in text_of(pilot, "#export-note"))
+
+    run(scenario, context)
+
+
+def test_settings_at_80x24_scroll_with_the_arrow_keys_at_once(tmp_path: Path, kit: Kit) -> None:
+    """Settings are longer than a small terminal: the table has the focus as the screen opens, so the arrow keys
+    move through it (and bring the rows below the fold into view) without a Tab first."""
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    with GateStore(config.database, config.gate_id) as store:  # out of date lists: a warning above the table
+        SyncState(store).confirm_bundle(datetime.now(UTC) - timedelta(days=2, hours=1))
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+            table = pilot.app.screen.query_one(DataTable)
+            await pilot.pause()
+            assert table.row_count > table.size.height, "the settings are longer than the screen"
+            assert pilot.app.focused is table
+            for _ in range(table.row_count):
+                await pilot.press("down")
+            await wait_for(pilot, lambda: table.cursor_row == table.row_count - 1 and table.scroll_y > 0)
+
+    run(scenario, context)
+
+
 def test_settings_show_the_rules_and_warn_about_stale_lists(tmp_path: Path, kit: Kit) -> None:
     config = gate_config(tmp_path, kit, tmp_path / "no-camera")
     with GateStore(config.database, config.gate_id) as store:  # as if HQ had last been heard from two days ago
@@ -189,6 +235,7 @@ def test_the_command_palette_lists_the_gate_keys(tmp_path: Path, kit: Kit) -> No
         async with recorded_app(context, Recorder()).run_test() as pilot:
             commands = [c.title for c in pilot.app.get_system_commands(pilot.app.screen)]
             assert "In/Out (key d)" in commands and "Manual (key m)" in commands and "Quit (key q)" in commands
+            assert [c for c in commands if "Quit" in c] == ["Quit (key q)"], "Quit is listed once"
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
             await pilot.press(*"In/Out", "enter")
@@ -204,7 +251,7 @@ def test_the_handover_counts_refusals_by_reason_and_exports_them(tmp_path: Path,
 
     async def scenario() -> None:
         async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: pilot.app.screen.tally.people == 2)
+            await wait_for(pilot, lambda: pilot.app.screen.tally.attempts == 2)
             await pilot.press("t", *"38.5", "enter")  # the last one's temperature: re-judged, refused
             await wait_for(pilot, lambda: pilot.app.screen.tally.refused == 2)
             await pilot.press("o")
@@ -233,7 +280,7 @@ def test_the_log_searches_by_time_shows_names_literally_and_exports_only_the_ran
 
     async def scenario() -> None:
         async with recorded_app(context, Recorder()).run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: pilot.app.screen.tally.people == 1)
+            await wait_for(pilot, lambda: pilot.app.screen.tally.attempts == 1)
             clock[0] = later  # three hours on, someone without a phone
             await manual_resident(pilot, "Chen Yi")
             table = await open_log(pilot, rows=2)

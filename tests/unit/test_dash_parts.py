@@ -50,8 +50,11 @@ def test_chart_axes_end_on_a_round_number(value: int, top: int) -> None:
     assert charts.nice_ceiling(value) == top
 
 
-def test_bars_stack_in_and_out_within_the_plot() -> None:
-    counts = {"a": Counts(entries_in=30, entries_out=10, refused=5), "b": Counts(entries_in=5)}
+def test_bars_stack_let_in_left_and_stopped_to_the_attempts() -> None:
+    counts = {
+        "a": Counts(entries_in=30, entries_out=10, refused=5, let_in=25, left=10),
+        "b": Counts(entries_in=5, let_in=5),
+    }
 
     chart = charts.bars(["a", "b", "c"], counts, str.upper, width=300, height=120)
 
@@ -60,8 +63,10 @@ def test_bars_stack_in_and_out_within_the_plot() -> None:
     inn, out, stopped = first.segments
     assert (inn.css, out.css, stopped.css) == ("in", "out", "stopped")
     assert inn.y + inn.height == pytest.approx(base) and out.y + out.height == pytest.approx(inn.y, abs=0.2)
-    assert out.y == pytest.approx(10 + 86 * (1 - 40 / 50), abs=0.2)  # 40 of an axis topped at 50
-    assert third.segments == [] and "C: 0 in, 0 out" in third.title
+    assert stopped.y + stopped.height == pytest.approx(out.y, abs=0.2)
+    assert stopped.y == pytest.approx(10 + 86 * (1 - 40 / 50), abs=0.2)  # 40 attempts of an axis topped at 50
+    assert first.title == "A: 40 attempts: 25 let in, 10 left, 5 refused, 0 held"
+    assert third.segments == [] and third.title == "C: 0 attempts: 0 let in, 0 left, 0 refused, 0 held"
     assert [label.text for label in chart.x_labels] == ["A", "B", "C"]
     assert [label.text for label in chart.y_labels] == ["50", "25", "0"]
 
@@ -70,7 +75,7 @@ def test_a_sparkline_scales_to_its_own_busiest_hour() -> None:
     line = charts.sparkline(["h1", "h2"], {"h1": Counts(entries_in=4), "h2": Counts(entries_in=2, refused=1)}, height=28)
 
     assert line.bars[0].segments[0].height == 26 and line.bars[1].segments[0].height == 13
-    assert line.description == "6 entries today, by hour"
+    assert line.description == "6 attempts today, by hour"
 
 
 @pytest.mark.parametrize(

@@ -239,3 +239,15 @@ def test_unusable_certificates_are_refused(csca: Csca) -> None:
     )
     with pytest.raises(TrustError, match="secp384r1"):
         TrustList().add_document(p384.public_bytes(serialization.Encoding.PEM), "p384.pem")
+
+
+def test_an_expired_certificate_is_refused_with_its_holder_a_forged_one_without(cast: Cast, trust: TrustList) -> None:
+    """Its signature verified, so whose it is can be believed and logged (masked), unlike a forged one's."""
+    (text,) = CASES["expired certificate"].make(cast)
+    good = read_code(text, trust, NOW - timedelta(hours=1))
+
+    error = failure(text, trust)
+
+    assert error.reason is Reason.EXPIRED and error.holder is not None
+    assert (error.holder.subject, error.holder.name, error.holder.format) == (None, good.name, "HC1")
+    assert failure(text[:-6] + "AAAAAA", trust).holder is None

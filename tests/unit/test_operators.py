@@ -126,3 +126,16 @@ def test_cli_refuses_a_mismatched_or_bad_pin_with_a_clear_message(tmp_path: Path
     assert bad.exit_code != 0 and "4 to 12 digits" in bad.output and "Traceback" not in bad.output
     with OperatorBook(tmp_path / "gate.db") as book:
         assert [op.id for op in book.operators()] == ["li01"]
+
+
+def test_cli_asks_again_for_a_pin_too_short_instead_of_stopping(tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+
+    result = CliRunner().invoke(
+        kiosk_main, ["operators", "add", "li01", "--name", "Li", "--config", str(config)], input="12\n4821\n4821\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Error: a PIN is 4 to" in result.output and result.output.count("Repeat for confirmation") == 1
+    with OperatorBook(tmp_path / "gate.db") as book:
+        assert book.verify("li01", "4821") is not None

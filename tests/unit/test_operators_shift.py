@@ -48,7 +48,7 @@ def test_counts_follow_direction_and_verdict_and_an_amendment_replaces_what_it_a
     assert first.assessment.verdict.decision.value == "pass" and second.assessment.verdict.decision.value == "refuse"
     rows = gate.store.entries()
     tally = ShiftTally().add_all(rows)
-    assert len(rows) == 4 and tally.people == 3
+    assert len(rows) == 4 and tally.attempts == 3
     assert (tally.entered, tally.left, tally.refused, tally.held) == (0, 1, 2, 0)
     assert dict(tally.refusals_by_reason()) == {"not a resident and no valid pass from HQ": 1, "temperature too high": 1}
 
@@ -73,13 +73,13 @@ def test_handover_reads_only_the_operators_entries_of_the_shift(gate: Gate, tmp_
     gate.present_manual(resident_id(3), "Other", direction=Direction.IN, operator="wang02", now=at(6))
     shift = Shift("s1", Operator("li01", "Li Ming"), START)
     summary = handover(tmp_path / "gate.db", shift, at(60))
-    assert summary.tally.people == 1 and summary.tally.refused == 1
+    assert summary.tally.attempts == 1 and summary.tally.refused == 1
     lines = dict(summary.lines())
     assert lines["refused"] == "1" and lines["refused or held: temperature too high"] == "1"
     out = tmp_path / "handover.csv"
     write_handover_csv(summary, out)
     written = dict(csv.reader(out.open(encoding="utf-8-sig")))
-    assert written["operator"] == "Li Ming (li01)" and written["people checked"] == "1"
+    assert written["operator"] == "Li Ming (li01)" and written["attempts"] == "1"
 
 
 def test_entry_export_writes_the_range_and_neutralises_formulas_and_control_characters(gate: Gate, tmp_path: Path) -> None:

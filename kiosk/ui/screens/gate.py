@@ -28,6 +28,7 @@ from kiosk.ui.words import speak_bindings
 from kiosk.shift import ShiftTally
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.banner import VerdictBanner
+from kiosk.uplink.status_text import bundle_news
 from kiosk.ui.status_bars import StatusLine, TopBar
 from kiosk.ui.context import KioskContext
 from kiosk.ui.typed_entries import parse_temperature, settle
@@ -176,6 +177,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             return
         self._sync_read_at = message.status.checked_at
         self.query_one(StatusLine).show_sync(message.status)
+        if news := bundle_news(message.status):  # said once, as it happens; the status line keeps it
+            self.notify(news, title=_("HQ"), timeout=10)
 
     def show_verdict(self, outcome: Outcome, origin: str) -> None:
         """Show a committed entry's verdict, count it, and sound it (the player never holds up the screen)."""

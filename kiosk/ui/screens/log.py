@@ -1,4 +1,5 @@
-"""The log screen: recent entries in a table, searchable by masked name or time, and CSV export of a range.
+"""The log screen: recent entries in a table, searchable by name (as the keeper knows it, or masked) or time, and
+CSV export of a range.
 
 Entries are read and exported in thread workers on a read-only connection, so the camera keeps logging.
 Every cell is a `Text` built from escaped values: the table never interprets a scanned name as markup.
@@ -28,6 +29,7 @@ from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.markup_safe import plain, shown
 from kiosk.ui.words import speak_bindings
 from sync.core.i18n import N_, _
+from sync.core.identity import mask_name
 from sync.core.policy import Decision
 from sync.core.refusals import entry_reasons
 from sync.core.wording import say
@@ -73,16 +75,24 @@ def parse_local(text: str) -> datetime:
 
 
 def matches(row: dict[str, Any], query: str) -> bool:
-    """Search by masked name ('Z****') or by local time ('14:0', '2026-11-23')."""
+    """Search by name as the keeper knows it ('Zhang San', '张三': masked as the log holds names, so it finds
+    'Z**** S**', '张*'), by its masked form ('Z****'), or by local time ('14:0', '2026-11-23')."""
     needle = query.strip().casefold()
-    return not needle or needle in (row["name"] or "").casefold() or needle in local_time(row["ts"]).casefold()
+    if not needle:
+        return True
+    name = (row["name"] or "").casefold()
+    masked = mask_name(query.strip()).casefold()
+    known = "*" not in needle and bool(masked) and masked in name
+    return needle in name or known or needle in local_time(row["ts"]).casefold()
 
 
 class LogScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", N_("Back")),
-        Binding("ctrl+f", "focus_search", N_("Search")),
-        Binding("ctrl+e", "export", N_("Export CSV")),
+        # Priority: the search field's own ctrl+e (end of line) and ctrl+f would otherwise take the keys, and
+        # the footer would stop showing them, once the keeper has searched.
+        Binding("ctrl+f", "focus_search", N_("Search"), priority=True),
+        Binding("ctrl+e", "export", N_("Export CSV"), priority=True),
     ]
 
     def __init__(self, context: KioskContext) -> None:
@@ -93,7 +103,7 @@ class LogScreen(ShowsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(_("Entries of the last {days} days, newest first").format(days=RECENT_DAYS), id="log-title")
-        yield Input(placeholder=_("Search by masked name (e.g. Z****) or time (e.g. 14:0)"), id="search", compact=True)
+        yield Input(placeholder=_("Search by name (Zhang San, or Z****) or time (e.g. 14:0)"), id="search", compact=True)
         yield DataTable(id="entries", zebra_stripes=True, cursor_type="row")
         with Horizontal(id="export-bar"):
             yield Label(_("Export from"))

@@ -8,7 +8,7 @@ the format's own section of the trust list.
 
 from __future__ import annotations
 
-from sync.core.codes.base import Checks, CodeError, Colour, Credential, Evidence, Reason
+from sync.core.codes.base import Checks, CodeError, Colour, Credential, Evidence, Holder, Reason
 from sync.core.codes.hcert import HC1
 from sync.core.codes.pgc import PGC1
 from sync.core.codes.registry import FORMATS, CodeFormat, read_code, register
@@ -27,6 +27,7 @@ __all__ = [
     "Colour",
     "Credential",
     "Evidence",
+    "Holder",
     "Reason",
     "TrustList",
     "read_code",

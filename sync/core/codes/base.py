@@ -147,14 +147,32 @@ def past_expiry(now: datetime, expires_at: datetime) -> bool:
     return now.replace(microsecond=0) > expires_at
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Whose an authentic code is, when it is refused after its signature verified (expired, not yet valid,
+    revoked, signed by a key not allowed to sign it): the gate logs the attempt with its person, so tracing
+    finds them. A code whose signature did not verify has no holder: nothing in it can be believed."""
+
+    subject: str | None
+    """The keyed hash of the ID number (PGC1 codes); None for formats that carry none (certificates)."""
+    name: str
+    """The masked name."""
+    format: str = ""
+    """The code's format ('PGC1', ...), set by `read_code`."""
+
+
 class CodeError(Exception):
     """A scanned text failed to become a credential. `reason` is machine-readable, `str()` readable;
-    `checks` says which verification steps ran and how they came out."""
+    `checks` says which verification steps ran and how they came out; `holder` whose it is, when its signature
+    verified."""
 
-    def __init__(self, reason: Reason, detail: str = "", checks: Checks | None = None) -> None:
+    def __init__(
+        self, reason: Reason, detail: str = "", checks: Checks | None = None, holder: Holder | None = None
+    ) -> None:
         self.reason = reason
         self.detail = detail
         self.checks = checks if checks is not None else Checks.implied_by(reason)
+        self.holder = holder
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
 
     @property

@@ -36,6 +36,7 @@ from sync.core.codes.base import (
     Credential,
     Evidence,
     EvidenceKind,
+    Holder,
     Reason,
     TestResult,
     TestType,
@@ -252,32 +253,27 @@ class HC1:
             )
             raise CodeError(Reason.SCHEMA_INVALID, where, checks)
         if own_validity is not None:
-            raise CodeError(*own_validity, checks)
+            raise CodeError(*own_validity, checks, holder=_holder(dcc))
         if not signer_valid:
             raise CodeError(
                 Reason.SIGNER_EXPIRED,
                 f"signer valid {signer.not_before:%Y-%m-%d} to {signer.not_after:%Y-%m-%d}",
                 checks,
+                holder=_holder(dcc),
             )
         assert dcc is not None and kind is not None  # schema_valid and one entry
         if not key_usage_ok:
             allowed = ", ".join(sorted(usage.value for usage in signer.usages or ()))
-            raise CodeError(Reason.WRONG_KEY_USAGE, f"{kind.value} entry; signer may sign {allowed}", checks)
+            raise CodeError(
+                Reason.WRONG_KEY_USAGE, f"{kind.value} entry; signer may sign {allowed}", checks, holder=_holder(dcc)
+            )
         entry = dcc[groups[0]][0]
         try:
             evidence = _evidence(kind, entry)
         except ValueError as exc:
             unreadable = Checks(signature_valid=True, expired=False, key_usage_ok=True, schema_valid=False)
             raise CodeError(Reason.SCHEMA_INVALID, str(exc), unreadable) from exc
-        names = dcc["nam"]
-        name = " ".join(
-            part
-            for part in (
-                names.get("gn") or names.get("gnt", "").replace("<", " "),
-                names.get("fn") or names.get("fnt", "").replace("<", " "),
-            )
-            if part
-        )
+        name = _holder(dcc).name
         extra = {"certificate": kind.value, "country": entry["co"], "signer": signer.subject}
         if evidence:
             extra["entries"] = evidence[0].describe()
@@ -286,7 +282,7 @@ class HC1:
             issuer=f"{entry['is']} ({iss})" if iss else entry["is"],
             kid=kid.hex(),
             subject=None,
-            name=mask_name(name),
+            name=name,
             colour=None,
             issued_at=issued_at,
             expires_at=expires_at,
@@ -302,6 +298,20 @@ class HC1:
             evidence=evidence,
             checks=checks,
         )
+
+
+def _holder(dcc: dict[str, Any]) -> Holder:
+    """Whose a schema-valid certificate is: its masked name (certificates carry no ID number)."""
+    names = dcc["nam"]
+    name = " ".join(
+        part
+        for part in (
+            names.get("gn") or names.get("gnt", "").replace("<", " "),
+            names.get("fn") or names.get("fnt", "").replace("<", " "),
+        )
+        if part
+    )
+    return Holder(subject=None, name=mask_name(name))
 
 
 def _evidence(kind: EvidenceKind, entry: dict[str, Any]) -> tuple[Evidence, ...]:

@@ -24,7 +24,7 @@ from cwt import COSE
 from cwt.exceptions import VerifyError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from sync.core.codes.base import Colour, CodeError, Credential, Reason, past_expiry
+from sync.core.codes.base import Colour, CodeError, Credential, Holder, Reason, past_expiry
 from sync.core.codes.inflate import inflate
 from sync.core.codes.keys import IssuerKey
 from sync.core.codes.pgc_trust import PARSERS, IssuerKeys
@@ -129,11 +129,12 @@ class PGC1:
         claims = self._claims(_loads(payload, "claims"))
         issued_at = datetime.fromtimestamp(claims.iat, UTC)
         expires_at = datetime.fromtimestamp(claims.exp, UTC)
-        if now + CLOCK_SKEW < issued_at:
-            raise CodeError(Reason.NOT_YET_VALID, f"issued {issued_at:%Y-%m-%d %H:%M} UTC")
-        if past_expiry(now, expires_at):
-            raise CodeError(Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC")
         details = claims.details
+        holder = Holder(subject=claims.sub, name=details.name)
+        if now + CLOCK_SKEW < issued_at:
+            raise CodeError(Reason.NOT_YET_VALID, f"issued {issued_at:%Y-%m-%d %H:%M} UTC", holder=holder)
+        if past_expiry(now, expires_at):
+            raise CodeError(Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", holder=holder)
         return Credential(
             format=self.name,
             issuer=claims.iss,

@@ -8,6 +8,7 @@ documents that format's keys come in (`sync.core.codes.trust`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -50,4 +51,9 @@ def read_code(text: str, trust: TrustList, now: datetime) -> Credential:
     fmt = format_for(text)
     if fmt is None:
         raise CodeError(Reason.NOT_OURS)
-    return fmt.verify(text, trust, now)
+    try:
+        return fmt.verify(text, trust, now)
+    except CodeError as error:
+        if error.holder is not None:
+            error.holder = replace(error.holder, format=fmt.name)
+        raise

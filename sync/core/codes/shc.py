@@ -40,6 +40,7 @@ from sync.core.codes.base import (
     Credential,
     Evidence,
     EvidenceKind,
+    Holder,
     Reason,
     TestResult,
     TestType,
@@ -317,14 +318,15 @@ class SHC:
         # the CWT-based EU DCC and PGC1 codes, which are valid through the second of theirs (`past_expiry`).
         expired = (expires_at is not None and now >= expires_at) or now + CLOCK_SKEW < issued_at
         checks = Checks(signature_valid=True, expired=expired, schema_valid=True)
-        if payload.vc.rid is not None and trust.section(ShcIssuers).revoked(kid, payload.vc.rid, issued_at):
-            raise CodeError(Reason.REVOKED, f"rid {payload.vc.rid}", checks)
-        if expires_at is not None and now >= expires_at:
-            raise CodeError(Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", checks)
-        if now + CLOCK_SKEW < issued_at:
-            raise CodeError(Reason.NOT_YET_VALID, f"issued {issued_at:%Y-%m-%d %H:%M} UTC", checks)
         patients = [model for kind, model in resources if isinstance(model, _Patient)]
         name = _patient_name(patients[0]) if patients else ""
+        holder = Holder(subject=None, name=mask_name(name))
+        if payload.vc.rid is not None and trust.section(ShcIssuers).revoked(kid, payload.vc.rid, issued_at):
+            raise CodeError(Reason.REVOKED, f"rid {payload.vc.rid}", checks, holder=holder)
+        if expires_at is not None and now >= expires_at:
+            raise CodeError(Reason.EXPIRED, f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", checks, holder=holder)
+        if now + CLOCK_SKEW < issued_at:
+            raise CodeError(Reason.NOT_YET_VALID, f"issued {issued_at:%Y-%m-%d %H:%M} UTC", checks, holder=holder)
         extra = {"entries": "; ".join(e.describe() for e in evidence) or "none the gate counts"}
         return Credential(
             format=self.name,

@@ -19,7 +19,19 @@ def gates() -> None:
     """Enrol, list and revoke gates."""
 
 
-def _print_token(gate_id: str, token: str, signing_key_file: Path | None) -> None:
+ADDRESS_PLACEHOLDER = "HQ_ADDRESS"
+
+hq_url_option = click.option(
+    "--hq-url",
+    envvar="POCKET_HQ_URL",
+    help="HQ's address as gates reach it (e.g. https://hq.example.org), put in the enrol line printed "
+    "[env POCKET_HQ_URL].",
+)
+
+
+def _print_token(gate_id: str, token: str, signing_key_file: Path | None, hq_url: str | None) -> None:
+    """The token once, and the whole line to run on the gate. The line reads the token from standard input
+    (`--token -`, paste it when asked): a token typed on a command line stays in the shell's history."""
     click.echo(_("token for gate {gate} (shown only now; HQ keeps only its hash):").format(gate=gate_id))
     click.echo(token)
     try:
@@ -27,29 +39,35 @@ def _print_token(gate_id: str, token: str, signing_key_file: Path | None) -> Non
     except SigningKeyError as exc:
         click.echo(_("warning: {problem}").format(problem=exc), err=True)
         return
-    click.echo(_("on the gate: {command}").format(command=f"pocket-kiosk enroll --hq URL --token {token} --fingerprint {mark}"))
+    if not hq_url:
+        click.echo(_("({placeholder}: the address the gate reaches HQ at; give --hq-url to have it printed here)")
+                   .format(placeholder=ADDRESS_PLACEHOLDER))
+    click.echo(_("on the gate, then paste the token above when it waits for it (it stays out of the shell history):"))
+    click.echo(f"pocket-kiosk enroll --hq {hq_url or ADDRESS_PLACEHOLDER} --token - --fingerprint {mark}")
 
 
 @gates.command("add")
 @click.argument("gate_id")
+@hq_url_option
 @db_option
 @signing_key_option
 @hq_errors
-def gates_add(gate_id: str, db: str | None, signing_key_file: Path | None) -> None:
+def gates_add(gate_id: str, hq_url: str | None, db: str | None, signing_key_file: Path | None) -> None:
     """Enrol GATE_ID and print its token once (with the line to run on the gate)."""
     token = gate_admin.add_gate(open_db(db), gate_id)
-    _print_token(gate_id, token, signing_key_file)
+    _print_token(gate_id, token, signing_key_file, hq_url)
 
 
 @gates.command("token")
 @click.argument("gate_id")
+@hq_url_option
 @db_option
 @signing_key_option
 @hq_errors
-def gates_token(gate_id: str, db: str | None, signing_key_file: Path | None) -> None:
+def gates_token(gate_id: str, hq_url: str | None, db: str | None, signing_key_file: Path | None) -> None:
     """Give GATE_ID a new token (a replaced laptop, a leaked token); the old one stops working at once."""
     token = gate_admin.replace_token(open_db(db), gate_id)
-    _print_token(gate_id, token, signing_key_file)
+    _print_token(gate_id, token, signing_key_file, hq_url)
 
 
 @gates.command("revoke")
@@ -93,6 +111,10 @@ def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
     """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains, refused entries."""
     database = open_db(db)
     shown = local_times(database)
-    for row in gate_admin.list_alerts(database, gate_id):
+    found = gate_admin.list_alerts(database, gate_id)
+    for row in found:
         click.echo(json.dumps(row) if as_json else
                    f"{shown(row['created_at'])} {row['gate']} #{row['seq']} {_(row['kind'])}: {row['detail']}")
+    if not found and not as_json:  # JSON lines: none is no line, for scripts
+        click.echo(_("no alerts for gate {gate}: its history HQ holds is whole").format(gate=gate_id) if gate_id
+                   else _("no alerts: every gate's history HQ holds is whole"))

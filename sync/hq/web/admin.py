@@ -26,7 +26,17 @@ from sync.hq import audit, gates, lists, uploads
 from sync.hq.tables import colour_list, passes
 from sync.hq.overview import GateFilter, gate_names, gate_page
 from sync.hq.paging import Page, keyset_page
-from sync.hq.web.core import CSRF_FIELD, Admin, AdminPosted, Dashboard, check_csrf, dashboard_of, record, render
+from sync.hq.web.core import (
+    CSRF_FIELD,
+    Admin,
+    AdminPosted,
+    Dashboard,
+    check_csrf,
+    client_of,
+    dashboard_of,
+    record,
+    render,
+)
 from sync.hq.web.params import Cursor, GateName, PassName, UploadName, Words, form_problem
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -216,12 +226,18 @@ async def _save_upload(file: UploadFile, folder: Path) -> Path:
     return path
 
 
-def _check_saved_upload(dashboard: Dashboard, upload_id: str, path: Path) -> None:
-    """Check the saved copy in the background, then remove its temporary folder whatever the outcome."""
+def _check_saved_upload(dashboard: Dashboard, upload_id: str, path: Path, client: str = "") -> None:
+    """Check the saved copy in the background, then remove its temporary folder whatever the outcome. A file
+    refused is in the audit log with its reason (the upload alone says only that a file came)."""
     try:
-        uploads.check(dashboard.db, upload_id, path, dashboard.district_key, dashboard.hq.settings.max_list_rows)
+        checked = uploads.check(
+            dashboard.db, upload_id, path, dashboard.district_key, dashboard.hq.settings.max_list_rows
+        )
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+    if checked.state is uploads.State.FAILED:
+        audit.record(dashboard.db, checked.uploaded_by, "list refused",
+                     {"upload": upload_id, "file": checked.filename, "why": checked.message}, client=client)
 
 
 @router.post("/lists")
@@ -260,9 +276,9 @@ async def lists_upload(request: Request, session: Admin) -> Response:
     folder = Path(tempfile.mkdtemp(prefix="upload-", dir=dashboard.upload_dir))
     path = await _save_upload(file, folder)
     await file.close()
-    dashboard.checks.submit(_check_saved_upload, dashboard, upload.id, path)
-    record(request, session, "upload list", {"upload": upload.id, "kind": kind, "gate": upload.gate,
-                                             "file": file.filename})
+    record(request, session, "upload list", {"upload": upload.id, "kind": kind, "file": file.filename}
+           | ({"gate": upload.gate} if upload.gate else {}))
+    dashboard.checks.submit(_check_saved_upload, dashboard, upload.id, path, client_of(request))
     return _see(f"/admin/uploads/{upload.id}")
 
 

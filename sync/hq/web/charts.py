@@ -69,10 +69,10 @@ def bars(
     *,
     width: int = 760,
     height: int = 200,
-    description: str = N_("entries per hour"),
+    description: str = N_("attempts per hour"),
 ) -> Chart:
-    """Stacked bars of entries in and out per hour (or day: any keys), with the refused and held part marked
-    at the foot of each bar."""
+    """Stacked bars of passages per hour (or day: any keys): people let in, people who left, and those refused
+    or held on top; the three add up to the attempts (one passage per attempt, amendments counted once)."""
     left, right, top, bottom = 40, 8, 10, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = nice_ceiling(max((counts[k].total for k in keys if k in counts), default=0))
@@ -85,24 +85,29 @@ def bars(
         x = left + i * slot + slot * 0.1
         bar_w = slot * 0.8
         base = top + plot_h
-        in_h = plot_h * c.entries_in / peak
-        out_h = plot_h * c.entries_out / peak
-        stopped_h = plot_h * min(c.refused + c.held, c.total) / peak
+        in_h = plot_h * c.let_in / peak
+        out_h = plot_h * c.left / peak
+        stopped_h = plot_h * (c.refused + c.held) / peak
         segments = [
             Segment(round(base - in_h, 1), round(in_h, 1), "in"),
             Segment(round(base - in_h - out_h, 1), round(out_h, 1), "out"),
-            Segment(round(base - stopped_h, 1), round(stopped_h, 1), "stopped"),
+            Segment(round(base - in_h - out_h - stopped_h, 1), round(stopped_h, 1), "stopped"),
         ]
         when = label(key)
-        title = _("{when}: {entered} in, {left} out, {refused} refused, {held} held").format(
-            when=when, entered=c.entries_in, left=c.entries_out, refused=c.refused, held=c.held
-        )
+        title = _("{when}: {attempts}").format(when=when, attempts=attempts_phrase(c))
         drawn.append(Bar(round(x, 1), round(bar_w, 1), [s for s in segments if s.height > 0], title))
         if i % every == 0:
             x_labels.append(Label(round(x + bar_w / 2, 1), height - 8, when))
     gridlines = [round(top + plot_h * f, 1) for f in (0, 0.5, 1)]
     y_labels = [Label(left - 6, round(top + plot_h * f + 4, 1), str(round(peak * (1 - f)))) for f in (0, 0.5, 1)]
     return Chart(width, height, drawn, x_labels, y_labels, gridlines, description)
+
+
+def attempts_phrase(c: Counts) -> str:
+    """The dashboard's one way of saying counts, in the gates' words: '21 attempts: 7 let in, 2 left, 10 refused,
+    2 held' (the four parts add up to the attempts)."""
+    return _("{total} attempts: {let_in} let in, {left} left, {refused} refused, {held} held").format(
+        total=c.total, let_in=c.let_in, left=c.left, refused=c.refused, held=c.held)
 
 
 def sparkline(hours: Sequence[str], counts: dict[str, Counts], *, width: int = 144, height: int = 28) -> Chart:
@@ -118,10 +123,10 @@ def sparkline(hours: Sequence[str], counts: dict[str, Counts], *, width: int = 1
         if stopped:
             segments.append(Segment(round(height - stopped, 1), round(stopped, 1), "stopped"))
         bars.append(Bar(round(i * slot, 1), round(max(slot - 1, 1), 1), [s for s in segments if s.height > 0],
-                        _("{hour}: {total} entries, {stopped} stopped").format(
+                        _("{hour}: {total} attempts, {stopped} refused or held").format(
                             hour=hour, total=c.total, stopped=c.refused + c.held)))
     total = sum(counts[h].total for h in hours if h in counts)
-    return Chart(width, height, bars, [], [], [], _("{total} entries today, by hour").format(total=total))
+    return Chart(width, height, bars, [], [], [], _("{total} attempts today, by hour").format(total=total))
 
 
 def horizontal(rows: Sequence[tuple[str, int, int]], *, width: int = 360, row_height: int = 22) -> Chart:
