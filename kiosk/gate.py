@@ -28,6 +28,10 @@ from sync.core.i18n import N_, _
 TYPED_KINDS = ("manual", "visitor")
 """Presentations typed by the keeper rather than scanned; their kind is their code type in the log."""
 
+SOURCES = ("camera", "scanner")
+"""What read a scanned code, logged in its entry's details as `source`: the webcam's frames, or a hardware QR
+scanner (a keyboard wedge or a serial one) that hands over the text itself."""
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -204,14 +208,17 @@ class Gate:
         temperature: float | None = None,
         operator: str = "",
         now: datetime | None = None,
+        source: str = "",
     ) -> Outcome:
-        """Assess a scanned text and, when it claims to be a code, commit the entry before returning."""
+        """Assess a scanned text and, when it claims to be a code, commit the entry before returning. `source`
+        says what read it (`camera` or `scanner`, see SOURCES) and is logged with the entry."""
         moment = now or datetime.now(UTC)
         assessment = self.assess_code(text, direction=direction, temperature=temperature, now=moment)
         if not assessment.loggable:
             return Outcome(assessment, None)
+        details = {"source": source} if source else {}
         return self._log(
-            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details={}
+            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
         )
 
     def _subject(self, id_number: str, doc_type: str) -> str:

@@ -143,6 +143,8 @@ class VerdictBanner(Vertical):
             pieces.append(f"{row['temperature']:.1f} °C")
         if origin == "temperature":
             pieces.append(_("re-judged with the temperature"))
+        elif origin == "scanner":
+            pieces.append(_("read by the QR scanner"))
         return Text(_("{pieces}.").format(pieces=" · ".join(pieces)), style="italic")
 
     def show_failure(self, error: str) -> None:

@@ -6,6 +6,7 @@ configuration is one readable line on the command line rather than a screen that
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -66,6 +67,8 @@ class KioskContext:
     another terminal shows within this long)."""
     exports_dir: Path = DEFAULT_DATA / "exports"
     clock: Callable[[], datetime] = utc_now
+    key_clock: Callable[[], float] = time.monotonic
+    """When each key arrives, in seconds: a keyboard-wedge scanner is told from typing by it (`kiosk.key_bursts`)."""
     notes: list[str] = field(default_factory=list)
     """Things to tell the keeper once the screen is up (entries purged on start, missing keys...)."""
     sync: SyncService | None = None

@@ -1,6 +1,7 @@
 """The gate screen: camera preview, verdict banner, direction, temperature, shift counters and sync state.
 
-A normal pass needs no key: the camera worker logs each code and posts its verdict. Every other action is one
+A normal pass needs no key: the camera worker logs each code and posts its verdict, and so does a hardware
+QR scanner's read (the app recognises a keyboard-wedge burst and hands it here; see `scanner_read`). Every other action is one
 key, listed in the footer and the command palette.
 """
 
@@ -51,6 +52,10 @@ from kiosk.ui.session import GateSession
 from sync.core.i18n import N_, _
 
 
+MAX_HELD_SCANS = 5
+"""Codes scanned while a form is open that are kept to be judged after it (a keeper scans one, not a queue)."""
+
+
 class GateScreen(ShowsWorkerErrors, Screen[None]):
     AUTO_FOCUS = ""  # nothing focused: a normal pass needs no key, and keys act on the gate at once
     BINDINGS = [
@@ -78,6 +83,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._clear_timer: Timer | None = None
         self._typing_for: Outcome | None = None
         """The verdict on show when the keeper started typing a temperature: the person it is meant for."""
+        self._held_scans: list[str] = []
+        """Codes a hardware scanner read while another screen covered this one: judged when it is back."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.context.config.gate_id, self.shift.operator, self.context.demo, id="topbar")
@@ -110,6 +117,21 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.session.set_scanning(True)
+        held, self._held_scans = self._held_scans, []
+        for text in held:
+            self.judge_scanned(text)
+
+    def scanner_read(self, text: str) -> None:
+        """A code from a hardware scanner: judged now when the keeper can see the verdict, else held (like the
+        camera, which judges nobody unseen) until this screen is back."""
+        if self.app.screen is self:
+            self.judge_scanned(text)
+            return
+        if len(self._held_scans) >= MAX_HELD_SCANS:
+            self.notify(_("Too many codes scanned behind this screen: the oldest was dropped, not logged."), severity="warning")
+            del self._held_scans[0]
+        self._held_scans.append(text)
+        self.notify(_("Code scanned: it is judged when you are back at the gate screen."), title=_("Scanner"), timeout=5)
 
     def _preview_cells(self, cells: tuple[int, int]) -> None:
         self.session.preview_cells = cells
@@ -131,6 +153,11 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
     def _rules_problem(self, text: str) -> None:
         """For the status worker (`notify` is thread-safe): new rules in the database could not be put in force."""
         self.notify(shown(text), title=_("Sync"), severity="error", timeout=30)
+
+    # Not exclusive: every scanned code is judged (the scan loop judges one at a time).
+    @work(thread=True, exit_on_error=False, group="entries", name="scanner")
+    def judge_scanned(self, text: str) -> None:
+        self.feed.scanner_read(text)
 
     # Not exclusive: every typed entry must finish (a thread cannot be interrupted mid-commit anyway).
     @work(thread=True, exit_on_error=False, group="entries", name="entry")
