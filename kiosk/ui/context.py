@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from sync.core.codes.trust import TrustError
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
+from kiosk.idcard import CardReader
 from kiosk.operators import Operator, OperatorBook
 from kiosk.rules_in_force import RulesInForce
 from sync.core.policy import PolicyError
@@ -76,6 +77,8 @@ class KioskContext:
     life; None when the gate is not enrolled."""
     feeds: list[CameraFeedLike] = field(default_factory=list)
     """Camera loops started by gate screens, stopped and waited for before the database is closed."""
+    card_reader: CardReader = field(default_factory=CardReader)
+    """OCR for resident ID cards held to the camera (its engine loads on the first card)."""
     sound: SoundPlayer = field(default_factory=lambda: SoundPlayer(SoundSettings(SoundMode.OFF)))
     """The verdict sounds, started by the app (`run_kiosk` gives the configured player; silent otherwise)."""
 

@@ -39,6 +39,8 @@ class CameraFeed:
         self._done = threading.Event()
         self._capture: CaptureThread | None = None
         self._last_preview = 0.0
+        self.latest: Frame | None = None
+        """The newest frame from the camera, also while a form covers the gate (an ID card is read from it)."""
         self.loop = ScanLoop(context.gate, context.config.debounce_seconds)
         """The camera's scan loop; a hardware scanner's reads go through it too (`scanner_read`), debounced
         together with the camera's."""
@@ -106,6 +108,7 @@ class CameraFeed:
             return
 
     def _preview(self, frame: Frame) -> None:
+        self.latest = frame
         now = time.monotonic()
         if now - self._last_preview < 1 / self.context.preview_fps:
             return

@@ -21,12 +21,15 @@ from sync.core.identity import RESIDENT_ID
 from sync.core.readings import temperature_problem
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.typed_entries import parse_temperature, settle
-from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
+from kiosk.idcard import CardReading
+from kiosk.ui.messages import CardRead, EntryFailed, EntryRejected, VerdictReady
 from kiosk.ui.markup_safe import shown
 from kiosk.ui.words import speak_bindings
 from sync.core.i18n import N_, _
 
 ManualSubmit = Callable[[str, str, str, float | None], Outcome]
+ReadCard = Callable[[], CardReading | None]
+"""Reads an ID card from the camera's newest frame (None: no frame)."""
 VisitorSubmit = Callable[[Visitor, float | None], Outcome]
 
 
@@ -140,14 +143,57 @@ class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
 
 
 class ManualEntryScreen(EntryForm):
-    """A person without a phone code, checked by their ID number."""
+    """A person without a phone code, checked by their ID number: typed, or read from their ID card held to the
+    camera (F2, or the gate's `c`), which fills the number and name for the keeper to compare and confirm."""
 
     TITLE_TEXT = N_("Manual entry: no phone code")
     origin = "manual"
+    BINDINGS = [*EntryForm.BINDINGS, Binding("f2", "read_card", N_("Read ID card"))]
 
-    def __init__(self, submit: ManualSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
+    def __init__(
+        self,
+        submit: ManualSubmit,
+        document_types: tuple[str, ...],
+        temperature: float | None,
+        read_card: ReadCard | None = None,
+        *,
+        card_first: bool = False,
+    ) -> None:
         super().__init__(document_types, temperature)
         self.submit = submit
+        self.read_card = read_card
+        self.card_first = card_first
+        """Read the card held to the camera as soon as the form opens (the gate's `c`)."""
+
+    def action_read_card(self) -> None:
+        if self.read_card is None:
+            return
+        self.query_one("#form-error", Static).update(_("Reading the ID card held to the camera…"))
+        self.card_worker()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card", name="ID card")
+    def card_worker(self) -> None:
+        assert self.read_card is not None
+        self.post_message(CardRead(self.read_card()))
+
+    def on_card_read(self, message: CardRead) -> None:
+        """Fill what was read, for the keeper to check against the card; nothing is logged until Enter."""
+        reading = message.reading
+        note = self.query_one("#form-error", Static)
+        if reading is None:
+            note.update(_("No camera picture to read a card from: type the number."))
+            return
+        if reading.check_digit_ok and reading.number is not None:
+            self.query_one("#f-doc_type", Select).value = RESIDENT_ID
+            self.query_one("#f-id_number", Input).value = reading.number
+        if reading.name is not None:
+            self.query_one("#f-name", Input).value = reading.name
+        if problem := reading.problem:
+            note.update(shown(problem))
+            self.query_one("#f-name" if reading.check_digit_ok else "#f-id_number", Input).focus()
+            return
+        note.update(_("Read from the card: compare the number and name with it, then Enter logs the entry."))
+        self.query_one("#f-name", Input).focus()
 
     def form_fields(self) -> ComposeResult:
         yield from field(
@@ -170,6 +216,8 @@ class ManualEntryScreen(EntryForm):
 
     def on_mount(self) -> None:
         self.query_one("#f-id_number", Input).focus()
+        if self.card_first:
+            self.action_read_card()
 
     def entry(self) -> Callable[[], Outcome]:
         id_number, name, doc_type = self.value("id_number"), self.value("name"), self.document_type()

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
 from kiosk.gate import EntryInputError, Outcome, Visitor
+from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
 from sync.core.policy import Direction
@@ -61,6 +62,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("d", "switch_direction", N_("In/Out"), tooltip=N_("Switch between entering and leaving"), priority=True),
         Binding("m", "manual", N_("Manual"), tooltip=N_("Manual entry for a person without a phone code"), priority=True),
+        Binding("c", "id_card", N_("ID card"), tooltip=N_("Read a resident ID card held to the camera (no phone)"), priority=True),
         Binding("v", "visitor", N_("Visitor"), tooltip=N_("Register a visitor"), priority=True),
         Binding("t", "temperature", N_("Temp"), tooltip=N_("Type a temperature for this or the next person"), priority=True),
         Binding("l", "log", N_("Log"), tooltip=N_("Recent entries, search and CSV export"), priority=True),
@@ -304,7 +306,15 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         note.update(shown(text))
         note.set_class(problem, "-problem")
 
-    def action_manual(self) -> None:
+    def action_id_card(self) -> None:
+        self.action_manual(card_first=True)
+
+    def _read_card(self) -> CardReading | None:
+        """For the form's worker thread: OCR of the camera's newest frame, which is read in memory only."""
+        frame = self.feed.latest
+        return None if frame is None else self.context.card_reader.read(frame.image)
+
+    def action_manual(self, card_first: bool = False) -> None:
         def submit(id_number: str, name: str, doc_type: str, temperature: float | None) -> Outcome:
             return self.context.gate.present_manual(
                 id_number,
@@ -317,7 +327,13 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             )
 
         self.app.push_screen(
-            ManualEntryScreen(submit, self.context.config.document_types, self.session.pending_temperature),
+            ManualEntryScreen(
+                submit,
+                self.context.config.document_types,
+                self.session.pending_temperature,
+                self._read_card,
+                card_first=card_first,
+            ),
             self._typed_entry_done("manual"),
         )
 
