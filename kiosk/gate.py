@@ -155,7 +155,13 @@ class Gate:
         self.rules = rules
 
     def assess_code(
-        self, text: str, *, direction: Direction, temperature: float | None = None, now: datetime | None = None
+        self,
+        text: str,
+        *,
+        direction: Direction,
+        temperature: float | None = None,
+        now: datetime | None = None,
+        ignoring: str | None = None,
     ) -> Assessment:
         """Verify and judge a scanned text without logging it (a temperature outside `sync.core.readings`' range is
         an EntryInputError: nothing is judged)."""
@@ -177,7 +183,7 @@ class Gate:
             travel_risk=credential.travel_risk,
             evidence=credential.evidence,
         )
-        verdict = self._judge(who, direction, temperature, moment, rules)
+        verdict = self._judge(who, direction, temperature, moment, rules, ignoring=ignoring)
         return Assessment(text, credential, None, verdict, who)
 
     def _judge(
@@ -187,9 +193,12 @@ class Gate:
         temperature: float | None,
         moment: datetime,
         rules: Rules | None = None,
+        *,
+        ignoring: str | None = None,
     ) -> Verdict:
+        """`ignoring`: an entry that is not a passage of its own (the one a retaken temperature amends)."""
         rules = rules or self.rules
-        knows = self.store.knowledge(who.subject, moment) if self.store else Knowledge()
+        knows = self.store.knowledge(who.subject, moment, ignoring=ignoring) if self.store else Knowledge()
         return judge(
             rules.policy,
             who,
@@ -331,9 +340,11 @@ class Gate:
         direction = Direction(row["direction"])
         earlier = previous.assessment
         if earlier.presentation is None or earlier.presentation.kind not in TYPED_KINDS:
-            assessment = self.assess_code(earlier.text, direction=direction, temperature=temperature, now=moment)
+            assessment = self.assess_code(
+                earlier.text, direction=direction, temperature=temperature, now=moment, ignoring=previous.entry.id
+            )
         else:
-            verdict = self._judge(earlier.presentation, direction, temperature, moment)
+            verdict = self._judge(earlier.presentation, direction, temperature, moment, ignoring=previous.entry.id)
             assessment = Assessment(earlier.text, None, None, verdict, earlier.presentation)
         details = json.loads(row["details"] or "{}") | {"amends": previous.entry.id}
         return self._log(

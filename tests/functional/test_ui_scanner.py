@@ -177,3 +177,32 @@ def test_sign_in_takes_a_fast_operator_tab_pin_in_the_right_fields_and_judges_no
 
     run(scenario, context)
     assert entries(config) == []
+
+
+def test_a_second_entry_without_leaving_is_held_and_the_presence_screen_lists_who_is_out(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    clock = KeyClock(KeyClock.SCANNER)
+    context = open_context(config, key_clock=clock)
+    green = code_of(kit, "01")
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test() as pilot:
+            send_keys(pilot, green)
+            await wait_for(pilot, lambda: verdict_word(pilot) == "PASS")
+            pilot.app.screen.feed.loop.debouncer.window = 0  # a second phone showing the same code, later
+            send_keys(pilot, green)
+            await wait_for(pilot, lambda: verdict_word(pilot) == "HOLD")
+            assert "never left" in text_of(pilot, "#verdict-reasons")
+            clock.step = KeyClock.PERSON
+            await pilot.press("d")
+            clock.step = KeyClock.SCANNER
+            send_keys(pilot, green)
+            await wait_for(pilot, lambda: verdict_word(pilot) == "PASS" and len(entries(config)) == 3)
+            clock.step = KeyClock.PERSON
+            await pilot.press("p")
+            await wait_for(pilot, lambda: "1 resident out, from 1 household" in text_of(pilot, "#presence-summary"))
+            table = pilot.app.screen.query_one("#presence-table")
+            assert table.row_count == 1 and "Z**** S**" in str(table.get_row_at(0)[1])
+
+    run(scenario, context)
+    assert [(r["direction"], r["verdict"]) for r in entries(config)] == [("in", "pass"), ("in", "hold"), ("out", "pass")]

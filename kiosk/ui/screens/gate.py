@@ -48,6 +48,7 @@ from kiosk.ui.markup_safe import shown
 from kiosk.ui.screens.entry_forms import ManualEntryScreen, VisitorScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
+from kiosk.ui.screens.presence import PresenceScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.session import GateSession
 from sync.core.i18n import N_, _
@@ -65,6 +66,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         Binding("c", "id_card", N_("ID card"), tooltip=N_("Read a resident ID card held to the camera (no phone)"), priority=True),
         Binding("v", "visitor", N_("Visitor"), tooltip=N_("Register a visitor"), priority=True),
         Binding("t", "temperature", N_("Temp"), tooltip=N_("Type a temperature for this or the next person"), priority=True),
+        Binding("p", "presence", N_("Who is out"), tooltip=N_("Residents out now and since when, by household"), priority=True),
         Binding("l", "log", N_("Log"), tooltip=N_("Recent entries, search and CSV export"), priority=True),
         Binding("s", "settings", N_("Setup"), tooltip=N_("Gate settings and list ages"), priority=True),
         Binding("o", "sign_out", N_("Sign out"), tooltip=N_("Hand over: shift summary and sign out"), priority=True),
@@ -360,6 +362,9 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             self.show_verdict(outcome, origin)
 
         return done
+
+    def action_presence(self) -> None:
+        self.app.push_screen(PresenceScreen(self.context))
 
     def action_log(self) -> None:
         self.app.push_screen(LogScreen(self.context))

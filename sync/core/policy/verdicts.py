@@ -64,12 +64,22 @@ class PassInfo:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A time the person went through the gate (an entry that passed): which way, and when."""
+
+    direction: Direction
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """What the gate's lists say about the person."""
 
     resident: bool = False
     hq_pass: PassInfo | None = None
     listed_colour: Colour | None = None
+    last_passage: Passage | None = None
+    """The person's last passage through this gate (None: never seen passing)."""
 
 
 @dataclass(frozen=True)

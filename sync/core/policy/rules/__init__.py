@@ -13,6 +13,7 @@ from sync.core.policy.rules import (
     exit,
     freshness,
     negative_test,
+    presence,
     temperature,
     travel,
 )
@@ -25,5 +26,6 @@ RULES: tuple[Rule, ...] = (
     travel.RULE,
     temperature.RULE,
     access.RULE,
+    presence.RULE,
     exit.RULE,
 )
