@@ -26,6 +26,7 @@ from sync.core.clock import utc_text
 from sync.core.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
 from sync.core.codes.base import Colour
 from sync.core.policy import Direction, Knowledge, PassInfo, Passage, Verdict
+from sync.core.policy.rules.household import WINDOW_HOURS as HOUSEHOLD_WINDOW_HOURS
 from sync.core.readings import temperature_problem
 from sync.core.wording import codes_json
 from sync.core.i18n import _, ngettext
@@ -380,7 +381,14 @@ class GateStore:
         if subject is None:
             return Knowledge()
         with self._lock:
-            resident = self.db.execute("SELECT 1 FROM roster WHERE subject = ?", [subject]).fetchone() is not None
+            unit = self.db.execute("SELECT unit FROM roster WHERE subject = ?", [subject]).fetchone()
+            resident = unit is not None
+            outings = self.db.execute(
+                "SELECT entries.ts FROM entries JOIN roster ON roster.subject = entries.subject"
+                " WHERE roster.unit = ? AND entries.direction = 'out' AND entries.verdict = 'pass' AND entries.ts > ?"
+                " ORDER BY entries.ts DESC LIMIT 1000",
+                [unit[0], utc_text(now - timedelta(hours=HOUSEHOLD_WINDOW_HOURS))],
+            ).fetchall() if unit and unit[0] else []
             now_text = utc_text(now)
             row = self.db.execute(
                 "SELECT kind, valid_until FROM passes WHERE subject = ? AND valid_from <= ? AND valid_until > ?"
@@ -398,6 +406,8 @@ class GateStore:
             hq_pass=PassInfo(kind=row[0], valid_until=datetime.fromisoformat(row[1])) if row else None,
             listed_colour=Colour(listed[0]) if listed else None,
             last_passage=Passage(Direction(passed[0]), datetime.fromisoformat(passed[1])) if passed else None,
+            household=unit[0] if unit and unit[0] else None,
+            household_outings=tuple(datetime.fromisoformat(ts) for (ts,) in outings),
         )
 
     def residents_out(self) -> list[dict[str, Any]]:

@@ -80,6 +80,10 @@ class Knowledge:
     listed_colour: Colour | None = None
     last_passage: Passage | None = None
     """The person's last passage through this gate (None: never seen passing)."""
+    household: str | None = None
+    """The person's household (roster unit), when a resident."""
+    household_outings: tuple[datetime, ...] = ()
+    """When members of that household passed out of this gate, in the last two weeks."""
 
 
 @dataclass(frozen=True)

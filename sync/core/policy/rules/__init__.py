@@ -12,6 +12,7 @@ from sync.core.policy.rules import (
     colours,
     exit,
     freshness,
+    household,
     negative_test,
     presence,
     temperature,
@@ -27,5 +28,6 @@ RULES: tuple[Rule, ...] = (
     temperature.RULE,
     access.RULE,
     presence.RULE,
+    household.RULE,
     exit.RULE,
 )
