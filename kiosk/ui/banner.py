@@ -126,6 +126,8 @@ class VerdictBanner(Vertical):
             details = details_of(row)
             parts.append(Text.assemble(_("visitor to "), plain(details.get("household"), limit=40)))
             parts.append(plain(details.get("reason"), limit=60))
+        elif code_type == "companion":
+            parts.append(Text(_("companion")))
         elif code_type == "invalid":
             parts.append(Text(_("code not valid")))
         colour = outcome.assessment.verdict.colour

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.serial_scanner import ScannerState, SerialScanner, serial_path
-from tests.functional.test_ui_scanner import code_of, notes
+from tests.functional.test_ui_field import code_of, notes
 from tests.functional.ui_support import (
     Kit,
     Recorder,

@@ -16,7 +16,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from kiosk.gate import EntryInputError, Outcome, Visitor
+from kiosk.gate import CHILD_WITHOUT_ID, EntryInputError, Outcome, Visitor
 from sync.core.identity import RESIDENT_ID
 from sync.core.readings import temperature_problem
 from kiosk.ui.errors import ShowsWorkerErrors
@@ -43,7 +43,7 @@ def document_options(others: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(_("Resident ID (18 characters)"), RESIDENT_ID), *named]
 
 
-def field(label: str, widget: Input | Select[str]) -> ComposeResult:
+def field(label: str, widget: Input | Select[str] | Static) -> ComposeResult:
     yield Label(label, classes="form-label")
     yield widget
 
@@ -218,6 +218,53 @@ class ManualEntryScreen(EntryForm):
         self.query_one("#f-id_number", Input).focus()
         if self.card_first:
             self.action_read_card()
+
+    def entry(self) -> Callable[[], Outcome]:
+        id_number, name, doc_type = self.value("id_number"), self.value("name"), self.document_type()
+        temperature = self.typed_temperature()
+        return lambda: self.submit(id_number, name, doc_type, temperature)
+
+
+CompanionSubmit = Callable[[str, str, str, float | None], Outcome]
+
+
+class CompanionScreen(EntryForm):
+    """Someone without a phone who came with the person just judged (a child, an elderly parent): their ID number
+    (or "child without ID", where the policy allows) and name; they get an entry of their own, linked."""
+
+    TITLE_TEXT = N_("Companion: with the person just judged")
+    origin = "companion"
+
+    def __init__(
+        self,
+        submit: CompanionSubmit,
+        document_types: tuple[str, ...],
+        temperature: float | None,
+        came_with: str,
+        child_under: int,
+    ) -> None:
+        super().__init__(document_types, temperature)
+        self.submit = submit
+        self.came_with = came_with
+        """Who they came with, as the banner showed them (masked name and verdict)."""
+        self.child_under = child_under
+
+    def form_fields(self) -> ComposeResult:
+        yield from field(_("With"), Static(shown(self.came_with), id="f-came_with"))
+        options = document_options(self.document_types)
+        if self.child_under:
+            options.append((_("Child under {age}, no ID").format(age=self.child_under), CHILD_WITHOUT_ID))
+        yield from field(_("Document"), Select(options, value=RESIDENT_ID, allow_blank=False, id="f-doc_type", compact=True))
+        yield from field(
+            _("ID number"), Input(placeholder=_("none for a child without ID"), max_length=40, id="f-id_number", compact=True)
+        )
+        yield from field(
+            _("Name"), Input(placeholder=_("full name (shown masked)"), max_length=64, id="f-name", compact=True)
+        )
+        yield from self.temperature_field()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-id_number", Input).focus()
 
     def entry(self) -> Callable[[], Outcome]:
         id_number, name, doc_type = self.value("id_number"), self.value("name"), self.document_type()

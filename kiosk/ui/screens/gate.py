@@ -25,11 +25,12 @@ from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
 from sync.core.policy import Direction
+from sync.core.policy.rules.companions import CompanionRules
 from kiosk.sound.cues import Cue
 from kiosk.ui.words import speak_bindings
 from kiosk.shift import ShiftTally
 from kiosk.ui.errors import ShowsWorkerErrors
-from kiosk.ui.banner import VerdictBanner
+from kiosk.ui.banner import WORDS, VerdictBanner
 from kiosk.ui.status_bars import StatusLine, TopBar
 from kiosk.ui.context import KioskContext
 from kiosk.ui.typed_entries import parse_temperature, settle
@@ -45,7 +46,7 @@ from kiosk.ui.messages import (
 )
 from kiosk.ui.preview import CameraPreview
 from kiosk.ui.markup_safe import shown
-from kiosk.ui.screens.entry_forms import ManualEntryScreen, VisitorScreen
+from kiosk.ui.screens.entry_forms import CompanionScreen, ManualEntryScreen, VisitorScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.presence import PresenceScreen
@@ -64,6 +65,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         Binding("d", "switch_direction", N_("In/Out"), tooltip=N_("Switch between entering and leaving"), priority=True),
         Binding("m", "manual", N_("Manual"), tooltip=N_("Manual entry for a person without a phone code"), priority=True),
         Binding("c", "id_card", N_("ID card"), tooltip=N_("Read a resident ID card held to the camera (no phone)"), priority=True),
+        Binding("a", "companion", N_("Companion"), tooltip=N_("Add a person without a phone who came with the one just judged"), priority=True),
         Binding("v", "visitor", N_("Visitor"), tooltip=N_("Register a visitor"), priority=True),
         Binding("t", "temperature", N_("Temp"), tooltip=N_("Type a temperature for this or the next person"), priority=True),
         Binding("p", "presence", N_("Who is out"), tooltip=N_("Residents out now and since when, by household"), priority=True),
@@ -87,6 +89,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._clear_timer: Timer | None = None
         self._typing_for: Outcome | None = None
         """The verdict on show when the keeper started typing a temperature: the person it is meant for."""
+        self._companions_of: Outcome | None = None
+        """The last person judged who is not a companion: `a` adds companions to them."""
         self._held_scans: list[str] = []
         """Codes a hardware scanner read while another screen covered this one: judged when it is back."""
 
@@ -213,6 +217,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         if outcome.entry is None:
             return
         self.query_one(VerdictBanner).show_outcome(outcome, origin)
+        if origin != "companion":
+            self._companions_of = outcome
         self.context.sound.play(Cue(outcome.assessment.verdict.decision.value))
         self.tally.add(outcome.entry.row)
         self.query_one(StatusLine).show_counts(self.tally)
@@ -337,6 +343,26 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
                 card_first=card_first,
             ),
             self._typed_entry_done("manual"),
+        )
+
+    def action_companion(self) -> None:
+        adult = self._companions_of
+        if adult is None or adult.entry is None or self.query_one(VerdictBanner).shown is None:
+            self.notify(_("Companions are added right after the verdict of the person they came with."), timeout=4)
+            return
+        verdict = _(WORDS[adult.assessment.verdict.decision])
+        came_with = f"{adult.entry.row['name'] or '-'} · {verdict}"
+
+        def submit(id_number: str, name: str, doc_type: str, temperature: float | None) -> Outcome:
+            return self.context.gate.present_companion(
+                adult, id_number, name, doc_type=doc_type, temperature=temperature,
+                operator=self.session.operator_id, now=self.context.clock(),
+            )
+
+        child_under = self.context.gate.policy.section(CompanionRules).child_without_id_under
+        self.app.push_screen(
+            CompanionScreen(submit, self.context.config.document_types, None, came_with, child_under),
+            self._typed_entry_done("companion"),
         )
 
     def action_visitor(self) -> None:

@@ -44,7 +44,7 @@ class Presentation:
     """What was put in front of the gate: a verified credential's facts, or a manual entry's."""
 
     kind: str
-    """'code', 'certificate' (EU DCC, SMART Health Card), 'manual' or 'visitor'."""
+    """'code', 'certificate' (EU DCC, SMART Health Card), 'manual', 'visitor' or 'companion'."""
     subject: str | None
     name: str
     colour: Colour | None = None
@@ -53,6 +53,8 @@ class Presentation:
     travel_risk: bool | None = None
     evidence: tuple[Evidence, ...] = ()
     """A certificate's tests, vaccinations and recoveries."""
+    with_decision: Decision | None = None
+    """For a companion ('companion'): the verdict of the person they came with."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sync.core.policy.rules import (
     access,
     certificates,
     colours,
+    companions,
     exit,
     freshness,
     household,
@@ -29,5 +30,6 @@ RULES: tuple[Rule, ...] = (
     access.RULE,
     presence.RULE,
     household.RULE,
+    companions.RULE,
     exit.RULE,
 )

@@ -1,5 +1,6 @@
-"""Keyboard-wedge QR scanners through the real app: bursts of keys at scanner speed on every screen, and people
-typing at their own speed, which must stay typing (issue 12).
+"""The gate as it is really worked, through the real app (issue 12): keyboard-wedge QR scanners (bursts of keys at
+scanner speed on every screen, and people typing at their own speed, which must stay typing), a second entry
+without leaving, who is out, and companions without a phone.
 
 A scanner types into the terminal: the test hands the app every key of a code at once, as a terminal hands over
 one read (`send_keys`), and the key clock says how fast they came (`KeyClock`). The code is a real one, read
@@ -14,13 +15,14 @@ from typing import Any
 
 import cv2
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from kiosk.demo.generate import demo_id
 from kiosk.operators import OperatorBook
 from kiosk.scanner import Scanner
 from kiosk.ui.messages import CodeIgnored, VerdictReady
-from kiosk.ui.screens.entry_forms import ManualEntryScreen
+from kiosk.gate import CHILD_WITHOUT_ID
+from kiosk.ui.screens.entry_forms import CompanionScreen, ManualEntryScreen
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.signin import SignInScreen
@@ -206,3 +208,28 @@ def test_a_second_entry_without_leaving_is_held_and_the_presence_screen_lists_wh
 
     run(scenario, context)
     assert [(r["direction"], r["verdict"]) for r in entries(config)] == [("in", "pass"), ("in", "hold"), ("out", "pass")]
+
+
+def test_companions_are_added_after_the_verdict_each_an_entry_linked_to_the_adult(tmp_path: Path, kit: Kit) -> None:
+    config = gate_config(tmp_path, kit, tmp_path / "no-camera")
+    context = open_context(config)
+
+    async def scenario() -> None:
+        async with recorded_app(context, Recorder()).run_test() as pilot:
+            await pilot.press("a")  # nobody judged yet: nothing to add to
+            await wait_for(pilot, lambda: "right after the verdict" in notes(pilot))
+            await pilot.press("m", *demo_id(9), "tab", *"Chen Yi", "enter")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and verdict_word(pilot) == "PASS")
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompanionScreen))
+            assert "C*** Y*" in text_of(pilot, "#f-came_with")
+            pilot.app.screen.query_one("#f-doc_type", Select).value = CHILD_WITHOUT_ID
+            await pilot.press("tab", *"Chen Xiao", "enter")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and verdict_word(pilot) == "PASS")
+            assert "companion" in text_of(pilot, "#verdict-who")
+            assert "In 2" in text_of(pilot, "#counters")
+
+    run(scenario, context)
+    adult, child = entries(config)
+    assert (child["code_type"], child["verdict"], child["subject"]) == ("companion", "pass", None)
+    assert json.loads(child["details"]) == {"companion_of": adult["id"], "child_under": "14"}
