@@ -127,11 +127,12 @@ class GateApp(ShowsWorkerErrors, App[None]):
                     screen.query_one("#preview").show_status("lost", _("Camera stopped: {error}").format(error=error))  # type: ignore[attr-defined]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The gate screen's keys, also in the command palette (ctrl+p)."""
+        """The gate screen's keys, also in the command palette (ctrl+p): those in the footer and those that only fit
+        here (each with its tooltip)."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, GateScreen):
             for key, binding in screen._bindings:
-                if binding.show:
+                if binding.show or binding.tooltip:
                     yield SystemCommand(
                         _("{action} (key {key})").format(action=binding.description, key=key),
                         binding.tooltip,
@@ -153,7 +154,10 @@ class GateApp(ShowsWorkerErrors, App[None]):
         worker = get_current_worker()
         scanner = SerialScanner(port, reconnect_seconds=self.context.reconnect_seconds)
         for text in scanner.codes(lambda: worker.is_cancelled, self._serial_state):
-            self.call_from_thread(self.code_scanned, text)
+            try:
+                self.call_from_thread(self.code_scanned, text)
+            except RuntimeError:  # the app is closing: the code is not judged, as after quitting
+                return
 
     def _serial_state(self, state: ScannerState) -> None:
         """For the serial scanner's thread (`notify` is thread-safe)."""

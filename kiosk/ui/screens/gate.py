@@ -60,15 +60,17 @@ MAX_HELD_SCANS = 5
 
 
 class GateScreen(ShowsWorkerErrors, Screen[None]):
+    # The footer shows what fits at 80 columns; `c`, `a` and `p` are in the command palette (ctrl+p), the README,
+    # and `c` also as F2 in the manual-entry form's footer.
     AUTO_FOCUS = ""  # nothing focused: a normal pass needs no key, and keys act on the gate at once
     BINDINGS = [
         Binding("d", "switch_direction", N_("In/Out"), tooltip=N_("Switch between entering and leaving"), priority=True),
         Binding("m", "manual", N_("Manual"), tooltip=N_("Manual entry for a person without a phone code"), priority=True),
-        Binding("c", "id_card", N_("ID card"), tooltip=N_("Read a resident ID card held to the camera (no phone)"), priority=True),
-        Binding("a", "companion", N_("Companion"), tooltip=N_("Add a person without a phone who came with the one just judged"), priority=True),
+        Binding("c", "id_card", N_("ID card"), tooltip=N_("Read a resident ID card held to the camera (no phone)"), priority=True, show=False),
+        Binding("a", "companion", N_("Companion"), tooltip=N_("Add a person without a phone who came with the one just judged"), priority=True, show=False),
         Binding("v", "visitor", N_("Visitor"), tooltip=N_("Register a visitor"), priority=True),
         Binding("t", "temperature", N_("Temp"), tooltip=N_("Type a temperature for this or the next person"), priority=True),
-        Binding("p", "presence", N_("Who is out"), tooltip=N_("Residents out now and since when, by household"), priority=True),
+        Binding("p", "presence", N_("Who is out"), tooltip=N_("Residents out now and since when, by household"), priority=True, show=False),
         Binding("l", "log", N_("Log"), tooltip=N_("Recent entries, search and CSV export"), priority=True),
         Binding("s", "settings", N_("Setup"), tooltip=N_("Gate settings and list ages"), priority=True),
         Binding("o", "sign_out", N_("Sign out"), tooltip=N_("Hand over: shift summary and sign out"), priority=True),
