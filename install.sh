@@ -14,6 +14,8 @@ ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || need_apt+=(libgomp1)
 # server (PipeWire's pw-play, PulseAudio's paplay) is installed.
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 command -v aplay >/dev/null 2>&1 || need_apt+=(alsa-utils)
+# Noto Sans CJK draws the synthetic ID cards of the demo, the tests and bench/idcard_bench.py.
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> installing system libraries: ${need_apt[*]}"
@@ -35,6 +37,9 @@ fi
 echo "==> installing Pocket Gate and its dev tools into .venv"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# ID-card OCR: RapidOCR's wheel ships the PP-OCRv4 models (offline). Its other dependencies are in pyproject.toml;
+# --no-deps keeps it from adding opencv-python (with GUI, needs libGL) beside our opencv-python-headless.
+.venv/bin/python -m pip install --quiet --no-deps 'rapidocr-onnxruntime>=1.4.4'
 # The message catalogs (zh_CN, en): the .po files are committed, the .mo files gettext reads are built here.
 echo "==> compiling the message catalogs"
 .venv/bin/python -m sync.core.catalogs compile

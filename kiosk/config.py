@@ -46,6 +46,12 @@ class KioskConfig(BaseSettings):
     """The rules in force (`config/policy.toml`); without one, the field defaults apply."""
     source: str = "0"
     """Camera: a webcam index, a video file, an image folder or glob, or an rtsp:// or http:// URL."""
+    scanner: Annotated[str, StringConstraints(pattern=r"^(serial:\S.*)?$")] = ""
+    """A serial QR scanner (USB CDC), as "serial:/dev/ttyACM0", read with pyserial and reopened when it is unplugged
+    and back. Keyboard-wedge scanners (most USB handhelds) need no setting: their bursts are told from typing."""
+    scanner_key_gap_ms: int = Field(50, ge=5, le=500)
+    """Keys at most this many milliseconds apart, 8 or more ending with Enter, are a keyboard-wedge scanner's
+    code, not typing (scanners send one every 1-20 ms; nobody types that fast)."""
     debounce_seconds: float = Field(5.0, ge=0, le=600)
     """The same code seen again within this many seconds is one scan, not many."""
     retention_days: int = Field(28, ge=1, le=3650)

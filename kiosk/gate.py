@@ -23,12 +23,20 @@ from kiosk.store import Entry, EntryDraft, GateStore
 from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
 from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name, subject_hash
 from sync.core.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
+from sync.core.policy.rules.companions import CompanionRules
 from sync.core.readings import temperature_problem
 from sync.core.i18n import N_, _
 
 
-TYPED_KINDS = ("manual", "visitor")
+TYPED_KINDS = ("manual", "visitor", "companion")
 """Presentations typed by the keeper rather than scanned; their kind is their code type in the log."""
+
+CHILD_WITHOUT_ID = "child"
+"""The document type of a companion who is a child without an ID number (`Gate.present_companion`)."""
+
+SOURCES = ("camera", "scanner")
+"""What read a scanned code, logged in its entry's details as `source`: the webcam's frames, or a hardware QR
+scanner (a keyboard wedge or a serial one) that hands over the text itself."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +170,13 @@ class Gate:
         self.rules = rules
 
     def assess_code(
-        self, text: str, *, direction: Direction, temperature: float | None = None, now: datetime | None = None
+        self,
+        text: str,
+        *,
+        direction: Direction,
+        temperature: float | None = None,
+        now: datetime | None = None,
+        ignoring: str | None = None,
     ) -> Assessment:
         """Verify and judge a scanned text without logging it (a temperature outside `sync.core.readings`' range is
         an EntryInputError: nothing is judged)."""
@@ -186,7 +200,7 @@ class Gate:
             travel_risk=credential.travel_risk,
             evidence=credential.evidence,
         )
-        verdict = self._judge(who, direction, temperature, moment, rules)
+        verdict = self._judge(who, direction, temperature, moment, rules, ignoring=ignoring)
         return Assessment(text, credential, None, verdict, who)
 
     def _judge(
@@ -196,9 +210,15 @@ class Gate:
         temperature: float | None,
         moment: datetime,
         rules: Rules | None = None,
+        *,
+        ignoring: str | None = None,
+        knows: Knowledge | None = None,
     ) -> Verdict:
+        """`ignoring`: an entry that is not a passage of its own (the one a retaken temperature amends); `knows`:
+        what the lists say, when not read for the subject (a child without an ID)."""
         rules = rules or self.rules
-        knows = self.store.knowledge(who.subject, moment) if self.store else Knowledge()
+        if knows is None:
+            knows = self.store.knowledge(who.subject, moment, ignoring=ignoring) if self.store else Knowledge()
         return judge(
             rules.policy,
             who,
@@ -217,14 +237,18 @@ class Gate:
         temperature: float | None = None,
         operator: str = "",
         now: datetime | None = None,
+        source: str = "",
     ) -> Outcome:
-        """Assess a scanned text and, when it claims to be a code, commit the entry before returning."""
+        """Assess a scanned text and, when it claims to be a code, commit the entry before returning. `source`
+        says what read it (`camera` or `scanner`, see SOURCES) and is logged with the entry."""
         moment = now or datetime.now(UTC)
         assessment = self.assess_code(text, direction=direction, temperature=temperature, now=moment)
         if not assessment.loggable:
             return Outcome(assessment, None)
         unverified = assessment.presentation is None
-        details = {"code_hash": code_hash(text)} if unverified else {}
+        details: dict[str, object] = {"code_hash": code_hash(text)} if unverified else {}
+        if source:
+            details["source"] = source
         return self._log(
             assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
         )
@@ -326,6 +350,52 @@ class Gate:
             assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
         )
 
+    def present_companion(
+        self,
+        companion_of: Outcome,
+        id_number: str,
+        name: str,
+        *,
+        doc_type: str = RESIDENT_ID,
+        temperature: float | None = None,
+        operator: str = "",
+        now: datetime | None = None,
+    ) -> Outcome:
+        """Someone without a phone who came with the person of `companion_of` (a logged entry): their own entry,
+        linked to it (`companion_of` in the details), in the same direction, judged by every rule by their
+        own ID number and never passing where that person did not. A child without an ID (`doc_type`
+        CHILD_WITHOUT_ID, where the policy allows) is judged as a member of that person's household."""
+        if companion_of.entry is None or companion_of.assessment.presentation is None:
+            raise EntryInputError("id_number", _("nobody was logged to add a companion to"))
+        first = companion_of.assessment.presentation
+        masked = mask_name(_required("name", N_("the name"), name, MAX_NAME_CHARS))
+        _check_temperature(temperature)
+        moment = now or datetime.now(UTC)
+        direction = Direction(companion_of.entry.row["direction"])
+        details = {"companion_of": companion_of.entry.id}
+        knows = None
+        if doc_type == CHILD_WITHOUT_ID:
+            age = self.policy.section(CompanionRules).child_without_id_under
+            if not age:
+                raise EntryInputError("id_number", _("this gate's policy needs an ID number for every companion"))
+            subject = None
+            adult = self.store.knowledge(first.subject, moment) if self.store else Knowledge()
+            knows = Knowledge(resident=adult.resident, hq_pass=adult.hq_pass)  # the adult's outing, not another
+            details["child_under"] = str(age)
+        else:
+            if problem := document_problem(id_number, doc_type):
+                raise EntryInputError("id_number", problem)
+            subject = self._subject(id_number, doc_type)
+            details["doc_type"] = doc_type
+        who = Presentation(
+            kind="companion", subject=subject, name=masked, with_decision=companion_of.assessment.verdict.decision
+        )
+        verdict = self._judge(who, direction, temperature, moment, knows=knows)
+        assessment = Assessment("", None, None, verdict, who)
+        return self._log(
+            assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
+        )
+
     def retake_temperature(
         self, previous: Outcome, temperature: float, *, operator: str = "", now: datetime | None = None
     ) -> Outcome:
@@ -339,9 +409,11 @@ class Gate:
         direction = Direction(row["direction"])
         earlier = previous.assessment
         if earlier.presentation is None or earlier.presentation.kind not in TYPED_KINDS:
-            assessment = self.assess_code(earlier.text, direction=direction, temperature=temperature, now=moment)
+            assessment = self.assess_code(
+                earlier.text, direction=direction, temperature=temperature, now=moment, ignoring=previous.entry.id
+            )
         else:
-            verdict = self._judge(earlier.presentation, direction, temperature, moment)
+            verdict = self._judge(earlier.presentation, direction, temperature, moment, ignoring=previous.entry.id)
             assessment = Assessment(earlier.text, None, None, verdict, earlier.presentation)
         details = json.loads(row["details"] or "{}") | {"amends": previous.entry.id}
         return self._log(

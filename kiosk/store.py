@@ -25,7 +25,8 @@ from ulid import ULID
 from sync.core.clock import utc_text
 from sync.core.chain import GENESIS_HASH, ChainProblem, entry_hash, verify_chain
 from sync.core.codes.base import Colour
-from sync.core.policy import Direction, Knowledge, PassInfo, Verdict
+from sync.core.policy import Direction, Knowledge, PassInfo, Passage, Verdict
+from sync.core.policy.rules.household import WINDOW_HOURS as HOUSEHOLD_WINDOW_HOURS
 from sync.core.readings import temperature_problem
 from sync.core.wording import codes_json
 from sync.core.i18n import _, ngettext
@@ -374,12 +375,20 @@ class GateStore:
 
     # -- lists -------------------------------------------------------------------------------------------
 
-    def knowledge(self, subject: str | None, now: datetime) -> Knowledge:
-        """What the roster, passes and red/yellow list say about a subject."""
+    def knowledge(self, subject: str | None, now: datetime, *, ignoring: str | None = None) -> Knowledge:
+        """What the roster, passes and red/yellow list say about a subject, and its last passage through the
+        gate (its newest entry that passed, other than `ignoring`: the entry a retaken temperature amends)."""
         if subject is None:
             return Knowledge()
         with self._lock:
-            resident = self.db.execute("SELECT 1 FROM roster WHERE subject = ?", [subject]).fetchone() is not None
+            unit = self.db.execute("SELECT unit FROM roster WHERE subject = ?", [subject]).fetchone()
+            resident = unit is not None
+            outings = self.db.execute(
+                "SELECT entries.ts FROM entries JOIN roster ON roster.subject = entries.subject"
+                " WHERE roster.unit = ? AND entries.direction = 'out' AND entries.verdict = 'pass' AND entries.ts > ?"
+                " ORDER BY entries.ts DESC LIMIT 1000",
+                [unit[0], utc_text(now - timedelta(hours=HOUSEHOLD_WINDOW_HOURS))],
+            ).fetchall() if unit and unit[0] else []
             now_text = utc_text(now)
             row = self.db.execute(
                 "SELECT kind, valid_until FROM passes WHERE subject = ? AND valid_from <= ? AND valid_until > ?"
@@ -387,11 +396,31 @@ class GateStore:
                 [subject, now_text, now_text],
             ).fetchone()
             listed = self.db.execute("SELECT colour FROM colour_list WHERE subject = ?", [subject]).fetchone()
+            passed = self.db.execute(
+                "SELECT direction, ts FROM entries WHERE subject = ? AND verdict = 'pass' AND id IS NOT ?"
+                " ORDER BY seq DESC LIMIT 1",
+                [subject, ignoring],
+            ).fetchone()
         return Knowledge(
             resident=resident,
             hq_pass=PassInfo(kind=row[0], valid_until=datetime.fromisoformat(row[1])) if row else None,
             listed_colour=Colour(listed[0]) if listed else None,
+            last_passage=Passage(Direction(passed[0]), datetime.fromisoformat(passed[1])) if passed else None,
+            household=unit[0] if unit and unit[0] else None,
+            household_outings=tuple(datetime.fromisoformat(ts) for (ts,) in outings),
         )
+
+    def residents_out(self) -> list[dict[str, Any]]:
+        """Residents (roster) whose last passage through the gate was out: household (`unit`), masked name and
+        since when (`ts`), by household then time. Residents never seen passing are taken to be inside."""
+        with self._lock:
+            cursor = self.db.execute(
+                "WITH last AS (SELECT subject, direction, ts, MAX(seq) FROM entries"
+                " WHERE verdict = 'pass' AND subject IS NOT NULL GROUP BY subject)"
+                " SELECT roster.unit, roster.name, last.ts FROM last JOIN roster ON roster.subject = last.subject"
+                " WHERE last.direction = 'out' ORDER BY roster.unit, last.ts"
+            )
+            return [{"unit": unit, "name": name, "ts": ts} for unit, name, ts in cursor.fetchall()]
 
     def replace_table(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Swap a whole list (roster, passes, colour_list) in one transaction: a gate never

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli import entry_log, operators, roster, scanning, sound, syncing, trust
+from kiosk.cli import entry_log, idcard, operators, roster, scanning, sound, syncing, trust
 from kiosk.cli.options import config_option, db_option, gate_config, speak_for
 from kiosk.cli.output import friendly_errors
 from kiosk.config import config_path, load_config
@@ -62,6 +62,7 @@ def main(
 for command in (
     scanning.scan,
     scanning.check,
+    idcard.idcard,
     entry_log.purge,
     entry_log.verify,
     entry_log.report,

@@ -16,6 +16,7 @@ from kiosk.gate import open_gate
 from kiosk.verdict_lines import assessment_json, human_line, outcome_json
 from kiosk.scan_loop import Presenting, ScanLoop
 from kiosk.scanner import Scanner
+from kiosk.serial_scanner import SerialScanner, serial_path
 from kiosk.store import entries_phrase
 from kiosk.uplink.retention import purge_entries
 from sync.core.cli_types import TEMPERATURE, UTC_TIME
@@ -27,7 +28,10 @@ QR_MAX_CHARS = 7089
 
 
 @click.command()
-@click.option("--source", help="Camera: webcam index, video file, image folder or glob, or rtsp:// URL.")
+@click.option(
+    "--source",
+    help="Camera: webcam index, video file, image folder or glob, or rtsp:// URL; or serial:PATH, a serial QR scanner.",
+)
 @config_option
 @db_option
 @trust_option
@@ -48,16 +52,24 @@ def scan(
 ) -> None:
     """Run the whole pipeline headless: read frames, decode, verify, judge and log each code.
 
-    Prints one line per verdict; stops at the end of a file source or on Ctrl-C."""
+    Prints one line per verdict; stops at the end of a file source or on Ctrl-C. A serial scanner
+    (serial:/dev/ttyACM0) is read until Ctrl-C, reopened when it is unplugged and back."""
     config = gate_config(config_file)
     gate = open_gate(config, db=db, trust_dir=trust_dir)
     assert gate.store is not None
     purged = purge_entries(config, gate.store)
     if purged.purged or purged.kept_unsent:
         click.echo(purged.describe(), err=True)
-    capture = CaptureThread(open_source(source or config.source)).start()
     loop = ScanLoop(gate, config.debounce_seconds)
     presenting = Presenting(Direction(direction), temperature, operator if operator is not None else config.operator)
+    if (port := serial_path(source or config.scanner or None)) is not None:
+        try:
+            logged = scan_serial(SerialScanner(port), loop, presenting, as_json)
+        finally:
+            gate.store.close()
+        click.echo(f"{entries_phrase(logged)} logged", err=True)
+        return
+    capture = CaptureThread(open_source(source or config.source)).start()
     logged = 0
     try:
         for code in loop.run(capture, lambda: presenting):
@@ -78,6 +90,26 @@ def scan(
     click.echo(f"{loop.frames} frames read, {entries_phrase(logged)} logged", err=True)
     if capture.error is not None:
         raise click.ClickException(str(capture.error))
+
+
+def scan_serial(scanner: SerialScanner, loop: ScanLoop, presenting: Presenting, as_json: bool) -> int:
+    """Judge and log each code a serial scanner reads, as `scan` does a camera's, until Ctrl-C; the scanner's
+    state (opened, unplugged, part of a code dropped) goes to stderr. Returns how many entries were logged."""
+    logged = 0
+    try:
+        for text in scanner.codes(lambda: False, lambda state: click.echo(visible(state.text), err=True)):
+            code = loop.read(text, lambda: presenting)
+            if code is None:
+                continue
+            if code.failure is not None:
+                raise code.failure
+            assert code.outcome is not None
+            logged += code.outcome.entry is not None
+            record = outcome_json(code.outcome) | {"source": "scanner"}
+            emit(record, as_json, human_line(code.outcome.assessment))
+    except KeyboardInterrupt:
+        pass
+    return logged
 
 
 @click.command()

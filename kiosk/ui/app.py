@@ -8,18 +8,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.widgets import Input
 from textual import work
 from textual.worker import Worker, get_current_worker
 
+from kiosk.key_bursts import Dropped, KeyBursts
 from kiosk.operators import Operator, Shift
+from kiosk.serial_scanner import ScannerState, SerialScanner, serial_path
 from kiosk.ui.context import KioskContext
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.messages import SyncStatusChanged
 from kiosk.ui.markup_safe import shown
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.signin import SignInScreen
+from kiosk.ui.scanner_keys import ScannerKeys
 from kiosk.uplink.status import SyncStatus
 from sync.core.i18n import _
 
@@ -32,6 +37,42 @@ class GateApp(ShowsWorkerErrors, App[None]):
         super().__init__()
         self.context = context
         self.shift: Shift | None = None
+        bursts: KeyBursts[events.Key] = KeyBursts(context.key_clock, max_gap=context.config.scanner_key_gap_ms / 1000)
+        self.scanner_keys = ScannerKeys(
+            self, bursts, forward=self._typed, scanned=self.code_scanned, dropped=self._burst_dropped
+        )
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key from the terminal goes through `scanner_keys` first: a scanner's burst is a scan on any
+        screen, and never reaches a field or a key binding."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.scanner_keys.key(event)
+            return
+        await super().on_event(event)
+
+    async def _typed(self, key: events.Key) -> None:
+        """A key a person typed. Tab in a field moves on at once, before the keys typed after it are handed on:
+        in a fast "li01<Tab>1111" the PIN goes to the PIN field (Textual's own Tab binding would move the focus
+        only after the field had taken them)."""
+        if key.key in ("tab", "shift+tab") and isinstance(self.focused, Input):
+            if key.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
+        await super().on_event(key)
+
+    def code_scanned(self, text: str) -> None:
+        """A hardware scanner read a code: the gate screen judges it (or holds it while a form covers it); with
+        nobody signed in it is not judged at all."""
+        gates = [screen for screen in self.screen_stack if isinstance(screen, GateScreen)]
+        if not gates:
+            self.notify(_("Sign in first: the code just scanned was not judged or logged."), severity="warning", timeout=6)
+            return
+        gates[-1].scanner_read(text)
+
+    def _burst_dropped(self, dropped: Dropped) -> None:
+        self.notify(dropped.describe(), title=_("Scanner"), severity="warning", timeout=6)
 
     def on_mount(self) -> None:
         self.context.sound.on_problem = self._sound_problem
@@ -40,6 +81,8 @@ class GateApp(ShowsWorkerErrors, App[None]):
             self.notify(shown(problem), title=_("Sound"), severity="warning", timeout=10)
         if self.context.sync is not None:
             self.run_sync()
+        if (port := serial_path(self.context.config.scanner)) is not None:
+            self.read_serial_scanner(port)
         if self.context.signed_in is not None:
             self.start_shift(self.context.signed_in)
         else:
@@ -84,15 +127,16 @@ class GateApp(ShowsWorkerErrors, App[None]):
                     screen.query_one("#preview").show_status("lost", _("Camera stopped: {error}").format(error=error))  # type: ignore[attr-defined]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The gate screen's keys, also in the command palette (ctrl+p); on it, its own Quit (in the keeper's
-        language, with its key) stands for Textual's, so the palette lists Quit once."""
+        """The gate screen's keys, also in the command palette (ctrl+p): those in the footer and those that only fit
+        here (each with its tooltip); on it, its own Quit (in the keeper's language, with its key) stands for
+        Textual's, so the palette lists Quit once."""
         gate = isinstance(screen, GateScreen)
         for command in super().get_system_commands(screen):
             if not (gate and command.callback == self.action_quit):
                 yield command
         if gate:
             for key, binding in screen._bindings:
-                if binding.show:
+                if binding.show or binding.tooltip:
                     yield SystemCommand(
                         _("{action} (key {key})").format(action=binding.description, key=key),
                         binding.tooltip,
@@ -106,6 +150,23 @@ class GateApp(ShowsWorkerErrors, App[None]):
             self.call_from_thread(self.notify, shown(problem), title=_("Sound"), severity="warning", timeout=10)
         except RuntimeError:  # the app is not running (yet, or any more): the settings screen still says it
             pass
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="serial-scanner", name="serial scanner")
+    def read_serial_scanner(self, port: str) -> None:
+        """The serial QR scanner of kiosk.toml, for the whole run: each code goes where a keyboard-wedge
+        scanner's burst goes (`code_scanned`); the scanner's state is said as it changes."""
+        worker = get_current_worker()
+        scanner = SerialScanner(port, reconnect_seconds=self.context.reconnect_seconds)
+        for text in scanner.codes(lambda: worker.is_cancelled, self._serial_state):
+            try:
+                self.call_from_thread(self.code_scanned, text)
+            except RuntimeError:  # the app is closing: the code is not judged, as after quitting
+                return
+
+    def _serial_state(self, state: ScannerState) -> None:
+        """For the serial scanner's thread (`notify` is thread-safe)."""
+        severity = "information" if state.state == "live" else "warning"
+        self.notify(shown(state.text), title=_("Scanner"), severity=severity, timeout=6)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync", name="sync")
     def run_sync(self) -> None:

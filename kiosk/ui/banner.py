@@ -126,6 +126,8 @@ class VerdictBanner(Vertical):
             details = details_of(row)
             parts.append(Text.assemble(_("visitor to "), plain(details.get("household"), limit=40)))
             parts.append(plain(details.get("reason"), limit=60))
+        elif code_type == "companion":
+            parts.append(Text(_("companion")))
         elif code_type == "invalid" or outcome.assessment.error is not None:
             parts.append(Text(_("code not valid")))
         colour = outcome.assessment.verdict.colour
@@ -143,6 +145,8 @@ class VerdictBanner(Vertical):
             pieces.append(f"{row['temperature']:.1f} °C")
         if origin == "temperature":
             pieces.append(_("re-judged with the temperature"))
+        elif origin == "scanner":
+            pieces.append(_("read by the QR scanner"))
         return Text(_("{pieces}.").format(pieces=" · ".join(pieces)), style="italic")
 
     def show_failure(self, error: str) -> None:

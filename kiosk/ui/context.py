@@ -6,6 +6,7 @@ configuration is one readable line on the command line rather than a screen that
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from sync.core.codes.trust import TrustError
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
+from kiosk.idcard import CardReader
 from kiosk.operators import Operator, OperatorBook
 from kiosk.rules_in_force import RulesInForce
 from sync.core.policy import PolicyError
@@ -66,6 +68,8 @@ class KioskContext:
     another terminal shows within this long)."""
     exports_dir: Path = DEFAULT_DATA / "exports"
     clock: Callable[[], datetime] = utc_now
+    key_clock: Callable[[], float] = time.monotonic
+    """When each key arrives, in seconds: a keyboard-wedge scanner is told from typing by it (`kiosk.key_bursts`)."""
     notes: list[str] = field(default_factory=list)
     """Things to tell the keeper once the screen is up (entries purged on start, missing keys...)."""
     sync: SyncService | None = None
@@ -73,6 +77,8 @@ class KioskContext:
     life; None when the gate is not enrolled."""
     feeds: list[CameraFeedLike] = field(default_factory=list)
     """Camera loops started by gate screens, stopped and waited for before the database is closed."""
+    card_reader: CardReader = field(default_factory=CardReader)
+    """OCR for resident ID cards held to the camera (its engine loads on the first card)."""
     sound: SoundPlayer = field(default_factory=lambda: SoundPlayer(SoundSettings(SoundMode.OFF)))
     """The verdict sounds, started by the app (`run_kiosk` gives the configured player; silent otherwise)."""
 

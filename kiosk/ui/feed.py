@@ -5,7 +5,7 @@ It opens the configured source, previews a few frames a second, and while the ga
 loop judge and commit each new code with the session's direction, pending temperature and keeper, posting the
 verdict once it is committed. A missing or failing camera is reported and tried again every few seconds, so
 plugging the webcam back in is all a keeper has to do; a file source that ends is reported once. It knows the
-UI only through `post`.
+UI only through `post`. Codes from a hardware scanner (`scanner_read`) go through the same scan loop.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ class CameraFeed:
         self._done = threading.Event()
         self._capture: CaptureThread | None = None
         self._last_preview = 0.0
+        self.latest: Frame | None = None
+        """The newest frame from the camera, also while a form covers the gate (an ID card is read from it)."""
+        self.loop = ScanLoop(context.gate, context.config.debounce_seconds)
+        """The camera's scan loop; a hardware scanner's reads go through it too (`scanner_read`), debounced
+        together with the camera's."""
 
     def stop(self) -> None:
         """Stop from any thread; the loop ends within half a second."""
@@ -66,7 +71,7 @@ class CameraFeed:
     def _run(self, cancelled: Callable[[], bool]) -> None:
         spec = self.context.config.source
         retry = self.context.reconnect_seconds
-        loop = ScanLoop(self.context.gate, self.context.config.debounce_seconds)
+        loop = self.loop
 
         def stopped() -> bool:
             return self._stop.is_set() or cancelled()
@@ -103,6 +108,7 @@ class CameraFeed:
             return
 
     def _preview(self, frame: Frame) -> None:
+        self.latest = frame
         now = time.monotonic()
         if now - self._last_preview < 1 / self.context.preview_fps:
             return
@@ -117,6 +123,13 @@ class CameraFeed:
         session = self.session
         return Presenting(session.direction, session.pending_temperature, session.operator_id, self.context.clock())
 
+    def scanner_read(self, text: str) -> None:
+        """Judge and commit a code a hardware scanner read, and report it as a camera read is reported (from a
+        thread worker: the commit must not hold up the screen)."""
+        code = self.loop.read(text, self._presenting)
+        if code is not None:
+            self._report(code)
+
     def _report(self, code: ScannedCode) -> None:
         if code.failure is not None:
             self.post(EntryFailed(str(code.failure)))
@@ -127,4 +140,4 @@ class CameraFeed:
             return
         if code.presenting.temperature is not None:
             self.session.consume_temperature(code.presenting.temperature)
-        self.post(VerdictReady(code.outcome, "scan", code.decoder))
+        self.post(VerdictReady(code.outcome, "scanner" if code.frame is None else "scan", code.decoder))

@@ -10,6 +10,7 @@ import numpy as np
 from textual.message import Message
 
 from kiosk.gate import EntryInputError, Outcome
+from kiosk.idcard import CardReading
 from kiosk.operators import Operator
 from kiosk.uplink.status import SyncStatus
 
@@ -99,3 +100,11 @@ class SyncStatusChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SyncStatusChanged)
+
+
+class CardRead(Message):
+    """An ID card was read from the camera's newest frame (None: there was no frame to read)."""
+
+    def __init__(self, reading: CardReading | None) -> None:
+        super().__init__()
+        self.reading = reading

@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from textual.events import Key
+from textual.keys import _character_to_key
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -104,8 +106,26 @@ def gate_config(tmp_path: Path, kit: Kit, source: str | Path, **values: Any) -> 
     return config
 
 
+class KeyClock:
+    """The kiosk's key clock in a test: every reading is `step` seconds after the last. Pilot hands keys over as
+    fast as the app takes them, so the test says how fast they were typed: a person (`PERSON`, the default of
+    every UI test) or a keyboard-wedge scanner (`SCANNER`)."""
+
+    PERSON = 0.25
+    SCANNER = 0.003
+
+    def __init__(self, step: float = PERSON) -> None:
+        self.step = step
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
 def open_context(config: KioskConfig, **options: Any) -> KioskContext:
     options.setdefault("signed_in", KEEPER)
+    options.setdefault("key_clock", KeyClock())
     options.setdefault("reconnect_seconds", 0.2)
     options.setdefault("exports_dir", config.database.parent / "exports")
     return open_kiosk(config, **options)
@@ -169,6 +189,18 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], seconds: fl
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {seconds} s")
         await pilot.pause(0.05)
+
+
+def send_keys(pilot: Pilot[Any], text: str, *, then: tuple[str, ...] = ("enter",)) -> None:
+    """Hand the app every key of `text` (then `then`) at once, as a terminal hands over what a keyboard-wedge
+    scanner typed in one read: all of them are queued before the app handles the first."""
+    app = pilot.app
+    assert app._driver is not None
+    for char in text:
+        key = char if char.isalnum() and char.isascii() else _character_to_key(char)
+        app._driver.send_message(Key(key, char).set_sender(app))
+    for name in then:
+        app._driver.send_message(Key(name, {"enter": "\r", "tab": "\t"}.get(name)).set_sender(app))
 
 
 def text_of(pilot: Pilot[Any], selector: str) -> str:

@@ -16,17 +16,20 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from kiosk.gate import EntryInputError, Outcome, Visitor
+from kiosk.gate import CHILD_WITHOUT_ID, EntryInputError, Outcome, Visitor
 from sync.core.identity import RESIDENT_ID
 from sync.core.readings import temperature_problem
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.typed_entries import parse_temperature, settle
-from kiosk.ui.messages import EntryFailed, EntryRejected, VerdictReady
+from kiosk.idcard import CardReading
+from kiosk.ui.messages import CardRead, EntryFailed, EntryRejected, VerdictReady
 from kiosk.ui.markup_safe import shown
 from kiosk.ui.words import speak_bindings
 from sync.core.i18n import N_, _
 
 ManualSubmit = Callable[[str, str, str, float | None], Outcome]
+ReadCard = Callable[[], CardReading | None]
+"""Reads an ID card from the camera's newest frame (None: no frame)."""
 VisitorSubmit = Callable[[Visitor, float | None], Outcome]
 
 
@@ -40,7 +43,7 @@ def document_options(others: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(_("Resident ID (18 characters)"), RESIDENT_ID), *named]
 
 
-def field(label: str, widget: Input | Select[str]) -> ComposeResult:
+def field(label: str, widget: Input | Select[str] | Static) -> ComposeResult:
     yield Label(label, classes="form-label")
     yield widget
 
@@ -140,14 +143,57 @@ class EntryForm(ShowsWorkerErrors, ModalScreen[Outcome | None]):
 
 
 class ManualEntryScreen(EntryForm):
-    """A person without a phone code, checked by their ID number."""
+    """A person without a phone code, checked by their ID number: typed, or read from their ID card held to the
+    camera (F2, or the gate's `c`), which fills the number and name for the keeper to compare and confirm."""
 
     TITLE_TEXT = N_("Manual entry: no phone code")
     origin = "manual"
+    BINDINGS = [*EntryForm.BINDINGS, Binding("f2", "read_card", N_("Read ID card"))]
 
-    def __init__(self, submit: ManualSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
+    def __init__(
+        self,
+        submit: ManualSubmit,
+        document_types: tuple[str, ...],
+        temperature: float | None,
+        read_card: ReadCard | None = None,
+        *,
+        card_first: bool = False,
+    ) -> None:
         super().__init__(document_types, temperature)
         self.submit = submit
+        self.read_card = read_card
+        self.card_first = card_first
+        """Read the card held to the camera as soon as the form opens (the gate's `c`)."""
+
+    def action_read_card(self) -> None:
+        if self.read_card is None:
+            return
+        self.query_one("#form-error", Static).update(_("Reading the ID card held to the camera…"))
+        self.card_worker()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card", name="ID card")
+    def card_worker(self) -> None:
+        assert self.read_card is not None
+        self.post_message(CardRead(self.read_card()))
+
+    def on_card_read(self, message: CardRead) -> None:
+        """Fill what was read, for the keeper to check against the card; nothing is logged until Enter."""
+        reading = message.reading
+        note = self.query_one("#form-error", Static)
+        if reading is None:
+            note.update(_("No camera picture to read a card from: type the number."))
+            return
+        if reading.check_digit_ok and reading.number is not None:
+            self.query_one("#f-doc_type", Select).value = RESIDENT_ID
+            self.query_one("#f-id_number", Input).value = reading.number
+        if reading.name is not None:
+            self.query_one("#f-name", Input).value = reading.name
+        if problem := reading.problem:
+            note.update(shown(problem))
+            self.query_one("#f-name" if reading.check_digit_ok else "#f-id_number", Input).focus()
+            return
+        note.update(_("Read from the card: compare the number and name with it, then Enter logs the entry."))
+        self.query_one("#f-name", Input).focus()
 
     def form_fields(self) -> ComposeResult:
         yield from field(
@@ -162,6 +208,55 @@ class ManualEntryScreen(EntryForm):
         )
         yield from field(
             _("ID number"), Input(placeholder=_("as printed on the card"), max_length=40, id="f-id_number", compact=True)
+        )
+        yield from field(
+            _("Name"), Input(placeholder=_("full name (shown masked)"), max_length=64, id="f-name", compact=True)
+        )
+        yield from self.temperature_field()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-id_number", Input).focus()
+        if self.card_first:
+            self.action_read_card()
+
+    def entry(self) -> Callable[[], Outcome]:
+        id_number, name, doc_type = self.value("id_number"), self.value("name"), self.document_type()
+        temperature = self.typed_temperature()
+        return lambda: self.submit(id_number, name, doc_type, temperature)
+
+
+CompanionSubmit = Callable[[str, str, str, float | None], Outcome]
+
+
+class CompanionScreen(EntryForm):
+    """Someone without a phone who came with the person just judged (a child, an elderly parent): their ID number
+    (or "child without ID", where the policy allows) and name; they get an entry of their own, linked."""
+
+    TITLE_TEXT = N_("Companion: with the person just judged")
+    origin = "companion"
+
+    def __init__(
+        self,
+        submit: CompanionSubmit,
+        document_types: tuple[str, ...],
+        temperature: float | None,
+        came_with: str,
+        child_under: int,
+    ) -> None:
+        super().__init__(document_types, temperature)
+        self.submit = submit
+        self.came_with = came_with
+        """Who they came with, as the banner showed them (masked name and verdict)."""
+        self.child_under = child_under
+
+    def form_fields(self) -> ComposeResult:
+        yield from field(_("With"), Static(shown(self.came_with), id="f-came_with"))
+        options = document_options(self.document_types)
+        if self.child_under:
+            options.append((_("Child under {age}, no ID").format(age=self.child_under), CHILD_WITHOUT_ID))
+        yield from field(_("Document"), Select(options, value=RESIDENT_ID, allow_blank=False, id="f-doc_type", compact=True))
+        yield from field(
+            _("ID number"), Input(placeholder=_("none for a child without ID"), max_length=40, id="f-id_number", compact=True)
         )
         yield from field(
             _("Name"), Input(placeholder=_("full name (shown masked)"), max_length=64, id="f-name", compact=True)

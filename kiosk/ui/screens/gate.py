@@ -1,6 +1,7 @@
 """The gate screen: camera preview, verdict banner, direction, temperature, shift counters and sync state.
 
-A normal pass needs no key: the camera worker logs each code and posts its verdict. Every other action is one
+A normal pass needs no key: the camera worker logs each code and posts its verdict, and so does a hardware
+QR scanner's read (the app recognises a keyboard-wedge burst and hands it here; see `scanner_read`). Every other action is one
 key, listed in the footer and the command palette.
 """
 
@@ -20,14 +21,16 @@ from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
 from kiosk.gate import EntryInputError, Outcome, Visitor
+from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
 from sync.core.policy import Direction
+from sync.core.policy.rules.companions import CompanionRules
 from kiosk.sound.cues import Cue
 from kiosk.ui.words import speak_bindings
 from kiosk.shift import ShiftTally
 from kiosk.ui.errors import ShowsWorkerErrors
-from kiosk.ui.banner import VerdictBanner
+from kiosk.ui.banner import WORDS, VerdictBanner
 from kiosk.uplink.status_text import bundle_news
 from kiosk.ui.status_bars import StatusLine, TopBar
 from kiosk.ui.context import KioskContext
@@ -44,21 +47,31 @@ from kiosk.ui.messages import (
 )
 from kiosk.ui.preview import CameraPreview
 from kiosk.ui.markup_safe import shown
-from kiosk.ui.screens.entry_forms import ManualEntryScreen, VisitorScreen
+from kiosk.ui.screens.entry_forms import CompanionScreen, ManualEntryScreen, VisitorScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
+from kiosk.ui.screens.presence import PresenceScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.session import GateSession
 from sync.core.i18n import N_, _
 
 
+MAX_HELD_SCANS = 5
+"""Codes scanned while a form is open that are kept to be judged after it (a keeper scans one, not a queue)."""
+
+
 class GateScreen(ShowsWorkerErrors, Screen[None]):
+    # The footer shows what fits at 80 columns; `c`, `a` and `p` are in the command palette (ctrl+p), the README,
+    # and `c` also as F2 in the manual-entry form's footer.
     AUTO_FOCUS = ""  # nothing focused: a normal pass needs no key, and keys act on the gate at once
     BINDINGS = [
         Binding("d", "switch_direction", N_("In/Out"), tooltip=N_("Switch between entering and leaving"), priority=True),
         Binding("m", "manual", N_("Manual"), tooltip=N_("Manual entry for a person without a phone code"), priority=True),
+        Binding("c", "id_card", N_("ID card"), tooltip=N_("Read a resident ID card held to the camera (no phone)"), priority=True, show=False),
+        Binding("a", "companion", N_("Companion"), tooltip=N_("Add a person without a phone who came with the one just judged"), priority=True, show=False),
         Binding("v", "visitor", N_("Visitor"), tooltip=N_("Register a visitor"), priority=True),
         Binding("t", "temperature", N_("Temp"), tooltip=N_("Type a temperature for this or the next person"), priority=True),
+        Binding("p", "presence", N_("Who is out"), tooltip=N_("Residents out now and since when, by household"), priority=True, show=False),
         Binding("l", "log", N_("Log"), tooltip=N_("Recent entries, search and CSV export"), priority=True),
         Binding("s", "settings", N_("Setup"), tooltip=N_("Gate settings and list ages"), priority=True),
         Binding("o", "sign_out", N_("Sign out"), tooltip=N_("Hand over: shift summary and sign out"), priority=True),
@@ -79,6 +92,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._clear_timer: Timer | None = None
         self._typing_for: Outcome | None = None
         """The verdict on show when the keeper started typing a temperature: the person it is meant for."""
+        self._companions_of: Outcome | None = None
+        """The last person judged who is not a companion: `a` adds companions to them."""
+        self._held_scans: list[str] = []
+        """Codes a hardware scanner read while another screen covered this one: judged when it is back."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.context.config.gate_id, self.shift.operator, self.context.demo, id="topbar")
@@ -111,6 +128,21 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.session.set_scanning(True)
+        held, self._held_scans = self._held_scans, []
+        for text in held:
+            self.judge_scanned(text)
+
+    def scanner_read(self, text: str) -> None:
+        """A code from a hardware scanner: judged now when the keeper can see the verdict, else held (like the
+        camera, which judges nobody unseen) until this screen is back."""
+        if self.app.screen is self:
+            self.judge_scanned(text)
+            return
+        if len(self._held_scans) >= MAX_HELD_SCANS:
+            self.notify(_("Too many codes scanned behind this screen: the oldest was dropped, not logged."), severity="warning")
+            del self._held_scans[0]
+        self._held_scans.append(text)
+        self.notify(_("Code scanned: it is judged when you are back at the gate screen."), title=_("Scanner"), timeout=5)
 
     def _preview_cells(self, cells: tuple[int, int]) -> None:
         self.session.preview_cells = cells
@@ -132,6 +164,11 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
     def _rules_problem(self, text: str) -> None:
         """For the status worker (`notify` is thread-safe): new rules in the database could not be put in force."""
         self.notify(shown(text), title=_("Sync"), severity="error", timeout=30)
+
+    # Not exclusive: every scanned code is judged (the scan loop judges one at a time).
+    @work(thread=True, exit_on_error=False, group="entries", name="scanner")
+    def judge_scanned(self, text: str) -> None:
+        self.feed.scanner_read(text)
 
     # Not exclusive: every typed entry must finish (a thread cannot be interrupted mid-commit anyway).
     @work(thread=True, exit_on_error=False, group="entries", name="entry")
@@ -185,6 +222,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         if outcome.entry is None:
             return
         self.query_one(VerdictBanner).show_outcome(outcome, origin)
+        if origin != "companion":
+            self._companions_of = outcome
         self.context.sound.play(Cue(outcome.assessment.verdict.decision.value))
         self.tally.add(outcome.entry.row)
         self.query_one(StatusLine).show_counts(self.tally)
@@ -280,7 +319,15 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         note.update(shown(text))
         note.set_class(problem, "-problem")
 
-    def action_manual(self) -> None:
+    def action_id_card(self) -> None:
+        self.action_manual(card_first=True)
+
+    def _read_card(self) -> CardReading | None:
+        """For the form's worker thread: OCR of the camera's newest frame, which is read in memory only."""
+        frame = self.feed.latest
+        return None if frame is None else self.context.card_reader.read(frame.image)
+
+    def action_manual(self, card_first: bool = False) -> None:
         def submit(id_number: str, name: str, doc_type: str, temperature: float | None) -> Outcome:
             return self.context.gate.present_manual(
                 id_number,
@@ -293,8 +340,34 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             )
 
         self.app.push_screen(
-            ManualEntryScreen(submit, self.context.config.document_types, self.session.pending_temperature),
+            ManualEntryScreen(
+                submit,
+                self.context.config.document_types,
+                self.session.pending_temperature,
+                self._read_card,
+                card_first=card_first,
+            ),
             self._typed_entry_done("manual"),
+        )
+
+    def action_companion(self) -> None:
+        adult = self._companions_of
+        if adult is None or adult.entry is None or self.query_one(VerdictBanner).shown is None:
+            self.notify(_("Companions are added right after the verdict of the person they came with."), timeout=4)
+            return
+        verdict = _(WORDS[adult.assessment.verdict.decision])
+        came_with = f"{adult.entry.row['name'] or '-'} · {verdict}"
+
+        def submit(id_number: str, name: str, doc_type: str, temperature: float | None) -> Outcome:
+            return self.context.gate.present_companion(
+                adult, id_number, name, doc_type=doc_type, temperature=temperature,
+                operator=self.session.operator_id, now=self.context.clock(),
+            )
+
+        child_under = self.context.gate.policy.section(CompanionRules).child_without_id_under
+        self.app.push_screen(
+            CompanionScreen(submit, self.context.config.document_types, None, came_with, child_under),
+            self._typed_entry_done("companion"),
         )
 
     def action_visitor(self) -> None:
@@ -320,6 +393,9 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             self.show_verdict(outcome, origin)
 
         return done
+
+    def action_presence(self) -> None:
+        self.app.push_screen(PresenceScreen(self.context))
 
     def action_log(self) -> None:
         self.app.push_screen(LogScreen(self.context))

@@ -9,6 +9,7 @@ import time
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -28,7 +29,12 @@ LOCK_SECONDS = 60.0
 
 
 class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
-    BINDINGS = [Binding("ctrl+q", "app.quit", N_("Quit"), priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", N_("Quit"), priority=True),
+        # Enter moves to the PIN the moment the key arrives, before the keys typed after it are handed on: a fast
+        # "li01<Enter>1111" must put the PIN in the PIN field (the app does the same for Tab on every screen).
+        Binding("enter", "enter", show=False, priority=True),
+    ]
 
     def __init__(self, context: KioskContext) -> None:
         super().__init__()
@@ -65,9 +71,12 @@ class SignInScreen(ShowsWorkerErrors, Screen[Operator]):
     def on_mount(self) -> None:
         self.query_one("#operator-id", Input).focus()
 
-    @on(Input.Submitted, "#operator-id")
-    def next_field(self) -> None:
-        self.query_one("#pin", Input).focus()
+    def action_enter(self) -> None:
+        """Enter in the operator id goes on to the PIN at once; anywhere else it takes its usual way, behind the
+        keys typed before it (Enter in the PIN signs in with all of them)."""
+        if self.focused is not self.query_one("#operator-id", Input):
+            raise SkipAction()
+        self.set_focus(self.query_one("#pin", Input))
 
     @on(Input.Submitted, "#pin")
     @on(Button.Pressed, "#sign-in")

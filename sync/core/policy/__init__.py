@@ -26,7 +26,17 @@ from sync.core.policy.shape import (
     load_policy,
     read_policy,
 )
-from sync.core.policy.verdicts import Case, Decision, Direction, Finding, Knowledge, PassInfo, Presentation, Verdict
+from sync.core.policy.verdicts import (
+    Case,
+    Decision,
+    Direction,
+    Finding,
+    Knowledge,
+    PassInfo,
+    Passage,
+    Presentation,
+    Verdict,
+)
 
 __all__ = [
     "AccessRule",
@@ -41,6 +51,7 @@ __all__ = [
     "Knowledge",
     "NegativeTestRule",
     "PassInfo",
+    "Passage",
     "Policy",
     "PolicyError",
     "PolicyReading",

@@ -44,7 +44,7 @@ class Presentation:
     """What was put in front of the gate: a verified credential's facts, or a manual entry's."""
 
     kind: str
-    """'code', 'certificate' (EU DCC, SMART Health Card), 'manual' or 'visitor'."""
+    """'code', 'certificate' (EU DCC, SMART Health Card), 'manual', 'visitor' or 'companion'."""
     subject: str | None
     name: str
     colour: Colour | None = None
@@ -53,6 +53,8 @@ class Presentation:
     travel_risk: bool | None = None
     evidence: tuple[Evidence, ...] = ()
     """A certificate's tests, vaccinations and recoveries."""
+    with_decision: Decision | None = None
+    """For a companion ('companion'): the verdict of the person they came with."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,26 @@ class PassInfo:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A time the person went through the gate (an entry that passed): which way, and when."""
+
+    direction: Direction
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """What the gate's lists say about the person."""
 
     resident: bool = False
     hq_pass: PassInfo | None = None
     listed_colour: Colour | None = None
+    last_passage: Passage | None = None
+    """The person's last passage through this gate (None: never seen passing)."""
+    household: str | None = None
+    """The person's household (roster unit), when a resident."""
+    household_outings: tuple[datetime, ...] = ()
+    """When members of that household passed out of this gate, in the last two weeks."""
 
 
 @dataclass(frozen=True)

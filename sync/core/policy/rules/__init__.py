@@ -10,9 +10,12 @@ from sync.core.policy.rules import (
     access,
     certificates,
     colours,
+    companions,
     exit,
     freshness,
+    household,
     negative_test,
+    presence,
     temperature,
     travel,
 )
@@ -25,5 +28,8 @@ RULES: tuple[Rule, ...] = (
     travel.RULE,
     temperature.RULE,
     access.RULE,
+    presence.RULE,
+    household.RULE,
+    companions.RULE,
     exit.RULE,
 )
