@@ -37,10 +37,13 @@ import httpx
 import stamina
 from pydantic import ValidationError
 
+from kiosk import id_keys
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
-from sync.core.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
+from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
+from sync.core.codes.trust import key_id
 from sync.core.protocol import MAX_BODY_BYTES, PROTOCOL_VERSION, AlertKind, GateInfo, UploadReceipt
+from kiosk.uplink.files import write_atomic
 from kiosk.uplink.state import SyncState, refusal_summary
 from kiosk.uplink.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
@@ -401,9 +404,15 @@ class SyncService:
         key = load_public_key(pem, label=str(self.config.hq_key_file))
         data = client.bundle(self.config.gate_id, state.record().bundle_version, retry=retry)
         now = datetime.now(UTC)
-        applied = data is not None and state.apply_bundle(verify_bundle(data, key), now)
+        applied = False
+        if data is not None:
+            content, signer = verify_signed_bundle(data, key)
+            applied = state.apply_bundle(content, now)
+            if key_id(signer) != key_id(key):  # HQ rotated its signing key and the pinned one endorsed the new one
+                write_atomic(self.config.hq_key_file, public_pem(signer).encode())
         if not applied:
             state.confirm_bundle(now)  # HQ says the lists in force are current: they are not stale
+        id_keys.retire_district_key(state.store, self.config.district_key_file, now)
         return applied
 
     # -- background loop ---------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Enrolling a gate with HQ: check the token against HQ, pin HQ's bundle-signing key, and write the HQ address,
 token file and key file into the gate's configuration.
 
+A new laptop for a gate HQ already holds entries of (the old one was lost: `pocket-hq gates rekey`) carries on
+the gate's hash chain from where HQ's copy ends, so HQ takes its entries as the chain's continuation.
+
 The token goes in its own file readable only by the gate's user (never in kiosk.toml, which is copied around
 and shown in issues). The config file is edited with tomlkit, so a keeper's comments and layout survive. If
 the gate's database already holds another gate's entries, enrolment refuses rather than mixing two logs.
@@ -18,8 +21,11 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from kiosk.config import DEFAULT_CONFIG, KioskConfig, config_path, load_config
+from kiosk.store import GateStore
 from sync.core.bundle import SigningKeyError, fingerprint, load_public_key
 from kiosk.uplink.client import HqClient, SyncError
+from kiosk.uplink.files import write_atomic
+from sync.core.protocol import GateInfo
 from sync.core.secret_files import write_secret
 
 TOKEN_FILE = "hq.token"
@@ -95,9 +101,10 @@ def enroll(
         "hq_key_file": _relative(key_file, folder),
     }.items():
         document[name] = value
+    _continue_chain(current.database, info)
     write_secret(token_file, (token + "\n").encode("utf-8"), overwrite=True)
-    _write_atomic(key_file, info.signing_key_pem.encode())
-    _write_atomic(path, tomlkit.dumps(document).encode("utf-8"))
+    write_atomic(key_file, info.signing_key_pem.encode())
+    write_atomic(path, tomlkit.dumps(document).encode("utf-8"))
     return Enrolment(path, info.gate, url, seen, key_changed, load_config(path))
 
 
@@ -108,6 +115,14 @@ def _pinned_fingerprint(config: KioskConfig) -> str | None:
         return fingerprint(load_public_key(config.hq_key_file.read_bytes()))
     except SigningKeyError:
         return None
+
+
+def _continue_chain(database: Path, info: GateInfo) -> None:
+    """A gate HQ already holds entries of, enrolled on an empty database (a new laptop after a loss), carries on
+    the gate's chain from HQ's copy."""
+    if info.chain_seq and info.chain_hash:
+        with GateStore(database, info.gate) as store:
+            store.continue_chain(info.chain_seq, info.chain_hash)
 
 
 def _holds_entries(config: KioskConfig) -> bool:
@@ -125,13 +140,6 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, path)
 
 
 def _read_document(path: Path) -> tomlkit.TOMLDocument:

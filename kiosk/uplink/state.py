@@ -30,6 +30,7 @@ from sqlite_utils import Database, Migrations
 
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import TrustError
+from kiosk import id_keys
 from kiosk.rules_in_force import hq_policy_text, keep_hq_policy
 from sync.core.policy import PolicyError
 from kiosk.store import GateStore
@@ -37,6 +38,7 @@ from sync.core.clock import utc_text
 from kiosk.trust_store import confirm_documents, replace_documents
 from sync.core.bundle import BundleError
 from sync.core.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
+from sync.core.sealing import SealError
 
 migrations = Migrations("pocket-gate-sync")
 HQ_ORIGIN = "hq"
@@ -260,7 +262,8 @@ class SyncState:
                 )
 
     def apply_bundle(self, content: BundleContent, now: datetime) -> bool:
-        """Replace roster, passes, red/yellow list, trusted keys and policy with the bundle's, in one transaction.
+        """Replace roster, passes, red/yellow list, trusted keys, policy, the gate's own key and HQ's sealing key
+        with the bundle's, in one transaction.
 
         Returns False (changing nothing) when the gate already has this version. Raises BundleError, changing
         nothing, when the bundle is for another gate, older than the one in force, or carries a policy or key
@@ -289,6 +292,10 @@ class SyncState:
             if content.trust:
                 db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
             keep_hq_policy(self.store, policy_text)
+            try:
+                id_keys.keep(self.store, content.gate_key, content.seal_key)
+            except SealError as exc:
+                raise BundleError(f"HQ's sealing key cannot be used: {exc}") from exc
             db.execute(
                 "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ?,"
                 " bundle_checked_at = ? WHERE id = 1",

@@ -28,6 +28,7 @@ from sync.core.roster_csv import RosterError, iter_roster
 from sync.core.clock import utc_text
 from sync.hq import lists
 from sync.hq.db import HqDatabase
+from sync.hq.district import DistrictSecrets
 from sync.hq.tables import colour_list, dialect_insert, roster, staged_colour_rows, staged_roster_rows, staged_uploads
 from sync.hq.paging import Page, keyset_page
 from sync.hq.revisions import stamp_of
@@ -178,7 +179,11 @@ def _stage(
             statement = dialect_insert(conn, table)
             statement = statement.on_conflict_do_update(
                 index_elements=["upload_id", "subject"],
-                set_={first: statement.excluded[first], second: statement.excluded[second]},
+                set_={
+                    first: statement.excluded[first],
+                    second: statement.excluded[second],
+                    "kept_id": statement.excluded["kept_id"],
+                },
             )
             conn.execute(statement, list(batch.values()))
             conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload.id).values(rows_read=read))
@@ -188,7 +193,13 @@ def _stage(
 
     for row in rows:
         read += 1
-        batch[row["subject"]] = {"upload_id": upload.id, "subject": row["subject"], first: row[first], second: row[second]}
+        batch[row["subject"]] = {
+            "upload_id": upload.id,
+            "subject": row["subject"],
+            first: row[first],
+            second: row[second],
+            "kept_id": row.get("kept_id"),
+        }
         if len(batch) >= BATCH_ROWS:
             flush()
     if batch:
@@ -216,9 +227,11 @@ def _refuse_over_limit(path: Path, max_rows: int) -> None:
 
 
 def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
+    """The file's rows, each with its ID number as HQ keeps it (to hash it for each gate's key)."""
+    keep_id = DistrictSecrets(district_key).keep_id
     if upload.kind is Kind.COLOUR:
-        return lists.iter_colour_list(path, district_key, max_rows=max_rows)
-    return iter_roster(path, district_key, max_rows=max_rows)
+        return lists.iter_colour_list(path, district_key, max_rows=max_rows, keep_id=keep_id)
+    return iter_roster(path, district_key, max_rows=max_rows, keep_id=keep_id)
 
 
 def check(
@@ -357,10 +370,14 @@ def apply(db: HqDatabase, upload_id: str) -> int:
         if upload.kind is Kind.ROSTER:
             gate = upload.gate or ""
             version = lists.write_roster(
-                conn, gate, select(literal(gate), staged.c.subject, staged.c[first], staged.c[second]).where(mine)
+                conn,
+                gate,
+                select(literal(gate), staged.c.subject, staged.c[first], staged.c[second], staged.c.kept_id).where(mine),
             )
         else:
-            version = lists.write_colour_list(conn, select(staged.c.subject, staged.c[first], staged.c[second]).where(mine))
+            version = lists.write_colour_list(
+                conn, select(staged.c.subject, staged.c[first], staged.c[second], staged.c.kept_id).where(mine)
+            )
         conn.execute(delete(staged).where(mine))
         conn.execute(
             update(staged_uploads)

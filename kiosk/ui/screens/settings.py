@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from kiosk import id_keys
 from kiosk.rules_in_force import LIST_TABLES, list_sizes
 from kiosk.trust_store import last_confirmed
 from kiosk.ui.errors import ShowsWorkerErrors
@@ -76,14 +77,8 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         if len(gate.trust) == 0:
             keys = Text("none: every code will be refused", style=WARNING)
         rows.append(("trusted issuer keys", keys))
-        rows.append(
-            (
-                "district key",
-                plain(str(config.district_key_file))
-                if gate.district_key
-                else Text("missing: manual entry cannot check ID numbers", style=WARNING),
-            )
-        )
+        id_key_text, id_key_warning = id_keys.describe(context.store, config.district_key_file)
+        rows.append(("district key", plain(id_key_text, style=WARNING if id_key_warning else "")))
         sizes = list_sizes(config.database)
         rows += [(LIST_TABLES[table], Text(str(count))) for table, count in sizes.items()]
         now = context.clock()

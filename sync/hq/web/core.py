@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sync.core.identity import load_district_key
 from sync.hq import audit
 from sync.hq.runtime import Hq
 from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for
@@ -71,7 +70,7 @@ class Dashboard:
             idle=timedelta(minutes=settings.session_idle_minutes), longest=timedelta(hours=settings.session_max_hours)
         )
         self.stale_after = timedelta(minutes=settings.stale_after_minutes)
-        self.district_key = load_district_key(settings.district_key_file) if settings.district_key_file else None
+        self.district_key = hq.secrets.district_key if hq.secrets is not None else None
         env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
