@@ -104,6 +104,15 @@ def iter_colour_list(
     )
 
 
+def rows_without_kept_id(db: HqDatabase) -> int:
+    """List rows loaded before gate keys (no kept ID number): gates get them without their gate-keyed hash."""
+    with db.read() as conn:
+        return sum(
+            int(conn.execute(select(func.count()).select_from(table).where(table.c.kept_id.is_(None))).scalar_one())
+            for table in (roster, colour_list, passes)
+        )
+
+
 def colour_counts(db: HqDatabase) -> dict[str, int]:
     """How many people the red/yellow list in force holds, by colour."""
     with db.read() as conn:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, trust, users
+from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, tls, trust, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,5 +35,6 @@ for command in (
     passes.passes,
     policy.policy,
     trust.trust,
+    tls.tls,
 ):
     main.add_command(command)

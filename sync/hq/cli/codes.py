@@ -15,6 +15,9 @@ from sync.core.codes import Colour
 from sync.core.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
 from sync.core.codes.pgc import issue_code
 from sync.core.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
+from sync.hq import issuer_keys
+from sync.hq.cli.options import db_option, open_db
+from sync.hq.cli.output import hq_errors
 
 
 @click.group()
@@ -34,13 +37,33 @@ def keys() -> None:
 def keys_init(folder: Path, alg: str) -> None:
     """Create an issuer key pair and the district key in a new folder.
 
-    The private key stays in the folder; give gates the trust/ subfolder (--trust) and district.key."""
+    Everything stays at HQ: publish the public key with `pocket-hq trust add`, and start HQ with the district key
+    (`serve --district-key`). A gate without HQ reads the trust/ subfolder (its `trust_dir`)."""
     try:
         kid = create_issuer_keys(folder, alg)  # type: ignore[arg-type]
     except (IssuerKeyError, DistrictKeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"issuer key {kid.hex()} ({alg}) created in {folder}")
-    click.echo(f"gates trust: {folder / TRUST_SUBDIR}   district key: {folder / DISTRICT_KEY_FILE}")
+    click.echo(f"public keys: {folder / TRUST_SUBDIR}   district key (stays at HQ): {folder / DISTRICT_KEY_FILE}")
+
+
+@keys.command("rotate")
+@click.option("--dir", "folder", required=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Keys folder from `keys init`.")
+@click.option("--overlap-hours", type=click.FloatRange(min=0), default=72.0, show_default=True,
+              help="How long codes signed by the old key still pass (people fetch new codes meanwhile).")
+@db_option
+@hq_errors
+def keys_rotate(folder: Path, overlap_hours: float, db: str | None) -> None:
+    """Replace the issuer key: new codes are signed by a new key, published to every gate at once; the old key
+    is trusted beside it for --overlap-hours, then withdrawn from every bundle (a running server does so on the
+    minute). The old private key moves to retired/ in the folder, so nothing signs with it again."""
+    try:
+        done = issuer_keys.rotate(open_db(db), folder, timedelta(hours=overlap_hours))
+    except IssuerKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"issuer key {done.new_kid} signs new codes from now on (bundle version {done.version})")
+    click.echo(f"issuer key {done.old_kid} is trusted until {done.withdraw_at}, then withdrawn from every gate")
 
 
 @click.command()
