@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kiosk import id_keys
 from kiosk.config import KioskConfig
-from kiosk.rules_in_force import Rules, RulesInForce
+from kiosk.rules_in_force import Rules, RulesInForce, lists_confirmed_at
 from kiosk.store import Entry, EntryDraft, GateStore
 from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
 from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name
@@ -194,6 +194,7 @@ class Gate:
             direction=direction,
             now=moment,
             trust_updated_at=rules.trust.updated_at,
+            lists_checked_at=lists_confirmed_at(self.store),
         )
 
     def present_code(
