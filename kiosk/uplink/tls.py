@@ -17,7 +17,6 @@ import ssl
 import httpx
 
 
-
 class TlsError(Exception):
     """HQ's certificate could not be read or is not the one expected; the message says what to do."""
 

@@ -1,16 +1,19 @@
 """Rotating the issuer key that signs health codes: the new key and the old one are trusted side by side for a
 stated overlap (codes already issued keep passing while people fetch new ones), then the old one is withdrawn
-from every bundle.
+from every bundle. An overlap of none withdraws it at once: the way to revoke a key that leaked.
 
-`rotate` retires the keys folder's private key (moved to `retired/<key id>.key.pem`, so nothing signs with it
-again), makes a new one in its place, publishes the new public key and marks the old one's trust document with
-when it is withdrawn. `withdraw_due` removes what is due from what HQ publishes, with a new bundle version, so
-online gates stop trusting the old key within seconds; a running server calls it every minute.
+`rotate` makes the new key aside, publishes it and marks the old one's trust document with when it is withdrawn,
+and only then puts the new key in the keys folder's place and retires the old one (private and public halves
+moved to `retired/`, so nothing signs with it again and `pocket-hq trust add` of the folder never publishes it
+again); if publishing fails, the folder is as it was. `withdraw_due` removes what is due from what HQ publishes,
+with a new bundle version, so online gates stop trusting the old key within seconds; a running server calls it
+every minute.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +21,8 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 
 from sync.core.clock import utc_text
-from sync.core.codes.keys import PRIVATE_KEY_FILE, create_issuer_keys, load_issuer_key
+from sync.core.codes.keys import PRIVATE_KEY_FILE, TRUST_SUBDIR, create_issuer_key_pair, load_issuer_key
+from sync.core.codes.trust import PUBLIC_KEY_SUFFIX
 from sync.core.protocol import ISSUER_PUBLIC_KEY
 from sync.hq import lists
 from sync.hq.db import HqDatabase
@@ -26,6 +30,7 @@ from sync.hq.revisions import DISTRICT, bump
 from sync.hq.tables import trust_documents
 
 RETIRED_SUBDIR = "retired"
+STAGING_SUBDIR = ".rotating"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class IssuerRotation:
     old_kid: str
     new_kid: str
     withdraw_at: str
+    withdrawn: bool
+    """The old key is already out of every bundle (no overlap)."""
     version: int
 
 
@@ -40,21 +47,33 @@ def rotate(db: HqDatabase, folder: Path, overlap: timedelta, now: datetime | Non
     """Replace the folder's issuer key with a new one of the same algorithm; trust both until `now + overlap`."""
     moment = now or datetime.now(UTC)
     old = load_issuer_key(folder)
-    retired = folder / RETIRED_SUBDIR / f"{old.kid.hex()}.key.pem"
-    retired.parent.mkdir(mode=0o700, exist_ok=True)
-    os.replace(folder / PRIVATE_KEY_FILE, retired)
-    new_kid = create_issuer_keys(folder, "Ed25519" if old.alg == -8 else "ES256")
-    published = lists.trust_documents_from([folder])  # the trust/ folder: the old public key and the new one
-    withdraw_at = utc_text(moment + overlap)
-    lists.add_trust(db, [doc for doc in published if doc.id in (old.kid.hex(), new_kid.hex())])
-    with db.begin() as conn:
-        conn.execute(
-            update(trust_documents)
-            .where(trust_documents.c.type == ISSUER_PUBLIC_KEY, trust_documents.c.id == old.kid.hex())
-            .values(withdraw_at=withdraw_at)
-        )
-        version = bump(conn, DISTRICT)
-    return IssuerRotation(old.kid.hex(), new_kid.hex(), withdraw_at, version)
+    old_kid = old.kid.hex()
+    staging = folder / STAGING_SUBDIR
+    shutil.rmtree(staging, ignore_errors=True)  # what an interrupted rotation left: never published
+    try:
+        new_kid = create_issuer_key_pair(staging, "Ed25519" if old.alg == -8 else "ES256").hex()
+        old_public = folder / TRUST_SUBDIR / f"{old_kid}{PUBLIC_KEY_SUFFIX}"
+        new_public = staging / TRUST_SUBDIR / f"{new_kid}{PUBLIC_KEY_SUFFIX}"
+        published = lists.trust_documents_from([old_public, new_public])
+        withdraw_at = utc_text(moment + overlap)
+        lists.add_trust(db, published)
+        with db.begin() as conn:
+            conn.execute(
+                update(trust_documents)
+                .where(trust_documents.c.type == ISSUER_PUBLIC_KEY, trust_documents.c.id == old_kid)
+                .values(withdraw_at=withdraw_at)
+            )
+            version = bump(conn, DISTRICT)
+        retired = folder / RETIRED_SUBDIR
+        retired.mkdir(mode=0o700, exist_ok=True)
+        os.replace(folder / PRIVATE_KEY_FILE, retired / f"{old_kid}.key.pem")
+        os.replace(old_public, retired / old_public.name)
+        os.replace(staging / PRIVATE_KEY_FILE, folder / PRIVATE_KEY_FILE)
+        os.replace(new_public, folder / TRUST_SUBDIR / new_public.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    withdrawn = old_kid in withdraw_due(db, moment)
+    return IssuerRotation(old_kid, new_kid, withdraw_at, withdrawn, version)
 
 
 def withdraw_due(db: HqDatabase, now: datetime | None = None) -> list[str]:

@@ -77,7 +77,10 @@ def test_an_old_issuer_key_passes_during_the_overlap_and_is_refused_after_it(
         new_code = _code(keys)
         assert f"issuer key {old_kid} is trusted until" in rotated.stdout
         assert (keys / "retired" / f"{old_kid}.key.pem").exists() and load_issuer_key(keys).kid.hex() != old_kid
+        assert not (keys / "trust" / f"{old_kid}.pub.pem").exists()
         assert "(withdrawn at " in run("trust", "list", "--db", hq.settings.db).stdout
+        run("trust", "add", str(keys), "--db", hq.settings.db)  # the folder again, as README's set-up does
+        assert "(withdrawn at " in run("trust", "list", "--db", hq.settings.db).stdout  # still on its way out
 
         assert gate.sync().connection is Connection.ONLINE
         assert _verdict(gate, old_code)[0] is Decision.PASS  # during the overlap: both keys trusted
@@ -90,6 +93,45 @@ def test_an_old_issuer_key_passes_during_the_overlap_and_is_refused_after_it(
         decision, reasons = _verdict(gate, old_code)
         assert decision is Decision.REFUSE and any(old_kid in reason for reason in reasons), reasons
         assert _verdict(gate, new_code)[0] is Decision.PASS
+
+
+def test_an_issuer_key_rotated_with_no_overlap_is_withdrawn_at_once(
+    hq_db_url: str, make_gate: MakeGate, tmp_path: Path
+) -> None:
+    keys = tmp_path / "hq-keys"
+    create_issuer_keys(keys)
+    signing = tmp_path / "hq-signing.key.pem"
+    create_signing_key(signing)
+    for hq in start_hq(hq_db_url, signing, district_key_file=keys / DISTRICT_KEY_FILE):
+        run("trust", "add", str(keys), "--db", hq.settings.db)
+        gate = make_gate(hq, "north-gate")
+        roster = tmp_path / "roster.csv"
+        roster.write_text(f"id_number,name,unit\n{RESIDENT},Li Si,1-101\n")
+        run("roster", "load", "north-gate", str(roster), "--db", hq.settings.db, "--district-key", str(keys / DISTRICT_KEY_FILE))
+        leaked_code = _code(keys)
+        leaked_kid = load_issuer_key(keys).kid.hex()
+        assert gate.sync().connection is Connection.ONLINE
+        assert _verdict(gate, leaked_code)[0] is Decision.PASS
+
+        rotated = run("keys", "rotate", "--dir", str(keys), "--overlap-hours", "0", "--db", hq.settings.db)
+        assert f"issuer key {leaked_kid} is withdrawn from every gate" in rotated.stdout
+        assert leaked_kid not in run("trust", "list", "--db", hq.settings.db).stdout
+        assert gate.sync().connection is Connection.ONLINE
+        assert _verdict(gate, leaked_code)[0] is Decision.REFUSE
+        assert _verdict(gate, _code(keys))[0] is Decision.PASS
+
+
+def test_a_rotation_that_cannot_publish_leaves_the_keys_folder_as_it_was(hq_db_url: str, tmp_path: Path) -> None:
+    keys = tmp_path / "hq-keys"
+    create_issuer_keys(keys)
+    kid = load_issuer_key(keys).kid.hex()
+    (keys / "trust" / f"{kid}.pub.pem").unlink()  # the old key's public half is gone: HQ cannot publish it
+    before = sorted(path.relative_to(keys) for path in keys.rglob("*"))
+    failed = run("keys", "rotate", "--dir", str(keys), "--db", hq_db_url, code=1)
+    assert f"{kid}.pub.pem" in failed.output
+    assert sorted(path.relative_to(keys) for path in keys.rglob("*")) == before
+    assert load_issuer_key(keys).kid.hex() == kid
+    assert run("trust", "list", "--db", hq_db_url).stdout == ""  # and nothing was published
 
 
 def test_a_bundle_signed_by_a_rotated_signing_key_is_accepted_and_the_new_key_pinned(

@@ -51,19 +51,25 @@ def keys_init(folder: Path, alg: str) -> None:
 @click.option("--dir", "folder", required=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Keys folder from `keys init`.")
 @click.option("--overlap-hours", type=click.FloatRange(min=0), default=72.0, show_default=True,
-              help="How long codes signed by the old key still pass (people fetch new codes meanwhile).")
+              help="How long codes signed by the old key still pass (people fetch new codes meanwhile); "
+                   "0 withdraws it at once (a key that leaked).")
 @db_option
 @hq_errors
 def keys_rotate(folder: Path, overlap_hours: float, db: str | None) -> None:
     """Replace the issuer key: new codes are signed by a new key, published to every gate at once; the old key
     is trusted beside it for --overlap-hours, then withdrawn from every bundle (a running server does so on the
-    minute). The old private key moves to retired/ in the folder, so nothing signs with it again."""
+    minute); --overlap-hours 0 withdraws it at once. The old key moves to retired/ in the folder, so nothing
+    signs with it again and `trust add` of the folder never publishes it again."""
     try:
         done = issuer_keys.rotate(open_db(db), folder, timedelta(hours=overlap_hours))
     except IssuerKeyError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"issuer key {done.new_kid} signs new codes from now on (bundle version {done.version})")
-    click.echo(f"issuer key {done.old_kid} is trusted until {done.withdraw_at}, then withdrawn from every gate")
+    if done.withdrawn:
+        click.echo(f"issuer key {done.old_kid} is withdrawn from every gate: codes it signed are refused from the "
+                   "next sync on")
+    else:
+        click.echo(f"issuer key {done.old_kid} is trusted until {done.withdraw_at}, then withdrawn from every gate")
 
 
 @click.command()
