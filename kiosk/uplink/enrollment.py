@@ -25,7 +25,7 @@ from kiosk.store import GateStore
 from sync.core.bundle import SigningKeyError, fingerprint, load_public_key
 from kiosk.uplink.client import HqClient, SyncError
 from kiosk.uplink.files import write_atomic
-from kiosk.uplink.tls import TlsError, der_to_pem, is_loopback, pinned_context, presented_certificate, system_trusts
+from kiosk.uplink.tls import NotVouched, TlsError, der_to_pem, is_loopback, pinned_context, presented_certificate
 from sync.core.protocol import GateInfo
 from sync.core.secret_files import write_secret
 from sync.core.tls import CertificateError, certificate_fingerprint, normal_fingerprint
@@ -136,29 +136,25 @@ def enroll(
 
 
 def _certificate(url: str, expected: str | None, current: KioskConfig, timeout: float) -> bytes:
-    """HQ's certificate (PEM) to pin: the one it presents, if its fingerprint is the one expected, or (with none
-    given) if an authority this laptop trusts vouches for it."""
+    """HQ's certificate (PEM) to pin: the one it presents, if its fingerprint is the one expected; with none
+    given, the one pinned before, or one an authority this laptop trusts vouches for in the same handshake."""
     try:
         wanted = normal_fingerprint(expected) if expected else None
     except CertificateError as exc:
         raise EnrolmentError(f"--tls-fingerprint: {exc}") from exc
+    before = _pinned_certificate(current) if wanted is None else None
     try:
-        presented = presented_certificate(url, timeout)
-        seen = certificate_fingerprint(presented)
-        if wanted is None:
-            before = _pinned_certificate(current)
-            if before is not None and before != seen:
-                raise EnrolmentError(
-                    f"HQ's certificate changed (now {seen}, pinned {before}); if HQ really has a new one, enrol again "
-                    f"with --tls-fingerprint {seen} as `pocket-hq gates token` prints it"
-                )
-            if before is None and not system_trusts(url, timeout):
-                raise EnrolmentError(
-                    f"HQ's certificate ({seen}) is not signed by an authority this laptop trusts: give "
-                    "--tls-fingerprint as `pocket-hq gates add` printed it, to pin it"
-                )
+        presented = presented_certificate(url, timeout, vouched=wanted is None and before is None)
+    except NotVouched as exc:
+        raise EnrolmentError(f"{exc}: give --tls-fingerprint as `pocket-hq gates add` printed it, to pin it") from exc
     except TlsError as exc:
         raise EnrolmentError(str(exc)) from exc
+    seen = certificate_fingerprint(presented)
+    if before is not None and before != seen:
+        raise EnrolmentError(
+            f"HQ's certificate changed (now {seen}, pinned {before}); if HQ really has a new one, enrol again "
+            f"with --tls-fingerprint {seen} as `pocket-hq gates token` prints it"
+        )
     if wanted is not None and wanted != seen:
         raise EnrolmentError(
             f"HQ at {url} presented a certificate with fingerprint {seen}, not the {wanted} you were given: refusing "

@@ -21,6 +21,10 @@ class TlsError(Exception):
     """HQ's certificate could not be read or is not the one expected; the message says what to do."""
 
 
+class NotVouched(TlsError):
+    """No authority this laptop trusts vouches for HQ's certificate (self-signed, or someone posing as HQ)."""
+
+
 def is_loopback(url: str) -> bool:
     host = httpx.URL(url).host
     if host == "localhost":
@@ -31,35 +35,29 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def presented_certificate(url: str, timeout: float = 10.0) -> bytes:
-    """The certificate (DER) HQ at an https:// `url` presents, read in a handshake that trusts nothing and sends
-    nothing; what it is worth is decided by its fingerprint."""
+def presented_certificate(url: str, timeout: float = 10.0, *, vouched: bool = False) -> bytes:
+    """The certificate (DER) HQ at an https:// `url` presents, read in a handshake that sends nothing. Without
+    `vouched` the handshake trusts nothing (what the certificate is worth is decided by its fingerprint); with it,
+    an authority this laptop trusts must vouch for it and HQ's name, in that same handshake, or `NotVouched` is
+    raised: the certificate pinned is then the very one vouched for, not one read on another connection that
+    someone on the network could have answered differently."""
     parsed = httpx.URL(url)
     context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    if not vouched:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     try:
         with socket.create_connection((parsed.host, parsed.port or 443), timeout=timeout) as raw:
             with context.wrap_socket(raw, server_hostname=parsed.host) as tls:
                 der = tls.getpeercert(binary_form=True)
+    except ssl.SSLCertVerificationError as exc:
+        raise NotVouched(f"HQ's certificate at {url} is not vouched for by an authority this laptop trusts "
+                         f"({exc.verify_message})") from exc
     except (OSError, ssl.SSLError) as exc:
         raise TlsError(f"cannot read HQ's certificate at {url}: {exc}") from exc
     if not der:
         raise TlsError(f"HQ at {url} presented no certificate")
     return der
-
-
-def system_trusts(url: str, timeout: float = 10.0) -> bool:
-    """Whether a certificate authority this laptop trusts vouches for HQ at `url` (host name included)."""
-    parsed = httpx.URL(url)
-    try:
-        with socket.create_connection((parsed.host, parsed.port or 443), timeout=timeout) as raw:
-            with ssl.create_default_context().wrap_socket(raw, server_hostname=parsed.host):
-                return True
-    except ssl.SSLCertVerificationError:
-        return False
-    except (OSError, ssl.SSLError) as exc:
-        raise TlsError(f"cannot check HQ's certificate at {url}: {exc}") from exc
 
 
 def pinned_context(certificate_pem: bytes) -> ssl.SSLContext:

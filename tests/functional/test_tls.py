@@ -4,15 +4,25 @@ nothing sent, a plain-http HQ elsewhere is refused before any request, and the s
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import select as selectors
+import socket
+import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 from tests.sync_testkit import RunningHq, hq_db_url, signing_key_file, start_hq  # noqa: F401
 
@@ -20,10 +30,13 @@ from kiosk.cli import main as kiosk_main
 from kiosk.config import load_config
 from kiosk.store import EntryDraft, GateStore
 from kiosk.uplink.client import SyncService
+from kiosk.uplink.enrollment import EnrolmentError, enroll
 from kiosk.uplink.status import Connection
 from kiosk.uplink.tls import pinned_context
 from sync.core.policy import Decision, Direction, Verdict
 from sync.hq.cli import main as hq_main
+from sync.core.tls import certificate_fingerprint
+from sync.hq.gates import add_gate
 from sync.hq.tables import gates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,7 +124,8 @@ def test_enrolment_refuses_a_certificate_it_cannot_vouch_for_and_changes_nothing
     wrong = run(kiosk_main, "enroll", "--hq", https_hq.url, "--token", "-", "--tls-fingerprint",
                 certificates["other"][2], "--config", str(config), stdin=token + "\n", code=1)
 
-    assert "is not signed by an authority this laptop trusts: give --tls-fingerprint" in unpinned.output
+    assert "is not vouched for by an authority this laptop trusts" in unpinned.output
+    assert "give --tls-fingerprint as `pocket-hq gates add` printed it" in unpinned.output
     assert f"not the {certificates['other'][2]} you were given: refusing to enrol" in wrong.output
     assert config.read_text() == before and sorted(p.name for p in config.parent.iterdir()) == ["kiosk.toml"]
 
@@ -170,3 +184,115 @@ def test_the_staff_cookie_is_secure_whenever_hq_serves_https(
     pinned = pinned_context(certificates["hq"][0].read_bytes())
     page = httpx.get(https_hq.url + "/login", verify=pinned)
     assert page.status_code == 200 and "; secure" in page.headers["set-cookie"].lower()
+
+
+def _issued_by_a_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """A district's own certificate authority (its certificate, which this laptop is made to trust) and HQ's
+    certificate for 127.0.0.1 signed by it: (CA certificate, HQ certificate, HQ key)."""
+    now = datetime.now(UTC)
+    ca_key, hq_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "District CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1)).add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    hq = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(hq_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = folder / "ca.crt", folder / "hq-ca-signed.crt", folder / "hq-ca-signed.key"
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(hq.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(hq_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+    return files
+
+
+class TlsFront:
+    """HTTPS in front of a plain-HTTP HQ on 127.0.0.1 that answers each connection with the certificate
+    `certificate_for(n)` picks for the n-th one: the district's real front, or someone on the network between a
+    gate and HQ who lets one connection through to the real certificate and answers the others with their own."""
+
+    def __init__(self, backend: str, certificate_for: Callable[[int], tuple[Path, Path]]) -> None:
+        self._backend = httpx.URL(backend)
+        self._certificate_for = certificate_for
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.url = f"https://127.0.0.1:{self._server.getsockname()[1]}"
+        self.handshakes = 0
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> TlsFront:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                raw, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            cert, key = self._certificate_for(self.handshakes)
+            self.handshakes += 1
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            threading.Thread(target=self._relay, args=(raw, context), daemon=True).start()
+
+    def _relay(self, raw: socket.socket, context: ssl.SSLContext) -> None:
+        """Bytes both ways until either side closes or is quiet for 10 s."""
+        raw.settimeout(10)
+        try:
+            with context.wrap_socket(raw, server_side=True) as front, socket.create_connection(
+                (self._backend.host, self._backend.port), timeout=10
+            ) as back:
+                while True:
+                    ready, _, _ = selectors.select([front, back], [], [], 10)
+                    if not ready:
+                        return
+                    for source in ready:
+                        data = source.recv(65536)
+                        if not data:
+                            return
+                        (back if source is front else front).sendall(data)
+                        while source is front and front.pending():
+                            back.sendall(front.recv(65536))
+        except (OSError, ssl.SSLError):  # a client that refused the certificate hangs up mid-handshake
+            return
+
+
+def test_without_a_fingerprint_enrolment_pins_only_a_certificate_an_authority_vouched_for_in_that_handshake(
+    hq_db_url: str, signing_key_file: Path, certificates: dict[str, tuple[Path, Path, str]], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ca, cert, key = _issued_by_a_ca(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # this laptop trusts the district's authority
+    impostor = certificates["other"][0], certificates["other"][1]
+    for hq in start_hq(hq_db_url, signing_key_file):
+        # The district's front: its authority vouches for the certificate, no fingerprint needed.
+        with TlsFront(hq.url, lambda n: (cert, key)) as front:
+            config = _gate_folder(tmp_path)
+            enrolled = enroll(config, front.url, add_gate(hq.db, "north-gate"))
+        assert enrolled.certificate == certificate_fingerprint(cert.read_bytes())
+
+        # Someone on the network answers every connection but the second with their own certificate: the one
+        # they let through to the real one must not vouch for theirs.
+        with TlsFront(hq.url, lambda n: (cert, key) if n == 1 else impostor) as front:
+            config = tmp_path / "second" / "kiosk.toml"
+            config.parent.mkdir()
+            config.write_text('database = "gate.db"\n')
+            with pytest.raises(EnrolmentError, match="not vouched for by an authority this laptop trusts"):
+                enroll(config, front.url, add_gate(hq.db, "south-gate"))
+        assert config.read_text() == 'database = "gate.db"\n' and load_config(config).hq_cert_file is None
