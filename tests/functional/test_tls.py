@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
+from tests.dash_testkit import Staff, make_user
 from tests.sync_testkit import RunningHq, hq_db_url, signing_key_file, start_hq  # noqa: F401
 
 from kiosk.cli import main as kiosk_main
@@ -37,6 +38,7 @@ from sync.core.policy import Decision, Direction, Verdict
 from sync.hq.cli import main as hq_main
 from sync.core.tls import certificate_fingerprint
 from sync.hq.gates import add_gate
+from sync.hq.staff import Role
 from sync.hq.tables import gates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,6 +178,20 @@ def test_a_plain_http_hq_elsewhere_is_refused_before_any_request(tmp_path: Path)
     assert "--insecure-http" in refused.stderr
     assert tried.returncode == 1 and "unreachable" in tried.stderr  # it did try: nothing answers in the namespace
     assert config.read_text() == before
+
+
+def test_the_dashboard_s_token_page_gives_the_certificate_fingerprint_to_pin_over_https(
+    https_hq: RunningHq, certificates: dict[str, tuple[Path, Path, str]]
+) -> None:
+    make_user(https_hq.db, "ada", Role.ADMIN)
+    admin = Staff(https_hq.url, "ada", verify=pinned_context(certificates["hq"][0].read_bytes()))
+    try:
+        page = admin.post("/admin/gates", {"gate_id": "west-gate"})
+    finally:
+        admin.close()
+    assert page.status_code == 200
+    assert f'id="tls-fingerprint">{certificates["hq"][2]}<' in page.text
+    assert "--token - --fingerprint " in page.text and f"--tls-fingerprint {certificates['hq'][2]}</pre>" in page.text
 
 
 def test_the_staff_cookie_is_secure_whenever_hq_serves_https(
