@@ -89,7 +89,7 @@ def rekey_gate(db: HqDatabase, gate_id: str) -> tuple[str, int]:
             .values(token_hash=token_hash(token), revoked_at=None, key_generation=gates.c.key_generation + 1)
         ).rowcount
         if not done:
-            raise GateError(f"no gate {gate_id} is enrolled")
+            raise GateError(_("no gate {gate} is enrolled").format(gate=gate_id))
         generation = conn.execute(select(gates.c.key_generation).where(gates.c.gate_id == gate_id)).scalar_one()
         bump(conn, gate_scope(gate_id))
     return token, int(generation)

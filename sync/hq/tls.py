@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sync.core.i18n import _
 from sync.core.secret_files import write_secret
 from sync.core.tls import CertificateError, certificate_fingerprint
 
@@ -25,10 +26,10 @@ def create_self_signed(cert_file: Path, key_file: Path, hosts: list[str], days: 
     """Write a new P-256 key (owner-only) and a self-signed certificate for `hosts` (names or IP addresses, the
     first also its common name); return the certificate's fingerprint. Never overwrites either file."""
     if not hosts:
-        raise CertificateError("name at least one host name or address that gates reach HQ by")
+        raise CertificateError(_("name at least one host name or address that gates reach HQ by"))
     for path in (cert_file, key_file):
         if path.exists():
-            raise CertificateError(f"{path} already exists; gates pinned it: it is never overwritten")
+            raise CertificateError(_("{path} already exists; gates pinned it: it is never overwritten").format(path=path))
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = []
     for host in hosts:
@@ -64,4 +65,6 @@ def fingerprint_of(cert_file: Path) -> str:
     try:
         return certificate_fingerprint(cert_file.read_bytes())
     except OSError as exc:
-        raise CertificateError(f"cannot read HQ's certificate {cert_file}: {exc.strerror}") from exc
+        raise CertificateError(
+            _("cannot read HQ's certificate {path}: {error}").format(path=cert_file, error=exc.strerror)
+        ) from exc

@@ -49,6 +49,7 @@ def signing_key_rotate(signing_key_file: Path | None, db: str | None) -> None:
     one until every gate has synced once since (`gates list`), then destroy it."""
     path = settings_from(signing_key_file=signing_key_file).signing_key_file
     done = signing_keys.rotate(open_db(db), path)
-    click.echo(f"signing key {done.new_fingerprint} written to {path}, endorsed by {done.old_fingerprint}")
-    click.echo(f"the old key is kept as {done.retired}; restart `pocket-hq serve` to sign with the new one "
-               f"(bundle version {done.version})")
+    click.echo(_("signing key {new} written to {path}, endorsed by {old}").format(
+        new=done.new_fingerprint, path=path, old=done.old_fingerprint))
+    click.echo(_("the old key is kept as {retired}; restart `pocket-hq serve` to sign with the new one "
+                 "(bundle version {version})").format(retired=done.retired, version=done.version))

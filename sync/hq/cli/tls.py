@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sync.core.i18n import _
 from sync.core.tls import CertificateError
 from sync.hq.tls import DEFAULT_DAYS, create_self_signed, fingerprint_of
 
@@ -31,9 +32,11 @@ def tls_init(hosts: tuple[str, ...], cert_file: Path, key_file: Path, days: int)
         mark = create_self_signed(cert_file, key_file, list(hosts), days)
     except CertificateError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"certificate {cert_file} and key {key_file} written for {', '.join(hosts)} ({days} days)")
-    click.echo(f"fingerprint: {mark}")
-    click.echo(f"serve with: pocket-hq serve --tls-cert {cert_file} --tls-key {key_file} ...")
+    click.echo(_("certificate {cert} and key {key} written for {hosts} ({days} days)").format(
+        cert=cert_file, key=key_file, hosts=", ".join(hosts), days=days))
+    click.echo(_("fingerprint: {fingerprint}").format(fingerprint=mark))
+    click.echo(_("serve with: {command}").format(
+        command=f"pocket-hq serve --tls-cert {cert_file} --tls-key {key_file} ..."))
 
 
 @tls.command("show")
