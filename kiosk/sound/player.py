@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from sync.core.i18n import _
 from kiosk.sound.clips import SoundSettings, render, write_wav
 from kiosk.sound.cues import Cue, SoundMode
 
@@ -102,7 +103,7 @@ class SoundPlayer:
         if self._thread is not None or not self.audible:
             return
         if not self._players:
-            self._report("player", f"no audio player found ({self._player_names}): the gate is silent")
+            self._report("player", _("no audio player found ({players}): the gate is silent").format(players=self._player_names))
             return
         self._thread = threading.Thread(target=self._run, name="verdict-sounds", daemon=True)
         self._thread.start()
@@ -218,7 +219,7 @@ class SoundPlayer:
         if index + 1 < len(self._players):
             return
         self._working = 0
-        self._report("player", f"no sound from the speaker ({error}): the gate goes on silently")
+        self._report("player", _("no sound from the speaker ({error}): the gate goes on silently").format(error=error))
 
     def _stop(self) -> None:
         playing, self._playing = self._playing, None

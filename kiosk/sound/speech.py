@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sync.core.i18n import _
+
 ESPEAK = "espeak-ng"
 TIMEOUT_SECONDS = 10.0
 """Longest a phrase may take to render (a few hundredths of a second normally)."""
@@ -46,7 +48,7 @@ def speak(text: str, language: str) -> tuple[np.ndarray, int]:
     """`text` spoken in `language`: float samples in [-1, 1] with silence trimmed, and their sample rate."""
     program = shutil.which(ESPEAK)
     if program is None:
-        raise SpeechUnavailable(f"{ESPEAK} is not installed: verdicts are not spoken, tones only")
+        raise SpeechUnavailable(_("{program} is not installed: verdicts are not spoken, tones only").format(program=ESPEAK))
     voice = VOICES[family(language)]
     errors: list[str] = []
     for name in voice.names:
@@ -62,7 +64,8 @@ def speak(text: str, language: str) -> tuple[np.ndarray, int]:
             return decode(done.stdout)
         errors.append(f"{name}: {done.stderr.decode(errors='replace').strip() or f'exit status {done.returncode}'}")
     reasons = "; ".join(errors)
-    raise SpeechUnavailable(f"{ESPEAK} cannot speak {language} ({reasons}): verdicts are not spoken, tones only")
+    raise SpeechUnavailable(_("{program} cannot speak {language} ({reasons}): verdicts are not spoken, tones only").format(
+        program=ESPEAK, language=language, reasons=reasons))
 
 
 def decode(wav: bytes) -> tuple[np.ndarray, int]:
@@ -73,6 +76,6 @@ def decode(wav: bytes) -> tuple[np.ndarray, int]:
     samples = np.frombuffer(frames[: len(frames) // 2 * 2], dtype="<i2").astype(np.float64) / 32768
     loud = np.flatnonzero(np.abs(samples) > 0.02 * max(float(np.abs(samples).max(initial=0.0)), 1e-9))
     if loud.size == 0:
-        raise SpeechUnavailable(f"{ESPEAK} produced only silence: verdicts are not spoken, tones only")
+        raise SpeechUnavailable(_("{program} produced only silence: verdicts are not spoken, tones only").format(program=ESPEAK))
     margin = rate // 100
     return samples[max(loud[0] - margin, 0) : loud[-1] + margin], rate

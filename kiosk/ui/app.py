@@ -6,6 +6,7 @@ Kept thin on purpose: the gate screen does the work, the domain (kiosk.gate and 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 
 from textual import events
@@ -35,6 +36,7 @@ class GateApp(ShowsWorkerErrors, App[None]):
 
     def __init__(self, context: KioskContext) -> None:
         super().__init__()
+        self._say_palette_in_the_keepers_words()
         self.context = context
         self.shift: Shift | None = None
         bursts: KeyBursts[events.Key] = KeyBursts(context.key_clock, max_gap=context.config.scanner_key_gap_ms / 1000)
@@ -73,6 +75,13 @@ class GateApp(ShowsWorkerErrors, App[None]):
 
     def _burst_dropped(self, dropped: Dropped) -> None:
         self.notify(dropped.describe(), title=_("Scanner"), severity="warning", timeout=6)
+
+    def _say_palette_in_the_keepers_words(self) -> None:
+        """Textual adds the command palette's key to the footer with English words; give it the keeper's."""
+        keys = self._bindings.key_to_bindings
+        for key, bindings in keys.items():
+            keys[key] = [replace(b, description=_("palette"), tooltip=_("Open the command palette"))
+                         if b.action == "command_palette" else b for b in bindings]
 
     def on_mount(self) -> None:
         self.context.sound.on_problem = self._sound_problem

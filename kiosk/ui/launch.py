@@ -13,7 +13,7 @@ from kiosk.ui.app import GateApp
 from kiosk.ui.context import open_kiosk
 from kiosk.sound.clips import SoundSettings
 from kiosk.sound.player import SoundPlayer
-from sync.core.i18n import language
+from sync.core.i18n import _, language
 
 
 def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | None = None) -> str:
@@ -28,7 +28,7 @@ def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | No
         signed_in=DEMO_OPERATOR if demo else None,
         frame_interval=FRAME_SECONDS if demo else 0.0,
         loop_source=demo,
-        source_label="demo sample frames" if demo else "",
+        source_label=_("demo sample frames") if demo else "",
     )
     try:
         first = _last_seq(context.store.recent(limit=1))

@@ -487,7 +487,7 @@ def test_an_upload_preview_comes_page_by_page_each_once(dash: RunningHq, key: by
     page = upload(admin, colour_csv(rows))
     path = re.search(r'action="(/admin/uploads/[0-9a-f]+)/apply"', page).group(1)  # type: ignore[union-attr]
 
-    pages = walk_pages(admin, path, lambda html: re.findall(r'<td class="subject" title="([0-9a-f]+)">', html),
+    pages = walk_pages(admin, path, lambda html: re.findall(r'class="subject" title="([0-9a-f]+)">', html),
                        change="added")
 
     assert [len(p) for p in pages] == [50, 50, 20]

@@ -184,6 +184,6 @@ def test_handover(snap_compare: Any, make_app: Callable[..., GateApp], size: tup
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HandoverScreen))
         summary = text_of(pilot, "#handover-summary")
-        assert "无有效通行证" in summary and "核验人数" in summary
+        assert "无有效通行证" in summary and "核验人次" in summary
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
