@@ -12,9 +12,12 @@
    held.
 
 HQ runs as a separate `pocket-hq serve` process on 127.0.0.1, as it would in production. Each figure is given
-for SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, for PostgreSQL, side by side.
+for SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, for PostgreSQL, side by side; the figures that
+cross the wire (1, 3 and 4) over plain HTTP and over HTTPS (a `pocket-hq tls init` certificate, pinned by the gate as
+enrolment pins it), side by side.
 
     .venv/bin/python bench/sync_bench.py [--backlog 100000] [--gates 1000] [--per-gate 20] [--listening 200]
+        [--wire http,https]
 """
 
 from __future__ import annotations
@@ -52,10 +55,12 @@ from sync.core.bundle import create_signing_key
 from kiosk.uplink.client import SyncService
 from kiosk.uplink.enrollment import enroll
 from sync.hq import lists
+from kiosk.uplink.tls import pinned_context
 from sync.hq.db import HqDatabase
 from sync.hq.tables import alerts, entries
 from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest
+from sync.hq.tls import create_self_signed
 from sync.core.protocol import UploadBatch, WireEntry
 
 from scratch_postgres import drop_database  # bench/, beside this script
@@ -97,30 +102,49 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Wire:
+    """How gates reach HQ in a run: plain HTTP, or HTTPS with HQ's self-signed certificate (`tls init`)."""
+
+    def __init__(self, name: str, work: Path) -> None:
+        self.name = name
+        self.cert: Path | None = None
+        self.fingerprint: str | None = None
+        if name == "https":
+            self.cert, key = work / "hq-tls.crt", work / "hq-tls.key"
+            self.fingerprint = create_self_signed(self.cert, key, ["127.0.0.1"])
+            self.serve_args = ["--tls-cert", str(self.cert), "--tls-key", str(key)]
+        else:
+            self.serve_args = []
+
+    def context(self) -> ssl.SSLContext:
+        """What a gate checks HQ with: the pinned certificate over HTTPS (a default context over HTTP, unused)."""
+        return pinned_context(self.cert.read_bytes()) if self.cert else ssl.create_default_context()
+
+
 @contextmanager
-def hq_process(db: str, key: Path, work: Path) -> Iterator[str]:
+def hq_process(db: str, key: Path, work: Path, wire: Wire) -> Iterator[str]:
     """`pocket-hq serve` in its own process; yields its URL."""
-    with hq_server(db, key, work) as (url, _pid):
+    with hq_server(db, key, work, wire) as (url, _pid):
         yield url
 
 
 @contextmanager
-def hq_server(db: str, key: Path, work: Path) -> Iterator[tuple[str, int]]:
+def hq_server(db: str, key: Path, work: Path, wire: Wire) -> Iterator[tuple[str, int]]:
     """`pocket-hq serve` in its own process; yields its URL and process id."""
     port = free_port()
     log = (work / f"hq-{port}.log").open("w")
     process = subprocess.Popen(
         [str(HQ_BIN), "serve", "--db", db, "--signing-key", str(key), "--port", str(port), "--log-level", "warning",
-         "--rate-limit", "100000/minute"],
+         "--rate-limit", "100000/minute", *wire.serve_args],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{wire.name}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/healthz", timeout=1, verify=wire.context()).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -148,19 +172,20 @@ def database(backend: str, work: Path) -> Iterator[str]:
         drop_database(POSTGRES_URL, name)
 
 
-def backlog_upload(backend: str, count: int, key: Path, work: Path) -> dict[str, float]:
-    """Seconds for SyncService to upload `count` waiting entries to a fresh HQ."""
+def backlog_upload(backend: str, count: int, key: Path, work: Path, wire: Wire) -> dict[str, float]:
+    """Seconds for SyncService to upload `count` waiting entries to a fresh HQ (enrolled as README says: over
+    HTTPS, HQ's certificate pinned)."""
     with database(backend, work) as db:
         hq_db = HqDatabase(db)
         hq_db.upgrade()
         token = add_gate(hq_db, "busy-gate")
-        folder = work / f"gate-{backend}"
+        folder = work / f"gate-{backend}-{wire.name}"
         folder.mkdir()
         with GateStore(folder / "gate.db", "busy-gate") as store, store.transaction() as conn:
             conn["entries"].insert_all(chained_rows("busy-gate", count, datetime.now(UTC) - timedelta(days=7)), batch_size=5000)
-        with hq_process(db, key, work) as url:
+        with hq_process(db, key, work, wire) as url:
             (folder / "kiosk.toml").write_text('gate_id = "busy-gate"\ndatabase = "gate.db"\n')
-            enroll(folder / "kiosk.toml", url, token)
+            enroll(folder / "kiosk.toml", url, token, expected_certificate=wire.fingerprint)
             service = SyncService(load_config(folder / "kiosk.toml"))
             started = time.perf_counter()
             status = service.run_once()
@@ -213,11 +238,11 @@ async def _one_gate(
 
 
 async def _stampede(
-    url: str, gates: dict[str, tuple[str, bytes]]
+    url: str, gates: dict[str, tuple[str, bytes]], tls: ssl.SSLContext
 ) -> tuple[list[tuple[int, int] | BaseException], list[float], list[str], float]:
+    """`tls` is made once: loading certificates per client would dominate the run (a real gate makes its own)."""
     times: list[float] = []
     retries: list[str] = []
-    tls = ssl.create_default_context()  # made once: loading CA certificates per client would dominate the run
     started = time.perf_counter()
     results = await asyncio.gather(
         *(_one_gate(url, gate, token, body, times, retries, tls) for gate, (token, body) in gates.items()),
@@ -226,7 +251,7 @@ async def _stampede(
     return results, times, retries, time.perf_counter() - started
 
 
-def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Path) -> dict[str, float]:
+def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Path, wire: Wire) -> dict[str, float]:
     with database(backend, work) as db:
         hq_db = HqDatabase(db)
         hq_db.upgrade()
@@ -237,8 +262,8 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
             rows = [WireEntry.model_validate(r) for r in chained_rows(gate, per_gate, start)]
             body = UploadBatch(gate=gate, batch_id="first", entries=rows).model_dump_json().encode()
             gates[gate] = (add_gate(hq_db, gate), body)
-        with hq_process(db, key, work) as url:
-            results, times, retries, wall = asyncio.run(_stampede(url, gates))
+        with hq_process(db, key, work, wire) as url:
+            results, times, retries, wall = asyncio.run(_stampede(url, gates, wire.context()))
         with hq_db.read() as conn:
             held = conn.execute(select(func.count()).select_from(entries)).scalar_one()
             distinct = conn.execute(select(func.count(func.distinct(entries.c.id)))).scalar_one()
@@ -246,10 +271,10 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
             flagged = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
         hq_db.dispose()
     if retries:
-        print(f"  {backend}: retried after a dropped connection: " + ", ".join(f"{n} x {what}" for what, n in Counter(retries).items()))
+        print(f"  {backend} {wire.name}: retried after a dropped connection: " + ", ".join(f"{n} x {what}" for what, n in Counter(retries).items()))
     failures = [r for r in results if isinstance(r, BaseException) or r != (200, 200)]
     for failure in sorted({repr(f) for f in failures})[:5]:
-        print(f"  {backend}: failed gate: {failure}")
+        print(f"  {backend} {wire.name}: failed gate: {failure}")
     errors = len(failures)
     expected = gate_count * per_gate
     lost = expected - held
@@ -297,8 +322,7 @@ async def _listen(
                 fetched[gate] = time.perf_counter()
 
 
-async def _propagate(url: str, db: str, tokens: dict[str, str], pid: int) -> dict[str, float]:
-    tls = ssl.create_default_context()
+async def _propagate(url: str, db: str, tokens: dict[str, str], pid: int, tls: ssl.SSLContext) -> dict[str, float]:
     ready, waiting, fetched = asyncio.Event(), [], {}
     idle = rss_mb(pid)
     tasks = [asyncio.create_task(_listen(url, g, t, tls, ready, waiting, fetched)) for g, t in tokens.items()]
@@ -329,14 +353,14 @@ async def _propagate(url: str, db: str, tokens: dict[str, str], pid: int) -> dic
     }
 
 
-def propagation(backend: str, gate_count: int, key: Path, work: Path) -> dict[str, float]:
+def propagation(backend: str, gate_count: int, key: Path, work: Path, wire: Wire) -> dict[str, float]:
     with database(backend, work) as db:
         hq_db = HqDatabase(db)
         hq_db.upgrade()
         tokens = {f"gate-{n:04d}": add_gate(hq_db, f"gate-{n:04d}") for n in range(gate_count)}
         hq_db.dispose()
-        with hq_server(db, key, work) as (url, pid):
-            return asyncio.run(_propagate(url, db, tokens, pid))
+        with hq_server(db, key, work, wire) as (url, pid):
+            return asyncio.run(_propagate(url, db, tokens, pid, wire.context()))
 
 
 def postgres_reachable() -> str | None:
@@ -355,7 +379,11 @@ def main() -> None:
     parser.add_argument("--listening", type=int, default=200, help="gates waiting for a new bundle (propagation)")
     parser.add_argument("--only-propagation", action="store_true", help="measure propagation alone")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when reachable")
+    parser.add_argument("--wire", default="http,https", help="how gates reach HQ: http, https or both (the default)")
     args = parser.parse_args()
+    wires = [name.strip() for name in args.wire.split(",")]
+    if not wires or any(name not in ("http", "https") for name in wires):
+        parser.error(f"--wire takes http, https or http,https, not {args.wire!r}")
 
     backends = ["sqlite"]
     problem = "skipped by --sqlite-only" if args.sqlite_only else postgres_reachable()
@@ -367,43 +395,45 @@ def main() -> None:
         work = Path(tmp)
         key = work / "hq-signing.key.pem"
         create_signing_key(key)
-        print(f"\n{'':44}" + "".join(f"{b:>14}" for b in backends))
-        spread = {b: propagation(b, args.listening, key, work) for b in backends}
+        wire = {name: Wire(name, work) for name in wires}
+        runs = [(b, w) for b in backends for w in wires]
+        print(f"\n{'':44}" + "".join(f"{f'{b} {w}':>18}" for b, w in runs))
+        spread = {(b, w): propagation(b, args.listening, key, work, wire[w]) for b, w in runs}
         print(f"{f'a list applied, {args.listening} gates waiting':44}")
         for label, name, fmt in [
-            ("  gates that fetched it", "reached", "{:14.0f}"),
-            ("  time to every gate p50 s", "p50_s", "{:14.2f}"),
-            ("  time to every gate p99 s", "p99_s", "{:14.2f}"),
-            ("  time to every gate max s", "max_s", "{:14.2f}"),
-            ("  HQ resident MB, idle", "rss_idle_mb", "{:14.0f}"),
-            ("  HQ resident MB, connections held", "rss_held_mb", "{:14.0f}"),
+            ("  gates that fetched it", "reached", "{:18.0f}"),
+            ("  time to every gate p50 s", "p50_s", "{:18.2f}"),
+            ("  time to every gate p99 s", "p99_s", "{:18.2f}"),
+            ("  time to every gate max s", "max_s", "{:18.2f}"),
+            ("  HQ resident MB, idle", "rss_idle_mb", "{:18.0f}"),
+            ("  HQ resident MB, connections held", "rss_held_mb", "{:18.0f}"),
         ]:
-            print(f"{label:44}" + "".join(fmt.format(spread[b][name]) for b in backends)
+            print(f"{label:44}" + "".join(fmt.format(spread[r][name]) for r in runs)
                   + ("   (target p99 < 5 s)" if name == "p99_s" else ""))
         if args.only_propagation:
             return
-        up = {b: backlog_upload(b, args.backlog, key, work) for b in backends}
-        print(f"{f'backlog of {args.backlog:,} entries: upload s':44}" + "".join(f"{up[b]['seconds']:14.1f}" for b in backends)
+        up = {(b, w): backlog_upload(b, args.backlog, key, work, wire[w]) for b, w in runs}
+        print(f"{f'backlog of {args.backlog:,} entries: upload s':44}" + "".join(f"{up[r]['seconds']:18.1f}" for r in runs)
               + "   (target <= 30 s)")
-        print(f"{'  end-to-end entries/s':44}" + "".join(f"{up[b]['rate']:14,.0f}" for b in backends))
-        print(f"{'  all held once, no alerts':44}" + "".join(f"{'yes' if up[b]['ok'] else 'NO':>14}" for b in backends))
+        print(f"{'  end-to-end entries/s':44}" + "".join(f"{up[r]['rate']:18,.0f}" for r in runs))
+        print(f"{'  all held once, no alerts':44}" + "".join(f"{'yes' if up[r]['ok'] else 'NO':>18}" for r in runs))
         rate = {b: ingest_rate(b, args.backlog, work) for b in backends}
-        print(f"{'HQ ingest alone, entries/s':44}" + "".join(f"{rate[b]:14,.0f}" for b in backends))
-        crowd = {b: many_gates(b, args.gates, args.per_gate, key, work) for b in backends}
+        print(f"{'HQ ingest alone (no wire), entries/s':44}" + "".join(f"{rate[b]:18,.0f}" for b, _ in runs))
+        crowd = {(b, w): many_gates(b, args.gates, args.per_gate, key, work, wire[w]) for b, w in runs}
         print(f"{f'{args.gates:,} gates at once (upload {args.per_gate} + bundle)':44}")
         for label, name, fmt in [
-            ("  requests retried (dropped connection)", "retried", "{:14.0f}"),
-            ("  errors (after retries)", "errors", "{:14.0f}"),
-            ("  entries lost", "lost", "{:14.0f}"),
-            ("  entries doubled", "doubled", "{:14.0f}"),
-            ("  gates with a wrong count", "uneven_gates", "{:14.0f}"),
-            ("  alerts", "alerts", "{:14.0f}"),
-            ("  request p50 ms", "p50_ms", "{:14.0f}"),
-            ("  request p99 ms", "p99_ms", "{:14.0f}"),
-            ("  request max ms", "max_ms", "{:14.0f}"),
-            ("  wall time s", "wall_s", "{:14.1f}"),
+            ("  requests retried (dropped connection)", "retried", "{:18.0f}"),
+            ("  errors (after retries)", "errors", "{:18.0f}"),
+            ("  entries lost", "lost", "{:18.0f}"),
+            ("  entries doubled", "doubled", "{:18.0f}"),
+            ("  gates with a wrong count", "uneven_gates", "{:18.0f}"),
+            ("  alerts", "alerts", "{:18.0f}"),
+            ("  request p50 ms", "p50_ms", "{:18.0f}"),
+            ("  request p99 ms", "p99_ms", "{:18.0f}"),
+            ("  request max ms", "max_ms", "{:18.0f}"),
+            ("  wall time s", "wall_s", "{:18.1f}"),
         ]:
-            print(f"{label:44}" + "".join(fmt.format(crowd[b][name]) for b in backends))
+            print(f"{label:44}" + "".join(fmt.format(crowd[r][name]) for r in runs))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from sync.core.policy import Policy, load_policy
 
 DEFAULT_CONFIG = Path.home() / ".config" / "pocket-gate" / "kiosk.toml"
 DEFAULT_DATA = Path.home() / ".local" / "share" / "pocket-gate"
-_PATH_FIELDS = ("database", "trust_dir", "district_key_file", "policy_file", "hq_token_file", "hq_key_file")
+_PATH_FIELDS = (
+    "database", "trust_dir", "district_key_file", "policy_file", "hq_token_file", "hq_key_file", "hq_cert_file"
+)
 
 
 class ConfigError(Exception):
@@ -41,7 +43,8 @@ class KioskConfig(BaseSettings):
     trust_dir: Path | None = None
     """Folder of trusted issuer public keys (`*.pub.pem`), as written by `pocket-hq keys init`."""
     district_key_file: Path | None = None
-    """The district HMAC key that turns typed ID numbers into the subject hashes codes carry."""
+    """The district HMAC key, for a gate without HQ only (it hashes the lists it imports): an enrolled gate gets a
+    key of its own from HQ and deletes this one at its first sync that allows it."""
     policy_file: Path | None = None
     """The rules in force (`config/policy.toml`); without one, the field defaults apply."""
     source: str = "0"
@@ -68,7 +71,10 @@ class KioskConfig(BaseSettings):
     hq_token_file: Path | None = None
     """File holding this gate's HQ token (readable by its owner only), written by `pocket-kiosk enroll`."""
     hq_key_file: Path | None = None
-    """HQ's bundle-signing public key (PEM), pinned at enrolment; bundles signed by any other key are refused."""
+    """HQ's bundle-signing public key (PEM), pinned at enrolment; bundles signed by any other key are refused
+    (unless this one endorsed it: HQ rotated its key)."""
+    hq_cert_file: Path | None = None
+    """HQ's TLS certificate (PEM), pinned at enrolment (https only); HQ presenting any other is refused."""
     sync_interval_seconds: float = Field(60.0, ge=1, le=86_400)
     """How often the kiosk syncs with HQ in the background (it also syncs right after each logged entry)."""
     sync_listen: bool = True

@@ -4,7 +4,8 @@ The CLI's `scan` and `check`, the kiosk UI and the tests all go through `Gate`, 
 what the log holds can never disagree. `Gate` imports nothing from the UI and never touches the network.
 
 Typed entries (a person without a phone code, a visitor) are checked here before anything is judged: a
-mistyped ID number is an `EntryInputError` with the keeper's words for it, and nothing is logged. A
+mistyped ID number is an `EntryInputError` with the keeper's words for it, and nothing is logged. A typed
+number is found on the lists by its hash under the gate's own key, or logged sealed to HQ (`kiosk.id_keys`). A
 temperature taken right after a verdict is logged as a new entry that amends the first: the chain only grows.
 """
 
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk import id_keys
 from kiosk.config import KioskConfig
 from kiosk.keeper_locale import follow_district
-from kiosk.rules_in_force import Rules, RulesInForce
+from kiosk.rules_in_force import Rules, RulesInForce, lists_confirmed_at
 from kiosk.store import Entry, EntryDraft, GateStore
 from sync.core.codes import CodeError, Credential, Reason, TrustList, read_code
-from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name, subject_hash
+from sync.core.identity import RESIDENT_ID, document_problem, load_district_key, mask_name
 from sync.core.policy import Decision, Direction, Knowledge, Policy, Presentation, Verdict, judge
 from sync.core.policy.rules.companions import CompanionRules
 from sync.core.readings import temperature_problem
@@ -227,6 +229,7 @@ class Gate:
             direction=direction,
             now=moment,
             trust_updated_at=rules.trust.updated_at,
+            lists_checked_at=lists_confirmed_at(self.store),
         )
 
     def present_code(
@@ -253,10 +256,12 @@ class Gate:
             assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details
         )
 
-    def _subject(self, id_number: str, doc_type: str) -> str:
-        if self.district_key is None:
-            raise EntryInputError("id_number", _("this gate has no district key, so typed ID numbers cannot be checked"))
-        return subject_hash(self.district_key, id_number, doc_type)
+    def _identify(self, id_number: str, doc_type: str) -> tuple[str | None, dict[str, str]]:
+        """The subject a typed number is judged and logged under, and what its entry's details carry."""
+        try:
+            return id_keys.identify(self.store, self.district_key, id_number, doc_type)
+        except id_keys.NoIdKey as exc:
+            raise EntryInputError("id_number", str(exc)) from exc
 
     def _log(
         self,
@@ -303,7 +308,8 @@ class Gate:
         masked = mask_name(_required("name", N_("the name"), name, MAX_NAME_CHARS))
         _check_temperature(temperature)
         moment = now or datetime.now(UTC)
-        who = Presentation(kind="manual", subject=self._subject(id_number, doc_type), name=masked)
+        subject, sealed = self._identify(id_number, doc_type)
+        who = Presentation(kind="manual", subject=subject, name=masked)
         assessment = Assessment("", None, None, self._judge(who, direction, temperature, moment), who)
         return self._log(
             assessment,
@@ -311,7 +317,7 @@ class Gate:
             temperature=temperature,
             operator=operator,
             moment=moment,
-            details={"doc_type": doc_type},
+            details={"doc_type": doc_type} | sealed,
         )
 
     def present_visitor(
@@ -332,17 +338,16 @@ class Gate:
             raise EntryInputError("phone", _("a phone number has 5 to 20 digits"))
         household = _required("household", N_("the household visited"), visitor.household, MAX_NAME_CHARS)
         reason = _required("reason", N_("the reason for the visit"), visitor.reason, MAX_NOTE_CHARS)
-        subject = None
+        subject, sealed = None, {}
         if visitor.id_number.strip():
             if problem := document_problem(visitor.id_number, visitor.doc_type):
                 raise EntryInputError("id_number", problem)
-            subject = self._subject(visitor.id_number, visitor.doc_type)
+            subject, sealed = self._identify(visitor.id_number, visitor.doc_type)
+            sealed = {"doc_type": visitor.doc_type} | sealed
         _check_temperature(temperature)
-        details = {"phone": mask_phone(phone), "household": household, "reason": reason}
-        if subject is not None:
-            details["doc_type"] = visitor.doc_type
-        if self.district_key is not None:
-            details["phone_hash"] = subject_hash(self.district_key, phone, "phone")
+        details = {"phone": mask_phone(phone), "household": household, "reason": reason} | sealed
+        if (phone_hash := id_keys.phone_hash(self.store, self.district_key, phone)) is not None:
+            details["phone_hash"] = phone_hash
         moment = now or datetime.now(UTC)
         who = Presentation(kind="visitor", subject=subject, name=masked)
         assessment = Assessment("", None, None, self._judge(who, direction, temperature, moment), who)
@@ -385,8 +390,8 @@ class Gate:
         else:
             if problem := document_problem(id_number, doc_type):
                 raise EntryInputError("id_number", problem)
-            subject = self._subject(id_number, doc_type)
-            details["doc_type"] = doc_type
+            subject, sealed = self._identify(id_number, doc_type)
+            details |= {"doc_type": doc_type} | sealed
         who = Presentation(
             kind="companion", subject=subject, name=masked, with_decision=companion_of.assessment.verdict.decision
         )
@@ -436,7 +441,9 @@ def open_gate(
         store = GateStore(path, config.gate_id, read_only=True) if path.exists() else None
     else:
         store = GateStore(path, config.gate_id)
-    district_key = load_district_key(config.district_key_file) if config.district_key_file else None
+    district_key = None
+    if config.district_key_file is not None and not _deleted_here(store):
+        district_key = load_district_key(config.district_key_file)
     in_force = RulesInForce(config, store, trust_dir=trust_dir, trust_file=trust_file)
     gate = Gate(store, in_force.current.trust, in_force.current.policy, district_key)
     gate.in_force = in_force
@@ -446,3 +453,7 @@ def open_gate(
     return gate
 
 
+def _deleted_here(store: GateStore | None) -> bool:
+    """This gate deleted its district key itself (it has its own key from HQ): a configured path to it is not
+    an error."""
+    return store is not None and store.get_meta(id_keys.DISTRICT_KEY_DELETED) is not None

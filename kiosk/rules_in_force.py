@@ -33,7 +33,7 @@ from kiosk.store import GateStore
 from kiosk.trust_store import last_confirmed, load_documents, stored_versions
 from sync.core.clock import age_text
 from sync.core.codes import TrustList
-from sync.core.policy import FreshnessRule, Policy, PolicyError, PolicyReading, read_policy
+from sync.core.policy import Decision, FreshnessRule, Policy, PolicyError, PolicyReading, read_policy
 from sync.core.i18n import N_, _
 
 HQ_POLICY_META = "hq_policy"
@@ -81,6 +81,19 @@ def hq_policy(store: GateStore | None) -> PolicyReading | None:
         return read_policy(json.loads(text))
     except (ValueError, PolicyError) as exc:
         raise PolicyError(f"the policy synced from HQ is unreadable ({exc}); sync again") from exc
+
+
+def lists_confirmed_at(store: GateStore | None) -> datetime | None:
+    """When HQ last confirmed the lists in force are current (the sync state's record; None for a gate that never
+    synced: its lists have no age to judge)."""
+    if store is None:
+        return None
+    try:
+        with store.reading() as db:
+            row = db.execute("SELECT bundle_checked_at FROM sync_state WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no sync state yet: the gate never synced
+        return None
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
 def policy_in_force(config: KioskConfig, store: GateStore | None) -> PolicyReading:
@@ -177,6 +190,32 @@ class RulesInForce:
                 unaged=N_("from the trust folder only: files have no age to judge"),
             ),
         ]
+
+    def freshness_warning(self, *, lists_checked_at: datetime | None, bundle_version: int, now: datetime) -> str | None:
+        """What the gate screen itself says when an enrolled gate's lists or keys are past their age (and what
+        the policy then does with everyone entering), or None. `lists_checked_at` is None for a gate that never
+        synced: there is nothing from HQ to age, and the settings screen says so."""
+        if lists_checked_at is None:
+            return None
+        ages = self.ages(bundle_version=bundle_version, lists_checked_at=lists_checked_at, now=now)
+        stale = [_("{list} {age}").format(list=_(age.label), age=age.describe()) for age in ages if age.stale]
+        if not stale:
+            return None
+        freshness = self.current.policy.section(FreshnessRule)
+        decision = freshness.lists_decision(now - lists_checked_at)
+        then = STALE_LISTS_THEN.get(decision) if decision else None
+        return _("OUT OF DATE: {lists} · {then}").format(
+            lists="; ".join(stale), then=_(then or STALE_LISTS_THEN_WARN)
+        )
+
+
+STALE_LISTS_THEN = {
+    Decision.HOLD: N_("everyone entering is HELD until the gate syncs"),
+    Decision.REFUSE: N_("everyone entering is REFUSED until the gate syncs"),
+}
+"""What the gate screen's out-of-date bar adds when the policy stops people past the lists' second age (marked
+for translation; show it with `_()`)."""
+STALE_LISTS_THEN_WARN = N_("check the network or call the district")
 
 
 @dataclass(frozen=True)

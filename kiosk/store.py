@@ -4,7 +4,8 @@ Durability first: WAL with synchronous=FULL, and `record()` returns only after C
 shown for an entry that a crash could lose. One connection is shared by the gate's threads behind a lock
 (SQLite serialises writers anyway; a re-entrant lock keeps that visible and avoids "database is locked"
 retries).
-Raw ID numbers never reach this file: subjects are keyed hashes.
+Raw ID numbers never reach this file: subjects are keyed hashes, list rows also carry the ID's hash under the
+gate's own key (`id_hash`, see `kiosk.id_keys`), and a typed number on no list is kept only sealed to HQ.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from sync.core.wording import codes_json
 from sync.core.i18n import _, ngettext
 
 migrations = Migrations("pocket-gate")
+LIST_NAMES = ("roster", "passes", "colour_list")
+"""The lists HQ's bundle replaces whole."""
 
 
 @migrations()
@@ -101,6 +104,14 @@ def m004_reason_codes(db: Database) -> None:
     """Each entry's reasons as rule codes with parameters (`sync.core.wording`), beside the English sentences of
     `reasons`; NULL for entries logged before (their sentences are read back when shown)."""
     db["entries"].add_column("reason_codes", str)
+
+
+@migrations()
+def m005_id_hashes(db: Database) -> None:
+    """Each list row's ID hash under the gate's own key (HQ's bundle fills it; see `kiosk.id_keys`)."""
+    for table in LIST_NAMES:
+        db[table].add_column("id_hash", str)
+        db[table].create_index(["id_hash"])
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:
@@ -353,6 +364,16 @@ class GateStore:
     def _iter_rows(self) -> Iterator[dict[str, Any]]:
         yield from self.db["entries"].rows_where(order_by="seq")
 
+    def continue_chain(self, seq: int, digest: str) -> bool:
+        """Start an empty log after entry `seq` (hash `digest`) of a chain HQ holds: a new laptop for a gate whose
+        old one was lost goes on where HQ's copy ends, so its entries are not taken for a rewritten history.
+        Does nothing (False) to a log that holds or held entries."""
+        with self.transaction():
+            if self._head() is not None or self.get_meta("anchor_seq") is not None or self.count_entries():
+                return False
+            self.set_meta({"anchor_seq": str(seq), "anchor_hash": digest})
+        return True
+
     def purge(self, retention_days: int, now: datetime | None = None, *, keep_after_seq: int | None = None) -> Purge:
         """Delete entries older than the retention period; remember the last one deleted as the chain anchor.
 
@@ -422,10 +443,19 @@ class GateStore:
             )
             return [{"unit": unit, "name": name, "ts": ts} for unit, name, ts in cursor.fetchall()]
 
+    def subject_by_id_hash(self, id_hash: str) -> str | None:
+        """The district subject of the list row a typed number's gate-keyed hash finds, or None."""
+        with self._lock:
+            row = self.db.execute(
+                " UNION ALL ".join(f"SELECT subject FROM [{t}] WHERE id_hash = ?" for t in LIST_NAMES) + " LIMIT 1",
+                [id_hash] * len(LIST_NAMES),
+            ).fetchone()
+        return row[0] if row else None
+
     def replace_table(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Swap a whole list (roster, passes, colour_list) in one transaction: a gate never
         judges by half a list."""
-        if table not in {"roster", "passes", "colour_list"}:
+        if table not in LIST_NAMES:
             raise ValueError(f"not a list table: {table}")
         with self.transaction():
             self.db.execute(f"DELETE FROM [{table}]")

@@ -8,6 +8,7 @@ Import the fixtures a test module uses, as with tests/sync_testkit.py.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,8 +104,10 @@ def tokens(html: str) -> dict[str, str]:
 class Staff:
     """A browser-like httpx client signed in to the dashboard."""
 
-    def __init__(self, base_url: str, username: str, password: str = PASSWORD) -> None:
-        self.client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+    def __init__(
+        self, base_url: str, username: str, password: str = PASSWORD, verify: ssl.SSLContext | bool = True
+    ) -> None:
+        self.client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30, verify=verify)
         login = self.client.get("/login")
         answer = self.client.post(
             "/login", data={"username": username, "password": password, "login_token": tokens(login.text)["login_token"]}

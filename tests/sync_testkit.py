@@ -45,7 +45,7 @@ from sync.hq.app import create_app
 from sync.hq.db import HqDatabase
 from sync.hq.tables import alerts, entries, gates, metadata
 from sync.hq.gates import add_gate
-from sync.hq.server import ServerThread
+from sync.hq.server import ServerThread, Tls
 from sync.hq.settings import HqSettings
 from tests.parts import missing_part
 
@@ -179,10 +179,12 @@ class RunningHq:
 def start_hq(
     db_url: str, signing_key: Path, clock: Callable[[], float] = time.time, **overrides: Any
 ) -> Iterator[RunningHq]:
-    """A live HQ with these settings; its rate limits count by `clock` (see `LimitsClock`)."""
+    """A live HQ with these settings; its rate limits count by `clock` (see `LimitsClock`). With `tls_cert_file`
+    and `tls_key_file` among them, it serves HTTPS."""
     settings = HqSettings(db=db_url, signing_key_file=signing_key, **overrides)
     app = create_app(settings, clock)
-    with ServerThread(app) as server:
+    tls = Tls(settings.tls_cert_file, settings.tls_key_file) if settings.tls_cert_file and settings.tls_key_file else None
+    with ServerThread(app, tls=tls) as server:
         check = HqDatabase(db_url)
         try:
             yield RunningHq(settings, server, check)

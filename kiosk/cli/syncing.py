@@ -24,31 +24,64 @@ from sync.core.escaping import visible
 
 
 @click.command()
-@click.option("--hq", "hq_url", required=True, help="HQ's address, e.g. https://hq.example.org or http://127.0.0.1:8000.")
+@click.option("--hq", "hq_url", required=True, help="HQ's address, e.g. https://hq.example.org:8443.")
 @click.option(
     "--token",
     required=True,
-    help="This gate's token as printed once by `pocket-hq gates add`; '-' reads it from standard input.",
+    help="This gate's token as printed once by `pocket-hq gates add`; '-' reads it from standard input (so it stays "
+    "out of the shell's history and the process list).",
 )
 @click.option("--fingerprint", help="HQ's signing-key fingerprint (from `pocket-hq gates add`), checked before pinning.")
+@click.option(
+    "--tls-fingerprint",
+    help="HQ's TLS certificate fingerprint (from `pocket-hq gates add`): the certificate is pinned only if it matches.",
+)
+@click.option(
+    "--insecure-http",
+    is_flag=True,
+    help="Allow a plain http:// HQ on another machine (the token and entries then cross the network unprotected).",
+)
 @click.option("--no-sync", is_flag=True, help="Only enrol; skip the first sync.")
 @config_option
 @friendly_errors
-def enroll(hq_url: str, token: str, fingerprint: str | None, no_sync: bool, config_file: Path | None) -> None:
-    """Enrol this gate with district HQ: check the token, pin HQ's signing key, save both in the config, sync.
+def enroll(
+    hq_url: str,
+    token: str,
+    fingerprint: str | None,
+    tls_fingerprint: str | None,
+    insecure_http: bool,
+    no_sync: bool,
+    config_file: Path | None,
+) -> None:
+    """Enrol this gate with district HQ: pin HQ's certificate, check the token, pin HQ's signing key, save them in
+    the config, sync.
 
-    The token is kept in a file only this user can read (hq.token beside the config), never in the config."""
+    The token is kept in a file only this user can read (hq.token beside the config), never in the config. A
+    plain http:// HQ is refused, before anything is sent, unless it is on this machine or --insecure-http is given."""
     from kiosk.uplink.enrollment import EnrolmentError
     from kiosk.uplink.enrollment import enroll as enroll_gate
 
     if token == "-":
+        if sys.stdin.isatty():
+            click.echo("Paste the token `pocket-hq gates add` printed, then Enter:", err=True)
         token = sys.stdin.readline().strip()
     try:
-        done = enroll_gate(config_file, hq_url, token, expected_fingerprint=fingerprint)
+        done = enroll_gate(
+            config_file,
+            hq_url,
+            token,
+            expected_fingerprint=fingerprint,
+            expected_certificate=tls_fingerprint,
+            insecure_http=insecure_http,
+        )
     except EnrolmentError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"enrolled gate {done.gate_id} with {done.hq_url}; settings saved in {done.config_file}")
     click.echo(f"HQ signing key pinned: {done.fingerprint}" + (" (replaces the previous key)" if done.key_changed else ""))
+    if done.certificate is not None:
+        click.echo(f"HQ certificate pinned: {done.certificate}")
+    elif insecure_http:
+        click.echo("warning: HQ is reached over plain http: nothing on the wire is protected", err=True)
     if not no_sync:
         _sync_once(done.config, as_json=False)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sync.core.codes.trust import TrustError
+from kiosk import id_keys
 from kiosk.config import DEFAULT_DATA, KioskConfig
 from kiosk.gate import Gate, open_gate
 from kiosk.idcard import CardReader
@@ -171,6 +172,7 @@ def open_kiosk(config: KioskConfig, **options: object) -> KioskContext:
         context.notes.append(text[0].upper() + text[1:] + ".")
     if len(gate.trust) == 0:
         context.notes.append(_("No trusted issuer keys: every code will be refused. Check trust_dir in the config."))
-    if gate.district_key is None:
-        context.notes.append(_("No district key: manual entry cannot check ID numbers. Set district_key_file."))
+    id_key_text, id_key_warning = id_keys.describe(context.store, config.district_key_file)
+    if id_key_warning:
+        context.notes.append(_("District key: {state}.").format(state=id_key_text))
     return context

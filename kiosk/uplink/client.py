@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import sqlite3
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -37,10 +38,14 @@ import httpx
 import stamina
 from pydantic import ValidationError
 
+from kiosk import id_keys
 from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
-from sync.core.bundle import BundleError, SigningKeyError, load_public_key, verify_bundle
+from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
+from sync.core.codes.trust import key_id
 from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, BundleNotice, GateInfo, UploadReceipt
+from kiosk.uplink.files import write_atomic
+from kiosk.uplink.tls import pinned_context
 from kiosk.uplink.state import BundleChange, SyncState, refusal_summary
 from kiosk.uplink.status import Connection, SyncProgress, SyncStatus, is_enrolled, read_status, store_failure
 
@@ -76,6 +81,11 @@ class HqRefused(SyncError):
         self.detail = detail
 
 
+class CertificateRefused(SyncError):
+    """HQ's address answered with another certificate than the one pinned at enrolment: nothing was sent to it,
+    and nothing will be until the certificate is the pinned one again (or the gate is enrolled again)."""
+
+
 class _RetryableAnswer(Exception):
     """A 5xx or 429 answer, raised inside the retry loop so stamina retries it."""
 
@@ -93,9 +103,21 @@ def _detail(response: httpx.Response) -> str:
     return str(detail)[:500] if detail else response.reason_phrase
 
 
+def _certificate_problem(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check that failed under a transport error, if that is what it was."""
+    while exc is not None:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return exc
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
+
+
 def _retry_hook(exc: Exception) -> bool | float:
     """stamina backoff hook: retry transport failures, answers damaged in transit and 5xx; honour 429's
-    Retry-After. Asking again is harmless: uploads are idempotent by batch id and the bundle is a GET."""
+    Retry-After. Asking again is harmless: uploads are idempotent by batch id and the bundle is a GET. A
+    certificate that is not HQ's pinned one is not retried: asking again would not change it."""
+    if isinstance(exc, httpx.TransportError) and _certificate_problem(exc) is not None:
+        return False
     if isinstance(exc, httpx.TransportError | httpx.DecodingError):
         return True
     if isinstance(exc, _RetryableAnswer):
@@ -118,7 +140,9 @@ class HqClient:
         retry_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """`verify`: the TLS context HQ's certificate is checked with (the pinned one, `kiosk.uplink.tls`)."""
         self.url = url.rstrip("/")
         self.retry_seconds = retry_seconds
         self.timeout = timeout
@@ -130,6 +154,7 @@ class HqClient:
                 headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                 transport=transport,
+                verify=verify,
             )
         except httpx.InvalidURL as exc:
             raise SyncError(f"the HQ address {url!r} is not usable: {exc}") from exc
@@ -159,6 +184,13 @@ class HqClient:
                     if response.status_code >= 500 or response.status_code == 429:
                         raise _RetryableAnswer(response)
         except httpx.TransportError as exc:
+            if (problem := _certificate_problem(exc)) is not None:
+                raise CertificateRefused(
+                    f"HQ at {self.url} presented a certificate that is not the one this gate pinned at enrolment "
+                    f"({problem.verify_message}): nothing was sent to it. If HQ really has a new certificate, enrol "
+                    "the gate again with the --tls-fingerprint `pocket-hq gates token` prints; otherwise something "
+                    "between this gate and HQ is posing as HQ: call the district"
+                ) from exc
             raise HqUnreachable(f"HQ at {self.url} is unreachable: {exc.__class__.__name__}: {exc}") from exc
         except httpx.DecodingError as exc:
             raise HqUnreachable(
@@ -312,6 +344,9 @@ class SyncService:
             unreachable = False
             try:
                 self._upload(client, state, tally, progress, should_stop)
+            except CertificateRefused as exc:
+                state.note_attempt(datetime.now(UTC), Connection.ERROR, str(exc))
+                return self.status()
             except HqUnreachable as exc:
                 errors.append(str(exc))
                 outcome, unreachable = Connection.OFFLINE, True
@@ -344,6 +379,12 @@ class SyncService:
             raise NotEnrolled(f"cannot read the HQ token file {self.config.hq_token_file}: {exc.strerror}") from exc
         if not token:
             raise NotEnrolled(f"the HQ token file {self.config.hq_token_file} is empty; enrol again")
+        verify: ssl.SSLContext | bool = True
+        if self.config.hq_cert_file is not None:
+            try:
+                verify = pinned_context(self.config.hq_cert_file.read_bytes())
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                raise NotEnrolled(f"cannot use HQ's pinned certificate {self.config.hq_cert_file} ({exc}); enrol again") from exc
         return HqClient(
             self.config.hq_url,
             token,
@@ -351,6 +392,7 @@ class SyncService:
             retry_seconds=self._retry_seconds,
             transport=self._transport,
             should_stop=should_stop,
+            verify=verify,
         )
 
     def _upload(
@@ -425,9 +467,15 @@ class SyncService:
         key = load_public_key(pem, label=str(self.config.hq_key_file))
         data = client.bundle(self.config.gate_id, state.record().bundle_version, retry=retry)
         now = datetime.now(UTC)
-        applied = state.apply_bundle(verify_bundle(data, key), now) if data is not None else None
+        applied = None
+        if data is not None:
+            content, signer = verify_signed_bundle(data, key)
+            applied = state.apply_bundle(content, now)
+            if key_id(signer) != key_id(key):  # HQ rotated its signing key and the pinned one endorsed the new one
+                write_atomic(self.config.hq_key_file, public_pem(signer).encode())
         if applied is None:
             state.confirm_bundle(now)  # HQ says the lists in force are current: they are not stale
+        id_keys.retire_district_key(state.store, self.config.district_key_file, now)
         return applied
 
     # -- background loop ---------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""Enrolling a gate with HQ: check the token against HQ, pin HQ's bundle-signing key, and write the HQ address,
-token file and key file into the gate's configuration.
+"""Enrolling a gate with HQ: pin HQ's TLS certificate (`kiosk.uplink.tls`), check the token against HQ, pin HQ's
+bundle-signing key, and write the HQ address, token file, key file and certificate into the gate's configuration.
+
+A new laptop for a gate HQ already holds entries of (the old one was lost: `pocket-hq gates rekey`) carries on
+the gate's hash chain from where HQ's copy ends, so HQ takes its entries as the chain's continuation.
 
 The token goes in its own file readable only by the gate's user (never in kiosk.toml, which is copied around
 and shown in issues). The config file is edited with tomlkit, so a keeper's comments and layout survive. If
@@ -18,12 +21,18 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from kiosk.config import DEFAULT_CONFIG, KioskConfig, config_path, load_config
+from kiosk.store import GateStore
 from sync.core.bundle import SigningKeyError, fingerprint, load_public_key
 from kiosk.uplink.client import HqClient, SyncError
+from kiosk.uplink.files import write_atomic
+from kiosk.uplink.tls import NotVouched, TlsError, der_to_pem, is_loopback, pinned_context, presented_certificate
+from sync.core.protocol import GateInfo
 from sync.core.secret_files import write_secret
+from sync.core.tls import CertificateError, certificate_fingerprint, normal_fingerprint
 
 TOKEN_FILE = "hq.token"
 KEY_FILE = "hq-signing.pub.pem"
+CERT_FILE = "hq-tls.pem"
 
 
 class EnrolmentError(Exception):
@@ -39,6 +48,8 @@ class Enrolment:
     key_changed: bool
     """The gate had pinned another HQ key before (and --fingerprint confirmed the new one)."""
     config: KioskConfig
+    certificate: str | None = None
+    """The fingerprint of HQ's TLS certificate, now pinned (None over plain http)."""
 
 
 def enroll(
@@ -47,20 +58,34 @@ def enroll(
     token: str,
     *,
     expected_fingerprint: str | None = None,
+    expected_certificate: str | None = None,
+    insecure_http: bool = False,
     timeout: float = 15.0,
     transport: httpx.BaseTransport | None = None,
 ) -> Enrolment:
-    """Check `token` against HQ, then write the gate's HQ settings. Raises EnrolmentError changing nothing."""
+    """Check `token` against HQ, then write the gate's HQ settings. Raises EnrolmentError changing nothing.
+
+    Over https, HQ's certificate is pinned: it must have `expected_certificate` as its fingerprint (what
+    `pocket-hq gates add` prints), or without one be vouched for by an authority this laptop trusts. Plain
+    http:// is refused, before anything is sent, unless HQ is on this machine or `insecure_http` is given."""
     url = hq_url.rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise EnrolmentError(f"{hq_url!r} is not an http:// or https:// address")
+    if url.startswith("http://") and not insecure_http and not is_loopback(url):
+        raise EnrolmentError(
+            f"refusing to enrol with HQ over plain http:// ({url}): the token and every entry would cross the network "
+            "readable and changeable by anyone on it. Use HQ's https:// address (`pocket-hq serve --tls-cert ...`), "
+            "or, only on a network you trust, add --insecure-http"
+        )
     token = token.strip()
     if not token:
         raise EnrolmentError("the token is empty; copy it from `pocket-hq gates add`")
     path = config_path(explicit_config) or DEFAULT_CONFIG
     current = load_config(path) if path.exists() else KioskConfig()
+    certificate = _certificate(url, expected_certificate, current, timeout) if url.startswith("https://") else None
+    verify = pinned_context(certificate) if certificate is not None else True
     try:
-        with HqClient(url, token, timeout=timeout, retry_seconds=0, transport=transport) as client:
+        with HqClient(url, token, timeout=timeout, retry_seconds=0, transport=transport, verify=verify) as client:
             info = client.whoami()
     except SyncError as exc:
         raise EnrolmentError(f"HQ did not accept the enrolment: {exc}") from exc
@@ -87,6 +112,7 @@ def enroll(
     folder = path.parent
     token_file = current.hq_token_file or folder / TOKEN_FILE
     key_file = current.hq_key_file or folder / KEY_FILE
+    cert_file = current.hq_cert_file or folder / CERT_FILE
     document = _read_document(path)
     for name, value in {
         "gate_id": info.gate,
@@ -95,10 +121,55 @@ def enroll(
         "hq_key_file": _relative(key_file, folder),
     }.items():
         document[name] = value
+    if certificate is not None:
+        document["hq_cert_file"] = _relative(cert_file, folder)
+    elif "hq_cert_file" in document:
+        del document["hq_cert_file"]
+    _continue_chain(current.database, info)
     write_secret(token_file, (token + "\n").encode("utf-8"), overwrite=True)
-    _write_atomic(key_file, info.signing_key_pem.encode())
-    _write_atomic(path, tomlkit.dumps(document).encode("utf-8"))
-    return Enrolment(path, info.gate, url, seen, key_changed, load_config(path))
+    write_atomic(key_file, info.signing_key_pem.encode())
+    if certificate is not None:
+        write_atomic(cert_file, certificate)
+    write_atomic(path, tomlkit.dumps(document).encode("utf-8"))
+    pinned = certificate_fingerprint(certificate) if certificate is not None else None
+    return Enrolment(path, info.gate, url, seen, key_changed, load_config(path), pinned)
+
+
+def _certificate(url: str, expected: str | None, current: KioskConfig, timeout: float) -> bytes:
+    """HQ's certificate (PEM) to pin: the one it presents, if its fingerprint is the one expected; with none
+    given, the one pinned before, or one an authority this laptop trusts vouches for in the same handshake."""
+    try:
+        wanted = normal_fingerprint(expected) if expected else None
+    except CertificateError as exc:
+        raise EnrolmentError(f"--tls-fingerprint: {exc}") from exc
+    before = _pinned_certificate(current) if wanted is None else None
+    try:
+        presented = presented_certificate(url, timeout, vouched=wanted is None and before is None)
+    except NotVouched as exc:
+        raise EnrolmentError(f"{exc}: give --tls-fingerprint as `pocket-hq gates add` printed it, to pin it") from exc
+    except TlsError as exc:
+        raise EnrolmentError(str(exc)) from exc
+    seen = certificate_fingerprint(presented)
+    if before is not None and before != seen:
+        raise EnrolmentError(
+            f"HQ's certificate changed (now {seen}, pinned {before}); if HQ really has a new one, enrol again "
+            f"with --tls-fingerprint {seen} as `pocket-hq gates token` prints it"
+        )
+    if wanted is not None and wanted != seen:
+        raise EnrolmentError(
+            f"HQ at {url} presented a certificate with fingerprint {seen}, not the {wanted} you were given: refusing "
+            "to enrol (something between this gate and HQ may be posing as HQ)"
+        )
+    return der_to_pem(presented)
+
+
+def _pinned_certificate(config: KioskConfig) -> str | None:
+    if config.hq_cert_file is None or not config.hq_cert_file.exists():
+        return None
+    try:
+        return certificate_fingerprint(config.hq_cert_file.read_bytes())
+    except CertificateError:
+        return None
 
 
 def _pinned_fingerprint(config: KioskConfig) -> str | None:
@@ -108,6 +179,14 @@ def _pinned_fingerprint(config: KioskConfig) -> str | None:
         return fingerprint(load_public_key(config.hq_key_file.read_bytes()))
     except SigningKeyError:
         return None
+
+
+def _continue_chain(database: Path, info: GateInfo) -> None:
+    """A gate HQ already holds entries of, enrolled on an empty database (a new laptop after a loss), carries on
+    the gate's chain from HQ's copy."""
+    if info.chain_seq and info.chain_hash:
+        with GateStore(database, info.gate) as store:
+            store.continue_chain(info.chain_seq, info.chain_hash)
 
 
 def _holds_entries(config: KioskConfig) -> bool:
@@ -125,13 +204,6 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path.resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, path)
 
 
 def _read_document(path: Path) -> tomlkit.TOMLDocument:

@@ -30,6 +30,7 @@ from sqlite_utils import Database, Migrations
 
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import TrustError
+from kiosk import id_keys
 from kiosk.keeper_locale import ZONE_META
 from kiosk.rules_in_force import HQ_POLICY_META, hq_policy_text, keep_hq_policy
 from sync.core.policy import PolicyError
@@ -39,6 +40,7 @@ from sync.core.i18n import N_
 from kiosk.trust_store import confirm_documents, replace_documents
 from sync.core.bundle import BundleError
 from sync.core.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
+from sync.core.sealing import SealError
 
 migrations = Migrations("pocket-gate-sync")
 HQ_ORIGIN = "hq"
@@ -262,8 +264,8 @@ class SyncState:
                 )
 
     def apply_bundle(self, content: BundleContent, now: datetime) -> BundleChange | None:
-        """Replace roster, passes, red/yellow list, trusted keys and policy with the bundle's, in one transaction,
-        and say which of them changed.
+        """Replace roster, passes, red/yellow list, trusted keys, policy, the gate's own key and HQ's sealing key
+        with the bundle's, in one transaction, and say which of them changed.
 
         Returns None (changing nothing) when the gate already has this version. Raises BundleError, changing
         nothing, when the bundle is for another gate, older than the one in force, or carries a policy or key
@@ -297,6 +299,10 @@ class SyncState:
                 self.store.set_meta({ZONE_META: content.timezone})
             else:
                 db.execute("DELETE FROM meta WHERE key = ?", [ZONE_META])
+            try:
+                id_keys.keep(self.store, content.gate_key, content.seal_key)
+            except SealError as exc:
+                raise BundleError(f"HQ's sealing key cannot be used: {exc}") from exc
             db.execute(
                 "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ?,"
                 " bundle_checked_at = ? WHERE id = 1",

@@ -2,6 +2,11 @@
 
 HQ signs the exact payload bytes; the gate checks the signature with the key it pinned at enrolment before it
 parses a single field, then validates the content. A bundle that fails any step is refused whole.
+
+HQ's signing key can be rotated (`pocket-hq signing-key rotate`): the old key signs the new one (an
+endorsement), and every bundle carries the endorsements since the first key. A gate that pinned an older key
+follows them, each checked with the key before it, to the key that signed the bundle, and pins that one; a key
+no endorsement from the pinned key leads to is refused as before.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from pydantic import ValidationError
 
 from sync.core.codes.trust import key_id
 from sync.core.secret_files import write_secret
-from sync.core.protocol import BUNDLE_PROTOCOLS, MAX_BUNDLE_BYTES, BundleContent, SignedBundle
+from sync.core.protocol import BUNDLE_PROTOCOLS, MAX_BUNDLE_BYTES, BundleContent, KeyEndorsement, SignedBundle
+
+ENDORSEMENT_CONTEXT = b"pocket-gate: the next HQ bundle-signing key\n"
+"""Signed before the new key's DER, so an endorsement cannot be mistaken for (or made from) a bundle signature."""
 
 
 class SigningKeyError(Exception):
@@ -79,19 +87,39 @@ def fingerprint(key: ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey) -> st
     return hashlib.sha256(der).hexdigest()
 
 
-def sign_bundle(content: BundleContent, key: ed25519.Ed25519PrivateKey) -> bytes:
-    """The signed bundle as the JSON bytes HQ serves."""
+def endorse(old: ed25519.Ed25519PrivateKey, new: ed25519.Ed25519PublicKey) -> KeyEndorsement:
+    """The old signing key's word that `new` is HQ's next signing key."""
+    der = new.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return KeyEndorsement(
+        key_pem=public_pem(new),
+        signed_by=key_id(old.public_key()).hex(),
+        signature=base64.b64encode(old.sign(ENDORSEMENT_CONTEXT + der)).decode(),
+    )
+
+
+def sign_bundle(
+    content: BundleContent, key: ed25519.Ed25519PrivateKey, endorsements: tuple[KeyEndorsement, ...] = ()
+) -> bytes:
+    """The signed bundle as the JSON bytes HQ serves, with the signing key's endorsements (oldest first)."""
     payload = content.model_dump_json().encode()
     envelope = SignedBundle(
         key_id=key_id(key.public_key()).hex(),
         payload=base64.b64encode(payload).decode(),
         signature=base64.b64encode(key.sign(payload)).decode(),
+        endorsements=list(endorsements),
     )
     return envelope.model_dump_json().encode()
 
 
 def verify_bundle(data: bytes, key: ed25519.Ed25519PublicKey) -> BundleContent:
-    """Check the signature with the pinned key, then parse the content. Raises BundleError with the reason."""
+    """Check the signature with the pinned key (or a key it endorsed), then parse the content. Raises
+    BundleError with the reason."""
+    return verify_signed_bundle(data, key)[0]
+
+
+def verify_signed_bundle(data: bytes, pinned: ed25519.Ed25519PublicKey) -> tuple[BundleContent, ed25519.Ed25519PublicKey]:
+    """The content and the key that signed it: the pinned key, or a later one the pinned key endorsed (directly
+    or through the keys after it), which the gate pins from then on. Raises BundleError with the reason."""
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError(f"bundle of {len(data)} bytes is larger than the {MAX_BUNDLE_BYTES} a gate accepts")
     try:
@@ -100,10 +128,7 @@ def verify_bundle(data: bytes, key: ed25519.Ed25519PublicKey) -> BundleContent:
         raise BundleError(f"bundle is malformed: {_first_problem(exc)}") from exc
     if envelope.protocol not in BUNDLE_PROTOCOLS:
         raise BundleError(f"bundle uses protocol {envelope.protocol}; this gate speaks {sorted(BUNDLE_PROTOCOLS)}")
-    if envelope.key_id != key_id(key).hex():
-        raise BundleError(
-            f"bundle is signed by key {envelope.key_id}, not the HQ key this gate pinned ({key_id(key).hex()})"
-        )
+    key = _endorsed_key(envelope, pinned)
     try:
         payload = base64.b64decode(envelope.payload, validate=True)
         signature = base64.b64decode(envelope.signature, validate=True)
@@ -119,7 +144,32 @@ def verify_bundle(data: bytes, key: ed25519.Ed25519PublicKey) -> BundleContent:
         raise BundleError(f"bundle content is invalid: {_first_problem(exc)}") from exc
     if content.protocol not in BUNDLE_PROTOCOLS:
         raise BundleError(f"bundle content uses protocol {content.protocol}; update this gate's software")
-    return content
+    return content, key
+
+
+def _endorsed_key(envelope: SignedBundle, pinned: ed25519.Ed25519PublicKey) -> ed25519.Ed25519PublicKey:
+    """The key that signed the envelope, reached from the pinned key through checked endorsements."""
+    key = pinned
+    for endorsement in envelope.endorsements:  # oldest first; each step checked with the key before it
+        if key_id(key).hex() == envelope.key_id:
+            break
+        if endorsement.signed_by != key_id(key).hex():
+            continue
+        try:
+            new = load_public_key(endorsement.key_pem, label="an endorsed HQ signing key")
+            der = new.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            key.verify(base64.b64decode(endorsement.signature, validate=True), ENDORSEMENT_CONTEXT + der)
+        except (SigningKeyError, InvalidSignature, binascii.Error, ValueError) as exc:
+            raise BundleError(
+                f"bundle carries an endorsement of HQ's signing key {endorsement.signed_by} that does not verify"
+            ) from exc
+        key = new
+    if key_id(key).hex() != envelope.key_id:
+        raise BundleError(
+            f"bundle is signed by key {envelope.key_id}, not the HQ key this gate pinned ({key_id(pinned).hex()}) "
+            "nor one it endorsed"
+        )
+    return key
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -1,8 +1,12 @@
 """Identity numbers and names: hashed, checked and masked so that raw values never leave the keeper's hands.
 
-Raw ID numbers are never stored. A keyed hash (HMAC-SHA256 with the district key) lets HQ match one person
-across gates while a stolen gate database reveals nothing; the same function is used by HQ when it issues a
-code, so a code's subject and a manual entry of the same ID number meet in one value.
+Raw ID numbers are never stored. A keyed hash (HMAC-SHA256 with the district key, the "subject") lets HQ match
+one person across gates; HQ uses it when it issues a code, so a code carries its holder's subject. Chinese ID
+numbers are guessable (region, birth date, sequence: tens of millions of candidates), so whoever holds the
+district key can turn every subject back into a number: it stays at HQ. A gate holds a key of its own, and
+every row of its lists carries, beside the district subject, the ID's hash under that gate's key
+(`gate_hash`), so a number typed at the gate finds its row; a stolen gate can test guesses against its own rows
+only.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ def subject_hash(district_key: bytes, id_number: str, doc_type: str = "resident-
     """The keyed hash that stands for a person everywhere in Pocket Gate."""
     message = f"{doc_type}:{normalise_id(id_number)}".encode()
     return hmac.new(district_key, message, hashlib.sha256).hexdigest()[:SUBJECT_HEX_LEN]
+
+
+def gate_hash(gate_key: bytes, id_number: str, doc_type: str = "resident-id") -> str:
+    """The ID's hash under one gate's key: the subject's HMAC keyed by the gate's key instead of the district's,
+    so it matches only that gate's list rows and means nothing at any other gate."""
+    return subject_hash(gate_key, id_number, doc_type)
 
 
 def resident_id_check_digit(first17: str) -> str:

@@ -12,6 +12,14 @@ Rules of the road:
   receipt's `refusals`, while the others are stored. One bad entry never blocks a gate's later ones.
 - Trust material is a list of typed documents, so new kinds (X.509 certificates for EU DCC, JWKS for SMART
   Health Cards) are new `type` values, not a new protocol.
+- The district key stays at HQ (protocol 1, second edition; every addition is a field older peers ignore): a
+  bundle carries the gate's own key (`gate_key`), HQ's public sealing key (`seal_key`), and on every list row
+  the ID's hash under the gate's key (`id_hash`) beside the district subject. A gate of the first edition
+  ignores them and keeps hashing typed numbers with the district key it was given, which still matches the
+  rows' subjects; a gate of this edition deletes that key once a bundle brings its own. An entry for a typed
+  number on none of the gate's lists has no subject; its details carry `sealed_id` (the number sealed to HQ,
+  `sync.core.sealing`), which HQ resolves on ingest. HQ's bundle-signing key can change: the
+  envelope then carries the `endorsements` that lead from the key a gate pinned to the new one.
 """
 
 from __future__ import annotations
@@ -160,6 +168,9 @@ class AlertKind(StrEnum):
     """An entry HQ cannot take as sent (a malformed field, an implausible sequence number); not stored. Raised
     in HQ's alert list, but sent to gates only as a `Refusal`: gates of the first release know the four
     kinds above only, and refuse a receipt with another."""
+    UNRESOLVED = "unresolved"
+    """An entry for an ID number typed at the gate, sealed to HQ, that HQ could not open (no district key, or a
+    damaged seal): stored without a subject. HQ's alert list only, like REFUSED."""
 
 
 RECEIPT_ALERT_KINDS = frozenset({AlertKind.GAP, AlertKind.EDITED, AlertKind.BROKEN, AlertKind.REWRITTEN})
@@ -224,6 +235,9 @@ class GateInfo(_Wire):
     """HQ's bundle-signing public key; the gate pins it at enrolment."""
     signing_key_fingerprint: Hash
     server_time: datetime
+    chain_hash: Hash | None = None
+    """The hash of the entry at `chain_seq` (absent from HQs before it was added): a new laptop for a gate HQ
+    already holds entries of continues the chain from there."""
 
 
 class BundleNotice(_Wire):
@@ -239,11 +253,15 @@ class RosterRow(_Wire):
     subject: Subject
     name: _Short = ""
     unit: _Short = ""
+    id_hash: Subject | None = None
+    """The ID's hash under this gate's key (`sync.core.identity.gate_hash`), to find the row from a typed number;
+    None for a row HQ holds no ID number for (loaded before gate keys: load the list again)."""
 
 
 class PassRow(_Wire):
     id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     subject: Subject
+    id_hash: Subject | None = None
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     valid_from: Annotated[str, StringConstraints(max_length=40)]
     """UTC ISO 8601 with milliseconds (`sync.core.clock.utc_text`), so the gate's text comparisons hold."""
@@ -255,6 +273,14 @@ class ColourRow(_Wire):
     subject: Subject
     colour: Literal["green", "yellow", "red"]
     note: _Short = ""
+    id_hash: Subject | None = None
+
+
+class GateKey(_Wire):
+    """The gate's own key for hashing typed ID numbers. A new generation after `pocket-hq gates rekey`."""
+
+    generation: Annotated[int, Field(ge=1)]
+    key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 ISSUER_PUBLIC_KEY = "issuer-public-key"
@@ -311,6 +337,20 @@ class BundleContent(_Wire):
     timezone: str | None = None
     """The district's time zone (an IANA name, HQ's `--timezone`) every time a keeper reads is shown in; None:
     HQ names none, and the gate keeps its own `timezone`."""
+    gate_key: GateKey | None = None
+    """This gate's key, which hashed the rows' `id_hash` (None from an HQ without the district key)."""
+    seal_key: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    """HQ's X25519 public key (PEM): typed ID numbers on no list are sealed to it (`sync.core.sealing`)."""
+
+
+class KeyEndorsement(_Wire):
+    """HQ's next bundle-signing public key, signed by the key before it (`pocket-hq signing-key rotate`)."""
+
+    key_pem: Annotated[str, StringConstraints(max_length=4096)]
+    signed_by: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+    """Key id of the key that signed this endorsement."""
+    signature: Annotated[str, StringConstraints(max_length=200)]
+    """base64 of the Ed25519 signature, by `signed_by`, over `ENDORSEMENT_CONTEXT` and the new key's DER."""
 
 
 class SignedBundle(_Wire):
@@ -324,6 +364,9 @@ class SignedBundle(_Wire):
     """base64 of the UTF-8 JSON of a BundleContent."""
     signature: str
     """base64 of the Ed25519 signature over the payload bytes (not the base64 text)."""
+    endorsements: Annotated[list[KeyEndorsement], Field(max_length=100)] = []
+    """Every rotation of HQ's signing key, oldest first: a gate that pinned an older key follows them to the key
+    that signed this bundle, and pins that one."""
 
 
 class Problem(_Wire):

@@ -2,13 +2,14 @@
 HQ for `pocket-hq roster load` and the dashboard's roster uploads.
 
 Columns: `id_number`, `name`, optional `unit`. ID numbers are hashed with the district key on the way in and
-names are masked, so neither is ever kept raw. The file is read as a stream and checked whole before anything is
+names are masked, so neither is ever kept raw (HQ also keeps each number encrypted, `keep_id`, to hash the row
+for each gate's own key). The file is read as a stream and checked whole before anything is
 applied (`sync.core.csvlist`): one bad row refuses the file, with the first bad lines named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sync.core.csvlist import checked_rows
@@ -22,11 +23,21 @@ class RosterError(Exception):
     """The CSV cannot be used; the message lists the problems."""
 
 
+KeepId = Callable[[str, str], str]
+"""(ID number, document type) -> the number as HQ keeps it beside the row (`kept_id`)."""
+
+
 def iter_roster(
-    path: Path, district_key: bytes, doc_type: str = "resident-id", max_rows: int = MAX_ROWS, line_field: str | None = None
+    path: Path,
+    district_key: bytes,
+    doc_type: str = "resident-id",
+    max_rows: int = MAX_ROWS,
+    line_field: str | None = None,
+    keep_id: KeepId | None = None,
 ) -> Iterator[dict[str, str]]:
     """Rows for the `roster` table, yielded as they are read (see `sync.core.csvlist` for what refuses the file; the
-    caller discards what it was given then). One person on two lines refuses the file, naming both lines."""
+    caller discards what it was given then). One person on two lines refuses the file, naming both lines. With
+    `keep_id`, each row also has the number as HQ keeps it (`kept_id`)."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
         id_number = (record.get("id_number") or "").strip()
@@ -35,7 +46,8 @@ def iter_roster(
             return problem or "no id_number"
         name = (record.get("name") or "").strip()
         subject = subject_hash(district_key, id_number, doc_type)
-        return {"subject": subject, "name": mask_name(name), "unit": (record.get("unit") or "").strip()}
+        row = {"subject": subject, "name": mask_name(name), "unit": (record.get("unit") or "").strip()}
+        return row | {"kept_id": keep_id(id_number, doc_type)} if keep_id else row
 
     return checked_rows(
         path, required={"id_number", "name"}, expected="id_number,name,unit", max_rows=max_rows,

@@ -88,6 +88,7 @@ def whoami(request: Request, who: Annotated[Authenticated, Depends(any_gate)]) -
     return GateInfo(
         gate=who.gate_id,
         chain_seq=who.chain_seq,
+        chain_hash=who.chain_hash,
         bundle_version=hq.publisher.version(who.gate_id),
         signing_key_pem=public_pem(hq.signing_key),
         signing_key_fingerprint=fingerprint(hq.signing_key),
@@ -152,7 +153,7 @@ async def upload(request: Request, who: Annotated[Authenticated, Depends(this_ga
     if strangers:
         raise HTTPException(403, f"gate {who.gate_id} can only upload its own entries, not those of {', '.join(strangers)}")
     try:
-        return await run_in_threadpool(ingest, hq.db, who.gate_id, batch)
+        return await run_in_threadpool(ingest, hq.db, who.gate_id, batch, None, hq.secrets)
     except BatchConflict as exc:
         raise HTTPException(409, str(exc)) from exc
 

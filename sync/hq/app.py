@@ -3,7 +3,8 @@
 Routers are mounted here, one per concern (the gate API under /v1; the staff dashboard, `web`, everywhere
 else), all reaching the running HQ through `app.state.hq`. On start the schema is migrated, then old entries
 are purged, and again every `purge_interval_hours` while the server runs; gates' last contact is written every
-second; ended staff sessions and list uploads nobody applied are cleared every hour.
+second; issuer keys whose overlap after a rotation ended are withdrawn every minute; ended staff sessions and
+list uploads nobody applied are cleared every hour.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
-from sync.hq import api, uploads, web
+from sync.hq import api, issuer_keys, uploads, web
 from sync.hq.district_zone import publish_zone
 from sync.hq.retention import purge
 from sync.hq.staff import SessionTimes, purge_sessions
@@ -32,6 +33,7 @@ log = logging.getLogger("pocket_hq")
 
 SIGHTINGS_FLUSH_SECONDS = 1.0
 HOUSEKEEPING_SECONDS = 3600.0
+KEY_WITHDRAWAL_SECONDS = 60.0
 
 
 async def _flush_sightings_periodically(hq: Hq) -> None:
@@ -64,6 +66,18 @@ async def _housekeeping_periodically(hq: Hq, times: SessionTimes) -> None:
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
 
+async def _withdraw_keys_periodically(hq: Hq) -> None:
+    """Issuer keys rotated out are withdrawn from every bundle once their overlap ends (`issuer_keys`)."""
+    while True:
+        try:
+            withdrawn = await run_in_threadpool(issuer_keys.withdraw_due, hq.db)
+            if withdrawn:
+                log.info("withdrew issuer keys %s: their overlap ended", ", ".join(withdrawn))
+        except DBAPIError as exc:
+            log.error("withdrawing rotated issuer keys failed: %s", exc.orig)
+        await asyncio.sleep(KEY_WITHDRAWAL_SECONDS)
+
+
 def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> FastAPI:
     """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable.
     `clock` is what its rate limits count waits by (a test gives its own)."""
@@ -78,6 +92,7 @@ def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> 
             asyncio.create_task(_purge_periodically(hq)),
             asyncio.create_task(_flush_sightings_periodically(hq)),
             asyncio.create_task(_housekeeping_periodically(hq, dashboard.times)),
+            asyncio.create_task(_withdraw_keys_periodically(hq)),
         ]
         try:
             yield

@@ -5,6 +5,11 @@ A bundle is read optimistically: version, content, version again, and built agai
 between (versions only grow and every change bumps one), so the content always matches its version on both
 databases without holding the writer lock. Signed bundles are kept in a small cache by (gate, version), which
 is what makes a thousand gates asking at once cheap.
+
+With the district key (`sync.hq.district`), a bundle carries the gate's own key of its current generation, HQ's
+public sealing key, and on every list row the ID's hash under the gate's key, computed here from the number HQ
+keeps encrypted beside the row. Without it, rows go with the district subject alone and no gate key: gates then
+cannot take typed ID numbers (and `serve` warns).
 """
 
 from __future__ import annotations
@@ -19,21 +24,31 @@ from sqlalchemy import Connection, or_, select
 
 from sync.core.clock import utc_text
 from sync.core.bundle import sign_bundle
+from sync.core.sealing import seal_public_pem
 from sync.hq.db import HqDatabase
-from sync.hq.tables import colour_list, passes, roster, settings, trust_documents
+from sync.hq.district import DistrictSecrets
 from sync.hq.district_zone import published_zone
+from sync.hq.tables import colour_list, gates, passes, roster, settings, trust_documents
 from sync.hq.lists import POLICY_KEY
 from sync.hq.revisions import bundle_version
-from sync.core.protocol import BundleContent, ColourRow, PassRow, RosterRow, TrustDocument
+from sync.hq.signing_keys import endorsements
+from sync.core.protocol import BundleContent, ColourRow, GateKey, PassRow, RosterRow, TrustDocument
 
 CACHE_BYTES = 256 * 1024 * 1024
 _ATTEMPTS = 5
 
 
 class BundlePublisher:
-    def __init__(self, db: HqDatabase, key: ed25519.Ed25519PrivateKey, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        db: HqDatabase,
+        key: ed25519.Ed25519PrivateKey,
+        secrets: DistrictSecrets | None = None,
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
         self.db = db
         self.key = key
+        self.secrets = secrets
         self._cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._cache_bytes = 0
         self._cache_limit = cache_bytes
@@ -51,9 +66,9 @@ class BundlePublisher:
                 cached = self._cached(gate_id, version)
                 if cached is not None:
                     return version, cached
-                content = _content(conn, gate_id, version, now or datetime.now(UTC))
+                content = _content(conn, gate_id, version, now or datetime.now(UTC), self.secrets)
                 if bundle_version(conn, gate_id) == version:
-                    data = sign_bundle(content, self.key)
+                    data = sign_bundle(content, self.key, endorsements(conn))
                     self._remember(gate_id, version, data)
                     return version, data
         raise RuntimeError(f"gate {gate_id}'s lists kept changing while its bundle was built; try again")
@@ -76,17 +91,33 @@ class BundlePublisher:
                 self._cache_bytes -= len(dropped)
 
 
-def _content(conn: Connection, gate_id: str, version: int, now: datetime) -> BundleContent:
+def _content(
+    conn: Connection, gate_id: str, version: int, now: datetime, secrets: DistrictSecrets | None
+) -> BundleContent:
+    generation = conn.execute(select(gates.c.key_generation).where(gates.c.gate_id == gate_id)).scalar() or 1
+    id_hash = secrets.hasher(gate_id, generation) if secrets is not None else (lambda kept: None)
     roster_rows = conn.execute(
-        select(roster.c.subject, roster.c.name, roster.c.unit).where(roster.c.gate == gate_id).order_by(roster.c.subject)
+        select(roster.c.subject, roster.c.name, roster.c.unit, roster.c.kept_id)
+        .where(roster.c.gate == gate_id)
+        .order_by(roster.c.subject)
     )
     pass_rows = conn.execute(
-        select(passes.c.id, passes.c.subject, passes.c.kind, passes.c.valid_from, passes.c.valid_until, passes.c.note)
+        select(
+            passes.c.id,
+            passes.c.subject,
+            passes.c.kind,
+            passes.c.valid_from,
+            passes.c.valid_until,
+            passes.c.note,
+            passes.c.kept_id,
+        )
         .where(or_(passes.c.gate == gate_id, passes.c.gate.is_(None)), passes.c.valid_until > utc_text(now))
         .order_by(passes.c.id)
     )
     colour_rows = conn.execute(
-        select(colour_list.c.subject, colour_list.c.colour, colour_list.c.note).order_by(colour_list.c.subject)
+        select(colour_list.c.subject, colour_list.c.colour, colour_list.c.note, colour_list.c.kept_id).order_by(
+            colour_list.c.subject
+        )
     )
     trust_rows = conn.execute(
         select(
@@ -102,13 +133,28 @@ def _content(conn: Connection, gate_id: str, version: int, now: datetime) -> Bun
         gate=gate_id,
         version=max(version, 1),
         issued_at=now,
-        roster=[RosterRow(subject=r.subject, name=r.name, unit=r.unit) for r in roster_rows],
-        passes=[PassRow.model_validate(r._mapping) for r in pass_rows],
-        colour_list=[ColourRow(subject=r.subject, colour=r.colour, note=r.note) for r in colour_rows],
+        roster=[RosterRow(subject=r.subject, name=r.name, unit=r.unit, id_hash=id_hash(r.kept_id)) for r in roster_rows],
+        passes=[
+            PassRow(
+                id=r.id,
+                subject=r.subject,
+                kind=r.kind,
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+                note=r.note,
+                id_hash=id_hash(r.kept_id),
+            )
+            for r in pass_rows
+        ],
+        colour_list=[
+            ColourRow(subject=r.subject, colour=r.colour, note=r.note, id_hash=id_hash(r.kept_id)) for r in colour_rows
+        ],
         policy=None if policy is None else json.loads(policy),
         trust=[
             TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content, encoding=r.encoding) for r in trust_rows
         ],
         timezone=published_zone(conn),
+        gate_key=None if secrets is None else GateKey(generation=generation, key=secrets.gate_key(gate_id, generation).hex()),
+        seal_key=None if secrets is None else seal_public_pem(secrets.seal_key),
     )
 

@@ -77,6 +77,24 @@ def replace_token(db: HqDatabase, gate_id: str) -> str:
     return token
 
 
+def rekey_gate(db: HqDatabase, gate_id: str) -> tuple[str, int]:
+    """After a gate laptop is lost: a new token and the next generation of the gate's key. The old token is
+    refused from now on (401), and the gate's next bundle is hashed under the new key, so rows on the lost
+    laptop match nothing that is sent from now on. Returns the token (shown once) and the key generation."""
+    token = new_token()
+    with db.begin() as conn:
+        done = conn.execute(
+            update(gates)
+            .where(gates.c.gate_id == gate_id)
+            .values(token_hash=token_hash(token), revoked_at=None, key_generation=gates.c.key_generation + 1)
+        ).rowcount
+        if not done:
+            raise GateError(_("no gate {gate} is enrolled").format(gate=gate_id))
+        generation = conn.execute(select(gates.c.key_generation).where(gates.c.gate_id == gate_id)).scalar_one()
+        bump(conn, gate_scope(gate_id))
+    return token, int(generation)
+
+
 def revoke_gate(db: HqDatabase, gate_id: str, now: datetime | None = None) -> None:
     """Refuse the gate's token from now on; what it uploaded stays."""
     with db.begin() as conn:
@@ -136,6 +154,7 @@ def list_alerts(db: HqDatabase, gate_id: str | None = None) -> list[dict[str, ob
 class Authenticated:
     gate_id: str
     chain_seq: int
+    chain_hash: str
 
 
 class AuthError(Exception):
@@ -152,7 +171,9 @@ def authenticate(db: HqDatabase, token: str | None, gate_id: str | None) -> Auth
         raise AuthError(401, "no gate token: send 'Authorization: Bearer <token>'")
     with db.read() as conn:
         row = conn.execute(
-            select(gates.c.gate_id, gates.c.revoked_at, gates.c.chain_seq).where(gates.c.token_hash == token_hash(token))
+            select(gates.c.gate_id, gates.c.revoked_at, gates.c.chain_seq, gates.c.chain_hash).where(
+                gates.c.token_hash == token_hash(token)
+            )
         ).first()
     if row is None:
         raise AuthError(401, "unknown gate token")
@@ -160,7 +181,7 @@ def authenticate(db: HqDatabase, token: str | None, gate_id: str | None) -> Auth
         raise AuthError(401, f"gate {row.gate_id} was revoked at {row.revoked_at}; ask HQ to re-enrol it")
     if gate_id is not None and row.gate_id != gate_id:
         raise AuthError(403, f"this token belongs to another gate, not {gate_id}")
-    return Authenticated(row.gate_id, row.chain_seq)
+    return Authenticated(row.gate_id, row.chain_seq, row.chain_hash)
 
 
 class Sightings:

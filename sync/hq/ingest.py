@@ -31,6 +31,11 @@ two copies of one batch racing each other (a client that timed out and retried) 
    temperature typed after the verdict) supersedes it: the earlier entry is kept, marked `superseded_by`, and
    taken out of the statistics in the same transaction, so a person re-judged is one passage everywhere HQ
    counts or traces, as at the gate (`kiosk.shift`).
+8. A new entry with no subject whose details carry a `sealed_id` (an ID number typed at the gate and on none of
+   its lists, sealed to HQ: `sync.core.sealing`) is filed under the district subject of that number, opened
+   with HQ's key (`sync.hq.district`), so tracing finds the person; `unsealed_entries` records that the gate
+   sent none, and a copy sent again is compared as sent. A seal HQ cannot open (no district key, or damaged)
+   leaves the entry without a subject and raises an `unresolved` alert.
 """
 
 from __future__ import annotations
@@ -47,8 +52,10 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from sync.core.chain import CHAINED_FIELDS, GENESIS_HASH, OPTIONAL_FIELDS, entry_hash, verify_chain
 from sync.core.clock import utc_text
 from sync.hq import stats
+from sync.core.sealing import SealError
 from sync.hq.db import HqDatabase
-from sync.hq.tables import alerts, dialect_insert, entries, gates, upload_batches
+from sync.hq.district import DistrictSecrets
+from sync.hq.tables import alerts, dialect_insert, entries, gates, unsealed_entries, upload_batches
 from sync.core.protocol import (
     RECEIPT_ALERT_KINDS,
     Alert,
@@ -96,11 +103,15 @@ def _legacy_digest(batch: IncomingBatch | UploadBatch) -> str:
 
 
 def ingest(
-    db: HqDatabase, gate_id: str, batch: IncomingBatch | UploadBatch, now: datetime | None = None
+    db: HqDatabase,
+    gate_id: str,
+    batch: IncomingBatch | UploadBatch,
+    now: datetime | None = None,
+    secrets: DistrictSecrets | None = None,
 ) -> UploadReceipt:
     """Store a batch already checked to be this gate's (see the API layer) and return HQ's answer. An
     `UploadBatch` is one whose every entry is a `WireEntry` already (the usual case, read in one step); an
-    `IncomingBatch` has its entries judged one by one."""
+    `IncomingBatch` has its entries judged one by one. `secrets` open the ID numbers gates sealed to HQ."""
     moment = utc_text(now or datetime.now(UTC))
     digest = batch_digest(batch)
     with db.begin() as conn:
@@ -117,7 +128,7 @@ def ingest(
                 raise BatchConflict(f"batch id {batch.batch_id} was already used for other entries")
             conn.execute(update(gates).where(gates.c.gate_id == gate_id).values(last_seen_at=moment))
             return UploadReceipt.model_validate_json(recorded.receipt).model_copy(update={"replayed": True})
-        receipt = _store(conn, gate_id, batch, chain.chain_seq, chain.chain_hash, moment)
+        receipt = _store(conn, gate_id, batch, chain.chain_seq, chain.chain_hash, moment, secrets)
         conn.execute(
             insert(upload_batches).values(
                 gate=gate_id, batch_id=batch.batch_id, digest=digest, receipt=receipt.model_dump_json(), received_at=moment
@@ -137,11 +148,18 @@ class _Findings:
 
 
 def _store(
-    conn: Connection, gate_id: str, batch: IncomingBatch | UploadBatch, chain_seq: int, chain_hash: str, moment: str
+    conn: Connection,
+    gate_id: str,
+    batch: IncomingBatch | UploadBatch,
+    chain_seq: int,
+    chain_hash: str,
+    moment: str,
+    secrets: DistrictSecrets | None,
 ) -> UploadReceipt:
     found = _Findings([], [])
     valid = [entry for raw in batch.entries if (entry := _judge(raw, chain_seq, found)) is not None]
     held_ids = _held_by_id(conn, [e.id for e in valid])
+    unsealed_held = _unsealed_of(conn, [i for i, row in held_ids.items() if row.subject is not None])
     near = {s for e in valid for s in (e.seq - 1, e.seq, e.seq + 1)}
     held_seqs = _held_by_seq(conn, gate_id, near)
     fresh: list[WireEntry] = []
@@ -149,7 +167,7 @@ def _store(
     for entry in valid:
         held = held_ids.get(entry.id)
         if held is not None:
-            differs = _differences(held, entry)
+            differs = _differences(held, entry, held.id in unsealed_held)
             if held.gate == gate_id and not differs:
                 duplicates += 1
             else:
@@ -178,7 +196,10 @@ def _store(
         found.alerts.append(Alert(kind=AlertKind(problem.kind), seq=problem.seq, detail=problem.detail))
     if fresh:
         rows = [e.model_dump() | {"received_at": moment} for e in fresh]
+        unsealed = _unseal(rows, secrets, found)
         conn.execute(dialect_insert(conn, entries).on_conflict_do_nothing(), rows)
+        if unsealed:
+            conn.execute(dialect_insert(conn, unsealed_entries).on_conflict_do_nothing(), unsealed)
         stats.record(conn, rows)
         _supersede(conn, gate_id, fresh)
     if found.alerts:
@@ -232,6 +253,32 @@ def _supersede(conn: Connection, gate_id: str, fresh: list[WireEntry]) -> None:
     for row in still_counted:
         conn.execute(update(entries).where(entries.c.id == row.id).values(superseded_by=by_amended[row.id]))
     stats.record(conn, [dict(row._mapping) for row in still_counted], sign=-1)
+
+
+def _unseal(rows: list[dict[str, Any]], secrets: DistrictSecrets | None, found: _Findings) -> list[dict[str, str]]:
+    """File each row that came with a sealed ID number and no subject under that number's district subject (rule 8
+    above); the rows to record in `unsealed_entries`."""
+    unsealed = []
+    for row in rows:
+        if row["subject"] is not None or '"sealed_id"' not in row["details"]:
+            continue
+        try:
+            sealed = json.loads(row["details"]).get("sealed_id")
+        except (ValueError, AttributeError):
+            continue
+        if not isinstance(sealed, str):
+            continue
+        problem = "HQ has no district key to open it (start HQ with --district-key)"
+        if secrets is not None:
+            try:
+                row["subject"] = secrets.open_seal(sealed)
+                unsealed.append({"id": row["id"], "ts": row["ts"]})
+                continue
+            except SealError as exc:
+                problem = str(exc)
+        found.alerts.append(Alert(kind=AlertKind.UNRESOLVED, seq=row["seq"], detail=f"entry {row['id']}: the ID "
+                                  f"number the gate sealed to HQ was not resolved: {problem}; it is kept without a subject"))
+    return unsealed
 
 
 def _judge(raw: dict[str, Any] | WireEntry, chain_seq: int, found: _Findings) -> WireEntry | None:
@@ -293,10 +340,23 @@ def _held_by_seq(conn: Connection, gate_id: str, seqs: set[int]) -> dict[int, Ro
     return {row.seq: row for row in conn.execute(query) if row.seq in seqs}
 
 
-def _differences(held: Row[Any], entry: WireEntry) -> list[str]:
-    """The chained fields (and the hash) in which an entry differs from HQ's copy of it."""
+def _unsealed_of(conn: Connection, ids: list[str]) -> set[str]:
+    """Which of these held entries HQ filed under a subject the gate did not send (rule 8 above)."""
+    if not ids:
+        return set()
+    return set(conn.execute(select(unsealed_entries.c.id).where(unsealed_entries.c.id.in_(ids))).scalars())
+
+
+def _differences(held: Row[Any], entry: WireEntry, unsealed: bool) -> list[str]:
+    """The chained fields (and the hash) in which an entry differs from HQ's copy of it (as the gate sent it:
+    with no subject when HQ filled it in from a sealed ID number)."""
     sent = entry.model_dump()
-    return [name for name in (*CHAINED_FIELDS, *OPTIONAL_FIELDS, "hash") if getattr(held, name) != sent[name]]
+    as_sent = {"subject": None} if unsealed else {}
+    return [
+        name
+        for name in (*CHAINED_FIELDS, *OPTIONAL_FIELDS, "hash")
+        if as_sent.get(name, getattr(held, name)) != sent[name]
+    ]
 
 
 def _filler_problems(

@@ -2,7 +2,9 @@
 
 Every change is one transaction that also takes the next bundle version for the scope it touches (see
 `revisions`), so a gate sees either all of a change or none of it. ID numbers arrive raw (CSV, the pass
-command) and are hashed with the district key at once; HQ's tables hold subjects only, like the gates'.
+command) and are hashed with the district key at once; HQ's tables hold the subjects, and each number encrypted
+under HQ's list key (`kept_id`, see `sync.hq.district`), from which every gate's bundle hashes the row again
+under that gate's own key.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from sync.core.i18n import _
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import PUBLIC_KEY_SUFFIX, TrustError, TrustList, read_trust_file
 from sync.core.csvlist import checked_rows
-from sync.core.roster_csv import SAME_PERSON
+from sync.core.roster_csv import SAME_PERSON, KeepId
 from sync.core.identity import mask_name, resident_id_problem, subject_hash
 from sync.core.policy import PolicyError, read_policy
 from sync.core.clock import utc_text
 from sync.hq.db import HqDatabase
+from sync.hq.district import DistrictSecrets
 from sync.hq.tables import colour_list, gates, passes, roster, settings, trust_documents
 from sync.hq.revisions import DISTRICT, bump, gate_scope, list_scope, stamp
 from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE, TrustDocument
@@ -59,7 +62,7 @@ def write_roster(conn: Connection, gate_id: str, rows: Rows) -> int:
     _require_gate(conn, gate_id)
     conn.execute(delete(roster).where(roster.c.gate == gate_id))
     if isinstance(rows, Select):
-        conn.execute(insert(roster).from_select(["gate", "subject", "name", "unit"], rows))
+        conn.execute(insert(roster).from_select(["gate", "subject", "name", "unit", "kept_id"], rows))
     elif rows:
         conn.execute(insert(roster), [{"gate": gate_id, **row} for row in rows])
     version = bump(conn, gate_scope(gate_id))
@@ -79,11 +82,12 @@ def iter_colour_list(
     doc_type: str = "resident-id",
     max_rows: int = MAX_CSV_ROWS,
     line_field: str | None = None,
+    keep_id: KeepId | None = None,
 ) -> Iterator[dict[str, str]]:
     """Rows for the red/yellow list from a CSV with columns id_number,colour[,note][,name], yielded as they are
     read (see `sync.core.csvlist` for what refuses the file; the caller discards what it was given then). One
     person on two lines refuses the file, naming both lines. A name is kept masked only, for officials to check
-    whom they act on (gates are not sent it)."""
+    whom they act on (gates are not sent it). With `keep_id`, each row also has its `kept_id`."""
 
     def make_row(record: dict[str, str]) -> dict[str, str] | str:
         id_number = (record.get("id_number") or "").strip()
@@ -95,12 +99,22 @@ def iter_colour_list(
             return f"colour must be red or yellow, not {colour[:20]!r}"
         subject = subject_hash(district_key, id_number, doc_type)
         note, name = (record.get("note") or "").strip(), mask_name((record.get("name") or "").strip())
-        return {"subject": subject, "colour": colour, "note": note, "name": name}
+        row = {"subject": subject, "colour": colour, "note": note, "name": name}
+        return row | {"kept_id": keep_id(id_number, doc_type)} if keep_id else row
 
     return checked_rows(
         path, required={"id_number", "colour"}, expected="id_number,colour,note[,name]", max_rows=max_rows,
         error=ListError, make_row=make_row, unique="subject", twice=SAME_PERSON, line_field=line_field,
     )
+
+
+def rows_without_kept_id(db: HqDatabase) -> int:
+    """List rows loaded before gate keys (no kept ID number): gates get them without their gate-keyed hash."""
+    with db.read() as conn:
+        return sum(
+            int(conn.execute(select(func.count()).select_from(table).where(table.c.kept_id.is_(None))).scalar_one())
+            for table in (roster, colour_list, passes)
+        )
 
 
 def colour_counts(db: HqDatabase) -> dict[str, int]:
@@ -114,7 +128,7 @@ def write_colour_list(conn: Connection, rows: Rows) -> int:
     """Replace the district's red/yellow list inside the caller's transaction; returns the new bundle version."""
     conn.execute(delete(colour_list))
     if isinstance(rows, Select):
-        conn.execute(insert(colour_list).from_select(["subject", "colour", "note", "name"], rows))
+        conn.execute(insert(colour_list).from_select(["subject", "colour", "note", "name", "kept_id"], rows))
     elif rows:
         conn.execute(insert(colour_list), [{"name": ""} | row for row in rows])
     version = bump(conn, DISTRICT)
@@ -163,6 +177,7 @@ def issue_pass(
     row = {
         "id": pass_id,
         "subject": subject_hash(district_key, id_number, doc_type),
+        "kept_id": DistrictSecrets(district_key).keep_id(id_number, doc_type),
         "kind": kind,
         "gate": gate_id,
         "valid_from": utc_text(valid_from),

@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sync.core.clock import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase
-from sync.hq.tables import entries, upload_batches
+from sync.hq.tables import entries, unsealed_entries, upload_batches
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ def purge(db: HqDatabase, retention_days: int, now: datetime | None = None) -> P
     cutoff = utc_text((now or datetime.now(UTC)) - timedelta(days=retention_days))
     with db.begin() as conn:
         gone = conn.execute(delete(entries).where(entries.c.ts < cutoff)).rowcount
+        conn.execute(delete(unsealed_entries).where(unsealed_entries.c.ts < cutoff))
         batches = conn.execute(delete(upload_batches).where(upload_batches.c.received_at < cutoff)).rowcount
         stats.purge(conn, cutoff)
     return Purged(entries=gone, batches=batches, cutoff=cutoff)

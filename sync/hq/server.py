@@ -1,11 +1,14 @@
 """Running the HQ app on uvicorn: in the foreground (`pocket-hq serve`) or in a background thread (tests,
-benchmarks, anything that embeds an HQ on 127.0.0.1)."""
+benchmarks, anything that embeds an HQ on 127.0.0.1), over HTTPS when given a certificate and its key
+(uvicorn's TLS)."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -22,7 +25,18 @@ KEEP_ALIVE_SECONDS = 30
 connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
 
 
-def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
+@dataclass(frozen=True)
+class Tls:
+    """HQ's certificate (PEM) and its private key: HQ serves HTTPS with them."""
+
+    cert_file: Path
+    key_file: Path
+
+    def uvicorn_options(self) -> dict[str, str]:
+        return {"ssl_certfile": str(self.cert_file), "ssl_keyfile": str(self.key_file)}
+
+
+def serve(app: FastAPI, host: str, port: int, log_level: str = "info", tls: Tls | None = None) -> None:
     uvicorn.run(
         app,
         host=host,
@@ -32,6 +46,7 @@ def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         server_header=False,
+        **(tls.uvicorn_options() if tls else {}),
     )
 
 
@@ -39,8 +54,11 @@ class ServerThread:
     """`with ServerThread(app) as server: httpx.get(server.url + "/healthz")`. Binds 127.0.0.1 on a free port
     (or the one given), starts uvicorn in a daemon thread, and stops it on exit."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 20) -> None:
+    def __init__(
+        self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 20, tls: Tls | None = None
+    ) -> None:
         self.app = app
+        self.tls = tls
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -53,6 +71,7 @@ class ServerThread:
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
             server_header=False,
             lifespan="on",
+            **(tls.uvicorn_options() if tls else {}),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
@@ -60,7 +79,7 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> ServerThread:
         self._thread.start()

@@ -53,7 +53,12 @@ class HqSettings(BaseSettings):
     """No staff session lasts longer than this (one shift)."""
     secure_cookies: bool = False
     """Mark the staff session cookie Secure (browsers then send it over HTTPS only): set it when HQ is served
-    behind TLS."""
+    behind a TLS proxy (when HQ serves HTTPS itself, `tls_cert_file`, the cookie is always Secure)."""
+    tls_cert_file: Path | None = None
+    """HQ's TLS certificate (PEM; `pocket-hq tls init` makes a self-signed one): with `tls_key_file`, HQ serves
+    HTTPS, and `gates add` prints the fingerprint gates pin."""
+    tls_key_file: Path | None = None
+    """The private key of `tls_cert_file`."""
     max_upload_mb: float = Field(200.0, gt=0)
     """Largest list CSV the dashboard accepts, in megabytes (a million-row red list is about 40 MB)."""
     max_list_rows: int = Field(1_000_000, ge=1)
@@ -69,6 +74,11 @@ class HqSettings(BaseSettings):
     login_address_limit: str = "30/minute;200/hour"
     """Failed sign-ins allowed from one address over every account, by browsers not known for the account tried
     (password spraying); staff signing in from their own browsers behind that address are not held."""
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the staff cookies are Secure: whenever HQ serves HTTPS, or is said to be behind TLS."""
+        return self.secure_cookies or self.tls_cert_file is not None
 
     @field_validator("timezone")
     @classmethod

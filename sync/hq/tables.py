@@ -87,7 +87,10 @@ gates = Table(
     Column("last_seen_at", String(40)),
     Column("last_upload_at", String(40)),
     Column("bundle_version_fetched", BigInteger),
+    Column("key_generation", Integer, nullable=False, server_default="1"),
 )
+"""`key_generation`: which of the gate's keys (`sync.hq.district`) its bundle carries; `gates rekey` takes the
+next (migration 0006)."""
 
 entries = Table(
     "entries",
@@ -128,6 +131,17 @@ entries = Table(
     ),
 )
 
+unsealed_entries = Table(
+    "unsealed_entries",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("ts", String(40), nullable=False),
+    Index("ix_unsealed_entries_ts", "ts"),
+)
+"""Entries a gate sent with no subject (an ID number typed there, on none of its lists) that HQ filed under the
+subject of the number the gate sealed to it (`sync.hq.ingest`, rule 8): as sent, their `subject` was NULL.
+Purged with the entries (migration 0006)."""
+
 alerts = Table(
     "alerts",
     metadata,
@@ -158,7 +172,10 @@ roster = Table(
     Column("subject", String(32), primary_key=True),
     Column("name", Text, nullable=False),
     Column("unit", Text, nullable=False),
+    Column("kept_id", Text),
 )
+"""`kept_id` on every list row: the ID number encrypted under HQ's list key (`sync.hq.district`), to hash the row
+for each gate's key; NULL for rows loaded before gate keys (migration 0006)."""
 
 passes = Table(
     "passes",
@@ -171,6 +188,7 @@ passes = Table(
     Column("valid_until", String(40), nullable=False),
     Column("note", Text, nullable=False),
     Column("issued_at", String(40), nullable=False),
+    Column("kept_id", Text),
     Index("ix_passes_gate", "gate"),
 )
 
@@ -181,6 +199,7 @@ colour_list = Table(
     Column("colour", String(8), nullable=False),
     Column("note", Text, nullable=False),
     Column("name", Text, nullable=False, server_default=""),
+    Column("kept_id", Text),
 )
 """The red/yellow list in force. `name` is masked (when the file gave one), for officials only: gates get the
 subject, colour and note (migration 0005)."""
@@ -194,7 +213,9 @@ trust_documents = Table(
     Column("content", Text, nullable=False),
     Column("encoding", String(8), nullable=False),
     Column("added_at", String(40), nullable=False),
+    Column("withdraw_at", String(40)),
 )
+"""`withdraw_at`: when a rotated-out issuer key stops being published (`pocket-hq keys rotate`; migration 0006)."""
 
 settings = Table(
     "settings",
@@ -320,6 +341,7 @@ staged_colour_rows = Table(
     Column("note", Text, nullable=False),
     Column("name", Text, nullable=False, server_default=""),
     Column("line", BigInteger),
+    Column("kept_id", Text),
 )
 """`line`: where the row is in the uploaded file, for the preview (migration 0005)."""
 
@@ -331,6 +353,7 @@ staged_roster_rows = Table(
     Column("name", Text, nullable=False),
     Column("unit", Text, nullable=False),
     Column("line", BigInteger),
+    Column("kept_id", Text),
 )
 
 

@@ -29,6 +29,7 @@ from sync.core.roster_csv import RosterError, iter_roster
 from sync.core.clock import utc_text
 from sync.hq import lists
 from sync.hq.db import HqDatabase
+from sync.hq.district import DistrictSecrets
 from sync.hq.tables import colour_list, dialect_insert, roster, staged_colour_rows, staged_roster_rows, staged_uploads
 from sync.hq.paging import Page, keyset_page
 from sync.hq.revisions import stamp_of
@@ -183,7 +184,7 @@ def _stage(
         with db.begin() as conn:
             statement = dialect_insert(conn, table)
             statement = statement.on_conflict_do_update(
-                index_elements=["upload_id", "subject"], set_={c: statement.excluded[c] for c in kept}
+                index_elements=["upload_id", "subject"], set_={c: statement.excluded[c] for c in (*kept, "kept_id")}
             )
             conn.execute(statement, list(batch.values()))
             conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload.id).values(rows_read=read))
@@ -193,7 +194,7 @@ def _stage(
 
     for row in rows:
         read += 1
-        batch[row["subject"]] = {"upload_id": upload.id, "subject": row["subject"]} | {
+        batch[row["subject"]] = {"upload_id": upload.id, "subject": row["subject"], "kept_id": row.get("kept_id")} | {
             c: int(row[c]) if c == "line" else row.get(c, "") for c in kept
         }
         if len(batch) >= BATCH_ROWS:
@@ -223,9 +224,11 @@ def _refuse_over_limit(path: Path, max_rows: int) -> None:
 
 
 def _rows(upload: Upload, path: Path, district_key: bytes, max_rows: int) -> Iterable[dict[str, str]]:
+    """The file's rows, each with its ID number as HQ keeps it (to hash it for each gate's key)."""
+    keep_id = DistrictSecrets(district_key).keep_id
     if upload.kind is Kind.COLOUR:
-        return lists.iter_colour_list(path, district_key, max_rows=max_rows, line_field="line")
-    return iter_roster(path, district_key, max_rows=max_rows, line_field="line")
+        return lists.iter_colour_list(path, district_key, max_rows=max_rows, line_field="line", keep_id=keep_id)
+    return iter_roster(path, district_key, max_rows=max_rows, line_field="line", keep_id=keep_id)
 
 
 def check(
@@ -382,11 +385,14 @@ def apply(db: HqDatabase, upload_id: str) -> int:
         if upload.kind is Kind.ROSTER:
             gate = upload.gate or ""
             version = lists.write_roster(
-                conn, gate, select(literal(gate), staged.c.subject, staged.c[first], staged.c[second]).where(mine)
+                conn,
+                gate,
+                select(literal(gate), staged.c.subject, staged.c[first], staged.c[second], staged.c.kept_id).where(mine),
             )
         else:
             version = lists.write_colour_list(
-                conn, select(staged.c.subject, staged.c[first], staged.c[second], staged.c.name).where(mine)
+                conn,
+                select(staged.c.subject, staged.c[first], staged.c[second], staged.c.name, staged.c.kept_id).where(mine),
             )
         conn.execute(delete(staged).where(mine))
         conn.execute(

@@ -22,6 +22,7 @@ from sync.hq import lists, uploads
 from sync.hq.tables import (
     audit_log,
     colour_list,
+    gates,
     passes,
     roster,
     staged_colour_rows,
@@ -366,6 +367,27 @@ def test_gates_are_enrolled_and_revoked_from_the_browser(dash: RunningHq) -> Non
     assert works.status_code == 200 and works.json()["gate"] == "west-gate"
     assert again.status_code == 422 and "already enrolled" in again.text
     assert refused.status_code == 401
+    admin.close()
+
+
+def test_a_lost_gate_is_rekeyed_from_the_browser_and_the_token_never_stands_on_a_command_line(dash: RunningHq) -> None:
+    admin = Staff(dash.url, "ada")
+    enrolled = admin.post("/admin/gates", {"gate_id": "west-gate"})
+    lost = re.search(r'id="token">([^<]+)<', enrolled.text).group(1)  # type: ignore[union-attr]
+    with dash.db.read() as conn:
+        generation = conn.execute(select(gates.c.key_generation).where(gates.c.gate_id == "west-gate")).scalar_one()
+
+    rekeyed = admin.post("/admin/gates/west-gate/rekey")
+    token = re.search(r'id="token">([^<]+)<', rekeyed.text).group(1)  # type: ignore[union-attr]
+    enrol_line = re.search(r'id="enrol-line">([^<]+)<', rekeyed.text).group(1)  # type: ignore[union-attr]
+
+    assert rekeyed.status_code == 200 and "Gate rekeyed: west-gate" in rekeyed.text
+    assert httpx.get(dash.url + "/v1/gate", headers={"Authorization": f"Bearer {lost}"}).status_code == 401
+    assert httpx.get(dash.url + "/v1/gate", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with dash.db.read() as conn:
+        assert conn.execute(select(gates.c.key_generation).where(gates.c.gate_id == "west-gate")).scalar_one() == generation + 1
+    assert " --token - " in enrol_line and token not in enrol_line and lost not in enrolled.text.split('id="enrol-line"')[1]
+    assert "rekey gate" in admin.get("/admin/audit", action="rekey gate").text
     admin.close()
 
 

@@ -213,7 +213,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(city_hq: t
     ("method", "path"),
     [("get", "/admin/gates"), ("get", "/admin/passes"), ("get", "/admin/lists"), ("get", "/admin/audit"),
      ("get", "/admin/uploads/x"), ("post", "/admin/gates"), ("post", "/admin/gates/north-gate/revoke"),
-     ("post", "/admin/gates/north-gate/token"), ("post", "/admin/passes"), ("post", "/admin/passes/p/revoke"),
+     ("post", "/admin/gates/north-gate/token"), ("post", "/admin/gates/north-gate/rekey"), ("post", "/admin/passes"), ("post", "/admin/passes/p/revoke"),
      ("post", "/admin/uploads/x/apply")],
 )
 def test_a_viewer_is_refused_on_every_admin_page(

@@ -54,6 +54,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "/admin/gates": ("gate_id",),
     "/admin/gates/{gate_id}/token": (),
     "/admin/gates/{gate_id}/revoke": (),
+    "/admin/gates/{gate_id}/rekey": (),
     "/admin/passes": ("id_number", "kind", "gate", "hours", "note", "doc_type", "from"),
     "/admin/passes/{pass_id}/revoke": (),
     "/admin/lists": ("kind", "gate", "filename"),

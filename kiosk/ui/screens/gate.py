@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -53,6 +54,7 @@ from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.presence import PresenceScreen
 from kiosk.ui.screens.settings import SettingsScreen
 from kiosk.ui.session import GateSession
+from kiosk.uplink.status import SyncStatus
 from sync.core.i18n import N_, _
 
 
@@ -106,6 +108,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             yield Label(_("Temperature °C (t)"), id="temperature-label")
             yield Input(placeholder="--.-", restrict=r"[0-9.,]{0,5}", max_length=5, id="temperature")
             yield Static(id="temperature-note")
+        yield Static(id="freshness-bar")
         yield StatusLine(id="status")
         yield Footer(compact=True)
 
@@ -216,6 +219,17 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one(StatusLine).show_sync(message.status)
         if news := bundle_news(message.status):  # said once, as it happens; the status line keeps it
             self.notify(news, title=_("HQ"), timeout=10)
+        self._show_freshness(message.status)
+
+    def _show_freshness(self, status: SyncStatus) -> None:
+        """Lists or keys past their age are said on the gate screen itself, where the keeper looks, not only in
+        the settings (an enrolled gate's: one without HQ has no age to judge)."""
+        warning = self.context.rules.freshness_warning(
+            lists_checked_at=status.bundle_checked_at, bundle_version=status.bundle_version, now=self.context.clock()
+        )
+        bar = self.query_one("#freshness-bar", Static)
+        bar.update(Text("⚠ " + warning) if warning else "")
+        bar.set_class(warning is not None, "-shown")
 
     def show_verdict(self, outcome: Outcome, origin: str) -> None:
         """Show a committed entry's verdict, count it, and sound it (the player never holds up the screen)."""

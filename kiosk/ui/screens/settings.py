@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from kiosk import id_keys
 from kiosk.rules_in_force import LIST_TABLES, list_sizes
 from kiosk.trust_store import last_confirmed
 from kiosk.ui.errors import ShowsWorkerErrors
@@ -90,14 +91,8 @@ class SettingsScreen(ShowsWorkerErrors, Screen[None]):
         if len(gate.trust) == 0:
             keys = Text(_("none: every code will be refused"), style=WARNING)
         rows.append((_("trusted issuer keys"), keys))
-        rows.append(
-            (
-                _("district key"),
-                plain(str(config.district_key_file))
-                if gate.district_key
-                else Text(_("missing: manual entry cannot check ID numbers"), style=WARNING),
-            )
-        )
+        id_key_text, id_key_warning = id_keys.describe(context.store, config.district_key_file)
+        rows.append((_("district key"), plain(id_key_text, style=WARNING if id_key_warning else "")))
         rows.append((_("sound"), self._sound()))
         sizes = list_sizes(config.database)
         rows += [(_(LIST_TABLES[table]), Text(str(count))) for table, count in sizes.items()]

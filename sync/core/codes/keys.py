@@ -3,7 +3,8 @@
 Layout of a keys folder:
     issuer.key.pem            private key (PKCS#8, owner-only permissions)
     trust/<kid>.pub.pem       public key, the form `--trust DIR` and the gate's trust list read
-    district.key              the district HMAC key for ID-number hashes (shared with gates)
+    district.key              the district HMAC key for ID-number hashes (stays at HQ: gates get keys of their own)
+    retired/<kid>.key.pem     an issuer key rotated out (`pocket-hq keys rotate`), and its retired/<kid>.pub.pem
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ class IssuerKey:
 
 def create_issuer_keys(folder: Path, algorithm: Algorithm = "Ed25519") -> bytes:
     """Create a new issuer key pair and district key in `folder`; return the key id. Never overwrites."""
+    kid = create_issuer_key_pair(folder, algorithm)
+    if not (folder / DISTRICT_KEY_FILE).exists():
+        create_district_key(folder / DISTRICT_KEY_FILE)
+    return kid
+
+
+def create_issuer_key_pair(folder: Path, algorithm: Algorithm = "Ed25519") -> bytes:
+    """Create a new issuer key pair alone in `folder` (its private key and trust/ public key); return the key
+    id. Never overwrites."""
     private_path = folder / PRIVATE_KEY_FILE
     if private_path.exists():
         raise IssuerKeyError(f"{private_path} already exists; keys are never overwritten")
@@ -63,8 +73,6 @@ def create_issuer_keys(folder: Path, algorithm: Algorithm = "Ed25519") -> bytes:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     (folder / TRUST_SUBDIR / f"{kid.hex()}{PUBLIC_KEY_SUFFIX}").write_bytes(public_pem)
-    if not (folder / DISTRICT_KEY_FILE).exists():
-        create_district_key(folder / DISTRICT_KEY_FILE)
     return kid
 
 

@@ -28,13 +28,15 @@ def judge(
     direction: Direction,
     now: datetime,
     trust_updated_at: datetime | None = None,
+    lists_checked_at: datetime | None = None,
 ) -> Verdict:
     """Apply every rule and combine: the most severe finding decides; every finding that is not a pass is
     reported, most severe first. A pass reports what it rested on.
 
     Someone leaving is judged only by the rules the `[exit]` section switches on for them. `trust_updated_at`
-    is when the trust list the code was verified against was last refreshed (see the `[freshness]` rule)."""
-    case = Case(who, knows, temperature, direction, now, trust_updated_at)
+    is when the trust list the code was verified against was last refreshed, `lists_checked_at` when HQ last
+    confirmed the lists (see the `[freshness]` rule)."""
+    case = Case(who, knows, temperature, direction, now, trust_updated_at, lists_checked_at)
     leaving_checks = policy.section(ExitRule)
     findings: list[Finding] = []
     for rule in RULES:

@@ -99,6 +99,8 @@ class Case:
     now: datetime
     trust_updated_at: datetime | None = None
     """When the trust list the code was verified against was last refreshed (None: files only, no age)."""
+    lists_checked_at: datetime | None = None
+    """When HQ last confirmed the gate's lists are current (None: they never came from HQ, no age)."""
 
     @property
     def leaving(self) -> bool:

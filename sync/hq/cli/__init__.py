@@ -13,7 +13,7 @@ import os
 import click
 
 from sync.core.i18n import LANGUAGES, choose, use
-from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, trust, users
+from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, tls, trust, users
 from sync.hq.language import DOMAINS
 
 
@@ -47,5 +47,6 @@ for command in (
     passes.passes,
     policy.policy,
     trust.trust,
+    tls.tls,
 ):
     main.add_command(command)

@@ -16,6 +16,9 @@ from sync.core.codes import Colour
 from sync.core.codes.keys import DISTRICT_KEY_FILE, TRUST_SUBDIR, IssuerKeyError, create_issuer_keys, load_issuer_key
 from sync.core.codes.pgc import issue_code
 from sync.core.identity import DistrictKeyError, load_district_key, mask_name, resident_id_problem, subject_hash
+from sync.hq import issuer_keys
+from sync.hq.cli.options import db_option, local_times, open_db
+from sync.hq.cli.output import hq_errors
 
 
 @click.group()
@@ -35,13 +38,42 @@ def keys() -> None:
 def keys_init(folder: Path, alg: str) -> None:
     """Create an issuer key pair and the district key in a new folder.
 
-    The private key stays in the folder; give gates the trust/ subfolder (--trust) and district.key."""
+    Everything stays at HQ: publish the public key with `pocket-hq trust add`, and start HQ with the district key
+    (`serve --district-key`). A gate without HQ reads the trust/ subfolder (its `trust_dir`)."""
     try:
         kid = create_issuer_keys(folder, alg)  # type: ignore[arg-type]
     except (IssuerKeyError, DistrictKeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(_("issuer key {kid} ({alg}) created in {folder}").format(kid=kid.hex(), alg=alg, folder=folder))
-    click.echo(_("gates trust: {trust}   district key: {key}").format(trust=folder / TRUST_SUBDIR, key=folder / DISTRICT_KEY_FILE))
+    click.echo(_("public keys: {trust}   district key (stays at HQ): {key}").format(trust=folder / TRUST_SUBDIR, key=folder / DISTRICT_KEY_FILE))
+
+
+@keys.command("rotate")
+@click.option("--dir", "folder", required=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Keys folder from `keys init`.")
+@click.option("--overlap-hours", type=click.FloatRange(min=0), default=72.0, show_default=True,
+              help="How long codes signed by the old key still pass (people fetch new codes meanwhile); "
+                   "0 withdraws it at once (a key that leaked).")
+@db_option
+@hq_errors
+def keys_rotate(folder: Path, overlap_hours: float, db: str | None) -> None:
+    """Replace the issuer key: new codes are signed by a new key, published to every gate at once; the old key
+    is trusted beside it for --overlap-hours, then withdrawn from every bundle (a running server does so on the
+    minute); --overlap-hours 0 withdraws it at once. The old key moves to retired/ in the folder, so nothing
+    signs with it again and `trust add` of the folder never publishes it again."""
+    try:
+        database = open_db(db)
+        done = issuer_keys.rotate(database, folder, timedelta(hours=overlap_hours))
+    except IssuerKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(_("issuer key {kid} signs new codes from now on (bundle version {version})").format(
+        kid=done.new_kid, version=done.version))
+    if done.withdrawn:
+        click.echo(_("issuer key {kid} is withdrawn from every gate: codes it signed are refused from the next sync "
+                     "on").format(kid=done.old_kid))
+    else:
+        click.echo(_("issuer key {kid} is trusted until {until}, then withdrawn from every gate").format(
+            kid=done.old_kid, until=local_times(database)(done.withdraw_at)))
 
 
 @click.command()

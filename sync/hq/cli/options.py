@@ -36,6 +36,12 @@ district_key_option = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     help="District key that hashes ID numbers (default: $POCKET_HQ_DISTRICT_KEY_FILE).",
 )
+tls_cert_option = click.option(
+    "--tls-cert",
+    "tls_cert_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="HQ's TLS certificate, PEM (default: $POCKET_HQ_TLS_CERT_FILE; `pocket-hq tls init` makes one).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 

@@ -13,6 +13,7 @@ from sync.core.i18n import _
 from sync.core.bundle import SigningKeyError
 from sync.core.identity import DistrictKeyError
 from sync.core.roster_csv import RosterError
+from sync.core.tls import CertificateError
 from sync.hq import gates as gate_admin
 from sync.hq import lists, staff
 from sync.hq.db import DatabaseError
@@ -27,6 +28,7 @@ HQ_ERRORS = (
     RosterError,
     DistrictKeyError,
     staff.StaffError,
+    CertificateError,
 )
 
 

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
-from sync.core.i18n import LANGUAGES, _
+from sync.core.i18n import LANGUAGES, _, ngettext
 from sync.core.bundle import fingerprint
-from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option
+from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option, tls_cert_option
 from sync.hq.cli.output import hq_errors
+from sync.hq.lists import rows_without_kept_id
+from sync.hq.tls import fingerprint_of
 
 
 @click.command()
@@ -31,7 +33,15 @@ from sync.hq.cli.output import hq_errors
     type=click.Choice(LANGUAGES),
     help="The district's language for the dashboard (each account may choose its own; default: the locale's).",
 )
-@click.option("--secure-cookies", is_flag=True, default=None, help="Send the staff session cookie over HTTPS only (behind TLS).")
+@click.option(
+    "--secure-cookies", is_flag=True, default=None,
+    help="Send the staff session cookie over HTTPS only, when a TLS proxy stands in front (with --tls-cert it always is).",
+)
+@tls_cert_option
+@click.option(
+    "--tls-key", "tls_key_file", type=click.Path(path_type=Path, dir_okay=False),
+    help="The private key of --tls-cert (default: $POCKET_HQ_TLS_KEY_FILE). With both, HQ serves HTTPS.",
+)
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
@@ -52,6 +62,8 @@ def serve(
     timezone: str | None,
     language: str | None,
     secure_cookies: bool | None,
+    tls_cert_file: Path | None,
+    tls_key_file: Path | None,
     log_level: str,
 ) -> None:
     """Run the HQ server: the API gates sync with, and the staff dashboard at / (migrates the database first).
@@ -60,6 +72,7 @@ def serve(
     accounts made by `pocket-hq users add`."""
     # Imported here: the web stack is not needed by (and would slow down) every other command.
     from sync.hq.app import create_app
+    from sync.hq.server import Tls
     from sync.hq.server import serve as run_server
 
     settings = settings_from(
@@ -72,15 +85,36 @@ def serve(
         timezone=timezone,
         language=language,
         secure_cookies=secure_cookies,
+        tls_cert_file=tls_cert_file,
+        tls_key_file=tls_key_file,
     )
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        raise click.UsageError(_("give both --tls-cert and --tls-key (or neither, behind a TLS proxy)"))
+    tls = Tls(settings.tls_cert_file, settings.tls_key_file) if settings.tls_cert_file and settings.tls_key_file else None
+    if tls is not None:
+        certificate = fingerprint_of(tls.cert_file)  # a certificate that cannot be read is said before anything starts
     app = create_app(settings)
     hq = app.state.hq
     click.echo(_("HQ database {database}; signing key {fingerprint}").format(
         database=hq.db.display, fingerprint=fingerprint(hq.signing_key)), err=True)
     if settings.district_key_file is None:
-        click.echo(_("warning: no --district-key: the dashboard cannot trace by ID number, load lists or issue passes"),
-                   err=True)
+        click.echo(_("warning: no --district-key: gates get no key of their own (typed ID numbers cannot be taken), and "
+                     "the dashboard cannot trace by ID number, load lists or issue passes"), err=True)
+    elif missing := rows_without_kept_id(hq.db):
+        click.echo(ngettext(
+            "warning: {count} list row was loaded before gate keys: an ID number typed at a gate does not find it, "
+            "and gates enrolled before keep their district key, until that list is loaded again",
+            "warning: {count} list rows were loaded before gate keys: an ID number typed at a gate does not find "
+            "them, and gates enrolled before keep their district key, until those lists are loaded again",
+            missing,
+        ).format(count=missing), err=True)
+    if tls is not None:
+        click.echo(_("TLS certificate {fingerprint} (gates pin it)").format(fingerprint=certificate), err=True)
+    else:
+        click.echo(_("warning: no --tls-cert: gates and staff talk to HQ in the clear unless a TLS proxy stands in "
+                     "front (see `pocket-hq tls init`)"), err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(_("dashboard: {url} (accounts: pocket-hq users add NAME --role admin)").format(url=f"http://{shown}:{port}/"),
-               err=True)
-    run_server(app, host, port, log_level)
+    scheme = "https" if tls else "http"
+    click.echo(_("dashboard: {url} (accounts: pocket-hq users add NAME --role admin)").format(
+        url=f"{scheme}://{shown}:{port}/"), err=True)
+    run_server(app, host, port, log_level, tls)

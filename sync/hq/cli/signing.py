@@ -8,7 +8,8 @@ import click
 
 from sync.core.i18n import _
 from sync.core.bundle import create_signing_key, fingerprint, load_signing_key, public_pem
-from sync.hq.cli.options import settings_from, signing_key_option
+from sync.hq import signing_keys
+from sync.hq.cli.options import db_option, open_db, settings_from, signing_key_option
 from sync.hq.cli.output import hq_errors
 
 
@@ -36,3 +37,19 @@ def signing_key_show(signing_key_file: Path | None) -> None:
     key = load_signing_key(settings_from(signing_key_file=signing_key_file).signing_key_file)
     click.echo(_("fingerprint: {fingerprint}").format(fingerprint=fingerprint(key)))
     click.echo(public_pem(key), nl=False)
+
+
+@signing_key.command("rotate")
+@signing_key_option
+@db_option
+@hq_errors
+def signing_key_rotate(signing_key_file: Path | None, db: str | None) -> None:
+    """Replace the signing key: the old key signs the new one, and gates that pinned the old one accept the new
+    one for it (no gate is enrolled again). Restart `pocket-hq serve` to sign with the new key; keep the retired
+    one until every gate has synced once since (`gates list`), then destroy it."""
+    path = settings_from(signing_key_file=signing_key_file).signing_key_file
+    done = signing_keys.rotate(open_db(db), path)
+    click.echo(_("signing key {new} written to {path}, endorsed by {old}").format(
+        new=done.new_fingerprint, path=path, old=done.old_fingerprint))
+    click.echo(_("the old key is kept as {retired}; restart `pocket-hq serve` to sign with the new one "
+                 "(bundle version {version})").format(retired=done.retired, version=done.version))

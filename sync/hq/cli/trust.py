@@ -8,8 +8,8 @@ import click
 
 from sync.core.i18n import _
 from sync.core.protocol import ISSUER_PUBLIC_KEY, TRUST_FILE
-from sync.hq import lists
-from sync.hq.cli.options import db_option, open_db
+from sync.hq import issuer_keys, lists
+from sync.hq.cli.options import db_option, local_times, open_db
 from sync.hq.cli.output import hq_errors
 
 
@@ -54,6 +54,10 @@ def trust_remove(doc_id: str, doc_type: str, db: str | None) -> None:
 @db_option
 @hq_errors
 def trust_list(db: str | None) -> None:
-    """Every trust document HQ publishes."""
-    for doc in lists.list_trust(open_db(db)):
-        click.echo(f"{doc.type} {doc.id} {doc.label}")
+    """Every trust document HQ publishes (an issuer key rotated out says until when)."""
+    database = open_db(db)
+    withdrawals = dict(issuer_keys.pending(database))
+    shown = local_times(database)
+    for doc in lists.list_trust(database):
+        until = _(" (withdrawn at {time})").format(time=shown(withdrawals[doc.id])) if doc.id in withdrawals else ""
+        click.echo(f"{doc.type} {doc.id} {doc.label}{until}")

@@ -22,8 +22,10 @@ from sync.core.identity import RESIDENT_ID
 from sync.core.clock import utc_text
 from sync.core.bundle import fingerprint
 from sync.core.i18n import _
+from sync.core.tls import CertificateError
 from sync.hq import audit, gates, lists, uploads
 from sync.hq.tables import colour_list, passes
+from sync.hq.tls import fingerprint_of
 from sync.hq.overview import GateFilter, gate_names, gate_page
 from sync.hq.paging import Page, keyset_page
 from sync.hq.web.core import (
@@ -70,11 +72,23 @@ def gates_list(
     return _gates_page(request, after=after, before=before, done=done)
 
 
-def _token_page(request: Request, gate_id: str, token: str, fresh: bool) -> Response:
+TokenFor = Literal["enrolled", "token", "rekeyed"]
+
+
+def _token_page(request: Request, gate_id: str, token: str, made: TokenFor) -> Response:
+    """The token, once, with what the gate pins (as `pocket-hq gates add` prints them): the signing key's
+    fingerprint and, when HQ serves HTTPS itself, its certificate's; the enrol line reads the token from standard
+    input, so it never stands on a command line."""
     dashboard = dashboard_of(request)
+    cert_file = dashboard.hq.settings.tls_cert_file
+    try:
+        certificate = fingerprint_of(cert_file) if cert_file is not None else None
+    except CertificateError:
+        certificate = None
     response = render(
-        request, "admin_token.html", gate_id=gate_id, token=token, fresh=fresh,
-        fingerprint=fingerprint(dashboard.hq.signing_key), hq_url=str(request.base_url).rstrip("/"),
+        request, "admin_token.html", gate_id=gate_id, token=token, made=made,
+        fingerprint=fingerprint(dashboard.hq.signing_key), certificate=certificate,
+        hq_url=str(request.base_url).rstrip("/"),
     )
     return response
 
@@ -87,7 +101,7 @@ def gates_add(request: Request, session: Admin, form: AdminPosted) -> Response:
     except gates.GateError as exc:
         return _gates_page(request, str(exc), 422)
     record(request, session, "enrol gate", {"gate": gate_id})
-    return _token_page(request, gate_id, token, fresh=True)
+    return _token_page(request, gate_id, token, "enrolled")
 
 
 @router.post("/gates/{gate_id}/token")
@@ -97,7 +111,18 @@ def gates_token(request: Request, gate_id: GateName, session: Admin, form: Admin
     except gates.GateError as exc:
         return _gates_page(request, str(exc), 422)
     record(request, session, "new gate token", {"gate": gate_id})
-    return _token_page(request, gate_id, token, fresh=False)
+    return _token_page(request, gate_id, token, "token")
+
+
+@router.post("/gates/{gate_id}/rekey")
+def gates_rekey(request: Request, gate_id: GateName, session: Admin, form: AdminPosted) -> Response:
+    """After a gate laptop is lost: `pocket-hq gates rekey` (a new token and gate key; the old token refused)."""
+    try:
+        token, generation = gates.rekey_gate(dashboard_of(request).db, gate_id)
+    except gates.GateError as exc:
+        return _gates_page(request, str(exc), 422)
+    record(request, session, "rekey gate", {"gate": gate_id, "key generation": str(generation)})
+    return _token_page(request, gate_id, token, "rekeyed")
 
 
 @router.post("/gates/{gate_id}/revoke")

@@ -43,7 +43,7 @@ def _login_page(
         response.headers["Retry-After"] = str(retry_after)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
-        secure=dashboard_of(request).hq.settings.secure_cookies, path="/login",
+        secure=dashboard_of(request).hq.settings.cookies_secure, path="/login",
     )
     return response
 
@@ -82,12 +82,12 @@ def login(
     audit.record(dashboard.db, user.username, "sign-in", {"role": user.role.value}, client=client)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=dashboard.hq.settings.secure_cookies, path="/"
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=dashboard.hq.settings.cookies_secure, path="/"
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(
         DEVICE_COOKIE, dashboard.sign_in.device_cookie(user.username), max_age=DEVICE_DAYS * 86400, httponly=True,
-        samesite="strict", secure=dashboard.hq.settings.secure_cookies, path="/login",
+        samesite="strict", secure=dashboard.hq.settings.cookies_secure, path="/login",
     )
     return response
 

@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sync.core.i18n import LANGUAGE_NAMES, _, ngettext, speak_here, speaking
-from sync.core.identity import load_district_key
 from sync.core.refusals import kind_label
 from sync.core.wording import say
 from sync.hq import audit
@@ -75,7 +74,7 @@ class Dashboard:
             idle=timedelta(minutes=settings.session_idle_minutes), longest=timedelta(hours=settings.session_max_hours)
         )
         self.stale_after = timedelta(minutes=settings.stale_after_minutes)
-        self.district_key = load_district_key(settings.district_key_file) if settings.district_key_file else None
+        self.district_key = hq.secrets.district_key if hq.secrets is not None else None
         env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
