@@ -13,6 +13,7 @@ from kiosk.cli.output import friendly_errors
 from kiosk.shift import day_counts
 from kiosk.store import entries_phrase
 from kiosk.uplink.retention import purge_entries
+from sync.core.i18n import _
 
 
 @click.command()
@@ -63,9 +64,9 @@ def verify(config_file: Path | None, db: Path | None) -> None:
         problems = store.verify()
         count = store.count_entries()
     for text in damaged:
-        click.echo(f"database file: {text}")
+        click.echo(_("database file: {text}").format(text=text))
     for problem in problems:
-        click.echo(f"entry {problem.seq}: {problem.kind}: {problem.detail}")
+        click.echo(_("entry {seq}: {kind}: {detail}").format(seq=problem.seq, kind=problem.kind, detail=problem.detail))
     if damaged or problems:
         raise SystemExit(1)
-    click.echo(f"chain intact: {entries_phrase(count)}")
+    click.echo(_("chain intact: {count}").format(count=entries_phrase(count)))

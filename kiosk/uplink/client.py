@@ -44,6 +44,7 @@ from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
 from sync.core.codes.trust import key_id
 from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, BundleNotice, GateInfo, UploadReceipt
+from sync.core.i18n import _
 from kiosk.uplink.files import write_atomic
 from kiosk.uplink.tls import pinned_context
 from kiosk.uplink.state import BundleChange, SyncState, refusal_summary
@@ -76,7 +77,7 @@ class HqRefused(SyncError):
     """HQ answered with a 4xx that retrying will not fix (wrong or revoked token, malformed data)."""
 
     def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"HQ refused ({status}): {detail}")
+        super().__init__(_("HQ refused ({status}): {detail}").format(status=status, detail=detail))
         self.status = status
         self.detail = detail
 
@@ -90,7 +91,7 @@ class _RetryableAnswer(Exception):
     """A 5xx or 429 answer, raised inside the retry loop so stamina retries it."""
 
     def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HQ answered {response.status_code}: {_detail(response)}")
+        super().__init__(_("HQ answered {status}: {detail}").format(status=response.status_code, detail=_detail(response)))
         self.response = response
 
 
@@ -157,7 +158,7 @@ class HqClient:
                 verify=verify,
             )
         except httpx.InvalidURL as exc:
-            raise SyncError(f"the HQ address {url!r} is not usable: {exc}") from exc
+            raise SyncError(_("the HQ address {url!r} is not usable: {error}").format(url=url, error=exc)) from exc
 
     def close(self) -> None:
         self._http.close()
@@ -186,20 +187,28 @@ class HqClient:
         except httpx.TransportError as exc:
             if (problem := _certificate_problem(exc)) is not None:
                 raise CertificateRefused(
-                    f"HQ at {self.url} presented a certificate that is not the one this gate pinned at enrolment "
-                    f"({problem.verify_message}): nothing was sent to it. If HQ really has a new certificate, enrol "
-                    "the gate again with the --tls-fingerprint `pocket-hq gates token` prints; otherwise something "
-                    "between this gate and HQ is posing as HQ: call the district"
+                    _(
+                        "HQ at {url} presented a certificate that is not the one this gate pinned at enrolment "
+                        "({problem}): nothing was sent to it. If HQ really has a new certificate, enrol the gate "
+                        "again with the --tls-fingerprint `pocket-hq gates token` prints; otherwise something "
+                        "between this gate and HQ is posing as HQ: call the district"
+                    ).format(url=self.url, problem=problem.verify_message)
                 ) from exc
-            raise HqUnreachable(f"HQ at {self.url} is unreachable: {exc.__class__.__name__}: {exc}") from exc
+            raise HqUnreachable(
+                _("HQ at {url} is unreachable: {error}").format(url=self.url, error=f"{exc.__class__.__name__}: {exc}")
+            ) from exc
         except httpx.DecodingError as exc:
             raise HqUnreachable(
-                f"HQ's answer to {path} arrived damaged (DecodingError: {exc}); trying again at the next sync"
+                _("HQ's answer to {path} arrived damaged (DecodingError: {error}); trying again at the next sync").format(
+                    path=path, error=exc
+                )
             ) from exc
         except _RetryableAnswer as exc:
             raise HqUnreachable(str(exc)) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise SyncError(f"talking to HQ at {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+            raise SyncError(
+                _("talking to HQ at {url} failed: {error}").format(url=self.url, error=f"{exc.__class__.__name__}: {exc}")
+            ) from exc
         if response.status_code >= 400:
             raise HqRefused(response.status_code, _detail(response))
         return response
@@ -247,7 +256,11 @@ def _parse(model: Any, response: httpx.Response) -> Any:
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
-        raise SyncError(f"HQ's answer to {response.request.url.path} is not understood: {exc.errors()[0]['msg']}") from exc
+        raise SyncError(
+            _("HQ's answer to {path} is not understood: {error}").format(
+                path=response.request.url.path, error=exc.errors()[0]["msg"]
+            )
+        ) from exc
 
 
 class SyncService:
@@ -308,7 +321,7 @@ class SyncService:
             return store_failure(failure)
         if found.entries_waiting is None:
             return store_failure(failure)
-        return replace(found, connection=Connection.ERROR, last_error=f"gate database (read-only): {failure}")
+        return replace(found, connection=Connection.ERROR, last_error=_("gate database (read-only): {error}").format(error=failure))
 
     @property
     def enrolled(self) -> bool:
@@ -351,7 +364,7 @@ class SyncService:
                 errors.append(str(exc))
                 outcome, unreachable = Connection.OFFLINE, True
             except (SyncError, StoreError) as exc:
-                errors.append(f"upload: {exc}")
+                errors.append(_("upload: {error}").format(error=exc))
                 outcome = Connection.ERROR
             refused = refusal_summary(state.refused_entries())
             if refused:
@@ -363,10 +376,10 @@ class SyncService:
                 try:
                     tally.bundle_change = self._fetch_bundle(client, state, retry=not unreachable)
                 except HqUnreachable as exc:
-                    errors.append("lists not fetched either" if unreachable else str(exc))
+                    errors.append(_("lists not fetched either") if unreachable else str(exc))
                     outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
                 except (SyncError, BundleError, SigningKeyError, StoreError) as exc:
-                    errors.append(f"bundle: {exc}")
+                    errors.append(_("bundle: {error}").format(error=exc))
                     outcome = Connection.ERROR
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
         return self.status(uploaded=tally.uploaded, bundle_change=tally.bundle_change)
@@ -376,15 +389,21 @@ class SyncService:
         try:
             token = self.config.hq_token_file.read_text().strip()
         except OSError as exc:
-            raise NotEnrolled(f"cannot read the HQ token file {self.config.hq_token_file}: {exc.strerror}") from exc
+            raise NotEnrolled(
+                _("cannot read the HQ token file {path}: {error}").format(path=self.config.hq_token_file, error=exc.strerror)
+            ) from exc
         if not token:
-            raise NotEnrolled(f"the HQ token file {self.config.hq_token_file} is empty; enrol again")
+            raise NotEnrolled(_("the HQ token file {path} is empty; enrol again").format(path=self.config.hq_token_file))
         verify: ssl.SSLContext | bool = True
         if self.config.hq_cert_file is not None:
             try:
                 verify = pinned_context(self.config.hq_cert_file.read_bytes())
             except (OSError, ssl.SSLError, ValueError) as exc:
-                raise NotEnrolled(f"cannot use HQ's pinned certificate {self.config.hq_cert_file} ({exc}); enrol again") from exc
+                raise NotEnrolled(
+                    _("cannot use HQ's pinned certificate {path} ({error}); enrol again").format(
+                        path=self.config.hq_cert_file, error=exc
+                    )
+                ) from exc
         return HqClient(
             self.config.hq_url,
             token,
@@ -417,7 +436,9 @@ class SyncService:
                 continue
             receipt = client.upload(batch)
             if receipt.through_seq != batch.last_seq or receipt.gate != batch.gate:
-                raise SyncError(f"HQ acknowledged up to {receipt.through_seq}, not the batch sent; not moving on")
+                raise SyncError(
+                    _("HQ acknowledged up to {seq}, not the batch sent; not moving on").format(seq=receipt.through_seq)
+                )
             refused = _refused(batch, receipt)
             state.advance_cursor(
                 receipt.through_seq, alerts=0 if receipt.replayed else len(receipt.alerts), refused=refused
@@ -463,7 +484,11 @@ class SyncService:
         try:
             pem = self.config.hq_key_file.read_bytes()
         except OSError as exc:
-            raise NotEnrolled(f"cannot read HQ's pinned key {self.config.hq_key_file}: {exc.strerror}; enrol again") from exc
+            raise NotEnrolled(
+                _("cannot read HQ's pinned key {path}: {error}; enrol again").format(
+                    path=self.config.hq_key_file, error=exc.strerror
+                )
+            ) from exc
         key = load_public_key(pem, label=str(self.config.hq_key_file))
         data = client.bundle(self.config.gate_id, state.record().bundle_version, retry=retry)
         now = datetime.now(UTC)
