@@ -7,8 +7,8 @@ take); the cursor moves only after HQ's 2xx answer, in one transaction with the 
 which are kept as refused (kiosk/uplink/state.py) and make the run an ERROR naming them; the lists are fetched
 whatever became of the upload; then the counts of the days finished and uploaded whole go to HQ for daily
 reconciliation (kiosk/uplink/day_reports.py; an HQ without it answers 404, and that is all); retries back off
-exponentially with jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
-decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
+exponentially with jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body
+that does not decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
 `SyncError`, so as a status, never as an exception out of `SyncService.run_once`. The service knows nothing of
 any UI: it returns a `SyncStatus` and takes plain callables.
 

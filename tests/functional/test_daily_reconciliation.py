@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from kiosk.uplink.day_reports import due_report
 from kiosk.uplink.state import SyncState
 from sync.core.codes.base import Colour
 from sync.core.policy import Decision, Direction, Verdict
+from sync.hq.retention import purge
 from sync.hq.tables import entries, gate_days
 
 ZONE = "Asia/Shanghai"
@@ -56,7 +58,8 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _draft(direction: Direction, decision: Decision, n: int, **details: str) -> EntryDraft:
-    verdict = Verdict(decision, ("green code",) if decision is Decision.PASS else ("temperature 38.1 °C",), Colour.GREEN)
+    reasons = ("green code",) if decision is Decision.PASS else ("temperature 38.1 °C",)
+    verdict = Verdict(decision, reasons, Colour.GREEN)
     return EntryDraft(direction=direction, code_type="PGC1", verdict=verdict, subject=f"{n:032x}", name="Z**** S**",
                       temperature=36.5, operator="keeper-1", details={"n": str(n), **details})
 
@@ -144,7 +147,9 @@ def test_a_days_counts_agree_until_hq_loses_an_entry_of_that_day(district_hq: Ru
         assert len(conn.execute(select(gate_days.c.day).where(gate_days.c.gate == "north-gate")).all()) == 3
 
 
-def test_hq_refuses_a_report_that_does_not_add_up_and_keeps_nothing(district_hq: RunningHq, make_gate: MakeGate) -> None:
+def test_hq_refuses_a_report_that_does_not_add_up_and_keeps_nothing(
+    district_hq: RunningHq, make_gate: MakeGate
+) -> None:
     gate = make_gate(district_hq, "north-gate", timezone=ZONE)
     start = _at(_day(2), 0)
     day = {"day": _day(2).isoformat(), "start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat(),
@@ -184,3 +189,42 @@ def test_an_hq_without_daily_reconciliation_leaves_the_gate_syncing(
         assert "No day reported yet" in staff.get("/gates/north-gate").text
     finally:
         staff.close()
+
+
+def test_a_day_with_an_entry_hq_refused_waits_until_the_refusal_is_dealt_with(
+    district_hq: RunningHq, make_gate: MakeGate
+) -> None:
+    gate = make_gate(district_hq, "north-gate", timezone=ZONE)
+    day, before = _day(2), _day(3)
+    gate.log(2, at=_at(before, 9))
+    with gate.store() as store:
+        store.record(replace(_draft(Direction.IN, Decision.PASS, 1), code_type="PGC1\x01"), now=_at(day, 9))
+        store.record(_draft(Direction.IN, Decision.PASS, 2), now=_at(day, 10))
+
+    assert gate.sync().refused == 1  # HQ takes no code type with a control character in it
+
+    with district_hq.db.read() as conn:
+        assert [r.day for r in conn.execute(select(gate_days.c.day))] == [before.isoformat()]  # the day waits
+    with gate.store() as store:
+        assert SyncState(store).dismiss_refused() == 1  # the district has that entry another way
+    assert gate.sync().last_error is None
+    with district_hq.db.read() as conn:
+        row = conn.execute(select(gate_days).where(gate_days.c.day == day.isoformat())).one()
+    assert (row.attempts, row.let_in) == (2, 2)  # the gate's count; HQ holds 1 of them: the page flags the day
+    make_user(district_hq.db, "vera")
+    staff = Staff(district_hq.url, "vera")
+    try:
+        assert _cells(_day_row(staff.get("/gates/north-gate").text, day))[1:2] == ["2 / 1"]
+    finally:
+        staff.close()
+
+
+def test_hq_retention_takes_the_gates_counts_of_the_days_it_purges(district_hq: RunningHq, make_gate: MakeGate) -> None:
+    gate = make_gate(district_hq, "north-gate", timezone=ZONE)
+    gate.log(1, at=_at(_day(3), 9))
+    assert gate.sync().last_error is None
+
+    purge(district_hq.db, retention_days=2)
+
+    with district_hq.db.read() as conn:  # a day that started more than 2 days ago went with its entries
+        assert [r.day for r in conn.execute(select(gate_days.c.day))] == [_day(1).isoformat()]
