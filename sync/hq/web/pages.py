@@ -29,8 +29,10 @@ from sync.hq.web.params import Cursor, GateChoice, GateName
 
 router = APIRouter(include_in_schema=False)
 DAYS_SHOWN = 14
-RECONCILE_DAYS = 7
-"""The overview marks a gate whose own counts of one of the last days differ from HQ's (its page shows a fortnight)."""
+RECONCILE_DAYS = 3
+"""The overview marks a gate whose own counts of one of the last three days differ from HQ's (its page shows a
+fortnight): counting those days' entries of a page of 50 busy gates (2,000 a day each) takes about 0.2 s on
+SQLite, a week's about 0.5 s, on every refresh."""
 
 
 def _today(request: Request) -> tuple[datetime, datetime, list[str]]:
