@@ -4,10 +4,11 @@ and applies HQ's bundle, in the background or once from the command line.
 Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
 bytes, and sends the rows as stored (HQ judges each entry; the gate does not stop at one it guesses HQ will not
 take); the cursor moves only after HQ's 2xx answer, in one transaction with the entries HQ's answer refused,
-which are kept as refused (kiosk/uplink/state.py) and make the run an ERROR naming them; the lists are fetched whatever
-became of the upload; retries back off exponentially with
-jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
-decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
+which are kept as refused (kiosk/uplink/state.py) and make the run an ERROR naming them; the lists are fetched
+whatever became of the upload; then the counts of the days finished and uploaded whole go to HQ for daily
+reconciliation (kiosk/uplink/day_reports.py; an HQ without it answers 404, and that is all); retries back off
+exponentially with jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body
+that does not decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
 `SyncError`, so as a status, never as an exception out of `SyncService.run_once`. The service knows nothing of
 any UI: it returns a `SyncStatus` and takes plain callables.
 
@@ -31,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -43,7 +44,18 @@ from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
 from sync.core.codes.trust import key_id
-from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, BundleNotice, GateInfo, UploadReceipt
+from kiosk.export import ExportError
+from kiosk.uplink.day_reports import due_report
+from sync.core.protocol import (
+    ENTRIES_PROTOCOL,
+    MAX_BODY_BYTES,
+    AlertKind,
+    BundleNotice,
+    DayReceipt,
+    DayReport,
+    GateInfo,
+    UploadReceipt,
+)
 from sync.core.i18n import _
 from kiosk.uplink.files import write_atomic
 from kiosk.uplink.tls import pinned_context
@@ -226,6 +238,21 @@ class HqClient:
         )
         return _parse(UploadReceipt, response)
 
+    def report_days(self, report: DayReport) -> DayReceipt | None:
+        """Send the gate's own counts of finished days; None from an HQ without the route (404): an older HQ."""
+        try:
+            response = self._request(
+                "POST",
+                f"/v1/gates/{report.gate}/days",
+                content=report.model_dump_json().encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        except HqRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(DayReceipt, response)
+
     def bundle(self, gate_id: str, have_version: int, *, retry: bool = True) -> bytes | None:
         """The signed bundle, or None when HQ says the gate's version is current (304); `retry=False` asks once."""
         response = self._request(
@@ -283,6 +310,8 @@ class SyncService:
         self._state: SyncState | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._days_unheard = False
+        """True once HQ answered that it takes no day counts (an HQ older than daily reconciliation)."""
         self._listening: HqClient | None = None
         """The client of `listen`'s request held open at HQ, closed by `run` when it stops, to end it at once."""
 
@@ -381,6 +410,16 @@ class SyncService:
                 except (SyncError, BundleError, SigningKeyError, StoreError) as exc:
                     errors.append(_("bundle: {error}").format(error=exc))
                     outcome = Connection.ERROR
+            # Then the counts of the days finished and uploaded whole, in the zone the bundle just named.
+            if outcome is not Connection.OFFLINE and not should_stop():
+                try:
+                    self._report_days(client, state)
+                except HqUnreachable as exc:
+                    errors.append(str(exc))
+                    outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
+                except (SyncError, StoreError, ExportError) as exc:
+                    errors.append(_("day counts: {error}").format(error=exc))
+                    outcome = Connection.ERROR
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
         return self.status(uploaded=tally.uploaded, bundle_change=tally.bundle_change)
 
@@ -478,6 +517,19 @@ class SyncService:
         digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
         batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
         return _Batch(store.gate_id, batch_id, kept, chosen)
+
+    def _report_days(self, client: HqClient, state: SyncState) -> None:
+        """Send HQ the counts of the days finished and uploaded whole since the last report
+        (`kiosk.uplink.day_reports`), and remember how far HQ took them."""
+        if self._days_unheard:
+            return
+        report = due_report(self.config, state, datetime.now(UTC))
+        if report is None:
+            return
+        if client.report_days(report) is None:
+            self._days_unheard = True
+            return
+        state.note_days_reported(date.fromisoformat(report.days[-1].day))
 
     def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> BundleChange | None:
         assert self.config.hq_key_file

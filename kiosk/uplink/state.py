@@ -14,6 +14,8 @@
   judges against the policy's `freshness` limits.
 - The last attempt, the last success and the last error, so any process (the kiosk UI, `sync --once`) can
   show the same status without talking to HQ.
+- `days_reported_through`: the last day whose own counts HQ took for daily reconciliation
+  (`kiosk.uplink.day_reports`); the days after it are reported once they are over and uploaded whole.
 - Every trust document of the last bundle, including types this version does not apply, so a later gate
   version can use a new kind of trust material without a new protocol. The kinds it knows (PGC1 issuer keys,
   and any trust file: EU DCC certificates, SMART Health Card JWKS) go to `kiosk.trust_store` with origin
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlite_utils import Database, Migrations
 
@@ -87,6 +89,11 @@ def m003_refused_entries(db: Database) -> None:
         pk="seq",
         not_null={"id", "kind", "reason", "refused_at"},
     )
+
+
+@migrations()
+def m004_days_reported(db: Database) -> None:
+    db["sync_state"].add_column("days_reported_through", str)
 
 
 @dataclass(frozen=True)
@@ -252,6 +259,21 @@ class SyncState:
                 db.execute("UPDATE sync_state SET upload_cursor = min(upload_cursor, ?) WHERE id = 1", [first - 1])
             db.execute("DELETE FROM sync_refused WHERE dismissed_at IS NULL")
         return int(count)
+
+    def days_reported_through(self) -> date | None:
+        """The last day whose counts HQ took (`kiosk.uplink.day_reports`); None before the first report."""
+        with self.store.reading() as db:
+            text = db.execute("SELECT days_reported_through FROM sync_state WHERE id = 1").fetchone()[0]
+        return date.fromisoformat(text) if text else None
+
+    def note_days_reported(self, through: date) -> None:
+        """HQ took the counts of the days up to `through` (never moves back)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE sync_state SET days_reported_through = ? WHERE id = 1"
+                " AND (days_reported_through IS NULL OR days_reported_through < ?)",
+                [through.isoformat(), through.isoformat()],
+            )
 
     def note_attempt(self, now: datetime, outcome: str, error: str | None) -> None:
         """Record how the last sync ended: a success clears the error; a failure keeps the last success."""

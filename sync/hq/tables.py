@@ -296,6 +296,25 @@ entry_stats = Table(
 thousand of these instead of a day of entries. `entries_in`/`entries_out` count attempts in each direction,
 `let_in`/`left` the people let through; an entry superseded by an amendment is not counted (migration 0005)."""
 
+gate_days = Table(
+    "gate_days",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    Column("attempts", BigInteger, nullable=False),
+    Column("let_in", BigInteger, nullable=False),
+    Column("left", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    Column("reported_at", String(40), nullable=False),
+    Index("ix_gate_days_day", "day"),
+)
+"""Each gate's own counts of a day it finished and uploaded whole (`DayReport`), the latest report of each gate
+and day: `sync.hq.reconcile` sets HQ's counts of the same window (`start` to `end`, UTC) beside them
+(migration 0007)."""
+
 reason_stats = Table(
     "reason_stats",
     metadata,
