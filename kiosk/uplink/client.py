@@ -606,10 +606,9 @@ class SyncService:
         """Sync every `interval` seconds (default: the config's) until `should_stop()` is true; it is checked
         at least every `tick` seconds while waiting and between batches. Each run's status goes to
         `on_status`, the local status once before the first run. With `sync_listen` (the default), a thread
-        also waits on HQ for a new bundle and wakes this loop when one is published (`listen`)."""
+        also waits on HQ for a new bundle and wakes this loop when one is published (`listen`), from the bundle
+        the first run left in force, so the bundle that run fetched does not wake the loop a second time."""
         every = interval if interval is not None else self.config.sync_interval_seconds
-        if self.config.sync_listen and self.enrolled:
-            threading.Thread(target=self.listen, args=(should_stop,), name="hq-bundle-listener", daemon=True).start()
         try:
             self._run(should_stop, on_status, every, tick)
         finally:
@@ -620,9 +619,13 @@ class SyncService:
         self, should_stop: Callable[[], bool], on_status: Callable[[SyncStatus], None], every: float, tick: float
     ) -> None:
         on_status(self.status())
+        listener_due = self.config.sync_listen and self.enrolled
         while not should_stop():
             self._wake.clear()
             on_status(self.run_once(should_stop=should_stop))
+            if listener_due:
+                listener_due = False
+                threading.Thread(target=self.listen, args=(should_stop,), name="hq-bundle-listener", daemon=True).start()
             deadline = time.monotonic() + every
             while not should_stop():
                 left = deadline - time.monotonic()
