@@ -1,15 +1,22 @@
-"""Running the HQ app on uvicorn: in the foreground (`pocket-hq serve`) or in a background thread (tests,
-benchmarks, anything that embeds an HQ on 127.0.0.1)."""
+"""Running the HQ app on uvicorn: in the foreground (`pocket-hq serve`, one process or `--workers N`) or in a
+background thread (tests, benchmarks, anything that embeds an HQ on 127.0.0.1)."""
 
 from __future__ import annotations
 
+import copy
+import os
 import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
+
+from sync.hq.app import SETTINGS_VARIABLE
+from sync.hq.settings import HqSettings
 
 BACKLOG = 4096
 """Listen queue: a thousand gates may connect in the same second."""
@@ -18,12 +25,40 @@ KEEP_ALIVE_SECONDS = 30
 connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
 
 
+def _log_config(log_level: str) -> dict[str, Any]:
+    """uvicorn's logging, and HQ's own (`pocket_hq`: background jobs, database trouble) beside it."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["pocket_hq"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
+    return config
+
+
 def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
+    """One HQ process, serving `app`."""
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_level=log_level,
+        log_config=_log_config(log_level),
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        server_header=False,
+    )
+
+
+def serve_workers(settings: HqSettings, workers: int, host: str, port: int, log_level: str = "info") -> None:
+    """`workers` HQ processes on one address (uvicorn's workers: the operating system shares the connections
+    among them), each making its own app from `settings` (`sync.hq.app.app_from_environment`); uvicorn starts
+    a worker again when one dies."""
+    os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
+    uvicorn.run(
+        "sync.hq.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=_log_config(log_level),
         backlog=BACKLOG,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,

@@ -1,0 +1,113 @@
+"""On PostgreSQL, entries partitioned by month of their time (`sync.hq.partitions`); SQLite is left as it is.
+
+The entries held move in one transaction: the table is renamed aside, the partitioned table made with a partition
+for every month from the oldest entry's (at most two years back; anything older goes to the default partition,
+for the purge) to `AHEAD_MONTHS` ahead, the rows copied, the old table dropped, and the keys and indexes built
+on the partitions afterwards (faster than keeping them up row by row). Ten million entries take minutes; HQ is
+not serving meanwhile (`pocket-hq db upgrade` says what it is doing). A partitioned table's keys must hold the
+partition key: the primary key becomes (id, ts) and the (gate, seq) key (gate, seq, ts) (see `sync.hq.tables`).
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+from sync.hq.partitions import AHEAD_MONTHS, DEFAULT, Month, make_month
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+log = logging.getLogger("pocket_hq")
+OLDEST_MONTHS = 24
+"""How far back months are made for the entries held; older ones wait in the default partition for the purge."""
+COLUMNS = """
+    id varchar(26) NOT NULL,
+    gate varchar(64) NOT NULL,
+    seq bigint NOT NULL,
+    ts varchar(40) COLLATE "C" NOT NULL,
+    direction varchar(8) NOT NULL,
+    subject varchar(32),
+    name text NOT NULL,
+    code_type varchar(40) NOT NULL,
+    colour varchar(8),
+    verdict varchar(8) NOT NULL,
+    reasons text NOT NULL,
+    temperature double precision,
+    operator text NOT NULL,
+    details text NOT NULL,
+    prev_hash varchar(64) NOT NULL,
+    hash varchar(64) NOT NULL,
+    received_at varchar(40) NOT NULL"""
+NAMES = ("id, gate, seq, ts, direction, subject, name, code_type, colour, verdict, reasons, temperature, operator, "
+         "details, prev_hash, hash, received_at")
+INDEXES = (
+    "CREATE INDEX ix_entries_ts ON entries (ts)",
+    "CREATE INDEX ix_entries_subject_ts_id ON entries (subject, ts, id)",
+    "CREATE INDEX ix_entries_gate_ts_id_subject ON entries (gate, ts, id, subject)",
+    "CREATE INDEX ix_entries_alarm_ts ON entries (ts) WHERE colour IN ('red', 'yellow')",
+)
+PLAIN_TS = ('ts varchar(40) COLLATE "C"', "ts varchar(40)")
+"""The time column as the unpartitioned table had it (the database's own collation), for the downgrade."""
+OLD_INDEXES = ("ix_entries_ts", "ix_entries_subject_ts_id", "ix_entries_gate_ts_id_subject", "ix_entries_alarm_ts")
+
+
+def _set_aside() -> None:
+    """Rename the entries table and its indexes out of the way (index names are the schema's, not the table's)."""
+    op.execute("ALTER TABLE entries RENAME TO entries_old")
+    op.execute("ALTER INDEX entries_pkey RENAME TO entries_old_pkey")
+    op.execute("ALTER TABLE entries_old RENAME CONSTRAINT uq_entries_gate_seq TO uq_entries_old_gate_seq")
+    for name in OLD_INDEXES:
+        op.execute(f"ALTER INDEX {name} RENAME TO {name.replace('ix_entries', 'ix_entries_old')}")
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    held, oldest = bind.execute(sa.text("SELECT count(*), min(ts) FROM entries")).one()
+    if held:
+        log.warning("moving %d entries into monthly partitions (one transaction; minutes for millions)", held)
+    _set_aside()
+    op.execute(f"CREATE TABLE entries ({COLUMNS}) PARTITION BY RANGE (ts)")
+    op.execute(f"CREATE TABLE {DEFAULT} PARTITION OF entries DEFAULT")
+    now = Month.of(datetime.now(UTC))
+    first = now.plus(-OLDEST_MONTHS)
+    if oldest is not None:
+        try:
+            first = max(first, Month.of(datetime.fromisoformat(oldest)))
+        except ValueError:
+            pass  # not a time: nothing to make a month for
+    month = first
+    while month <= now.plus(AHEAD_MONTHS):
+        make_month(bind, month)
+        month = month.plus(1)
+    op.execute(f"INSERT INTO entries ({NAMES}) SELECT {NAMES} FROM entries_old")
+    op.execute("DROP TABLE entries_old")
+    op.execute("ALTER TABLE entries ADD CONSTRAINT entries_pkey PRIMARY KEY (id, ts)")
+    op.execute("ALTER TABLE entries ADD CONSTRAINT uq_entries_gate_seq UNIQUE (gate, seq, ts)")
+    for statement in INDEXES:
+        op.execute(statement)
+    op.execute("ANALYZE entries")
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    _set_aside()
+    op.execute(f"CREATE TABLE entries ({COLUMNS.replace(PLAIN_TS[0], PLAIN_TS[1])})")
+    op.execute(f"INSERT INTO entries ({NAMES}) SELECT {NAMES} FROM entries_old")
+    op.execute("DROP TABLE entries_old")
+    op.execute("ALTER TABLE entries ADD CONSTRAINT entries_pkey PRIMARY KEY (id)")
+    op.execute("ALTER TABLE entries ADD CONSTRAINT uq_entries_gate_seq UNIQUE (gate, seq)")
+    for statement in INDEXES:
+        op.execute(statement)
