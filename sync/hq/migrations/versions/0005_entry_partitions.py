@@ -80,10 +80,10 @@ def upgrade() -> None:
     op.execute(f"CREATE TABLE entries ({COLUMNS}) PARTITION BY RANGE (ts)")
     op.execute(f"CREATE TABLE {DEFAULT} PARTITION OF entries DEFAULT")
     now = Month.of(datetime.now(UTC))
-    first = now.plus(-OLDEST_MONTHS)
+    first = now
     if oldest is not None:
         try:
-            first = max(first, Month.of(datetime.fromisoformat(oldest)))
+            first = min(max(Month.of(datetime.fromisoformat(oldest)), now.plus(-OLDEST_MONTHS)), now)
         except ValueError:
             pass  # not a time: nothing to make a month for
     month = first
