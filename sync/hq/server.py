@@ -32,12 +32,13 @@ def _log_config(log_level: str) -> dict[str, Any]:
     return config
 
 
-def serve(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
-    """One HQ process, serving `app`."""
+def serve(app: FastAPI, settings: HqSettings, host: str, port: int, log_level: str = "info") -> None:
+    """One HQ process, serving `app` (made from `settings`)."""
     uvicorn.run(
         app,
         host=host,
         port=port,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=log_level,
         log_config=_log_config(log_level),
         backlog=BACKLOG,
@@ -57,6 +58,7 @@ def serve_workers(settings: HqSettings, workers: int, host: str, port: int, log_
         workers=workers,
         host=host,
         port=port,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=log_level,
         log_config=_log_config(log_level),
         backlog=BACKLOG,

@@ -6,6 +6,7 @@ Every field can be set by an environment variable `POCKET_HQ_<FIELD>` (e.g. `POC
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +42,10 @@ class HqSettings(BaseSettings):
     """Where rate limits (gates' requests, staff sign-ins) are counted: unset, in the process's memory on SQLite
     and in the database on PostgreSQL, so that every HQ process of a city counts together; or a redis:// URL
     where the district runs Redis."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """The reverse proxies in front of HQ (addresses or networks, comma-separated, or '*'): a request from one of
+    them is taken to come from the address its X-Forwarded-For header names, so that sign-in limits and the audit
+    log see staff's own addresses, not the proxy's. The header is ignored from anyone else."""
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
     """Largest request body HQ reads; anything larger is refused with 413 before it is read."""
     purge_interval_hours: float = Field(24.0, gt=0)
@@ -99,6 +104,18 @@ class HqSettings(BaseSettings):
     def _store_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "memory://")):
             raise ValueError(f"{value[:60]!r} is not a redis:// URL (or memory:// for this process alone)")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part != "*":
+                try:
+                    ip_network(part)
+                except ValueError as exc:
+                    raise ValueError(f"{part[:60]!r} is not an address or network such as 10.0.0.5 or 10.0.0.0/24"
+                                     " (or '*' for any)") from exc
         return value
 
     @field_validator("rate_limit", "login_account_limit", "login_device_limit", "login_address_limit")

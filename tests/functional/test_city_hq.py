@@ -38,7 +38,7 @@ from sync.hq.cli import main as hq_main
 from sync.hq.db import HqDatabase
 from sync.hq.gates import add_gate, list_alerts
 from sync.hq.staff import Role
-from sync.hq.tables import entries, hq_processes, jobs, staged_uploads, upload_files
+from sync.hq.tables import audit_log, entries, hq_processes, jobs, staged_uploads, upload_files
 
 GATE_LIMIT = 60
 """Requests a gate may make an hour, over both processes (each test's gate makes fewer)."""
@@ -290,3 +290,32 @@ def test_serve_runs_several_workers_on_postgresql_only(city: City, signing_key_f
         assert all(name.split(":")[1] != str(workers.pid) for name in new_processes()), "the workers, not their parent"
     finally:
         workers.stop()
+
+
+def test_the_address_a_trusted_proxy_forwards_is_the_clients_and_no_one_elses_is_believed(
+    city: City, signing_key_file: Path, tmp_path: Path
+) -> None:
+    def signed_out_from(url: str, username: str) -> str:
+        """Sign in and out at `url`, saying (as a proxy does) that the request comes from 203.0.113.7; the
+        address the audit log records for the sign-out."""
+        make_user(city.db, username)
+        staff = Staff(url, username)
+        staff.client.headers["X-Forwarded-For"] = "203.0.113.7"
+        assert staff.client.post("/logout", data={"csrf_token": staff.csrf}).status_code == 303
+        staff.close()
+        with city.db.read() as conn:
+            return str(conn.execute(select(audit_log.c.client).where(
+                audit_log.c.username == username, audit_log.c.action == "sign-out")).scalar_one())
+
+    assert signed_out_from(city.proxy.url, "ida") == "203.0.113.7", "a proxy on HQ's own host is believed"
+    elsewhere = HqProcess(city.db_url, signing_key_file, tmp_path / "hq.log", "--forwarded-allow-ips",
+                          "192.0.2.1, 10.0.0.0/24", job_poll_seconds=POLL).start()
+    try:
+        assert signed_out_from(elsewhere.url, "ivo") == "127.0.0.1", "only the proxies named are believed"
+    finally:
+        elsewhere.stop()
+
+    refused = CliRunner().invoke(hq_main, ["serve", "--db", str(tmp_path / "hq.db"), "--signing-key",
+                                           str(signing_key_file), "--forwarded-allow-ips", "proxy.example"])
+    assert refused.exit_code != 0 and not (tmp_path / "hq.db").exists()
+    assert "'proxy.example' is not an address or network such as 10.0.0.5" in refused.output

@@ -45,6 +45,11 @@ from sync.hq.cli.output import hq_errors
     "PostgreSQL, this process's memory on SQLite).",
 )
 @click.option(
+    "--forwarded-allow-ips",
+    help="The reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or networks, or "
+    "'*' (default: $POCKET_HQ_FORWARDED_ALLOW_IPS, or 127.0.0.1).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -66,6 +71,7 @@ def serve(
     workers: int,
     read_db: str | None,
     rate_limit_store: str | None,
+    forwarded_allow_ips: str | None,
     log_level: str,
 ) -> None:
     """Run the HQ server: the API gates sync with, and the staff dashboard at / (migrates the database first).
@@ -89,6 +95,7 @@ def serve(
         secure_cookies=secure_cookies,
         read_db=read_db,
         rate_limit_store=rate_limit_store,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     if workers > 1 and database_url(settings.db).startswith("sqlite"):
         raise click.UsageError(
@@ -105,7 +112,7 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"dashboard: http://{shown}:{port}/ (accounts: pocket-hq users add NAME --role admin)", err=True)
     if workers == 1:
-        run_server(app, host, port, log_level)
+        run_server(app, settings, host, port, log_level)
         return
     hq.close()  # this process only checked the settings and migrated; the workers serve
     click.echo(f"{workers} HQ processes on one address", err=True)
