@@ -243,3 +243,10 @@ class Jobs:
     def forget_gone_processes(self, conn: Connection, moment: datetime) -> int:
         """Take processes not heard from for `GONE_AFTER` off `hq_processes`."""
         return conn.execute(delete(hq_processes).where(hq_processes.c.polled_at < utc_text(moment - GONE_AFTER))).rowcount
+
+
+def listing(conn: Connection) -> tuple[list[Any], list[Any]]:
+    """The HQ processes that have looked for work (latest first) and the jobs (by when due), as rows, for
+    `pocket-hq db status`."""
+    processes = conn.execute(select(hq_processes).order_by(hq_processes.c.polled_at.desc())).all()
+    return list(processes), list(conn.execute(select(jobs).order_by(jobs.c.due_at, jobs.c.name)).all())

@@ -10,6 +10,7 @@ an entry older than the oldest month), so that no upload is ever refused for its
 - `make_ahead` makes this month and the next `AHEAD_MONTHS` (the daily purge does, and the migration that
   partitions the table), so the first entry of a month never waits on DDL; a month whose entries already went
   to the default partition (HQ was down as the month began, a gate's clock ran ahead) takes them with it.
+- `held` says what each partition holds, for `pocket-hq db status`.
 - `drop_before` drops the months that end at or before the retention cutoff, whole (`retention` deletes the
   older entries of the one month that straddles the cutoff, so that no entry outlives the retention period).
 
@@ -75,6 +76,26 @@ def months(conn: Connection) -> list[Month]:
         " WHERE i.inhparent = to_regclass('entries')"
     )).scalars()
     return sorted(Month(int(m[1]), int(m[2])) for name in names if (m := _NAME.match(name)))
+
+
+@dataclass(frozen=True)
+class Held:
+    name: str
+    entries: int
+    exact: bool
+    """False when `entries` is PostgreSQL's estimate (its statistics, as of the last ANALYZE)."""
+
+
+def held(conn: Connection) -> list[Held]:
+    """Each month partition (oldest first) with about how many entries it holds (PostgreSQL's statistics: instant
+    at any size), then the default partition with exactly how many (it should hold few or none)."""
+    estimates = dict(conn.execute(text(
+        "SELECT c.relname, c.reltuples FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = to_regclass('entries')"
+    )).all())
+    shown = [Held(m.name, max(int(estimates.get(m.name, 0)), 0), False) for m in months(conn)]
+    outside = conn.execute(text(f"SELECT count(*) FROM {DEFAULT}")).scalar_one()
+    return [*shown, Held(DEFAULT, int(outside), True)]
 
 
 def make_month(conn: Connection, month: Month) -> int:

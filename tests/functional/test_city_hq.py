@@ -33,7 +33,7 @@ from tests.sync_testkit import (  # noqa: F401 - fixtures
 
 from kiosk.uplink.enrollment import enroll
 from sync.core.clock import utc_text
-from sync.hq import lists, uploads
+from sync.hq import lists, partitions, uploads
 from sync.hq.cli import main as hq_main
 from sync.hq.db import HqDatabase
 from sync.hq.gates import add_gate, list_alerts
@@ -319,3 +319,23 @@ def test_the_address_a_trusted_proxy_forwards_is_the_clients_and_no_one_elses_is
                                            str(signing_key_file), "--forwarded-allow-ips", "proxy.example"])
     assert refused.exit_code != 0 and not (tmp_path / "hq.db").exists()
     assert "'proxy.example' is not an address or network such as 10.0.0.5" in refused.output
+
+
+def test_db_status_shows_the_months_held_the_processes_serving_and_the_jobs_they_share(
+    city: City, tmp_path: Path
+) -> None:
+    shown = CliRunner().invoke(hq_main, ["db", "status", "--db", city.db_url])
+
+    assert shown.exit_code == 0, shown.output
+    this_month = partitions.Month.of(datetime.now(UTC))
+    assert re.search(rf"\n  {this_month.name} +~ *[\d,]+\n", shown.output), shown.output
+    assert f"\n  {this_month.plus(partitions.AHEAD_MONTHS).name} " in shown.output, "months made ahead"
+    assert re.search(r"\n  entries_default +[\d,]+\n", shown.output)
+    for hq in city.hqs:
+        assert re.search(rf"\n  {city.process_name(hq)} +\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC", shown.output)
+    assert re.search(r"\n  purge +due \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, run \d+ times, last finished "
+                     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by \S+:\d+: purged \d+ entries", shown.output), shown.output
+
+    one = CliRunner().invoke(hq_main, ["db", "status", "--db", str(tmp_path / "hq.db")])
+    assert one.exit_code == 0, one.output
+    assert "entries: one table (SQLite: one HQ process)" in one.output and "HQ processes" not in one.output

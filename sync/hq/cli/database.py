@@ -1,10 +1,11 @@
-"""`pocket-hq db upgrade`, `purge` and `stats-rebuild`: HQ's database, its retention and its statistics."""
+"""`pocket-hq db upgrade` and `db status`, `purge` and `stats-rebuild`: HQ's database, what works on it, its
+retention and its statistics."""
 
 from __future__ import annotations
 
 import click
 
-from sync.hq import stats
+from sync.hq import jobs, partitions, stats
 from sync.hq.cli.options import db_option, open_db, settings_from
 from sync.hq.cli.output import hq_errors
 from sync.hq.retention import purge as purge_entries
@@ -12,7 +13,7 @@ from sync.hq.retention import purge as purge_entries
 
 @click.group("db")
 def db_group() -> None:
-    """HQ's database schema."""
+    """HQ's database: its schema, and what works on it."""
 
 
 @db_group.command("upgrade")
@@ -22,6 +23,44 @@ def db_upgrade(db: str | None) -> None:
     """Create or migrate HQ's database to the newest schema (serve does this too)."""
     database = open_db(db)
     click.echo(f"{database.display}: schema is current")
+
+
+def _when(stored: str) -> str:
+    """A stored UTC time ('2026-12-06T18:27:38.772+00:00') as an operator reads it in a terminal."""
+    return stored[:19].replace("T", " ") + " UTC"
+
+
+@db_group.command("status")
+@db_option
+@hq_errors
+def db_status(db: str | None) -> None:
+    """What works on HQ's database: how entries are held (by month on PostgreSQL), the HQ processes serving it
+    and the background jobs they share (when due, when last run, by which process, what they did)."""
+    database = open_db(db)
+    with database.read() as conn:
+        by_month = partitions.is_partitioned(conn)
+        months = partitions.held(conn) if by_month else []
+        processes, work = jobs.listing(conn)
+    click.echo(f"{database.display}: schema is current")
+    if by_month:
+        click.echo("entries, by month (about; exact for the default partition: times outside the months made):")
+        for part in months:
+            click.echo(f"  {part.name:<20} {'' if part.exact else '~'}{part.entries:>12,}")
+    else:
+        click.echo("entries: one table" + (" (SQLite: one HQ process)" if not database.shared else ""))
+    if database.shared:
+        click.echo("HQ processes (when each last looked for background work, and what it is doing):")
+        for process in processes:
+            click.echo(f"  {process.name:<30} {_when(process.polled_at)}  {process.doing or ''}".rstrip())
+        if not processes:
+            click.echo("  none has looked yet")
+    click.echo("background jobs:")
+    for job in work:
+        last = (f"last finished {_when(job.finished_at)} by {job.process}: {job.outcome}" if job.finished_at
+                else "not run yet")
+        click.echo(f"  {job.name:<30} due {_when(job.due_at)}, run {job.runs} times, {last}")
+    if not work:
+        click.echo("  none (a server schedules them when it starts)")
 
 
 @click.command()
