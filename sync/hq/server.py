@@ -24,6 +24,11 @@ KEEP_ALIVE_SECONDS = 30
 """How long an idle gate connection stays open. uvicorn's 5 s default, under a thousand gates at once, closes
 connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn waits for a worker to answer its health check before it kills the worker and starts another
+(`--workers`). uvicorn's 5 s kills busy, healthy workers: a worker checking a million-row list, or any worker on
+a host saturated by thousands of gates, can take longer to be scheduled, and every request it held is dropped."""
+
 
 def _log_config(log_level: str) -> dict[str, Any]:
     """uvicorn's logging, and HQ's own (`pocket_hq`: background jobs, database trouble) beside it."""
@@ -56,6 +61,7 @@ def serve_workers(settings: HqSettings, workers: int, host: str, port: int, log_
         "sync.hq.app:app_from_environment",
         factory=True,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         host=host,
         port=port,
         forwarded_allow_ips=settings.forwarded_allow_ips,
