@@ -1,15 +1,17 @@
-"""The HQ server as an ASGI app (FastAPI): `create_app(settings)`.
+"""The HQ server as an ASGI app (FastAPI): `create_app(settings)`, or `app_from_environment()` in each of
+`pocket-hq serve --workers N`'s processes.
 
 Routers are mounted here, one per concern (the gate API under /v1; the staff dashboard, `web`, everywhere
-else), all reaching the running HQ through `app.state.hq`. On start the schema is migrated, then old entries
-are purged, and again every `purge_interval_hours` while the server runs; gates' last contact is written every
-second; ended staff sessions and list uploads nobody applied are cleared every hour.
+else), all reaching the running HQ through `app.state.hq`. On start the schema is migrated; while the server
+runs it takes its share of HQ's background jobs (`sync.hq.background`: the purge, housekeeping, list checks;
+each done once across every HQ process), and writes gates' last contact every second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -20,10 +22,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
-from sync.hq import api, uploads, web
+from sync.hq import api, background, web
 from sync.hq.district_zone import publish_zone
-from sync.hq.retention import purge
-from sync.hq.staff import SessionTimes, purge_sessions
 from sync.hq.runtime import Hq
 from sync.hq.settings import HqSettings
 
@@ -31,7 +31,11 @@ log = logging.getLogger("pocket_hq")
 
 
 SIGHTINGS_FLUSH_SECONDS = 1.0
-HOUSEKEEPING_SECONDS = 3600.0
+STOP_SECONDS = 10.0
+"""How long a stopping process waits for the job in hand to notice and stop (a list check stops at its next
+batch); whatever is left is started over by the next process (`sync.hq.jobs`)."""
+SETTINGS_VARIABLE = "POCKET_HQ_SERVE_SETTINGS"
+"""How `pocket-hq serve --workers N` hands its settings to the worker processes it starts (JSON)."""
 
 
 async def _flush_sightings_periodically(hq: Hq) -> None:
@@ -43,51 +47,32 @@ async def _flush_sightings_periodically(hq: Hq) -> None:
             log.error("recording gates' last contact failed: %s", exc.orig)
 
 
-async def _purge_periodically(hq: Hq) -> None:
-    while True:
-        try:
-            purged = await run_in_threadpool(purge, hq.db, hq.settings.retention_days)
-            if purged.entries:
-                log.info("purged %d entries older than %s", purged.entries, purged.cutoff)
-        except DBAPIError as exc:
-            log.error("purge failed: %s", exc.orig)
-        await asyncio.sleep(hq.settings.purge_interval_hours * 3600)
-
-
-async def _housekeeping_periodically(hq: Hq, times: SessionTimes) -> None:
-    while True:
-        try:
-            await run_in_threadpool(purge_sessions, hq.db, times)
-            await run_in_threadpool(uploads.expire, hq.db)
-        except DBAPIError as exc:
-            log.error("clearing ended sessions and old uploads failed: %s", exc.orig)
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
-
-
 def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> FastAPI:
     """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable.
     `clock` is what its rate limits count waits by (a test gives its own)."""
     hq = Hq(settings, clock)
     hq.db.upgrade()
-    uploads.fail_interrupted(hq.db)
     publish_zone(hq.db, settings.timezone)
+    background.install(hq)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = [
-            asyncio.create_task(_purge_periodically(hq)),
-            asyncio.create_task(_flush_sightings_periodically(hq)),
-            asyncio.create_task(_housekeeping_periodically(hq, dashboard.times)),
-        ]
+        jobs = asyncio.create_task(hq.jobs.loop(settings.job_poll_seconds, lambda: run_in_threadpool(hq.jobs.run_due)))
+        sightings = asyncio.create_task(_flush_sightings_periodically(hq))
         try:
             yield
         finally:
-            for task in tasks:
+            hq.jobs.stopping = True
+            hq.jobs.wake()
+            try:
+                await asyncio.wait_for(asyncio.shield(jobs), STOP_SECONDS)
+            except TimeoutError:
+                log.warning("a background job was still running when HQ stopped; another process starts it over")
+            for task in (jobs, sightings):
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
             await hq.bundle_watch.close()
-            dashboard.close()
             hq.close()
 
     app = FastAPI(title="Pocket Gate HQ", version="1", lifespan=lifespan)
@@ -115,5 +100,10 @@ def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> 
         return {"ok": True}
 
     app.include_router(api.router)
-    dashboard = web.mount(app, hq)
+    web.mount(app, hq)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `pocket-hq serve --workers N`'s processes, from the settings the command handed on."""
+    return create_app(HqSettings.model_validate_json(os.environ[SETTINGS_VARIABLE]))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from sync.core.i18n import LANGUAGES, _
+from sync.core.i18n import LANGUAGES, _, ngettext
 from sync.core.bundle import fingerprint
+from sync.hq.db import database_url
 from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option
 from sync.hq.cli.output import hq_errors
 
@@ -33,6 +34,28 @@ from sync.hq.cli.output import hq_errors
 )
 @click.option("--secure-cookies", is_flag=True, default=None, help="Send the staff session cookie over HTTPS only (behind TLS).")
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="HQ processes to run on this address (PostgreSQL only: SQLite takes one).",
+)
+@click.option(
+    "--read-db",
+    help="A streaming replica of --db (postgresql:// URL) for the dashboard's tracing and overview "
+    "(default: $POCKET_HQ_READ_DB, or none: --db serves all).",
+)
+@click.option(
+    "--rate-limit-store",
+    help="Where rate limits count: a redis:// URL (default: $POCKET_HQ_RATE_LIMIT_STORE, or the database on "
+    "PostgreSQL, this process's memory on SQLite).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="The reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or networks, or "
+    "'*' (default: $POCKET_HQ_FORWARDED_ALLOW_IPS, or 127.0.0.1).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -52,15 +75,21 @@ def serve(
     timezone: str | None,
     language: str | None,
     secure_cookies: bool | None,
+    workers: int,
+    read_db: str | None,
+    rate_limit_store: str | None,
+    forwarded_allow_ips: str | None,
     log_level: str,
 ) -> None:
     """Run the HQ server: the API gates sync with, and the staff dashboard at / (migrates the database first).
 
     The dashboard needs the district key to trace by ID number, load lists and issue passes; staff sign in with
-    accounts made by `pocket-hq users add`."""
+    accounts made by `pocket-hq users add`. On PostgreSQL, any number of HQ processes (--workers, and other
+    hosts behind one address) may serve one district or city together: see README, "HQ for a city"."""
     # Imported here: the web stack is not needed by (and would slow down) every other command.
     from sync.hq.app import create_app
     from sync.hq.server import serve as run_server
+    from sync.hq.server import serve_workers
 
     settings = settings_from(
         db=db,
@@ -72,15 +101,32 @@ def serve(
         timezone=timezone,
         language=language,
         secure_cookies=secure_cookies,
+        read_db=read_db,
+        rate_limit_store=rate_limit_store,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
+    if workers > 1 and database_url(settings.db).startswith("sqlite"):
+        raise click.UsageError(
+            _("--workers {workers} needs PostgreSQL: HQ on SQLite ({db}) runs as one process. Give --db "
+              "postgresql://... to run several (README, 'HQ for a city'), or leave --workers at 1.").format(
+                workers=workers, db=settings.db)
+        )
     app = create_app(settings)
     hq = app.state.hq
     click.echo(_("HQ database {database}; signing key {fingerprint}").format(
         database=hq.db.display, fingerprint=fingerprint(hq.signing_key)), err=True)
+    if hq.reads.replica is not None:
+        click.echo(_("tracing and overview read from {replica}").format(replica=hq.reads.replica.display), err=True)
     if settings.district_key_file is None:
         click.echo(_("warning: no --district-key: the dashboard cannot trace by ID number, load lists or issue passes"),
                    err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(_("dashboard: {url} (accounts: pocket-hq users add NAME --role admin)").format(url=f"http://{shown}:{port}/"),
                err=True)
-    run_server(app, host, port, log_level)
+    if workers == 1:
+        run_server(app, settings, host, port, log_level)
+        return
+    hq.close()  # this process only checked the settings and migrated; the workers serve
+    click.echo(ngettext("{n} HQ process on one address", "{n} HQ processes on one address", workers).format(n=workers),
+               err=True)
+    serve_workers(settings, workers, host, port, log_level)
