@@ -434,11 +434,12 @@ def test_uploads_still_queued_or_being_checked_when_hq_stops_are_checked_after_i
     assert queued >= 2, "some checks were still waiting when HQ stopped"
     assert stored_files(running) == queued, "each upload not checked yet keeps its file"
     for again in start_hq(db, signing_key_file, district_key_file=issuer_keys / "district.key"):
-        wait_until(lambda: checking(again) == 0, "the checks of the uploads left", seconds=60)
+        # A check ends READY first, then removes its file: wait for both, not for the first alone.
+        wait_until(lambda: checking(again) == 0 and stored_files(again) == 0, "the checks of the uploads left",
+                   seconds=60)
         with again.db.read() as conn:
             ended = list(conn.execute(select(staged_uploads.c.state, staged_uploads.c.rows_read)))
         assert ended == [("ready", 20_000)] * 5
-        assert stored_files(again) == 0
 
 
 def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq) -> None:
@@ -465,7 +466,7 @@ def test_an_upload_preview_comes_page_by_page_each_once(dash: RunningHq, key: by
     page = upload(admin, colour_csv(rows))
     path = re.search(r'action="(/admin/uploads/[0-9a-f]+)/apply"', page).group(1)  # type: ignore[union-attr]
 
-    pages = walk_pages(admin, path, lambda html: re.findall(r'<td class="subject" title="([0-9a-f]+)">', html),
+    pages = walk_pages(admin, path, lambda html: re.findall(r'<small class="subject" title="([0-9a-f]+)">', html),
                        change="added")
 
     assert [len(p) for p in pages] == [50, 50, 20]
