@@ -128,7 +128,7 @@ def hq_server(db: str, key: Path, work: Path, workers: int = 1) -> Iterator[tupl
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # several workers, each migrating and starting, on a loaded machine
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -136,7 +136,8 @@ def hq_server(db: str, key: Path, work: Path, workers: int = 1) -> Iterator[tupl
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"HQ did not start; see {log.name}")
+                log.flush()
+                raise RuntimeError(f"HQ did not start: {Path(log.name).read_text()[-2000:]}")
             time.sleep(0.1)
         yield url, process.pid
     finally:
