@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -23,6 +24,8 @@ import psycopg
 
 from tests.parts import missing_part
 from tests.sync_testkit import POSTGRES_URL
+
+from kiosk.uplink.tls import pinned_context
 
 REPLICA_URL = os.environ.get("POCKET_HQ_TEST_REPLICA", "postgresql://pocket:pocket@127.0.0.1:5433/postgres")
 HQ_BIN = Path(sys.executable).with_name("pocket-hq")
@@ -36,11 +39,13 @@ def free_port() -> int:
 
 class HqProcess:
     """`pocket-hq serve` in a process of its own on 127.0.0.1, with its output in a log file. `settings` are
-    POCKET_HQ_* variables (without the prefix) on top of the test's environment."""
+    POCKET_HQ_* variables (without the prefix) on top of the test's environment. Given `--tls-cert` (and
+    `--tls-key`) among `args`, it serves HTTPS, and the test reaches it with that certificate pinned."""
 
     def __init__(self, db_url: str, signing_key: Path, log: Path, *args: str, **settings: str) -> None:
         self.db_url = db_url
         self.args = ["--db", db_url, "--signing-key", str(signing_key), "--log-level", "info", *args]
+        self.cert = Path(args[args.index("--tls-cert") + 1]) if "--tls-cert" in args else None
         self.env = os.environ | {f"POCKET_HQ_{name.upper()}": value for name, value in settings.items()}
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -48,7 +53,11 @@ class HqProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.cert else 'http'}://127.0.0.1:{self.port}"
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What a client checks this process's certificate with (its own, pinned), when it serves HTTPS."""
+        return pinned_context(self.cert.read_bytes()) if self.cert else True
 
     @property
     def pid(self) -> int:
@@ -69,16 +78,18 @@ class HqProcess:
         return self
 
     def ready(self, seconds: float = 60) -> HqProcess:
-        """Wait until it answers /healthz; fail, with the end of its log, if it dies or takes `seconds`."""
+        """Wait until it answers /healthz; fail, with the end of its log, if it dies or takes `seconds` (stopping
+        it)."""
         assert self.process is not None
         deadline = time.monotonic() + seconds
         while True:
             try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(self.url + "/healthz", timeout=2, verify=self.verify()).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()  # not left running (and holding the test's database) after the test
                 raise AssertionError(f"HQ did not start: {self.log.read_text()[-2000:]}")
             time.sleep(0.05)
 

@@ -1,7 +1,8 @@
 """HQ for a city: two `pocket-hq serve` processes started by the test on one PostgreSQL database, behind a
 round-robin proxy as behind a city's reverse proxy. Uploads alternate between them and arrive exactly once; a
 process killed mid-upload, or mid-way through checking a list, loses nothing; rate limits and sessions hold
-across both; the background purge runs once; `--workers` runs several on one address, and is refused on SQLite.
+across both; the background purge runs once; `--workers` runs several on one address (over HTTPS too), and is
+refused on SQLite.
 
 The processes are shared by the module's tests (each test uses gates and accounts of its own), so that the
 set-up is paid once; a test that kills one starts it again.
@@ -39,6 +40,7 @@ from sync.hq.db import HqDatabase
 from sync.hq.gates import add_gate, list_alerts
 from sync.hq.staff import Role
 from sync.hq.tables import audit_log, entries, hq_processes, jobs, staged_uploads, upload_files
+from sync.hq.tls import create_self_signed
 
 GATE_LIMIT = 60
 """Requests a gate may make an hour, over both processes (each test's gate makes fewer)."""
@@ -294,6 +296,32 @@ def test_serve_runs_several_workers_on_postgresql_only(city: City, signing_key_f
 
         wait_until(lambda: len(new_processes()) == 2, "two worker processes looking for work", seconds=30)
         assert all(name.split(":")[1] != str(workers.pid) for name in new_processes()), "the workers, not their parent"
+    finally:
+        workers.stop()
+
+
+def test_several_workers_serve_https_with_hqs_certificate(city: City, signing_key_file: Path, tmp_path: Path) -> None:
+    cert, key = tmp_path / "hq-tls.crt", tmp_path / "hq-tls.key"
+    fingerprint = create_self_signed(cert, key, ["127.0.0.1"])
+    with city.db.read() as conn:
+        known = set(conn.execute(select(hq_processes.c.name)).scalars())
+    workers = HqProcess(city.db_url, signing_key_file, tmp_path / "workers.log", "--workers", "2",
+                        "--tls-cert", str(cert), "--tls-key", str(key), job_poll_seconds=POLL).start()
+    try:
+        said = (tmp_path / "workers.log").read_text()
+        assert f"TLS certificate {fingerprint} (gates pin it)" in said
+        assert f"dashboard: https://127.0.0.1:{workers.port}/" in said and "2 HQ processes on one address" in said
+
+        def new_processes() -> set[str]:
+            with city.db.read() as conn:
+                return set(conn.execute(select(hq_processes.c.name)).scalars()) - known
+
+        wait_until(lambda: len(new_processes()) == 2, "two worker processes looking for work", seconds=30)
+        for _ in range(4):  # a connection each: whichever worker takes it answers over TLS with the certificate
+            with httpx.Client(verify=workers.verify()) as client:
+                assert client.get(workers.url + "/healthz").json() == {"ok": True}
+        with pytest.raises(httpx.TransportError):  # and nothing in the clear
+            httpx.get(f"http://127.0.0.1:{workers.port}/healthz", timeout=5)
     finally:
         workers.stop()
 
