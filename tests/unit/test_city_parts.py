@@ -1,6 +1,7 @@
 """HQ's parts for a city, on the databases themselves: entries partitioned by month (made ahead, dropped whole by
-retention, an existing database moved over), background jobs done once whichever process takes them, rate-limit
-counts shared through the database, and gates' last contact written by several processes in any order."""
+retention with their unsealed marks, an existing database moved over), background jobs done once whichever
+process takes them, rate-limit counts shared through the database, and gates' last contact written by several
+processes in any order."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from sync.hq.gates import Sightings, add_gate
 from sync.hq.jobs import Jobs, Stopped
 from sync.hq.rate_store import DatabaseStorage
 from sync.hq.retention import purge_in
-from sync.hq.tables import entries, gates, jobs, settings
+from sync.hq.tables import entries, gates, jobs, settings, unsealed_entries
 
 T = datetime(2031, 5, 20, 12, 0, tzinfo=UTC)
 """A time no partition is made for until a test makes it (HQ makes the months around the real now)."""
@@ -83,6 +84,8 @@ def test_retention_drops_whole_months_and_deletes_only_the_older_entries_of_the_
     when = [datetime(2031, 3, 10, tzinfo=UTC), datetime(2031, 3, 30, tzinfo=UTC), datetime(2031, 4, 10, tzinfo=UTC),
             datetime(2031, 4, 30, tzinfo=UTC), datetime(2031, 5, 19, tzinfo=UTC)]
     rows = record_and_ingest(pg_db, tmp_path, "g1", [Event(t, f"{i:032x}") for i, t in enumerate(when)])
+    with pg_db.begin() as conn:  # as if HQ had unsealed each one's typed ID number (issue 15): the marks go with them
+        conn.execute(insert(unsealed_entries), [{"id": r["id"], "ts": r["ts"]} for r in rows])
 
     with pg_db.begin() as conn:
         done = purge_in(conn, 28, now=T)  # cutoff 2031-04-22: March goes whole, two of April's rows stay
@@ -91,6 +94,7 @@ def test_retention_drops_whole_months_and_deletes_only_the_older_entries_of_the_
     assert _ids(pg_db) == {r["id"] for r in rows[3:]}
     with pg_db.read() as conn:
         held = partitions.months(conn)
+        assert set(conn.execute(select(unsealed_entries.c.id)).scalars()) == {r["id"] for r in rows[3:]}
     assert partitions.Month(2031, 3) not in held
     assert [partitions.Month(2031, m) for m in (4, 5, 6, 7, 8)] == [m for m in held if m.year == 2031]
 
