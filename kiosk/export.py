@@ -26,13 +26,13 @@ from sync.core.wording import say
 
 CSV_COLUMNS = {
     "seq": N_("seq"),
-    "id": N_("entry id"),
-    "time_utc": N_("time (UTC)"),
-    "time_local": N_("local time"),
+    "id": N_("id"),
+    "time_utc": N_("time_utc"),
+    "time_local": N_("time_local"),
     "gate": N_("gate"),
     "direction": N_("direction"),
     "name": N_("name"),
-    "code_type": N_("code type"),
+    "code_type": N_("code_type"),
     "colour": N_("colour"),
     "verdict": N_("verdict"),
     "reasons": N_("reasons"),
@@ -41,7 +41,8 @@ CSV_COLUMNS = {
     "subject": N_("subject"),
     "details": N_("details"),
 }
-"""The export's columns and their headers, in the reader's language. Times: UTC as stored, and local as ISO 8601
+"""The export's columns and their headers: in English the column names scripts have always read (`code_type`,
+`time_utc`), in Chinese words a keeper reads. Times: UTC as stored, and local as ISO 8601
 with the district's offset; reasons worded in the reader's language and zone."""
 
 

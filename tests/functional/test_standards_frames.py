@@ -313,7 +313,7 @@ def test_scan_a_folder_logs_certificates_but_not_partial_codes(scene: Scene, tmp
         ("03.png", "partial", "hold", False),
         ("04.png", "partial", "hold", False),
         ("05.png", "SHC", "pass", True),
-        ("06.png", "invalid", "refuse", True),
+        ("06.png", "SHC", "refuse", True),  # expired but genuine: logged under its format and person
         ("07.png", "unknown", "refuse", False),
     ]
     assert records[1]["error"] == "bad_signature" and records[5]["error"] == "revoked"

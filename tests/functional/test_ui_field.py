@@ -227,7 +227,7 @@ def test_companions_are_added_after_the_verdict_each_an_entry_linked_to_the_adul
             await pilot.press("tab", *"Chen Xiao", "enter")
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, GateScreen) and verdict_word(pilot) == "PASS")
             assert "companion" in text_of(pilot, "#verdict-who")
-            assert "In 2" in text_of(pilot, "#counters")
+            assert "Let in 2" in text_of(pilot, "#counters")
 
     run(scenario, context)
     adult, child = entries(config)
