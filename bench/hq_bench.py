@@ -17,8 +17,15 @@ open. Prints figures, asserts nothing (target: every tracing query under 1 s at 
 
 Both SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, PostgreSQL, one after the other.
 
+On PostgreSQL HQ's entries table is partitioned by month (`sync.hq.partitions`). With `--layout both` (the
+default) the entries are loaded into the table as it was before (unpartitioned, migration 0007) and measured,
+then moved over by HQ's own migration (0008, timed: what an operator's upgrade of a loaded city database costs),
+vacuumed and measured again, and the two are printed side by side. `--layout partitioned` loads straight into
+the partitioned table; `--layout plain` measures only the unpartitioned one.
+
     .venv/bin/python bench/hq_bench.py                       # 10 million entries, both databases
     .venv/bin/python bench/hq_bench.py --entries 200000      # a quick run
+    .venv/bin/python bench/hq_bench.py --db postgresql       # partitioned beside unpartitioned only
     .venv/bin/python bench/hq_bench.py --reuse               # measure again on databases loaded before
 """
 
@@ -45,13 +52,15 @@ from typing import Any
 import httpx
 import numpy as np
 import psycopg
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Index, func, select, text
 
 from sync.core.identity import create_district_key, load_district_key, resident_id_check_digit, subject_hash
 from sync.core.clock import utc_text
 from sync.core.bundle import create_signing_key
-from sync.hq import stats, tracing
-from sync.hq.db import HqDatabase
+from sync.hq import partitions, stats, tracing
+from sync.hq.db import MIGRATIONS, HqDatabase
 from sync.hq.tables import alerts, entries, gates
 from sync.hq.staff import Role, add_user
 
@@ -504,11 +513,58 @@ def postgres_problem() -> str | None:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
 
 
-def run(backend: str, city: City, reuse: bool, list_rows: int) -> None:
+def migrate(db: HqDatabase, action: Callable[[Config, str], None], revision: str) -> None:
+    """An alembic command on HQ's migrations (as `HqDatabase.upgrade` runs them)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        action(config, revision)
+
+
+def unpartition(db: HqDatabase) -> None:
+    """Give the fresh database the entries table as it was before migration 0008 (unpartitioned), marked as the
+    newest schema so that `pocket-hq serve` keeps it as it is."""
+    migrate(db, command.downgrade, "0007")
+    migrate(db, command.stamp, "head")
+
+
+def make_months(db: HqDatabase, city: City) -> None:
+    """The month partitions the city's entries fall in (HQ makes them ahead; these go back to the oldest)."""
+    month = partitions.Month.of(city.now - timedelta(days=city.days))
+    with db.begin() as conn:
+        held = set(partitions.months(conn))
+        while month <= partitions.Month.of(city.now):
+            if month not in held:
+                partitions.make_month(conn, month)
+            month = month.plus(1)
+
+
+def vacuum(url: str) -> float:
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def move_over(db: HqDatabase, url: str) -> None:
+    """HQ's migration 0008 on the loaded, unpartitioned table, timed, then a VACUUM as autovacuum would do."""
+    migrate(db, command.stamp, "0007")
+    say("\n  moving the entries over to monthly partitions (HQ's migration 0008)")
+    started = time.perf_counter()
+    db.upgrade()
+    moved = time.perf_counter() - started
+    say(f"  moved over in {moved:.0f} s (HQ's upgrade, one transaction); VACUUM ANALYZE {vacuum(url):.0f} s")
+
+
+def run(backend: str, city: City, reuse: bool, list_rows: int, layout: str) -> dict[str, list[Timing]]:
+    """Load (unless reused) and measure one database; its timings by the entries table's layout."""
     say(f"\n== {backend}: {city.entries:,} entries, {city.gates} gates, {city.people:,} people, {city.days} days")
     url, fresh = database_for(backend, city, reuse)
     db = HqDatabase(url)
     db.upgrade()
+    if backend == "postgresql" and fresh and layout != "partitioned":
+        unpartition(db)
     key = load_district_key(OUT / "keys" / "district.key")
     if fresh or not reuse:
         subjects = [subject_hash(key, id_number(p)) for p in range(city.people)]
@@ -516,6 +572,8 @@ def run(backend: str, city: City, reuse: bool, list_rows: int) -> None:
             held = conn.execute(select(func.count()).select_from(entries)).scalar_one()
         if held:
             raise SystemExit(f"{url} already holds {held} entries; drop it or use --reuse")
+        if backend == "postgresql" and layout == "partitioned":
+            make_months(db, city)
         t0 = time.perf_counter()
         phases = load(db, url.removeprefix("sqlite:///") if backend == "sqlite" else url, city, subjects)
         say(f"  loaded in {time.perf_counter() - t0:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in phases.items()))
@@ -524,20 +582,53 @@ def run(backend: str, city: City, reuse: bool, list_rows: int) -> None:
         add_user(db, "bench", PASSWORD, Role.ADMIN)
     if backend == "sqlite":
         say(f"  database file: {Path(url).stat().st_size / 1e9:.1f} GB")
+    measured: dict[str, list[Timing]] = {}
+    while True:
+        with db.read() as conn:
+            partitioned = partitions.is_partitioned(conn)
+        label = backend if backend == "sqlite" else f"{backend}, {'by month' if partitioned else 'one table'}"
+        say(f"\n  -- {label}")
+        measured[label] = measure_served(url, db, city, list_rows)
+        print_timings(measured[label])
+        if partitioned or layout != "both" or backend != "postgresql":
+            break
+        move_over(db, url)
+    db.dispose()
+    return measured
+
+
+def measure_served(url: str, db: HqDatabase, city: City, list_rows: int) -> list[Timing]:
+    """`measure` (and the list upload, when asked) against `pocket-hq serve` on this database."""
     busy_gate = city.gate_ids[0]  # the busiest: gate sizes fall off as 1/rank^0.8
     index_person = 12345 % city.people
-    results = []
     with serve(url, OUT / "keys") as base:
         results = measure(base, db, city, index_person, busy_gate)
         if list_rows:
             results += upload_list(base, list_rows, OUT)
-    db.dispose()
+    return results
+
+
+def print_timings(results: list[Timing]) -> None:
     width = max(len(r.name) for r in results)
     say(f"\n  {'what':<{width}}  {'cold':>8}  {'warm':>8}  detail")
     for r in results:
         flag = "" if r.name.startswith(("CSV", "list")) else ("  OVER 1 s" if r.warm >= 1 else "")
         warm = f"{r.warm * 1000:7.0f}ms" if r.warm else "        "
         say(f"  {r.name:<{width}}  {r.cold * 1000:7.0f}ms  {warm}  {r.detail}{flag}")
+
+
+def side_by_side(measured: dict[str, list[Timing]]) -> None:
+    """Warm times (cold in brackets) of each query and page, a column per database and layout."""
+    labels = list(measured)
+    names = [r.name for r in measured[labels[0]] if not r.name.startswith("list")]
+    width = max(len(n) for n in names)
+    say(f"\n== side by side: warm ms (cold ms)\n  {'what':<{width}}" + "".join(f"  {label:>24}" for label in labels))
+    for name in names:
+        cells = []
+        for label in labels:
+            found = next((r for r in measured[label] if r.name == name), None)
+            cells.append(f"{found.warm * 1000:,.0f} ({found.cold * 1000:,.0f})" if found else "-")
+        say(f"  {name:<{width}}" + "".join(f"  {cell:>24}" for cell in cells))
 
 
 def main() -> None:
@@ -547,6 +638,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200_000, help="people who pass them")
     parser.add_argument("--days", type=int, default=28, help="days the entries span (the retention period)")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--layout", choices=["partitioned", "plain", "both"], default="both",
+                        help="PostgreSQL's entries table: partitioned by month (HQ's), unpartitioned (as before), or "
+                             "both (loaded unpartitioned, measured, moved over by HQ's migration, measured again)")
     parser.add_argument("--reuse", action="store_true", help="measure on the database a previous run loaded")
     parser.add_argument("--list-rows", type=int, default=0, help="also upload a red/yellow list of this many rows")
     args = parser.parse_args()
@@ -560,11 +654,14 @@ def main() -> None:
     city = City(args.entries, args.gates, args.people, args.days, now)
     (OUT / f"hq_bench_{args.entries}.now").write_text(now.isoformat())
     backends = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    measured: dict[str, list[Timing]] = {}
     for backend in backends:
         if backend == "postgresql" and (problem := postgres_problem()):
             say(f"\n== postgresql: skipped, none reachable at {POSTGRES_URL} ({problem})")
             continue
-        run(backend, city, args.reuse, args.list_rows)
+        measured |= run(backend, city, args.reuse, args.list_rows, args.layout)
+    if len(measured) > 1:
+        side_by_side(measured)
 
 
 if __name__ == "__main__":

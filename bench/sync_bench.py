@@ -16,8 +16,15 @@ for SQLite and, when one is reachable at $POCKET_HQ_TEST_POSTGRES, for PostgreSQ
 cross the wire (1, 3 and 4) over plain HTTP and over HTTPS (a `pocket-hq tls init` certificate, pinned by the gate as
 enrolment pins it), side by side.
 
+With `--workers 1,2,4`, only the third part runs, on PostgreSQL, once per number of HQ processes (`pocket-hq
+serve --workers N`, rate limits counted in the database as a city's are), with 5,000 gates unless `--gates` says
+otherwise: the ingest rate (entries stored per second of the stampede), request times, lost and doubled entries
+per worker count and wire (`--wire`: plain HTTP and HTTPS by default), with the machine's core count (the gates'
+client runs on the same cores).
+
     .venv/bin/python bench/sync_bench.py [--backlog 100000] [--gates 1000] [--per-gate 20] [--listening 200]
         [--wire http,https]
+    .venv/bin/python bench/sync_bench.py --workers 1,2,4 [--gates 5000] [--wire http,https]
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ from kiosk.uplink.enrollment import enroll
 from sync.hq import lists
 from kiosk.uplink.tls import pinned_context
 from sync.hq.db import HqDatabase
-from sync.hq.tables import alerts, entries
+from sync.hq.tables import alerts, entries, hq_processes
 from sync.hq.gates import add_gate
 from sync.hq.ingest import ingest
 from sync.hq.tls import create_self_signed
@@ -67,6 +74,8 @@ from scratch_postgres import drop_database  # bench/, beside this script
 
 POSTGRES_URL = os.environ.get("POCKET_HQ_TEST_POSTGRES", "postgresql://pocket:pocket@127.0.0.1:5432/postgres")
 HQ_BIN = Path(sys.executable).with_name("pocket-hq")
+SYNCS = 4
+"""Syncs a simulated gate makes, at most, when one fails (a real gate syncs again a minute later)."""
 
 
 def chained_rows(gate: str, count: int, start: datetime) -> Iterator[dict[str, Any]]:
@@ -122,26 +131,29 @@ class Wire:
 
 
 @contextmanager
-def hq_process(db: str, key: Path, work: Path, wire: Wire) -> Iterator[str]:
-    """`pocket-hq serve` in its own process; yields its URL."""
-    with hq_server(db, key, work, wire) as (url, _pid):
+def hq_process(db: str, key: Path, work: Path, wire: Wire, workers: int = 1) -> Iterator[str]:
+    """`pocket-hq serve` in its own process (with `workers` HQ processes); yields its URL."""
+    with hq_server(db, key, work, wire, workers) as (url, _pid):
         yield url
 
 
 @contextmanager
-def hq_server(db: str, key: Path, work: Path, wire: Wire) -> Iterator[tuple[str, int]]:
-    """`pocket-hq serve` in its own process; yields its URL and process id."""
+def hq_server(db: str, key: Path, work: Path, wire: Wire, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """`pocket-hq serve` in its own process (with `workers` HQ processes); yields its URL and process id. Several
+    workers share PostgreSQL's connections (80 of its 100 by default, the rest left to the bench and psql)."""
     port = free_port()
     log = (work / f"hq-{port}.log").open("w")
+    env = os.environ | {"POCKET_HQ_DB_CONNECTIONS": str(max(2, 80 // workers))}
     process = subprocess.Popen(
         [str(HQ_BIN), "serve", "--db", db, "--signing-key", str(key), "--port", str(port), "--log-level", "warning",
-         "--rate-limit", "100000/minute", *wire.serve_args],
+         "--rate-limit", "100000/minute", "--workers", str(workers), *wire.serve_args],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=env,
     )
     url = f"{wire.name}://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # several workers, each migrating and starting, on a loaded machine
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1, verify=wire.context()).status_code == 200:
@@ -149,7 +161,8 @@ def hq_server(db: str, key: Path, work: Path, wire: Wire) -> Iterator[tuple[str,
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"HQ did not start; see {log.name}")
+                log.flush()
+                raise RuntimeError(f"HQ did not start: {Path(log.name).read_text()[-2000:]}")
             time.sleep(0.1)
         yield url, process.pid
     finally:
@@ -215,43 +228,62 @@ def ingest_rate(backend: str, count: int, work: Path) -> float:
 
 
 async def _one_gate(
-    url: str, gate: str, token: str, body: bytes, times: list[float], retries: list[str], tls: ssl.SSLContext
+    url: str, gate: str, token: str, body: bytes, times: list[float], retries: list[str], resyncs: list[str],
+    tls: ssl.SSLContext,
 ) -> tuple[int, int]:
     """One gate's sync as the real client does it: its own connection, an upload, then its bundle, each
-    retried on a dropped connection as HqClient does (both are idempotent)."""
+    retried on a dropped connection as HqClient does (both are idempotent). A sync that still fails is made
+    again after a pause, at most `SYNCS` times in all, as the gate's next sync would: its entries wait at the
+    gate meanwhile, so only what HQ never takes is lost."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, verify=tls) as client:
+    outcome: tuple[int, int] = (0, 0)
+    for sync in range(SYNCS):
+        if sync:
+            resyncs.append(gate)
+            await asyncio.sleep(sync)
+        try:
+            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120, verify=tls) as client:
 
-        async def timed(method: str, path: str, **kwargs: Any) -> httpx.Response:
-            async for attempt in stamina.retry_context(on=httpx.TransportError, attempts=3, wait_initial=0.1):
-                with attempt:
-                    if attempt.num > 1:
-                        retries.append(f"{method} {path.rsplit('/', 1)[-1]}")
-                    started = time.perf_counter()
-                    response = await client.request(method, path, **kwargs)
-                    times.append(time.perf_counter() - started)
-            return response
+                async def timed(method: str, path: str, **kwargs: Any) -> httpx.Response:
+                    async for attempt in stamina.retry_context(on=httpx.TransportError, attempts=3, wait_initial=0.1):
+                        with attempt:
+                            if attempt.num > 1:
+                                retries.append(f"{method} {path.rsplit('/', 1)[-1]}")
+                            started = time.perf_counter()
+                            response = await client.request(method, path, **kwargs)
+                            times.append(time.perf_counter() - started)
+                    return response
 
-        upload = await timed("POST", f"/v1/gates/{gate}/entries", content=body)
-        bundle = await timed("GET", f"/v1/gates/{gate}/bundle")
-    return upload.status_code, bundle.status_code
+                upload = await timed("POST", f"/v1/gates/{gate}/entries", content=body)
+                bundle = await timed("GET", f"/v1/gates/{gate}/bundle")
+                outcome = (upload.status_code, bundle.status_code)
+        except httpx.TransportError:
+            if sync == SYNCS - 1:
+                raise
+            continue
+        if outcome == (200, 200):
+            break
+    return outcome
 
 
 async def _stampede(
     url: str, gates: dict[str, tuple[str, bytes]], tls: ssl.SSLContext
-) -> tuple[list[tuple[int, int] | BaseException], list[float], list[str], float]:
+) -> tuple[list[tuple[int, int] | BaseException], list[float], list[str], list[str], float]:
     """`tls` is made once: loading certificates per client would dominate the run (a real gate makes its own)."""
     times: list[float] = []
     retries: list[str] = []
+    resyncs: list[str] = []
     started = time.perf_counter()
     results = await asyncio.gather(
-        *(_one_gate(url, gate, token, body, times, retries, tls) for gate, (token, body) in gates.items()),
+        *(_one_gate(url, gate, token, body, times, retries, resyncs, tls) for gate, (token, body) in gates.items()),
         return_exceptions=True,
     )
-    return results, times, retries, time.perf_counter() - started
+    return results, times, retries, resyncs, time.perf_counter() - started
 
 
-def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Path, wire: Wire) -> dict[str, float]:
+def many_gates(
+    backend: str, gate_count: int, per_gate: int, key: Path, work: Path, wire: Wire, workers: int = 1
+) -> dict[str, float]:
     with database(backend, work) as db:
         hq_db = HqDatabase(db)
         hq_db.upgrade()
@@ -262,14 +294,20 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
             rows = [WireEntry.model_validate(r) for r in chained_rows(gate, per_gate, start)]
             body = UploadBatch(gate=gate, batch_id="first", entries=rows).model_dump_json().encode()
             gates[gate] = (add_gate(hq_db, gate), body)
-        with hq_process(db, key, work, wire) as url:
-            results, times, retries, wall = asyncio.run(_stampede(url, gates, wire.context()))
+        with hq_process(db, key, work, wire, workers) as url:
+            results, times, retries, resyncs, wall = asyncio.run(_stampede(url, gates, wire.context()))
         with hq_db.read() as conn:
             held = conn.execute(select(func.count()).select_from(entries)).scalar_one()
             distinct = conn.execute(select(func.count(func.distinct(entries.c.id)))).scalar_one()
             per = conn.execute(select(entries.c.gate, func.count()).group_by(entries.c.gate)).all()
             flagged = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
+            processes = conn.execute(select(func.count()).select_from(hq_processes)).scalar_one()
         hq_db.dispose()
+    if processes > workers:
+        print(f"  {backend} {wire.name}: {processes - workers} HQ worker(s) started again by uvicorn (not answering "
+              "its health check in time, or dead)")
+    if resyncs:
+        print(f"  {backend} {wire.name}: {len(set(resyncs))} gates synced again after a failed sync ({len(resyncs)} syncs)")
     if retries:
         print(f"  {backend} {wire.name}: retried after a dropped connection: " + ", ".join(f"{n} x {what}" for what, n in Counter(retries).items()))
     failures = [r for r in results if isinstance(r, BaseException) or r != (200, 200)]
@@ -282,6 +320,8 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
     times.sort()
     return {
         "retried": len(retries),
+        "resynced": len(set(resyncs)),
+        "restarted": max(processes - workers, 0),
         "errors": errors,
         "lost": lost,
         "doubled": held - distinct,
@@ -291,6 +331,7 @@ def many_gates(backend: str, gate_count: int, per_gate: int, key: Path, work: Pa
         "p99_ms": times[int(len(times) * 0.99) - 1] * 1000,
         "max_ms": times[-1] * 1000,
         "wall_s": wall,
+        "ingest_rate": held / wall,
     }
 
 
@@ -371,19 +412,66 @@ def postgres_reachable() -> str | None:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
 
 
+CITY_ROWS = [
+    ("  ingest, entries stored per s", "ingest_rate", "{:14,.0f}"),
+    ("  request p50 ms", "p50_ms", "{:14.0f}"),
+    ("  request p99 ms", "p99_ms", "{:14.0f}"),
+    ("  request max ms", "max_ms", "{:14.0f}"),
+    ("  wall time s", "wall_s", "{:14.1f}"),
+    ("  requests retried (dropped connection)", "retried", "{:14.0f}"),
+    ("  gates that synced again", "resynced", "{:14.0f}"),
+    ("  HQ workers started again by uvicorn", "restarted", "{:14.0f}"),
+    ("  gates failed (after every sync)", "errors", "{:14.0f}"),
+    ("  entries lost", "lost", "{:14.0f}"),
+    ("  entries doubled", "doubled", "{:14.0f}"),
+    ("  gates with a wrong count", "uneven_gates", "{:14.0f}"),
+]
+
+
+def city(worker_counts: list[int], gate_count: int, per_gate: int, wire_names: list[str]) -> None:
+    """The stampede on PostgreSQL once per number of HQ processes (and per wire), side by side."""
+    if problem := postgres_reachable():
+        raise SystemExit(f"--workers needs PostgreSQL at {POSTGRES_URL}: {problem}")
+    with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
+        work = Path(tmp)
+        key = work / "hq-signing.key.pem"
+        create_signing_key(key)
+        wire = {name: Wire(name, work) for name in wire_names}
+        runs = [(workers, w) for workers in worker_counts for w in wire_names]
+        print(f"{gate_count:,} gates at once on PostgreSQL (upload {per_gate} + bundle each), "
+              f"{os.cpu_count()} CPU cores shared by HQ, PostgreSQL and the gates' client")
+        crowd = {}
+        for workers, w in runs:
+            crowd[workers, w] = many_gates("postgresql", gate_count, per_gate, key, work, wire[w], workers)
+            print(f"  {workers} worker(s), {w}: {crowd[workers, w]['ingest_rate']:,.0f} entries/s, "
+                  f"p99 {crowd[workers, w]['p99_ms']:,.0f} ms", flush=True)
+        print(f"\n{'HQ processes (--workers), wire':44}" + "".join(f"{f'{n} {w}':>14}" for n, w in runs))
+        for label, name, fmt in CITY_ROWS:
+            print(f"{label:44}" + "".join(fmt.format(crowd[r][name]) for r in runs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backlog", type=int, default=100_000, help="entries waiting at the offline gate")
-    parser.add_argument("--gates", type=int, default=1000, help="simulated gates syncing at once")
+    parser.add_argument("--gates", type=int, help="simulated gates syncing at once (1,000; 5,000 with --workers)")
     parser.add_argument("--per-gate", type=int, default=20, help="entries each simulated gate uploads")
     parser.add_argument("--listening", type=int, default=200, help="gates waiting for a new bundle (propagation)")
     parser.add_argument("--only-propagation", action="store_true", help="measure propagation alone")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when reachable")
     parser.add_argument("--wire", default="http,https", help="how gates reach HQ: http, https or both (the default)")
+    parser.add_argument("--workers", help="HQ processes to compare on PostgreSQL, e.g. 1,2,4 (only the stampede runs)")
     args = parser.parse_args()
     wires = [name.strip() for name in args.wire.split(",")]
     if not wires or any(name not in ("http", "https") for name in wires):
         parser.error(f"--wire takes http, https or http,https, not {args.wire!r}")
+    if args.workers:
+        try:
+            counts = [int(n) for n in args.workers.split(",")]
+        except ValueError:
+            parser.error(f"--workers {args.workers}: give numbers of processes, such as 1,2,4")
+        city(counts, args.gates or 5000, args.per_gate, wires)
+        return
+    args.gates = args.gates or 1000
 
     backends = ["sqlite"]
     problem = "skipped by --sqlite-only" if args.sqlite_only else postgres_reachable()
@@ -423,7 +511,8 @@ def main() -> None:
         print(f"{f'{args.gates:,} gates at once (upload {args.per_gate} + bundle)':44}")
         for label, name, fmt in [
             ("  requests retried (dropped connection)", "retried", "{:18.0f}"),
-            ("  errors (after retries)", "errors", "{:18.0f}"),
+            ("  gates that synced again", "resynced", "{:18.0f}"),
+            ("  gates failed (after every sync)", "errors", "{:18.0f}"),
             ("  entries lost", "lost", "{:18.0f}"),
             ("  entries doubled", "doubled", "{:18.0f}"),
             ("  gates with a wrong count", "uneven_gates", "{:18.0f}"),

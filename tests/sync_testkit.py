@@ -320,6 +320,7 @@ class _Fault:
     kind: str
     path: str
     status: int = 0
+    action: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -330,10 +331,15 @@ class Answer:
     status: int
     content_encoding: str | None
     """The answer's Content-Encoding ('gzip' when HQ compressed it), None when it had none."""
+    upstream: int = 0
+    """Which of the proxy's upstreams answered (their index; -1 for an answer the proxy made up)."""
 
 
 class FaultyProxy:
     """An HTTP/1.1 proxy on 127.0.0.1 between a gate and HQ that breaks chosen requests on purpose.
+
+    Given several upstreams (HQ processes), it sends each request to the next in turn (round robin, as a
+    reverse proxy in front of a city's HQ processes does), whichever connection it came on.
 
     Faults, each applied to the next request whose path contains `path`:
     - "reset": forward half the request body to HQ, then reset both connections (HQ never gets it whole).
@@ -342,14 +348,19 @@ class FaultyProxy:
     - "stall": forward the request, read HQ's answer, and hold it back until the gate gives up (its timeout).
     - "tamper": pass HQ's answer on with one byte of its body changed (same length).
     - "answer" (`answer_next`): answer with the given status itself; the request never reaches HQ.
+    - "then" (`then_next`): forward the request whole, call the action with the upstream's index (a test kills
+      that HQ process, say), then pass on whatever answer comes, or reset the gate's connection if none does.
     `requests` lists every request's path as it arrived, `answers` every answer passed on. An upstream that
     cannot be reached closes the gate's connection without an answer (as a failed gateway might).
     Only Content-Length bodies are understood: that is all uvicorn and httpx use here.
     """
 
-    def __init__(self, upstream: str) -> None:
-        host, port = upstream.removeprefix("http://").split(":")
-        self.upstream = (host, int(port))
+    def __init__(self, upstream: str | list[str]) -> None:
+        self.upstreams = []
+        for url in [upstream] if isinstance(upstream, str) else upstream:
+            host, port = url.removeprefix("http://").split(":")
+            self.upstreams.append((host, int(port)))
+        self._turn = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)  # accept() wakes up to notice close()
         self.port = self._listener.getsockname()[1]
@@ -373,6 +384,17 @@ class FaultyProxy:
         assert kind in {"reset", "drop", "stall", "tamper"}
         with self._lock:
             self._faults.extend([_Fault(kind, path)] * times)
+
+    def then_next(self, action: Callable[[int], None], path: str = "/entries") -> None:
+        """Call `action(upstream index)` once the next request to `path` has reached HQ whole."""
+        with self._lock:
+            self._faults.append(_Fault("then", path, action=action))
+
+    def _next_upstream(self) -> int:
+        with self._lock:
+            index = self._turn % len(self.upstreams)
+            self._turn += 1
+            return index
 
     def answer_next(self, status: int, path: str = "/entries", times: int = 1) -> None:
         """Answer the next `times` requests to `path` with `status` (and a JSON `detail`) in HQ's place."""
@@ -410,7 +432,7 @@ class FaultyProxy:
             thread.start()
             self._threads.append(thread)
 
-    def _pass_on(self, client: socket.socket, path: str, head: bytes, body: bytes) -> None:
+    def _pass_on(self, client: socket.socket, path: str, head: bytes, body: bytes, upstream: int = -1) -> None:
         status = int(head.split(b" ", 2)[1])
         encoding = None
         for line in head.split(b"\r\n")[1:]:
@@ -418,10 +440,26 @@ class FaultyProxy:
             if name.strip().lower() == b"content-encoding":
                 encoding = value.strip().decode()
         client.sendall(head + body)
-        self.answers.append(Answer(path, status, encoding))
+        self.answers.append(Answer(path, status, encoding, upstream))
+
+    def _upstream(self, connections: dict[int, tuple[socket.socket, _Reader]]) -> tuple[int, socket.socket, _Reader]:
+        """The next upstream in turn, on this client's connection to it; one that cannot be reached is passed
+        over for the next (nothing was sent: any request may go elsewhere), as a reverse proxy does."""
+        for _ in range(len(self.upstreams)):
+            index = self._next_upstream()
+            if index in connections:
+                return index, *connections[index]
+            try:
+                opened = socket.create_connection(self.upstreams[index])
+            except OSError:
+                continue
+            self._sockets.append(opened)
+            connections[index] = (opened, _Reader(opened))
+            return index, *connections[index]
+        raise ConnectionRefusedError("no upstream can be reached")
 
     def _serve(self, client: socket.socket) -> None:
-        upstream: socket.socket | None = None
+        connections: dict[int, tuple[socket.socket, _Reader]] = {}
         client_reader = _Reader(client)
         try:
             while not self._closing.is_set():
@@ -441,10 +479,7 @@ class FaultyProxy:
                     )
                     self._pass_on(client, path, made_up, detail)
                     continue
-                if upstream is None:
-                    upstream = socket.create_connection(self.upstream)
-                    self._sockets.append(upstream)
-                    upstream_reader = _Reader(upstream)
+                index, upstream, upstream_reader = self._upstream(connections)
                 if fault is not None and fault.kind == "reset":
                     upstream.sendall(head + body[: len(body) // 2])
                     time.sleep(0.05)
@@ -452,6 +487,8 @@ class FaultyProxy:
                     _reset(client)
                     return
                 upstream.sendall(head + body)
+                if fault is not None and fault.kind == "then" and fault.action is not None:
+                    fault.action(index)
                 response = upstream_reader.message(is_response=True)
                 if response is None:
                     _reset(client)
@@ -467,13 +504,12 @@ class FaultyProxy:
                     middle = len(answer_body) // 2
                     flipped = b"A" if answer_body[middle : middle + 1] != b"A" else b"B"
                     answer_body = answer_body[:middle] + flipped + answer_body[middle + 1 :]
-                self._pass_on(client, path, answer_head, answer_body)
+                self._pass_on(client, path, answer_head, answer_body, index)
         except OSError:
             return
         finally:
-            for sock in (client, upstream):
-                if sock is not None:
-                    sock.close()
+            for sock in (client, *(opened for opened, _ in connections.values())):
+                sock.close()
 
 
 class _Reader:

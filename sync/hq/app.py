@@ -1,16 +1,18 @@
-"""The HQ server as an ASGI app (FastAPI): `create_app(settings)`.
+"""The HQ server as an ASGI app (FastAPI): `create_app(settings)`, or `app_from_environment()` in each of
+`pocket-hq serve --workers N`'s processes.
 
 Routers are mounted here, one per concern (the gate API under /v1; the staff dashboard, `web`, everywhere
-else), all reaching the running HQ through `app.state.hq`. On start the schema is migrated, then old entries
-are purged, and again every `purge_interval_hours` while the server runs; gates' last contact is written every
-second; issuer keys whose overlap after a rotation ended are withdrawn every minute; ended staff sessions and
-list uploads nobody applied are cleared every hour.
+else), all reaching the running HQ through `app.state.hq`. On start the schema is migrated; while the server
+runs it takes its share of HQ's background jobs (`sync.hq.background`: the purge, housekeeping, withdrawing
+rotated issuer keys, list checks; each done once across every HQ process), and writes gates' last contact every
+second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -21,10 +23,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
-from sync.hq import api, issuer_keys, uploads, web
+from sync.hq import api, background, web
 from sync.hq.district_zone import publish_zone
-from sync.hq.retention import purge
-from sync.hq.staff import SessionTimes, purge_sessions
 from sync.hq.runtime import Hq
 from sync.hq.settings import HqSettings
 
@@ -32,8 +32,11 @@ log = logging.getLogger("pocket_hq")
 
 
 SIGHTINGS_FLUSH_SECONDS = 1.0
-HOUSEKEEPING_SECONDS = 3600.0
-KEY_WITHDRAWAL_SECONDS = 60.0
+STOP_SECONDS = 10.0
+"""How long a stopping process waits for the job in hand to notice and stop (a list check stops at its next
+batch); whatever is left is started over by the next process (`sync.hq.jobs`)."""
+SETTINGS_VARIABLE = "POCKET_HQ_SERVE_SETTINGS"
+"""How `pocket-hq serve --workers N` hands its settings to the worker processes it starts (JSON)."""
 
 
 async def _flush_sightings_periodically(hq: Hq) -> None:
@@ -45,64 +48,32 @@ async def _flush_sightings_periodically(hq: Hq) -> None:
             log.error("recording gates' last contact failed: %s", exc.orig)
 
 
-async def _purge_periodically(hq: Hq) -> None:
-    while True:
-        try:
-            purged = await run_in_threadpool(purge, hq.db, hq.settings.retention_days)
-            if purged.entries:
-                log.info("purged %d entries older than %s", purged.entries, purged.cutoff)
-        except DBAPIError as exc:
-            log.error("purge failed: %s", exc.orig)
-        await asyncio.sleep(hq.settings.purge_interval_hours * 3600)
-
-
-async def _housekeeping_periodically(hq: Hq, times: SessionTimes) -> None:
-    while True:
-        try:
-            await run_in_threadpool(purge_sessions, hq.db, times)
-            await run_in_threadpool(uploads.expire, hq.db)
-        except DBAPIError as exc:
-            log.error("clearing ended sessions and old uploads failed: %s", exc.orig)
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
-
-
-async def _withdraw_keys_periodically(hq: Hq) -> None:
-    """Issuer keys rotated out are withdrawn from every bundle once their overlap ends (`issuer_keys`)."""
-    while True:
-        try:
-            withdrawn = await run_in_threadpool(issuer_keys.withdraw_due, hq.db)
-            if withdrawn:
-                log.info("withdrew issuer keys %s: their overlap ended", ", ".join(withdrawn))
-        except DBAPIError as exc:
-            log.error("withdrawing rotated issuer keys failed: %s", exc.orig)
-        await asyncio.sleep(KEY_WITHDRAWAL_SECONDS)
-
-
 def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> FastAPI:
     """The HQ app. Raises SigningKeyError or DatabaseError at once when the key or database is unusable.
     `clock` is what its rate limits count waits by (a test gives its own)."""
     hq = Hq(settings, clock)
     hq.db.upgrade()
-    uploads.fail_interrupted(hq.db)
     publish_zone(hq.db, settings.timezone)
+    background.install(hq)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = [
-            asyncio.create_task(_purge_periodically(hq)),
-            asyncio.create_task(_flush_sightings_periodically(hq)),
-            asyncio.create_task(_housekeeping_periodically(hq, dashboard.times)),
-            asyncio.create_task(_withdraw_keys_periodically(hq)),
-        ]
+        jobs = asyncio.create_task(hq.jobs.loop(settings.job_poll_seconds, lambda: run_in_threadpool(hq.jobs.run_due)))
+        sightings = asyncio.create_task(_flush_sightings_periodically(hq))
         try:
             yield
         finally:
-            for task in tasks:
+            hq.jobs.stopping = True
+            hq.jobs.wake()
+            try:
+                await asyncio.wait_for(asyncio.shield(jobs), STOP_SECONDS)
+            except TimeoutError:
+                log.warning("a background job was still running when HQ stopped; another process starts it over")
+            for task in (jobs, sightings):
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
             await hq.bundle_watch.close()
-            dashboard.close()
             hq.close()
 
     app = FastAPI(title="Pocket Gate HQ", version="1", lifespan=lifespan)
@@ -130,5 +101,10 @@ def create_app(settings: HqSettings, clock: Callable[[], float] = time.time) -> 
         return {"ok": True}
 
     app.include_router(api.router)
-    dashboard = web.mount(app, hq)
+    web.mount(app, hq)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `pocket-hq serve --workers N`'s processes, from the settings the command handed on."""
+    return create_app(HqSettings.model_validate_json(os.environ[SETTINGS_VARIABLE]))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 
 from sync.core.i18n import _
 from sync.core.chain import GENESIS_HASH
@@ -188,7 +188,9 @@ class Sightings:
     """When each gate was last heard from (and which bundle version it last fetched), written in batches.
 
     A gate asking for its bundle every minute should not cost HQ a write transaction each time: sightings
-    are kept in memory and `flush()`ed together (the server does so every second and on shutdown)."""
+    are kept in memory and `flush()`ed together (the server does so every second and on shutdown). Several HQ
+    processes flush their own; a flush never moves a gate's last contact or bundle version back, so the order
+    in which they land does not matter."""
 
     def __init__(self, db: HqDatabase) -> None:
         self.db = db
@@ -205,12 +207,18 @@ class Sightings:
             pending, self._pending = self._pending, {}
         if not pending:
             return 0
+        seen, version = bindparam("seen"), bindparam("version")
         statement = (
             update(gates)
             .where(gates.c.gate_id == bindparam("gate"))
             .values(
-                last_seen_at=bindparam("seen"),
-                bundle_version_fetched=func.coalesce(bindparam("version"), gates.c.bundle_version_fetched),
+                last_seen_at=case(
+                    (or_(gates.c.last_seen_at.is_(None), gates.c.last_seen_at < seen), seen), else_=gates.c.last_seen_at
+                ),
+                bundle_version_fetched=case(
+                    (or_(gates.c.bundle_version_fetched.is_(None), gates.c.bundle_version_fetched < version), version),
+                    else_=gates.c.bundle_version_fetched,
+                ),
             )
         )
         with self.db.begin() as conn:

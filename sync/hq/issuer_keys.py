@@ -6,8 +6,8 @@ from every bundle. An overlap of none withdraws it at once: the way to revoke a 
 and only then puts the new key in the keys folder's place and retires the old one (private and public halves
 moved to `retired/`, so nothing signs with it again and `pocket-hq trust add` of the folder never publishes it
 again); if publishing fails, the folder is as it was. `withdraw_due` removes what is due from what HQ publishes,
-with a new bundle version, so online gates stop trusting the old key within seconds; a running server calls it
-every minute.
+with a new bundle version, so online gates stop trusting the old key within seconds; running HQ does it every
+minute, once across its processes (the `withdraw-keys` job of `sync.hq.background`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from sync.core.clock import utc_text
 from sync.core.codes.keys import PRIVATE_KEY_FILE, TRUST_SUBDIR, create_issuer_key_pair, load_issuer_key
@@ -76,17 +76,21 @@ def rotate(db: HqDatabase, folder: Path, overlap: timedelta, now: datetime | Non
     return IssuerRotation(old_kid, new_kid, withdraw_at, withdrawn, version)
 
 
-def withdraw_due(db: HqDatabase, now: datetime | None = None) -> list[str]:
-    """Stop publishing the trust documents whose withdrawal time has come; their ids (a new bundle version when
-    any)."""
-    moment = utc_text(now or datetime.now(UTC))
-    due = trust_documents.c.withdraw_at <= moment
-    with db.begin() as conn:
-        ids = list(conn.execute(select(trust_documents.c.id).where(due)).scalars())
-        if ids:
-            conn.execute(delete(trust_documents).where(due))
-            bump(conn, DISTRICT)
+def withdraw_due_in(conn: Connection, now: datetime | None = None) -> list[str]:
+    """Stop publishing the trust documents whose withdrawal time has come, in the caller's transaction (HQ's
+    `withdraw-keys` job: `sync.hq.background`); their ids (a new bundle version when any)."""
+    due = trust_documents.c.withdraw_at <= utc_text(now or datetime.now(UTC))
+    ids = list(conn.execute(select(trust_documents.c.id).where(due)).scalars())
+    if ids:
+        conn.execute(delete(trust_documents).where(due))
+        bump(conn, DISTRICT)
     return ids
+
+
+def withdraw_due(db: HqDatabase, now: datetime | None = None) -> list[str]:
+    """`withdraw_due_in`, in a transaction of its own."""
+    with db.begin() as conn:
+        return withdraw_due_in(conn, now)
 
 
 def pending(db: HqDatabase) -> list[tuple[str, str]]:

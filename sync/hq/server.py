@@ -1,18 +1,25 @@
-"""Running the HQ app on uvicorn: in the foreground (`pocket-hq serve`) or in a background thread (tests,
-benchmarks, anything that embeds an HQ on 127.0.0.1), over HTTPS when given a certificate and its key
-(uvicorn's TLS)."""
+"""Running the HQ app on uvicorn: in the foreground (`pocket-hq serve`, one process or `--workers N`) or in a
+background thread (tests, benchmarks, anything that embeds an HQ on 127.0.0.1), over HTTPS when given a
+certificate and its key (uvicorn's TLS)."""
 
 from __future__ import annotations
 
+import copy
+import os
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
+
+from sync.hq.app import SETTINGS_VARIABLE
+from sync.hq.settings import HqSettings
 
 BACKLOG = 4096
 """Listen queue: a thousand gates may connect in the same second."""
@@ -23,6 +30,11 @@ GRACEFUL_SECONDS = 5
 KEEP_ALIVE_SECONDS = 30
 """How long an idle gate connection stays open. uvicorn's 5 s default, under a thousand gates at once, closes
 connections just as a gate sends its next request (the bundle after the upload), which the gate then retries."""
+
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn waits for a worker to answer its health check before it kills the worker and starts another
+(`--workers`). uvicorn's 5 s kills busy, healthy workers: a worker checking a million-row list, or any worker on
+a host saturated by thousands of gates, can take longer to be scheduled, and every request it held is dropped."""
 
 
 @dataclass(frozen=True)
@@ -36,12 +48,49 @@ class Tls:
         return {"ssl_certfile": str(self.cert_file), "ssl_keyfile": str(self.key_file)}
 
 
-def serve(app: FastAPI, host: str, port: int, log_level: str = "info", tls: Tls | None = None) -> None:
+def _log_config(log_level: str) -> dict[str, Any]:
+    """uvicorn's logging, and HQ's own (`pocket_hq`: background jobs, database trouble) beside it."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["pocket_hq"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
+    return config
+
+
+def serve(
+    app: FastAPI, settings: HqSettings, host: str, port: int, log_level: str = "info", tls: Tls | None = None
+) -> None:
+    """One HQ process, serving `app` (made from `settings`), over HTTPS given `tls`."""
     uvicorn.run(
         app,
         host=host,
         port=port,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=log_level,
+        log_config=_log_config(log_level),
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        server_header=False,
+        **(tls.uvicorn_options() if tls else {}),
+    )
+
+
+def serve_workers(
+    settings: HqSettings, workers: int, host: str, port: int, log_level: str = "info", tls: Tls | None = None
+) -> None:
+    """`workers` HQ processes on one address (uvicorn's workers: the operating system shares the connections
+    among them), each making its own app from `settings` (`sync.hq.app.app_from_environment`); uvicorn starts
+    a worker again when one dies. Over HTTPS given `tls` (every worker serves the same certificate)."""
+    os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
+    uvicorn.run(
+        "sync.hq.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        host=host,
+        port=port,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_level=log_level,
+        log_config=_log_config(log_level),
         backlog=BACKLOG,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,

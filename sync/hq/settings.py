@@ -6,6 +6,7 @@ Every field can be set by an environment variable `POCKET_HQ_<FIELD>` (e.g. `POC
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,12 @@ class HqSettings(BaseSettings):
 
     db: str = "hq.db"
     """HQ's database: a SQLite file path (the default, one HQ process) or a postgresql:// URL (a city)."""
+    read_db: str | None = None
+    """A streaming replica of `db` (a postgresql:// URL) for the dashboard's tracing and overview, so that heavy
+    reads stay off the primary; writes, and every read that must see them, go to `db`. Unset: `db` serves all."""
+    db_connections: int = Field(50, ge=2, le=1000)
+    """Most connections this HQ process opens to each database (PostgreSQL counts every process's against its
+    `max_connections`)."""
     signing_key_file: Path = Path("hq-signing.key.pem")
     """HQ's Ed25519 bundle-signing private key (`pocket-hq signing-key init` makes it; gates pin its public half)."""
     district_key_file: Path | None = None
@@ -32,13 +39,24 @@ class HqSettings(BaseSettings):
     """Entries older than this are purged at HQ (on start, daily while serving, and by `pocket-hq purge`)."""
     rate_limit: str = "600/minute"
     """Requests allowed per gate, in the `limits` notation ('600/minute', '20/second;600/minute')."""
+    rate_limit_store: str | None = None
+    """Where rate limits (gates' requests, staff sign-ins) are counted: unset, in the process's memory on SQLite
+    and in the database on PostgreSQL, so that every HQ process of a city counts together; or a redis:// URL
+    where the district runs Redis."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """The reverse proxies in front of HQ (addresses or networks, comma-separated, or '*'): a request from one of
+    them is taken to come from the address its X-Forwarded-For header names, so that sign-in limits and the audit
+    log see staff's own addresses, not the proxy's. The header is ignored from anyone else."""
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
     """Largest request body HQ reads; anything larger is refused with 413 before it is read."""
     purge_interval_hours: float = Field(24.0, gt=0)
-    """How often a running server purges old entries."""
+    """How often a running server purges old entries (one HQ process does it for all; see sync/hq/jobs.py)."""
     bundle_watch_seconds: float = Field(0.5, gt=0, le=30)
     """How often each HQ process looks for a bundle change to tell the gates waiting for one (one small query,
     however many gates wait): a list applied reaches online gates within about this plus their fetch."""
+    job_poll_seconds: float = Field(5.0, gt=0, le=3600)
+    """How often an HQ process looks for background work that is due (a purge, a list to check), among others
+    that may have stopped mid-way."""
     stale_after_minutes: float = Field(60.0, gt=0)
     """The dashboard flags a gate as stale when HQ has not heard from it for this long."""
     timezone: str | None = None
@@ -97,6 +115,32 @@ class HqSettings(BaseSettings):
         if value is not None and supported(value) is None:
             raise ValueError(f"there is no catalog for {value!r}: choose one of {', '.join(LANGUAGES)}")
         return supported(value)
+
+    @field_validator("read_db")
+    @classmethod
+    def _replica_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError(f"{value[:60]!r} is not a postgresql:// URL: a read replica is a PostgreSQL standby")
+        return value
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "memory://")):
+            raise ValueError(f"{value[:60]!r} is not a redis:// URL (or memory:// for this process alone)")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part != "*":
+                try:
+                    ip_network(part)
+                except ValueError as exc:
+                    raise ValueError(f"{part[:60]!r} is not an address or network such as 10.0.0.5 or 10.0.0.0/24"
+                                     " (or '*' for any)") from exc
+        return value
 
     @field_validator("rate_limit", "login_account_limit", "login_device_limit", "login_address_limit")
     @classmethod

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from sync.core.clock import utc_text
 from sync.core.i18n import LANGUAGES, _
@@ -229,13 +229,10 @@ def end_session(db: HqDatabase, token: str) -> None:
         conn.execute(delete(staff_sessions).where(staff_sessions.c.token_hash == _token_hash(token)))
 
 
-def purge_sessions(db: HqDatabase, times: SessionTimes, now: datetime | None = None) -> int:
-    """Forget sessions that have ended by age or idleness."""
-    moment = _now(now)
-    with db.begin() as conn:
-        return conn.execute(
-            delete(staff_sessions).where(
-                (staff_sessions.c.expires_at <= utc_text(moment))
-                | (staff_sessions.c.last_seen_at < utc_text(moment - times.idle))
-            )
-        ).rowcount
+def purge_sessions(conn: Connection, times: SessionTimes, now: datetime) -> int:
+    """Forget sessions that have ended by age or idleness (housekeeping, in its transaction)."""
+    return conn.execute(
+        delete(staff_sessions).where(
+            (staff_sessions.c.expires_at <= utc_text(now)) | (staff_sessions.c.last_seen_at < utc_text(now - times.idle))
+        )
+    ).rowcount

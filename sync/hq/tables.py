@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -115,6 +116,11 @@ entries = Table(
     Column("received_at", String(40), nullable=False),
     Column("superseded_by", String(26)),
     UniqueConstraint("gate", "seq", name="uq_entries_gate_seq"),
+    # On PostgreSQL the table is partitioned by month of `ts` (migration 0008, `sync.hq.partitions`), and a
+    # partitioned table's keys must hold the partition key: there the primary key is (id, ts) and the unique
+    # key (gate, seq, ts). An entry sent again is the same row (same id, same ts) and still cannot be doubled;
+    # that no id or sequence number is taken twice with another time is ingest's check, made under the gate's
+    # row lock that every upload of a gate takes.
     Index("ix_entries_ts", "ts"),
     # Tracing reads a person's or a gate's passages in time order, a page at a time: (ts, id) is the page key,
     # so these indexes give each page in order without sorting the window (migration 0002). The gate index also
@@ -374,6 +380,60 @@ staged_roster_rows = Table(
     Column("line", BigInteger),
     Column("kept_id", Text),
 )
+
+
+
+# -- several HQ processes on one database (migration 0007) -----------------------------------------------
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("every_seconds", Float),
+    Column("params", Text, nullable=False, server_default=""),
+    Column("due_at", String(40), nullable=False),
+    Column("runs", BigInteger, nullable=False, server_default="0"),
+    Column("started_at", String(40)),
+    Column("finished_at", String(40)),
+    Column("process", String(120)),
+    Column("outcome", Text, nullable=False, server_default=""),
+    Index("ix_jobs_due_at", "due_at"),
+)
+"""Background work, done once by whichever HQ process takes it (`sync.hq.jobs`): periodic jobs (`every_seconds`
+set: the purge, housekeeping) and one-off jobs (a list upload's check, removed when done)."""
+
+hq_processes = Table(
+    "hq_processes",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("started_at", String(40), nullable=False),
+    Column("polled_at", String(40), nullable=False),
+    Column("doing", String(120)),
+)
+"""The HQ processes serving this database (host:pid; PostgreSQL only), each with the last time it looked for
+background work and the one-off job it is doing, if any."""
+
+upload_files = Table(
+    "upload_files",
+    metadata,
+    Column("upload_id", String(32), primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""A list CSV uploaded through the dashboard, as it was sent, in parts of a megabyte, until its check ends: any
+HQ process can check it, and start over when the one checking it stops."""
+
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("key", String(300), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_rate_limit_hits_key_at", "key", "at"),
+    Index("ix_rate_limit_hits_expires_at", "expires_at"),
+)
+"""Rate-limited requests counted in the database, shared by every HQ process (`sync.hq.rate_store`). UNLOGGED on
+PostgreSQL: counts are worth no disk flush, and a crash forgets them at worst."""
 
 
 def dialect_insert(conn: Connection, table: Table) -> Any:

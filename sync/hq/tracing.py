@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, false, func, or_, select, union_all
 
 from sync.core.clock import utc_text
-from sync.hq.db import HqDatabase
+from sync.hq.db import Reader
 from sync.hq.tables import entries
 from sync.hq.paging import Page, keyset_page
 from sync.core.refusals import entry_reasons
@@ -151,7 +151,7 @@ class Result:
     def page(self, conn: Connection, *, after: str | None = None, before: str | None = None, size: int = 50) -> Page[Passage]:
         return self._page(conn, after, before, size)
 
-    def each_row(self, db: HqDatabase, batch: int = EXPORT_BATCH) -> Iterator[Passage]:
+    def each_row(self, db: Reader, batch: int = EXPORT_BATCH) -> Iterator[Passage]:
         """Every passage in order, read in batches (each its own short read)."""
         after = None
         while True:

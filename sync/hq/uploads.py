@@ -1,8 +1,11 @@
 """List CSVs uploaded through the dashboard or loaded with `pocket-hq roster load` / `colour-list load`: checked
 into a staging area, previewed, then applied whole.
 
-An upload goes through `check` (in the background for the dashboard: a million-row file takes a minute or two;
-in the foreground for the command line, which then applies it at once): its rows are counted first, so that a
+A file uploaded through the dashboard is kept in the database as it was sent (`store_part`, a megabyte a row)
+and checked by a background job (`check_stored`, queued by `queue_check`; a million-row file takes a minute or
+two), so that any HQ process of a city can check it, and another starts the check over when the one checking it
+stops (`sync.hq.jobs`); the file is removed when its check ends. The command line checks a file in the
+foreground and applies it at once. An upload goes through `check`: its rows are counted first, so that a
 file over the row limit (`max_list_rows`) is refused in seconds with nothing staged; then it is read as a
 stream by `sync.core.roster_csv.iter_roster` or `lists.iter_colour_list`, its rows are written to a staging table in
 batches while the upload's row count shows progress, and the differences from the list in force are counted.
@@ -14,7 +17,9 @@ half-applied."""
 from __future__ import annotations
 
 import csv
+import re
 import secrets
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,20 +27,36 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, true, update
+from sqlalchemy import Connection, Select, and_, delete, exists, func, insert, literal, or_, select, true, update
 
 from sync.core.i18n import _
 from sync.core.roster_csv import RosterError, iter_roster
 from sync.core.clock import utc_text
-from sync.hq import lists
+from sync.hq import jobs, lists
 from sync.hq.db import HqDatabase
 from sync.hq.district import DistrictSecrets
-from sync.hq.tables import colour_list, dialect_insert, roster, staged_colour_rows, staged_roster_rows, staged_uploads
+from sync.hq.tables import jobs as job_rows
+from sync.hq.tables import (
+    colour_list,
+    dialect_insert,
+    roster,
+    staged_colour_rows,
+    staged_roster_rows,
+    staged_uploads,
+    upload_files,
+)
 from sync.hq.paging import Page, keyset_page
 from sync.hq.revisions import stamp_of
 
 BATCH_ROWS = 10_000
 KEEP_STAGED = timedelta(days=1)
+PART_BYTES = 1024 * 1024
+"""An uploaded file is kept in the database in parts of this size."""
+CHECK_JOB = "check-upload"
+"""The kind of background job that checks a stored upload (`sync.hq.jobs`)."""
+CUT_OFF_AFTER = timedelta(hours=1)
+"""An upload still waiting for the rest of its file this long after it began was cut off (housekeeping)."""
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class Kind(StrEnum):
@@ -118,7 +139,8 @@ def _current(kind: Kind, gate: str | None) -> tuple[Any, Any]:
 
 
 def create(db: HqDatabase, kind: Kind, filename: str, username: str, gate: str | None = None) -> Upload:
-    """Register an upload about to be checked (the roster's gate must be enrolled)."""
+    """Register an upload about to be checked (the roster's gate must be enrolled): the command line then
+    `check`s its file; the dashboard stores it (`store_part`) and queues its check (`queue_check`)."""
     upload_id = secrets.token_hex(16)
     with db.begin() as conn:
         if kind is Kind.ROSTER:
@@ -249,6 +271,8 @@ def check(
     except (lists.ListError, RosterError) as exc:
         _drop_staged(db, upload)
         _set(db, upload_id, state=State.FAILED.value, message=str(exc), finished_at=utc_text(datetime.now(UTC)))
+    except jobs.Stopped:
+        raise  # left checking: the job is started over
     except Exception as exc:
         _drop_staged(db, upload)
         _set(db, upload_id, state=State.FAILED.value, message=f"the upload could not be checked: {exc}",
@@ -417,31 +441,97 @@ def _drop_staged(db: HqDatabase, upload: Upload) -> None:
         conn.execute(delete(table).where(table.c.upload_id == upload.id))
 
 
-def fail_interrupted(db: HqDatabase) -> int:
-    """Uploads left CHECKING by a server that stopped mid-check are FAILED (called on start)."""
+# -- the dashboard's uploads, stored and checked in the background ------------------------------------------
+
+
+def store_part(db: HqDatabase, upload_id: str, part: int, data: bytes) -> None:
+    """Keep one part of an uploaded file (parts are numbered from 0, in order)."""
     with db.begin() as conn:
-        stuck = list(conn.execute(select(staged_uploads.c.id, staged_uploads.c.kind)
-                                  .where(staged_uploads.c.state == State.CHECKING.value)))
-        for row in stuck:
-            table = _staged(Kind(row.kind))
-            conn.execute(delete(table).where(table.c.upload_id == row.id))
-        conn.execute(
-            update(staged_uploads)
-            .where(staged_uploads.c.state == State.CHECKING.value)
-            .values(state=State.FAILED.value, message="HQ stopped while checking this file; upload it again")
-        )
-    return len(stuck)
+        conn.execute(insert(upload_files).values(upload_id=upload_id, part=part, data=data))
 
 
-def expire(db: HqDatabase, now: datetime | None = None) -> int:
+def queue_check(db: HqDatabase, upload_id: str) -> None:
+    """The whole file is stored: queue its check, for whichever HQ process takes it."""
+    with db.begin() as conn:
+        jobs.queue(conn, CHECK_JOB, upload_id)
+
+
+def _drop_file(db: HqDatabase, upload_id: str) -> None:
+    with db.begin() as conn:
+        conn.execute(delete(upload_files).where(upload_files.c.upload_id == upload_id))
+
+
+def safe_name(filename: str) -> str:
+    """A file name fit for a local path, from what a browser sent (its own name, letters, digits, . _ -)."""
+    return _SAFE_NAME.sub("_", Path(filename or "upload.csv").name)[:100] or "upload.csv"
+
+
+def check_stored(
+    db: HqDatabase,
+    upload_id: str,
+    district_key: bytes | None,
+    max_rows: int,
+    stopping: Callable[[], bool],
+    refused: Callable[[Upload], None] = lambda _upload: None,
+) -> str:
+    """The check job: `check` the stored file of an upload still checking, from the start (a check cut short by
+    a process that stopped is started over), then remove the file; `refused` hears of an upload this check
+    ended FAILED. Raises `jobs.Stopped` when `stopping()` says this process is stopping (the upload stays
+    checking, and its job due)."""
+    upload = get(db, upload_id)
+    if upload.state is not State.CHECKING:
+        _drop_file(db, upload_id)
+        return f"upload {upload_id} was {upload.state.value} already"
+    if district_key is None:
+        _set(db, upload_id, state=State.FAILED.value, finished_at=utc_text(datetime.now(UTC)),
+             message="the HQ process that took this check was started without the district key (--district-key)")
+        _drop_file(db, upload_id)
+        refused(get(db, upload_id))
+        return f"upload {upload_id} failed: no district key"
+    _drop_staged(db, upload)
+    _set(db, upload_id, rows_read=0)
+
+    def progress(_read: int) -> None:
+        if stopping():
+            raise jobs.Stopped(f"stopped while checking upload {upload_id}")
+
+    with tempfile.TemporaryDirectory(prefix="pocket-hq-check-") as folder:
+        path = Path(folder) / safe_name(upload.filename)
+        with db.read() as conn, path.open("wb") as out:
+            for part in conn.execute(select(upload_files.c.data).where(upload_files.c.upload_id == upload_id)
+                                     .order_by(upload_files.c.part)).scalars():
+                out.write(part)
+        done = check(db, upload_id, path, district_key, max_rows, progress)
+    _drop_file(db, upload_id)
+    if done.state is State.FAILED:
+        refused(done)
+    return f"upload {upload_id} {done.state.value}: {done.rows_read} rows read"
+
+
+def fail_cut_off(conn: Connection, now: datetime) -> int:
+    """Uploads whose file never arrived whole (the browser or the HQ process receiving it went away) end FAILED,
+    with whatever parts were stored (housekeeping)."""
+    waiting = select(job_rows.c.name).where(job_rows.c.name == literal(f"{CHECK_JOB}:") + staged_uploads.c.id)
+    cut = list(conn.execute(select(staged_uploads.c.id).where(
+        staged_uploads.c.state == State.CHECKING.value, staged_uploads.c.uploaded_at < utc_text(now - CUT_OFF_AFTER),
+        ~waiting.exists())).scalars())
+    for upload_id in cut:
+        conn.execute(delete(upload_files).where(upload_files.c.upload_id == upload_id))
+    if cut:
+        conn.execute(update(staged_uploads).where(staged_uploads.c.id.in_(cut)).values(
+            state=State.FAILED.value, finished_at=utc_text(now),
+            message="HQ did not receive the whole file; upload it again"))
+    return len(cut)
+
+
+def expire(conn: Connection, now: datetime) -> int:
     """Discard uploads nobody applied within a day (their staged rows go; the record of the upload stays)."""
-    cutoff = utc_text((now or datetime.now(UTC)) - KEEP_STAGED)
-    with db.begin() as conn:
-        old = list(conn.execute(select(staged_uploads.c.id, staged_uploads.c.kind).where(
-            staged_uploads.c.state == State.READY.value, staged_uploads.c.uploaded_at < cutoff)))
-        for row in old:
-            table = _staged(Kind(row.kind))
-            conn.execute(delete(table).where(table.c.upload_id == row.id))
-            conn.execute(update(staged_uploads).where(staged_uploads.c.id == row.id).values(
-                state=State.DISCARDED.value, message="not applied within a day"))
+    cutoff = utc_text(now - KEEP_STAGED)
+    old = list(conn.execute(select(staged_uploads.c.id, staged_uploads.c.kind).where(
+        staged_uploads.c.state == State.READY.value, staged_uploads.c.uploaded_at < cutoff)))
+    for row in old:
+        table = _staged(Kind(row.kind))
+        conn.execute(delete(table).where(table.c.upload_id == row.id))
+        conn.execute(update(staged_uploads).where(staged_uploads.c.id == row.id).values(
+            state=State.DISCARDED.value, message="not applied within a day"))
     return len(old)

@@ -28,6 +28,7 @@ from sync.hq.tables import (
     staged_colour_rows,
     staged_roster_rows,
     staged_uploads,
+    upload_files,
 )
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role
@@ -69,16 +70,15 @@ def upload(admin: Staff, content: bytes, kind: str = "colour", gate: str = "", n
     return pages[-1]
 
 
-def upload_dir(running: RunningHq) -> Path:
-    """Where this HQ keeps the copies of uploaded files while they are checked (a folder each)."""
-    folder: Path = running.server.app.state.dashboard.upload_dir
-    return folder
+def stored_files(running: RunningHq) -> int:
+    """Uploaded files HQ keeps in its database until their check ends (parts of files, counted by upload)."""
+    with running.db.read() as conn:
+        return int(conn.execute(select(func.count(func.distinct(upload_files.c.upload_id)))).scalar_one())
 
 
 def assert_copies_removed(running: RunningHq) -> None:
-    """The upload's temporary copy goes once its check ends (just after its state is written)."""
-    folder = upload_dir(running)
-    wait_until(lambda: not any(folder.iterdir()), "the removal of HQ's temporary copy of the upload", seconds=5)
+    """The upload's stored copy goes once its check ends (just after its state is written)."""
+    wait_until(lambda: stored_files(running) == 0, "the removal of HQ's stored copy of the upload", seconds=5)
 
 
 def colour_csv(rows: list[tuple[int, str, str]]) -> bytes:
@@ -293,7 +293,7 @@ def test_a_bad_roster_is_refused_with_the_reason_and_nothing_changes(
     assert_copies_removed(small_dash)
 
     assert "failed" in page and words in page and "Nothing was changed" in page
-    assert str(upload_dir(small_dash)) not in page, "the message names the file as uploaded, not HQ's temporary copy"
+    assert "pocket-hq-check-" not in page, "the message names the file as uploaded, not HQ's temporary copy"
     assert held_roster(small_dash) == {("north-gate", "K*", "kept")}
     assert staged(small_dash) == 0
     admin.close()
@@ -435,11 +435,11 @@ def test_passes_come_page_by_page_soonest_to_end_first_each_once(dash: RunningHq
     admin.close()
 
 
-def test_uploads_still_queued_when_hq_stops_leave_no_copy_behind(
+def test_uploads_still_queued_or_being_checked_when_hq_stops_are_checked_after_it_starts_again(
     tmp_path: Path, signing_key_file: Path, issuer_keys: Path
 ) -> None:
-    """Stopping HQ cancels the checks still queued; their files go with the server's upload folder, and at
-    the next start their uploads end FAILED rather than 'checking' for ever."""
+    """Stopping HQ stops its check at the next batch; the uploads it had not finished stay checking, their files
+    kept in the database, and the next start checks each of them whole: nothing uploaded is lost."""
     db = str(tmp_path / "hq.db")
     server = start_hq(db, signing_key_file, district_key_file=issuer_keys / "district.key")
     running = next(server)
@@ -449,18 +449,19 @@ def test_uploads_still_queued_when_hq_stops_leave_no_copy_behind(
     for i in range(5):
         assert admin.post("/admin/lists", {"kind": "colour"},
                           files={"file": (f"list-{i}.csv", big, "text/csv")}).status_code == 303
-    folder = upload_dir(running)
-    queued = checking(running)
     admin.close()
     server.close()  # HQ stops
+    queued = checking(running)
 
     assert queued >= 2, "some checks were still waiting when HQ stopped"
-    assert not folder.exists(), "the upload folder, and every copy in it, went with the server"
+    assert stored_files(running) == queued, "each upload not checked yet keeps its file"
     for again in start_hq(db, signing_key_file, district_key_file=issuer_keys / "district.key"):
-        assert checking(again) == 0
+        # A check ends READY first, then removes its file: wait for both, not for the first alone.
+        wait_until(lambda: checking(again) == 0 and stored_files(again) == 0, "the checks of the uploads left",
+                   seconds=60)
         with again.db.read() as conn:
-            states = list(conn.execute(select(staged_uploads.c.state)).scalars())
-        assert len(states) == 5 and "failed" in states
+            ended = list(conn.execute(select(staged_uploads.c.state, staged_uploads.c.rows_read)))
+        assert ended == [("ready", 20_000)] * 5
 
 
 def test_recent_uploads_come_page_by_page_newest_first_each_once(dash: RunningHq) -> None:

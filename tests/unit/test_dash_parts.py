@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from sync.core.csvcell import safe_cell
 from sync.hq.paging import CursorError, decode_cursor, encode_cursor
@@ -137,11 +139,11 @@ def test_page_cursors_round_trip_and_refuse_what_hq_did_not_make() -> None:
 def test_a_device_cookie_counts_only_for_its_own_account_and_only_until_it_expires() -> None:
     now = [1_000_000_000.0]
     limits = SignInLimits(account="1/minute", device="1/minute", address="1/minute", device_key=b"k" * 32,
-                          clock=lambda: now[0])
+                          clock=lambda: now[0], limiter=MovingWindowRateLimiter(MemoryStorage()))
     cookie = limits.device_cookie("Vera")
     forged = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
     elsewhere = SignInLimits(account="1/minute", device="1/minute", address="1/minute", device_key=b"x" * 32,
-                             clock=lambda: now[0])
+                             clock=lambda: now[0], limiter=MovingWindowRateLimiter(MemoryStorage()))
 
     def kinds(limits: SignInLimits, username: str, value: str | None) -> list[str]:
         return [name for name, _ in limits.keys(username, "10.0.0.1", value)]

@@ -18,7 +18,15 @@ from sync.core.codes.base import Colour
 from sync.core.policy import Decision, Direction
 from sync.hq import stats, tracing, uploads
 from sync.hq.db import MIGRATIONS, HqDatabase
-from sync.hq.tables import entries, entry_stats, reason_stats, settings, staged_colour_rows
+from sync.hq.tables import (
+    entries,
+    entry_stats,
+    reason_stats,
+    settings,
+    staged_colour_rows,
+    staged_uploads,
+    upload_files,
+)
 from sync.hq.ingest import ingest
 from sync.hq.retention import purge
 from sync.hq.staff import (
@@ -261,21 +269,55 @@ def test_sessions_end_when_idle_at_their_age_and_with_a_new_password(hq_db: HqDa
     with pytest.raises(SessionEnded, match="signed out"):
         session_for(hq_db, other, TIMES, now=T)
     start_session(hq_db, user, TIMES, now=T)
-    assert purge_sessions(hq_db, TIMES, now=T + timedelta(hours=1)) == 1
+    with hq_db.begin() as conn:
+        assert purge_sessions(conn, TIMES, T + timedelta(hours=1)) == 1
 
 
-def test_uploads_left_by_a_stopped_server_or_never_applied_are_cleared(hq_db: HqDatabase, tmp_path: Path) -> None:
-    stuck = uploads.create(hq_db, uploads.Kind.COLOUR, "red.csv", "ada")
-    assert uploads.fail_interrupted(hq_db) == 1
-    assert uploads.get(hq_db, stuck.id).state is uploads.State.FAILED
+def test_uploads_cut_off_or_never_applied_are_cleared(hq_db: HqDatabase, tmp_path: Path) -> None:
+    cut = uploads.create(hq_db, uploads.Kind.COLOUR, "red.csv", "ada")
+    uploads.store_part(hq_db, cut.id, 0, b"id_number,colour,note\n")  # the rest never came: no check was queued
+    queued = uploads.create(hq_db, uploads.Kind.COLOUR, "red.csv", "ada")
+    uploads.queue_check(hq_db, queued.id)
+    with hq_db.begin() as conn:
+        assert uploads.fail_cut_off(conn, datetime.now(UTC) + timedelta(minutes=59)) == 0
+        assert uploads.fail_cut_off(conn, datetime.now(UTC) + timedelta(hours=1, minutes=1)) == 1
+    assert uploads.get(hq_db, cut.id).state is uploads.State.FAILED
+    assert uploads.get(hq_db, queued.id).state is uploads.State.CHECKING, "its check is queued"
+    with hq_db.read() as conn:
+        assert conn.execute(select(upload_files.c.upload_id)).scalars().all() == []
+
     waiting = uploads.create(hq_db, uploads.Kind.COLOUR, "red.csv", "ada")
     (tmp_path / "upload").mkdir()
     (tmp_path / "upload" / "red.csv").write_text(f"id_number,colour,note\n{make_resident_id(1)},red,\n")
     assert uploads.check(hq_db, waiting.id, tmp_path / "upload" / "red.csv", b"k" * 32).state is uploads.State.READY
     assert (tmp_path / "upload" / "red.csv").exists(), "checking leaves the file to whoever saved it"
 
-    assert uploads.expire(hq_db, now=datetime.now(UTC) + timedelta(hours=23)) == 0
-    assert uploads.expire(hq_db, now=datetime.now(UTC) + timedelta(days=2)) == 1
+    with hq_db.begin() as conn:
+        assert uploads.expire(conn, datetime.now(UTC) + timedelta(hours=23)) == 0
+        assert uploads.expire(conn, datetime.now(UTC) + timedelta(days=2)) == 1
     assert uploads.get(hq_db, waiting.id).state is uploads.State.DISCARDED
     with hq_db.read() as conn:
         assert conn.execute(select(staged_colour_rows)).first() is None
+
+
+def test_a_stored_upload_is_checked_from_the_start_whatever_an_earlier_check_left(hq_db: HqDatabase) -> None:
+    """The check job starts over: a check cut short by a process that stopped left rows staged and a count read;
+    the next one counts every row once, and the file goes when the check ends."""
+    key = b"k" * 32
+    upload = uploads.create(hq_db, uploads.Kind.COLOUR, "red list.csv", "ada")
+    content = "id_number,colour,note\n" + "".join(f"{make_resident_id(i)},red,case {i}\n" for i in range(3000))
+    data = content.encode()
+    for part, start in enumerate(range(0, len(data), 1000)):  # parts split lines anywhere, as a megabyte does
+        uploads.store_part(hq_db, upload.id, part, data[start : start + 1000])
+    with hq_db.begin() as conn:
+        conn.execute(insert(staged_colour_rows).values(upload_id=upload.id, subject="f" * 32, colour="red", note="x"))
+        conn.execute(update(staged_uploads).where(staged_uploads.c.id == upload.id).values(rows_read=1234))
+
+    outcome = uploads.check_stored(hq_db, upload.id, key, 10_000, lambda: False)
+
+    done = uploads.get(hq_db, upload.id)
+    assert done.state is uploads.State.READY and done.rows_read == 3000 and done.added == 3000, (outcome, done)
+    with hq_db.read() as conn:
+        assert conn.execute(select(upload_files)).first() is None
+        assert "f" * 32 not in conn.execute(select(staged_colour_rows.c.subject)).scalars().all()
+    assert uploads.check_stored(hq_db, upload.id, key, 10_000, lambda: False).endswith("ready already")

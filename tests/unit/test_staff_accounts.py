@@ -146,6 +146,12 @@ def test_last_activity_is_written_at_most_once_a_minute(db: HqDatabase) -> None:
     assert last_seen() == "2026-11-23T09:01:01.000+00:00"
 
 
+def purged(db: HqDatabase, times: SessionTimes, now: datetime) -> int:
+    """Sessions forgotten by housekeeping at `now` (it runs in a transaction of the job's)."""
+    with db.begin() as conn:
+        return purge_sessions(conn, times, now)
+
+
 def test_signing_out_and_purging_forget_sessions(db: HqDatabase) -> None:
     user = add_user(db, "vera", PASSWORD, Role.VIEWER)
     first, _ = start_session(db, user, TIMES, T0)
@@ -155,8 +161,8 @@ def test_signing_out_and_purging_forget_sessions(db: HqDatabase) -> None:
         session_for(db, first, TIMES, T0)
     assert sessions_of(db, "vera") == 1
 
-    assert purge_sessions(db, TIMES, T0 + timedelta(hours=1) + TIMES.idle) == 0
-    assert purge_sessions(db, TIMES, T0 + timedelta(hours=1) + TIMES.idle + timedelta(seconds=1)) == 1
+    assert purged(db, TIMES, T0 + timedelta(hours=1) + TIMES.idle) == 0
+    assert purged(db, TIMES, T0 + timedelta(hours=1) + TIMES.idle + timedelta(seconds=1)) == 1
     assert sessions_of(db, "vera") == 0
 
 
@@ -164,5 +170,5 @@ def test_a_session_is_purged_the_moment_it_reaches_its_longest(db: HqDatabase) -
     user = add_user(db, "vera", PASSWORD, Role.VIEWER)
     short = SessionTimes(idle=timedelta(hours=24), longest=timedelta(hours=1))
     start_session(db, user, short, T0)
-    assert purge_sessions(db, short, T0 + timedelta(minutes=59, seconds=59)) == 0
-    assert purge_sessions(db, short, T0 + timedelta(hours=1)) == 1
+    assert purged(db, short, T0 + timedelta(minutes=59, seconds=59)) == 0
+    assert purged(db, short, T0 + timedelta(hours=1)) == 1

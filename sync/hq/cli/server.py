@@ -10,6 +10,7 @@ from sync.core.i18n import LANGUAGES, _, ngettext
 from sync.core.bundle import fingerprint
 from sync.hq.cli.options import db_option, district_key_option, settings_from, signing_key_option, tls_cert_option
 from sync.hq.cli.output import hq_errors
+from sync.hq.db import database_url
 from sync.hq.lists import rows_without_kept_id
 from sync.hq.tls import fingerprint_of
 
@@ -43,6 +44,28 @@ from sync.hq.tls import fingerprint_of
     help="The private key of --tls-cert (default: $POCKET_HQ_TLS_KEY_FILE). With both, HQ serves HTTPS.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="HQ processes to run on this address (PostgreSQL only: SQLite takes one).",
+)
+@click.option(
+    "--read-db",
+    help="A streaming replica of --db (postgresql:// URL) for the dashboard's tracing and overview "
+    "(default: $POCKET_HQ_READ_DB, or none: --db serves all).",
+)
+@click.option(
+    "--rate-limit-store",
+    help="Where rate limits count: a redis:// URL (default: $POCKET_HQ_RATE_LIMIT_STORE, or the database on "
+    "PostgreSQL, this process's memory on SQLite).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="The reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or networks, or "
+    "'*' (default: $POCKET_HQ_FORWARDED_ALLOW_IPS, or 127.0.0.1).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -64,16 +87,22 @@ def serve(
     secure_cookies: bool | None,
     tls_cert_file: Path | None,
     tls_key_file: Path | None,
+    workers: int,
+    read_db: str | None,
+    rate_limit_store: str | None,
+    forwarded_allow_ips: str | None,
     log_level: str,
 ) -> None:
     """Run the HQ server: the API gates sync with, and the staff dashboard at / (migrates the database first).
 
     The dashboard needs the district key to trace by ID number, load lists and issue passes; staff sign in with
-    accounts made by `pocket-hq users add`."""
+    accounts made by `pocket-hq users add`. On PostgreSQL, any number of HQ processes (--workers, and other
+    hosts behind one address) may serve one district or city together: see README, "HQ for a city"."""
     # Imported here: the web stack is not needed by (and would slow down) every other command.
     from sync.hq.app import create_app
     from sync.hq.server import Tls
     from sync.hq.server import serve as run_server
+    from sync.hq.server import serve_workers
 
     settings = settings_from(
         db=db,
@@ -87,9 +116,18 @@ def serve(
         secure_cookies=secure_cookies,
         tls_cert_file=tls_cert_file,
         tls_key_file=tls_key_file,
+        read_db=read_db,
+        rate_limit_store=rate_limit_store,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
         raise click.UsageError(_("give both --tls-cert and --tls-key (or neither, behind a TLS proxy)"))
+    if workers > 1 and database_url(settings.db).startswith("sqlite"):
+        raise click.UsageError(
+            _("--workers {workers} needs PostgreSQL: HQ on SQLite ({db}) runs as one process. Give --db "
+              "postgresql://... to run several (README, 'HQ for a city'), or leave --workers at 1.").format(
+                workers=workers, db=settings.db)
+        )
     tls = Tls(settings.tls_cert_file, settings.tls_key_file) if settings.tls_cert_file and settings.tls_key_file else None
     if tls is not None:
         certificate = fingerprint_of(tls.cert_file)  # a certificate that cannot be read is said before anything starts
@@ -97,6 +135,8 @@ def serve(
     hq = app.state.hq
     click.echo(_("HQ database {database}; signing key {fingerprint}").format(
         database=hq.db.display, fingerprint=fingerprint(hq.signing_key)), err=True)
+    if hq.reads.replica is not None:
+        click.echo(_("tracing and overview read from {replica}").format(replica=hq.reads.replica.display), err=True)
     if settings.district_key_file is None:
         click.echo(_("warning: no --district-key: gates get no key of their own (typed ID numbers cannot be taken), and "
                      "the dashboard cannot trace by ID number, load lists or issue passes"), err=True)
@@ -117,4 +157,10 @@ def serve(
     scheme = "https" if tls else "http"
     click.echo(_("dashboard: {url} (accounts: pocket-hq users add NAME --role admin)").format(
         url=f"{scheme}://{shown}:{port}/"), err=True)
-    run_server(app, host, port, log_level, tls)
+    if workers == 1:
+        run_server(app, settings, host, port, log_level, tls)
+        return
+    hq.close()  # this process only checked the settings and migrated; the workers serve
+    click.echo(ngettext("{n} HQ process on one address", "{n} HQ processes on one address", workers).format(n=workers),
+               err=True)
+    serve_workers(settings, workers, host, port, log_level, tls)

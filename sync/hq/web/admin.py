@@ -5,15 +5,12 @@ commands and is recorded in the audit log. Viewers get 403 on all of these.
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.datastructures import UploadFile
@@ -34,7 +31,6 @@ from sync.hq.web.core import (
     AdminPosted,
     Dashboard,
     check_csrf,
-    client_of,
     dashboard_of,
     record,
     render,
@@ -43,8 +39,6 @@ from sync.hq.web.params import Cursor, GateName, PassName, UploadName, Words, fo
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PassFilter = Literal["current", "expired", "all"]
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-COPY_CHUNK = 1024 * 1024
 
 
 def _see(path: str, **params: str) -> RedirectResponse:
@@ -242,32 +236,23 @@ def lists_page(request: Request, session: Admin, after: Cursor = None, before: C
     return _lists_page(request, after=after, before=before)
 
 
-async def _save_upload(file: UploadFile, folder: Path) -> Path:
-    name = _SAFE_NAME.sub("_", Path(file.filename or "upload.csv").name)[:100] or "upload.csv"
-    path = folder / name
-    with path.open("wb") as out:
-        while chunk := await file.read(COPY_CHUNK):
-            out.write(chunk)
-    return path
+async def _store_upload(dashboard: Dashboard, upload_id: str, file: UploadFile) -> None:
+    """Keep the file in the database, a part at a time (any HQ process may then check it)."""
+    part = 0
+    while chunk := await file.read(uploads.PART_BYTES):
+        await run_in_threadpool(uploads.store_part, dashboard.db, upload_id, part, chunk)
+        part += 1
 
 
-def _check_saved_upload(dashboard: Dashboard, upload_id: str, path: Path, client: str = "") -> None:
-    """Check the saved copy in the background, then remove its temporary folder whatever the outcome. A file
-    refused is in the audit log with its reason (the upload alone says only that a file came)."""
-    try:
-        checked = uploads.check(
-            dashboard.db, upload_id, path, dashboard.district_key, dashboard.hq.settings.max_list_rows
-        )
-    finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
-    if checked.state is uploads.State.FAILED:
-        audit.record(dashboard.db, checked.uploaded_by, "list refused",
-                     {"upload": upload_id, "file": checked.filename, "why": checked.message}, client=client)
+async def _queue_check(dashboard: Dashboard, upload_id: str) -> None:
+    """Queue the stored file's check for whichever HQ process takes it first (this one is woken to look)."""
+    await run_in_threadpool(uploads.queue_check, dashboard.db, upload_id)
+    dashboard.hq.jobs.wake()
 
 
 @router.post("/lists")
 async def lists_upload(request: Request, session: Admin) -> Response:
-    """Take a CSV, register it and start checking it in the background; the preview page shows progress."""
+    """Take a CSV, register it, keep it in the database and queue its check; the preview page shows progress."""
     dashboard = dashboard_of(request)
     limit = int(dashboard.hq.settings.max_upload_mb * 1024 * 1024)
     declared = request.headers.get("content-length")
@@ -298,12 +283,11 @@ async def lists_upload(request: Request, session: Admin) -> Response:
                                 gate if kind == "roster" else None)
     except lists.ListError as exc:
         return _lists_page(request, str(exc), 422)
-    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=dashboard.upload_dir))
-    path = await _save_upload(file, folder)
+    await _store_upload(dashboard, upload.id, file)
     await file.close()
     record(request, session, "upload list", {"upload": upload.id, "kind": kind, "file": file.filename}
            | ({"gate": upload.gate} if upload.gate else {}))
-    dashboard.checks.submit(_check_saved_upload, dashboard, upload.id, path, client_of(request))
+    await _queue_check(dashboard, upload.id)
     return _see(f"/admin/uploads/{upload.id}")
 
 

@@ -1,4 +1,4 @@
-"""What every dashboard page shares: the Dashboard (templates, clock, district key, background checks, sign-in
+"""What every dashboard page shares: the Dashboard (templates, clock, district key, where heavy reads go, sign-in
 limits: see `signin_limits`), rendering, and the dependencies that admit staff: `signed_in`, `admin`, and
 their CSRF-checked variants for forms.
 
@@ -10,9 +10,6 @@ short-lived cookie. Cookies are HttpOnly and SameSite=Lax besides.
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,13 +23,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sync.core.clock import age_text, utc_text
 from sync.core.i18n import LANGUAGE_NAMES, _, ngettext, speak_here, speaking
 from sync.core.refusals import kind_label
 from sync.core.wording import say
 from sync.hq import audit
 from sync.hq.language import DOMAINS, reader_language
+from sync.hq.replica import Lag
 from sync.hq.runtime import Hq
-from sync.hq.staff import Session, SessionEnded, SessionTimes, session_for
+from sync.hq.staff import Session, SessionEnded, session_for
 from sync.hq.web.clock import DistrictClock
 from sync.hq.web.params import form_problem
 from sync.hq.web.signin_limits import SignInLimits
@@ -69,10 +68,10 @@ class Dashboard:
         settings = hq.settings
         self.hq = hq
         self.db = hq.db
+        self.reads = hq.reads
+        """Where tracing and the overview read (a replica when HQ has one); everything else reads `db`."""
         self.clock = DistrictClock(settings.timezone)
-        self.times = SessionTimes(
-            idle=timedelta(minutes=settings.session_idle_minutes), longest=timedelta(hours=settings.session_max_hours)
-        )
+        self.times = hq.session_times
         self.stale_after = timedelta(minutes=settings.stale_after_minutes)
         self.district_key = hq.secrets.district_key if hq.secrets is not None else None
         env = Environment(
@@ -91,23 +90,18 @@ class Dashboard:
         env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
         self.language = settings.language
         self.templates = Jinja2Templates(env=env)
-        self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hq-upload-check")
-        self.upload_dir = Path(tempfile.mkdtemp(prefix="pocket-hq-uploads-"))
-        """Where uploaded files wait for their check (a folder each, removed when it ends); this server's own,
-        removed whole when it stops, with the copies of checks that were still queued then."""
         self.sign_in = SignInLimits(
             account=settings.login_account_limit,
             device=settings.login_device_limit,
             address=settings.login_address_limit,
             device_key=_device_key(hq.signing_key),
             clock=hq.clock,
+            limiter=hq.limits,
         )
 
-    def close(self) -> None:
-        """Stop taking checks (queued ones are cancelled: their uploads end FAILED at the next start, see
-        `uploads.fail_interrupted`) and remove every upload's copy."""
-        self.checks.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(self.upload_dir, ignore_errors=True)
+    def replica_lag(self) -> Lag | None:
+        """How far behind the primary the replica that tracing and the overview read is (None: HQ has none)."""
+        return self.reads.lag()
 
 
 def _device_key(signing_key: ed25519.Ed25519PrivateKey) -> bytes:
@@ -141,10 +135,36 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "clock": dashboard.clock,
         "csrf_field": CSRF_FIELD,
         "language": language,
+        "replica_note": None,
         **context,
     }
     with speaking(language, DOMAINS):
         return dashboard.templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def replica_note(dashboard: Dashboard) -> str | None:
+    """What a page read from the replica says about it: how far behind the primary it is (None: no replica)."""
+    lag = dashboard.replica_lag()
+    if lag is None:
+        return None
+    if not lag.reachable:
+        return _("The read replica cannot be reached: this page was read from the primary database.")
+    if not lag.standby:
+        return _("Read from the database named by --read-db, which is not a standby of the primary.")
+    if lag.behind_bytes == 0:
+        return _("Read from the replica, which is up to date with the primary.")
+    behind = age_text(timedelta(seconds=lag.seconds))
+    size = _size(lag.behind_bytes)
+    if lag.as_of:
+        return _("Read from the replica, {behind} behind the primary: it shows the database as of {time} ({size} of "
+                 "changes still to apply).").format(behind=behind, time=dashboard.clock.show(utc_text(lag.as_of)),
+                                                    size=size)
+    return _("Read from the replica, {behind} behind the primary: it shows the database ({size} of changes still "
+             "to apply).").format(behind=behind, size=size)
+
+
+def _size(n: int) -> str:
+    return ngettext("{n} byte", "{n} bytes", n).format(n=n) if n < 1024 else f"{n / 1024:.0f} kB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
 def record(request: Request, session: Session, action: str, detail: dict[str, Any], results: int | None = None) -> None:

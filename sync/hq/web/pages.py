@@ -1,4 +1,5 @@
-"""The overview (every gate at a glance), a gate's own page, the alerts list and the published policy."""
+"""The overview (every gate at a glance), a gate's own page, the alerts list and the published policy. The overview
+and a gate's page read where tracing reads (a replica, when HQ has one: they say how far behind it is)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sync.hq.overview import (
 )
 from sync.hq.stats import Counts
 from sync.hq.web import charts
-from sync.hq.web.core import SignedIn, dashboard_of, render
+from sync.hq.web.core import SignedIn, dashboard_of, render, replica_note
 from sync.hq.web.params import Cursor, GateChoice, GateName
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +60,7 @@ def overview(
     now, day_start, hours = _today(request)
     first, last = hours[0], hours[-1]
     stale_before = now - dashboard.stale_after
-    with dashboard.db.read() as conn:
+    with dashboard.reads.read() as conn:
         tally = gate_tally(conn, stale_before)
         page = gate_page(conn, stale_before, show, after=after, before=before)
         names = [g.gate_id for g in page.items]
@@ -92,6 +93,7 @@ def overview(
         stale_minutes=dashboard.hq.settings.stale_after_minutes,
         now=now,
         day_start=day_start,
+        replica_note=replica_note(dashboard),
     )
 
 
@@ -101,7 +103,7 @@ def gate(request: Request, gate_id: GateName, session: SignedIn, after: Cursor =
     clock = dashboard.clock
     now, day_start, hours = _today(request)
     days_start = day_start - timedelta(days=DAYS_SHOWN - 1)
-    with dashboard.db.read() as conn:
+    with dashboard.reads.read() as conn:
         status = gate_status(conn, gate_id, now - dashboard.stale_after)
         if status is None:
             return render(request, "error.html", 404, title="No such gate", message=f"No gate {gate_id} is enrolled.")
@@ -133,6 +135,7 @@ def gate(request: Request, gate_id: GateName, session: SignedIn, after: Cursor =
         now=now,
         day_start=day_start,
         stale_minutes=dashboard.hq.settings.stale_after_minutes,
+        replica_note=replica_note(dashboard),
     )
 
 

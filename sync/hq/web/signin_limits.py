@@ -11,7 +11,9 @@ Who an attempt counts against:
   office address keep signing in from their own browsers while someone there sprays passwords.
 Each limit is tiers in the `limits` notation ('5/minute;10/10 minutes;20/hour'): as each tier fills, the wait
 grows (a minute, then ten, then an hour). Limits are checked before the password (a refused attempt reveals
-nothing about it) and counted only when the password was wrong. Counts live in the server's memory.
+nothing about it) and counted only when the password was wrong. Counts live where HQ's rate limits count
+(`sync.hq.rate_store`): shared by every HQ process of a city, so that a guesser gains nothing from being answered
+by another process.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import parse_many
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 DEVICE_DAYS = 90
@@ -54,10 +55,11 @@ Keys = list[tuple[str, str]]
 
 class SignInLimits:
     def __init__(
-        self, *, account: str, device: str, address: str, device_key: bytes, clock: Callable[[], float]
+        self, *, account: str, device: str, address: str, device_key: bytes, clock: Callable[[], float],
+        limiter: MovingWindowRateLimiter,
     ) -> None:
         self._tiers = {"account": parse_many(account), "device": parse_many(device), "address": parse_many(address)}
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = limiter
         self._device_key = device_key
         self._clock = clock
 

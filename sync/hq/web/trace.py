@@ -1,6 +1,9 @@
 """Contact tracing pages: a person's passages, a gate's passages, a person's contacts; each as pages and as a
 CSV download, each recorded in the audit log with the staff account.
 
+Tracing reads where the overview does (a replica, when HQ has one: each result says how far behind it is); the
+audit log it writes goes to the primary.
+
 An ID number arrives only in a POSTed form (never in a URL, a log line or the browser's history), is hashed
 with the district key at once, and the browser is sent on to the result by subject: the links that page,
 export and share a result carry the subject, which is what HQ holds anyway.
@@ -26,7 +29,7 @@ from sync.hq.overview import gate_names
 from sync.hq.paging import Page
 from sync.hq.tracing import ContactPlan, Passage, TracingError, Window
 from sync.hq.web import csvout
-from sync.hq.web.core import Dashboard, Posted, SignedIn, dashboard_of, record, render
+from sync.hq.web.core import Dashboard, Posted, SignedIn, dashboard_of, record, render, replica_note
 from sync.hq.web.params import NO_CONTROLS, Cursor, TraceText
 
 router = APIRouter(prefix="/trace", include_in_schema=False)
@@ -59,7 +62,7 @@ def _defaults(dashboard: Dashboard) -> dict[str, str]:
 
 def _form_page(request: Request, error: str | None = None, status: int = 200, **values: str) -> Response:
     dashboard = dashboard_of(request)
-    with dashboard.db.read() as conn:
+    with dashboard.reads.read() as conn:
         names = gate_names(conn)
     return render(
         request, "trace.html", status, error=error, values=_defaults(dashboard) | values, gates=names,
@@ -187,6 +190,7 @@ def _result_page(
     return render(
         request, "trace_result.html", title=title, summary=summary, page=page, total=total, people=people,
         csv_url=csv_url, query=query, params={k: v for k, v in query.items() if v}, contacts=contacts, plan=plan,
+        replica_note=replica_note(dashboard_of(request)),
     )
 
 
@@ -220,7 +224,7 @@ def _gate_result(request: Request, params: dict[str, str]) -> tuple[dict[str, st
     if not _GATE.match(params["gate"]):
         raise TracingError("choose a gate")
     window = _window(dashboard, params["from"], params["to"])
-    with dashboard.db.read() as conn:
+    with dashboard.reads.read() as conn:
         if params["gate"] not in gate_names(conn):
             raise TracingError(_("no gate {gate} is enrolled").format(gate=params["gate"]))
     return params, tracing.gate(params["gate"], window), window
@@ -233,7 +237,7 @@ def _contacts_result(
     _check_subject(params["subject"])
     window = _window(dashboard, params["from"], params["to"])
     minutes = _minutes(params["minutes"])
-    with dashboard.db.read() as conn:
+    with dashboard.reads.read() as conn:
         plan = tracing.plan_contacts(conn, params["subject"], window, minutes)
     return params, tracing.contacts(plan), window, plan
 
@@ -257,7 +261,7 @@ def person(
     dashboard = dashboard_of(request)
     try:
         params, result, window = _person_result(request, query)
-        with dashboard.db.read() as conn:
+        with dashboard.reads.read() as conn:
             total = result.count(conn)
             page = result.page(conn, after=after, before=before)
     except ValueError as exc:
@@ -278,7 +282,7 @@ def person_csv(request: Request, session: SignedIn, query: TraceQuery) -> Respon
         params, result, window = _person_result(request, query)
     except ValueError as exc:
         return _error(request, exc)
-    rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.db))
+    rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.reads))
     return _csv(
         request, session, "export person csv", _detail(params, ("subject",), window, None),
         f"person-{params['subject'][:8]}.csv", passage_header(), rows,
@@ -292,7 +296,7 @@ def gate(
     dashboard = dashboard_of(request)
     try:
         params, result, window = _gate_result(request, query)
-        with dashboard.db.read() as conn:
+        with dashboard.reads.read() as conn:
             total, people = result.summary(conn)
             page = result.page(conn, after=after, before=before)
     except ValueError as exc:
@@ -313,7 +317,7 @@ def gate_csv(request: Request, session: SignedIn, query: TraceQuery) -> Response
         params, result, window = _gate_result(request, query)
     except ValueError as exc:
         return _error(request, exc)
-    rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.db))
+    rows = (_passage_row(dashboard, p) for p in result.each_row(dashboard.reads))
     return _csv(
         request, session, "export gate csv", _detail(params, ("gate",), window, None),
         f"gate-{params['gate']}.csv", passage_header(), rows,
@@ -327,7 +331,7 @@ def contacts(
     dashboard = dashboard_of(request)
     try:
         params, result, window, plan = _contacts_result(request, query)
-        with dashboard.db.read() as conn:
+        with dashboard.reads.read() as conn:
             total, people = result.summary(conn)
             page = result.page(conn, after=after, before=before)
     except ValueError as exc:
@@ -355,7 +359,7 @@ def contacts_csv(request: Request, session: SignedIn, query: TraceQuery) -> Resp
         return _error(request, exc)
 
     def rows() -> Iterator[list[object]]:
-        for p in result.each_row(dashboard.db):
+        for p in result.each_row(dashboard.reads):
             near, apart = plan.nearest(p)
             yield [
                 *_passage_row(dashboard, p),

@@ -1,8 +1,8 @@
 """Daily reconciliation: each gate's own counts of the days it finished and uploaded whole, the latest report of
 each gate and day, which the dashboard sets beside HQ's counts of the same window (`sync.hq.reconcile`).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
