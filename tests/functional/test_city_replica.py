@@ -86,7 +86,7 @@ def test_tracing_reads_the_replica_and_says_how_far_behind_it_is(
         total, note = _traced(staff, subject)
         assert total == 1, "the replica has not applied the new entry yet"
         assert re.fullmatch(r"Read from the replica, \d+ s behind the primary: it shows the database as of "
-                            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+ (bytes|kB|MB) of changes still to apply\)\.", note), note
+                            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+(\.\d)? (bytes|kB|MB) of changes still to apply\)\.", note), note
         overview = staff.get("/").text
         assert "behind the primary" in overview and 'data-gate="east-gate"' not in overview
         admin = staff.get("/admin/gates").text  # what must read its own writes reads the primary

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -27,7 +28,7 @@ from kiosk.ui.context import KioskContext
 from kiosk.ui.screens.entry_forms import ManualEntryScreen, VisitorScreen
 from kiosk.ui.screens.handover import HandoverScreen
 from kiosk.ui.screens.log import LogScreen
-from tests.functional.ui_support import open_context, text_of, verdict_word, wait_for
+from tests.functional.ui_support import open_context, preview_fits, text_of, verdict_word, wait_for
 
 NOW = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
 NO_CAMERA = "/nonexistent/camera"
@@ -117,10 +118,12 @@ def test_hold(
 ) -> None:
     yellow = next(p.file for p in people() if p.expect == "hold")
     app = make_app(camera_with(tmp_path, yellow), loop_source=True, frame_interval=0.1)
+    image = cv2.imread(str(FRAMES / yellow))
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: verdict_word(pilot) == "人工核验")
         assert "黄码" in text_of(pilot, "#verdict-reasons")
+        await wait_for(pilot, lambda: preview_fits(pilot, image))  # the picture redrawn at the verdict's layout
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -24,9 +23,8 @@ from kiosk.demo.generate import demo_id
 from kiosk.operators import OperatorBook
 from kiosk.ui.app import GateApp
 from kiosk.ui.context import KioskContext
-from kiosk.ui.preview import HALF_BLOCK, FrameView, thumbnail
 from kiosk.ui.screens.entry_forms import ManualEntryScreen
-from tests.functional.ui_support import KEEPER, open_context, text_of, verdict_word, wait_for
+from tests.functional.ui_support import KEEPER, open_context, preview_fits, text_of, verdict_word, wait_for
 
 NOW = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
 NO_CAMERA = "/nonexistent/camera"
@@ -69,15 +67,6 @@ async def steady_cursors(pilot: Pilot[Any]) -> None:
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await pilot.pause()
-
-
-def preview_fits(pilot: Pilot[Any], image: np.ndarray) -> bool:
-    """Whether the preview draws the camera's picture at the size its widget now has (the final layout), as
-    its rendered lines show."""
-    view = pilot.app.screen.query_one(FrameView)
-    expected = thumbnail(image, (view.size.width, view.size.height))
-    drawn = [text for y in range(view.size.height) if HALF_BLOCK in (text := view.render_line(y).text)]
-    return len(drawn) == expected.shape[0] // 2 and all(text.count(HALF_BLOCK) == expected.shape[1] for text in drawn)
 
 
 async def no_camera(pilot: Pilot[Any]) -> None:

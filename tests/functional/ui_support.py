@@ -35,6 +35,7 @@ from kiosk.store import GateStore
 from kiosk.ui.app import GateApp
 from kiosk.ui.banner import VerdictWord
 from kiosk.ui.messages import VerdictReady
+from kiosk.ui.preview import HALF_BLOCK, FrameView, thumbnail
 from kiosk.ui.context import KioskContext, open_kiosk
 from sync.hq.cli import main as hq_main
 
@@ -212,3 +213,12 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
 def verdict_word(pilot: Pilot[Any]) -> str:
     """The word the verdict banner shows (PASS, HOLD, REFUSED, NOT LOGGED or READY)."""
     return pilot.app.screen.query_one(VerdictWord).word
+
+
+def preview_fits(pilot: Pilot[Any], image: np.ndarray) -> bool:
+    """Whether the preview draws the camera's picture at the size its widget now has (the final layout), as
+    its rendered lines show."""
+    view = pilot.app.screen.query_one(FrameView)
+    expected = thumbnail(image, (view.size.width, view.size.height))
+    drawn = [text for y in range(view.size.height) if HALF_BLOCK in (text := view.render_line(y).text)]
+    return len(drawn) == expected.shape[0] // 2 and all(text.count(HALF_BLOCK) == expected.shape[1] for text in drawn)
