@@ -171,6 +171,9 @@ class AlertKind(StrEnum):
     UNRESOLVED = "unresolved"
     """An entry for an ID number typed at the gate, sealed to HQ, that HQ could not open (no district key, or a
     damaged seal): stored without a subject. HQ's alert list only, like REFUSED."""
+    TWO_GATES = "two_gates"
+    """One subject let in at two different gates within `[presence] two_gates_window_minutes`, without leaving in
+    between (`sync.hq.two_gates`): one code on two phones? HQ's alert list only, like REFUSED."""
 
 
 RECEIPT_ALERT_KINDS = frozenset({AlertKind.GAP, AlertKind.EDITED, AlertKind.BROKEN, AlertKind.REWRITTEN})
