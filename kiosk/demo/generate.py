@@ -175,13 +175,15 @@ def issue_frames(keys: Path, out: Path, people: tuple[Person, ...] = PEOPLE, now
 
 
 def write_lists(out: Path, people: tuple[Person, ...] = PEOPLE, now: datetime | None = None) -> None:
-    """roster.csv, passes.csv and colour_list.csv with raw demo ID numbers (hashed when the demo loads them)."""
+    """roster.csv, passes.csv and colour_list.csv with raw demo ID numbers (hashed when the demo loads them).
+    Each household on the roster has a made-up phone (1380000, then its serial), for visitors' hosts."""
     moment = now or datetime.now(UTC)
-    residents = [(demo_id(p.serial), p.name, f"{p.serial}-{p.serial + 1}01") for p in people if p.resident]
     name, serial = MANUAL_RESIDENT
-    residents.append((demo_id(serial), name, f"{serial}-{serial + 1}01"))
+    serials = [(p.serial, p.name) for p in people if p.resident] + [(serial, name)]
     (out / "roster.csv").write_text(
-        "id_number,name,unit\n" + "".join(f"{i},{n},{u}\n" for i, n, u in residents), encoding="utf-8"
+        "id_number,name,unit,phone\n"
+        + "".join(f"{demo_id(s)},{n},{s}-{s + 1}01,1380000{s:04d}\n" for s, n in serials),
+        encoding="utf-8",
     )
     start, until = moment.replace(microsecond=0), (moment + VALID_FOR).replace(microsecond=0)
     (out / "passes.csv").write_text(

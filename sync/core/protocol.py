@@ -256,6 +256,8 @@ class RosterRow(_Wire):
     subject: Subject
     name: _Short = ""
     unit: _Short = ""
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{0,20}$")] = ""
+    """The household's phone (digits), for the keeper to call a visitor's host; empty when the roster has none."""
     id_hash: Subject | None = None
     """The ID's hash under this gate's key (`sync.core.identity.gate_hash`), to find the row from a typed number;
     None for a row HQ holds no ID number for (loaded before gate keys: load the list again)."""

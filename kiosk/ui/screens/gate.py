@@ -26,6 +26,7 @@ from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
 from sync.core.policy import Direction
+from sync.core.policy.rules.access import AccessRule
 from sync.core.policy.rules.companions import CompanionRules
 from kiosk.sound.cues import Cue
 from kiosk.ui.words import speak_bindings
@@ -394,8 +395,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
                 now=self.context.clock(),
             )
 
+        gate = self.context.gate
+        host_phone = gate.household_phone if gate.policy.section(AccessRule).host_confirmation else None
         self.app.push_screen(
-            VisitorScreen(submit, self.context.config.document_types, self.session.pending_temperature),
+            VisitorScreen(submit, self.context.config.document_types, self.session.pending_temperature, host_phone),
             self._typed_entry_done("visitor"),
         )
 
