@@ -200,6 +200,21 @@ def write_lists(out: Path, people: tuple[Person, ...] = PEOPLE, now: datetime | 
     )
 
 
+ID_CARD_FRAME = "09-idcard.jpg"
+"""A resident ID card (the manual resident's) held up to the camera, after the codes: the demo reads it (`c`)."""
+ID_CARD_NAME = "陈依"
+
+
+def write_card_frame(out: Path) -> None:
+    """The ID card frame, drawn by `kiosk.demo.idcard_image` (Pillow and a CJK font: a developer's tools)."""
+    from kiosk.demo.idcard_image import CardFace, Holding, held_frame
+
+    face = CardFace(ID_CARD_NAME, demo_id(MANUAL_RESIDENT[1]))
+    image = held_frame(face, Holding(angle=4, brightness=0.9))
+    if not cv2.imwrite(str(out / ID_CARD_FRAME), image, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+        raise OSError(f"cannot write {out / ID_CARD_FRAME}")
+
+
 POLICY = """\
 # The demo gate's policy: the field defaults, except that a yellow code is held for a check (some districts
 # do this), so that the demo shows every kind of verdict: pass (green), hold (amber) and refuse (red).
@@ -226,12 +241,14 @@ def generate(out: Path = DATA, keys: Path | None = None) -> None:
             shutil.copy(pem, out / TRUST_SUBDIR / pem.name)
         shutil.copy(keys / DISTRICT_KEY_FILE, out / DISTRICT_KEY_FILE)
         issue_frames(keys, out / "frames", now=now)
+        write_card_frame(out / "frames")
     write_lists(out, now=now)
     (out / "policy.toml").write_text(POLICY, encoding="utf-8")
     manifest = {
         "generated_at": now.isoformat(timespec="seconds"),
         "valid_until": (now + VALID_FOR).isoformat(timespec="seconds"),
         "manual_resident": {"name": MANUAL_RESIDENT[0], "id_number": demo_id(MANUAL_RESIDENT[1])},
+        "id_card": {"file": ID_CARD_FRAME, "name": ID_CARD_NAME, "id_number": demo_id(MANUAL_RESIDENT[1])},
         "frames": [asdict(p) | {"colour": p.colour.value, "id_number": demo_id(p.serial)} for p in PEOPLE],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
