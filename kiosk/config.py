@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from kiosk.keeper_locale import zone_named
 from kiosk.sound.cues import SoundMode
-from sync.core.i18n import LANGUAGES, supported
+from sync.core.i18n import LANGUAGES, supported, _
 from sync.core.policy import Policy, load_policy
 
 DEFAULT_CONFIG = Path.home() / ".config" / "pocket-gate" / "kiosk.toml"
@@ -145,9 +145,9 @@ def load_config(explicit: Path | None = None) -> KioskConfig:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+            raise ConfigError(_("cannot read config file {path}: {error}").format(path=path, error=exc.strerror)) from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+            raise ConfigError(_("config file {path} is not valid TOML: {error}").format(path=path, error=exc)) from exc
         base = path.resolve().parent
         for key in _PATH_FIELDS:
             value = data.get(key)
@@ -158,4 +158,6 @@ def load_config(explicit: Path | None = None) -> KioskConfig:
     except ValidationError as exc:
         where = path or "the environment"
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"configuration from {where} is invalid: {problems}") from exc
+        raise ConfigError(
+            _("configuration from {where} is invalid: {problems}").format(where=where, problems=problems)
+        ) from exc

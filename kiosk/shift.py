@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +130,25 @@ def handover(db_path: Path, shift: Shift, ended_at: datetime) -> Handover:
     return Handover(shift, ended_at, ShiftTally().add_all(rows))
 
 
-def day_counts(db_path: Path, day: date) -> list[tuple[str, int]]:
-    """A day's counts at this gate (midnight to midnight in the district's time), in the handover's words and
-    HQ's: attempts (an amendment replacing what it amends), let in, left, refused, held. What an official
-    compares with HQ's numbers for the same gate and day."""
-    start = datetime.combine(day, time(0), tzinfo=zone()).astimezone()  # no zone: the laptop's
-    tally = ShiftTally().add_all(read_entries(db_path, start, start + timedelta(days=1)))
+def day_window(day: date, tz: tzinfo | None) -> tuple[datetime, datetime]:
+    """The day's bounds: midnight to the next midnight in `tz` (None: the laptop's zone), as aware times."""
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone()  # no zone: the laptop's
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone()
+    return start, end
+
+
+def day_tally(db_path: Path, day: date, tz: tzinfo | None) -> ShiftTally:
+    """A day's entries at this gate, counted as the handover counts them: what `report --day` prints and what
+    the gate reports to HQ for reconciliation (`kiosk.uplink.day_reports`), so the two cannot differ."""
+    start, end = day_window(day, tz)
+    return ShiftTally().add_all(read_entries(db_path, start, end))
+
+
+def day_counts(db_path: Path, day: date, tz: tzinfo | None = None) -> list[tuple[str, int]]:
+    """A day's counts at this gate (midnight to midnight in `tz`, by default the zone times are read in), in the
+    handover's words and HQ's: attempts (an amendment replacing what it amends), let in, left, refused, held.
+    What an official compares with HQ's numbers for the same gate and day."""
+    tally = day_tally(db_path, day, tz if tz is not None else zone())
     return [
         (_("attempts"), tally.attempts),
         (_("let in"), tally.entered),

@@ -10,9 +10,11 @@ import click
 
 from kiosk.cli.options import config_option, db_option, existing_store, gate_config
 from kiosk.cli.output import friendly_errors
+from kiosk.keeper_locale import ZONE_META, zone, zone_named
 from kiosk.shift import day_counts
 from kiosk.store import entries_phrase
 from kiosk.uplink.retention import purge_entries
+from sync.core.i18n import _
 
 
 @click.command()
@@ -40,7 +42,9 @@ def report(day: datetime, as_json: bool, config_file: Path | None, db: Path | No
     """A day's counts at this gate: attempts, let in, left, refused, held (one passage per attempt, as HQ counts
     them), to compare with HQ's numbers for the gate and day."""
     config = gate_config(config_file)
-    counts = day_counts(db or config.database, day.date())
+    with existing_store(config, db, read_only=True) as store:
+        tz = zone_named(store.get_meta(ZONE_META)) or zone()  # the zone HQ's bundle names, as in the sync's report
+    counts = day_counts(db or config.database, day.date(), tz)
     if as_json:
         keys = ("attempts", "let_in", "left", "refused", "held")
         click.echo(json.dumps({"gate": config.gate_id, "day": f"{day:%Y-%m-%d}"} | dict(zip(keys, (n for _, n in counts)))))
@@ -63,9 +67,9 @@ def verify(config_file: Path | None, db: Path | None) -> None:
         problems = store.verify()
         count = store.count_entries()
     for text in damaged:
-        click.echo(f"database file: {text}")
+        click.echo(_("database file: {text}").format(text=text))
     for problem in problems:
-        click.echo(f"entry {problem.seq}: {problem.kind}: {problem.detail}")
+        click.echo(_("entry {seq}: {kind}: {detail}").format(seq=problem.seq, kind=problem.kind, detail=problem.detail))
     if damaged or problems:
         raise SystemExit(1)
-    click.echo(f"chain intact: {entries_phrase(count)}")
+    click.echo(_("chain intact: {count}").format(count=entries_phrase(count)))

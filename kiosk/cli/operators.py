@@ -10,6 +10,7 @@ from kiosk.cli.options import config_option, db_option, gate_config
 from kiosk.cli.output import friendly_errors
 from kiosk.operators import OperatorBook, pin_problem
 from sync.core.escaping import visible
+from sync.core.i18n import _
 
 
 @click.group()
@@ -45,7 +46,11 @@ def operators_add(operator_id: str, name: str, pin: str, replace: bool, config_f
     config = gate_config(config_file)
     with OperatorBook(db or config.database) as book:
         operator = book.add(operator_id, name, pin, replace=replace)
-    click.echo(f"operator {operator.id} ({visible(operator.name)}) can sign in at gate {config.gate_id}")
+    click.echo(
+        _("operator {id} ({name}) can sign in at gate {gate}").format(
+            id=operator.id, name=visible(operator.name), gate=config.gate_id
+        )
+    )
 
 
 @operators.command("list")
@@ -60,7 +65,7 @@ def operators_list(config_file: Path | None, db: Path | None) -> None:
     for operator in found:
         click.echo(f"{operator.id}\t{visible(operator.name)}")
     if not found:
-        click.echo("no operators yet: add one with `pocket-kiosk operators add ID --name NAME`", err=True)
+        click.echo(_("no operators yet: add one with `pocket-kiosk operators add ID --name NAME`"), err=True)
 
 
 @operators.command("remove")
@@ -73,4 +78,4 @@ def operators_remove(operator_id: str, config_file: Path | None, db: Path | None
     config = gate_config(config_file)
     with OperatorBook(db or config.database) as book:
         book.remove(operator_id)
-    click.echo(f"operator {operator_id} can no longer sign in")
+    click.echo(_("operator {operator_id} can no longer sign in").format(operator_id=operator_id))

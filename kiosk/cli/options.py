@@ -13,6 +13,7 @@ from kiosk.config import KioskConfig, load_config
 from kiosk.keeper_locale import set_zone, speak
 from kiosk.store import GateStore, StoreError
 from sync.core.policy import Direction
+from sync.core.i18n import _
 
 config_option = click.option(
     "--config",
@@ -65,5 +66,5 @@ def existing_store(config: KioskConfig, db: Path | None, *, read_only: bool = Fa
     """The gate database the options name, which must exist (these commands never create one)."""
     path = db or config.database
     if not path.exists():
-        raise StoreError(f"no gate database at {path}")
+        raise StoreError(_("no gate database at {path}").format(path=path))
     return GateStore(path, config.gate_id, read_only=read_only)

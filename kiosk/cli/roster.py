@@ -11,6 +11,7 @@ from kiosk.cli.output import friendly_errors
 from kiosk.store import GateStore
 from sync.core.identity import load_district_key
 from sync.core.roster_csv import read_roster
+from sync.core.i18n import _
 
 
 @click.group()
@@ -28,8 +29,8 @@ def roster_import(csv_file: Path, config_file: Path | None, db: Path | None) -> 
     numbers are hashed on the way in."""
     config = gate_config(config_file)
     if config.district_key_file is None:
-        raise click.ClickException("the config names no district_key_file; ID numbers cannot be hashed")
+        raise click.ClickException(_("the config names no district_key_file; ID numbers cannot be hashed"))
     rows = read_roster(csv_file, load_district_key(config.district_key_file))
     with GateStore(db or config.database, config.gate_id) as store:
         store.replace_table("roster", rows)
-    click.echo(f"roster replaced: {len(rows)} residents")
+    click.echo(_("roster replaced: {rows} residents").format(rows=len(rows)))

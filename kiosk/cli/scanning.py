@@ -22,6 +22,7 @@ from kiosk.uplink.retention import purge_entries
 from sync.core.cli_types import TEMPERATURE, UTC_TIME
 from sync.core.escaping import visible
 from sync.core.policy import Direction
+from sync.core.i18n import _
 
 QR_MAX_CHARS = 7089
 """The most one QR symbol holds (version 40, numeric mode): `check` shows every decoded text whole."""
@@ -67,7 +68,7 @@ def scan(
             logged = scan_serial(SerialScanner(port), loop, presenting, as_json)
         finally:
             gate.store.close()
-        click.echo(f"{entries_phrase(logged)} logged", err=True)
+        click.echo(_("{logged} logged").format(logged=entries_phrase(logged)), err=True)
         return
     capture = CaptureThread(open_source(source or config.source)).start()
     logged = 0
@@ -86,8 +87,10 @@ def scan(
         gate.store.close()
     skipped = getattr(capture.source, "skipped", [])
     for path in skipped:
-        click.echo(f"skipped unreadable image {visible(str(path))}", err=True)
-    click.echo(f"{loop.frames} frames read, {entries_phrase(logged)} logged", err=True)
+        click.echo(_("skipped unreadable image {path}").format(path=visible(str(path))), err=True)
+    click.echo(
+        _("{frames} frames read, {logged} logged").format(frames=loop.frames, logged=entries_phrase(logged)), err=True
+    )
     if capture.error is not None:
         raise click.ClickException(str(capture.error))
 

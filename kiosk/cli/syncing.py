@@ -15,12 +15,13 @@ import click
 
 from kiosk.cli.options import config_option, existing_store, gate_config, json_option
 from kiosk.cli.output import emit, friendly_errors
-from kiosk.config import KioskConfig
+from kiosk.config import KioskConfig, config_path
 from kiosk.store import entries_phrase
 from kiosk.uplink.state import SyncState
 from kiosk.uplink.status import Connection, SyncProgress
 from kiosk.uplink.status_text import status_json, status_line
 from sync.core.escaping import visible
+from sync.core.i18n import _
 
 
 @click.command()
@@ -61,9 +62,11 @@ def enroll(
     from kiosk.uplink.enrollment import EnrolmentError
     from kiosk.uplink.enrollment import enroll as enroll_gate
 
+    if (existing := config_path(config_file)) is not None and existing.exists():
+        gate_config(existing)  # the keeper's language, from the config being enrolled
     if token == "-":
         if sys.stdin.isatty():
-            click.echo("Paste the token `pocket-hq gates add` printed, then Enter:", err=True)
+            click.echo(_("Paste the token `pocket-hq gates add` printed, then Enter:"), err=True)
         token = sys.stdin.readline().strip()
     try:
         done = enroll_gate(
@@ -76,12 +79,17 @@ def enroll(
         )
     except EnrolmentError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"enrolled gate {done.gate_id} with {done.hq_url}; settings saved in {done.config_file}")
-    click.echo(f"HQ signing key pinned: {done.fingerprint}" + (" (replaces the previous key)" if done.key_changed else ""))
+    click.echo(
+        _("enrolled gate {gate} with {url}; settings saved in {config}").format(
+            gate=done.gate_id, url=done.hq_url, config=done.config_file
+        )
+    )
+    pinned = _("HQ signing key pinned: {fingerprint}").format(fingerprint=done.fingerprint)
+    click.echo(pinned + (_(" (replaces the previous key)") if done.key_changed else ""))
     if done.certificate is not None:
-        click.echo(f"HQ certificate pinned: {done.certificate}")
+        click.echo(_("HQ certificate pinned: {certificate}").format(certificate=done.certificate))
     elif insecure_http:
-        click.echo("warning: HQ is reached over plain http: nothing on the wire is protected", err=True)
+        click.echo(_("warning: HQ is reached over plain http: nothing on the wire is protected"), err=True)
     if not no_sync:
         _sync_once(done.config, as_json=False)
 
@@ -145,7 +153,9 @@ def sync(
         _refused_entries(config, as_json, change="retry" if retry_refused else "dismiss" if dismiss_refused else None)
         return
     if not config.hq_url:
-        raise click.ClickException("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
+        raise click.ClickException(
+            _("this gate is not enrolled with HQ yet: run `pocket-kiosk enroll --hq URL --token TOKEN`")
+        )
     if once:
         _sync_once(config, as_json)
         return
@@ -175,11 +185,13 @@ def _refused_entries(config: KioskConfig, as_json: bool, *, change: str | None) 
             emit(record, as_json, f"#{entry.seq} {visible(entry.id)} logged {visible(entry.ts or '?')}: {entry.kind}: "
                  f"{visible(entry.reason)}")
         if change == "retry":
-            click.echo(f"{entries_phrase(state.retry_refused())} HQ refused will go again at the next sync", err=True)
+            again = entries_phrase(state.retry_refused())
+            click.echo(_("{entries} HQ refused will go again at the next sync").format(entries=again), err=True)
         elif change == "dismiss":
-            click.echo(f"{entries_phrase(state.dismiss_refused())} HQ refused no longer reported", err=True)
+            dismissed = entries_phrase(state.dismiss_refused())
+            click.echo(_("{entries} HQ refused no longer reported").format(entries=dismissed), err=True)
         elif not refused:
-            click.echo("HQ has refused no entry of this gate", err=True)
+            click.echo(_("HQ has refused no entry of this gate"), err=True)
 
 
 def _sync_once(config: KioskConfig, as_json: bool) -> None:
@@ -217,7 +229,7 @@ class _ProgressReporter:
             self._bar.update(progress.sent - self._shown)
             self._shown = progress.sent
         elif progress.sent * 10 // progress.total > self._shown * 10 // progress.total or progress.sent == progress.total:
-            click.echo(f"uploaded {progress.sent}/{progress.total} entries", err=True)
+            click.echo(_("uploaded {sent}/{total} entries").format(sent=progress.sent, total=progress.total), err=True)
             self._shown = progress.sent
 
     def finish(self) -> None:

@@ -16,6 +16,7 @@ from sync.core.codes.trust import read_trust_file
 from sync.core.clock import ago_text
 from sync.core.escaping import visible
 from sync.core.policy import FreshnessRule
+from sync.core.i18n import _
 
 
 @click.group()
@@ -52,9 +53,9 @@ def trust_import(
             summary = import_document(
                 store, read_trust_file(path), name=name or path.name, origin="file", shc_issuer=shc_issuer
             )
-            click.echo(f"imported {visible(summary.describe())}")
+            click.echo(_("imported {summary}").format(summary=visible(summary.describe())))
         count = len(list_documents(store))
-    click.echo(f"trust list: {count} documents in {db or config.database}")
+    click.echo(_("trust list: {count} documents in {database}").format(count=count, database=db or config.database))
 
 
 @trust.command("list")
@@ -81,12 +82,12 @@ def trust_list(config_file: Path | None, db: Path | None, as_json: bool) -> None
         emit(record, as_json, f"{visible(doc.name)} [{doc.origin}, confirmed {doc.confirmed_at:%Y-%m-%d %H:%M}]: "
              f"{visible(doc.summary)}")
     if not documents:
-        click.echo("no trust documents stored; import some with `pocket-kiosk trust import FILE`", err=True)
+        click.echo(_("no trust documents stored; import some with `pocket-kiosk trust import FILE`"), err=True)
         return
     age = now - max(doc.confirmed_at for doc in documents)
     stale = f"STALE (limit {freshness.keys_max_age_hours:g} h; codes then {freshness.stale_keys.value})"
     state = stale if freshness.keys_stale(age) else "fresh"
-    click.echo(f"trust list last refreshed {ago_text(age)}: {state}", err=True)
+    click.echo(_("trust list last refreshed {age}: {state}").format(age=ago_text(age), state=state), err=True)
 
 
 @trust.command("remove")
@@ -100,5 +101,5 @@ def trust_remove(name: str, config_file: Path | None, db: Path | None) -> None:
     with existing_store(config, db) as store:
         removed = remove_document(store, name)
     if not removed:
-        raise click.ClickException(f"no trust document named {visible(name)!r}")
-    click.echo(f"removed {visible(name)}")
+        raise click.ClickException(_("no trust document named {name!r}").format(name=visible(name)))
+    click.echo(_("removed {name}").format(name=visible(name)))

@@ -4,10 +4,11 @@ and applies HQ's bundle, in the background or once from the command line.
 Sync rules (shared/DESIGN.md): the uploader reads `seq > cursor ORDER BY seq LIMIT n`, capped by count and
 bytes, and sends the rows as stored (HQ judges each entry; the gate does not stop at one it guesses HQ will not
 take); the cursor moves only after HQ's 2xx answer, in one transaction with the entries HQ's answer refused,
-which are kept as refused (kiosk/uplink/state.py) and make the run an ERROR naming them; the lists are fetched whatever
-became of the upload; retries back off exponentially with
-jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body that does not
-decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
+which are kept as refused (kiosk/uplink/state.py) and make the run an ERROR naming them; the lists are fetched
+whatever became of the upload; then the counts of the days finished and uploaded whole go to HQ for daily
+reconciliation (kiosk/uplink/day_reports.py; an HQ without it answers 404, and that is all); retries back off
+exponentially with jitter (stamina) for timeouts, dropped connections, answers damaged in transit (a gzipped body
+that does not decompress), 5xx and 429; 401/403/409/422 and other 4xx are not retried but shown. Every httpx error ends as a
 `SyncError`, so as a status, never as an exception out of `SyncService.run_once`. The service knows nothing of
 any UI: it returns a `SyncStatus` and takes plain callables.
 
@@ -31,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -43,7 +44,19 @@ from kiosk.config import KioskConfig
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
 from sync.core.codes.trust import key_id
-from sync.core.protocol import ENTRIES_PROTOCOL, MAX_BODY_BYTES, AlertKind, BundleNotice, GateInfo, UploadReceipt
+from kiosk.export import ExportError
+from kiosk.uplink.day_reports import due_report
+from sync.core.protocol import (
+    ENTRIES_PROTOCOL,
+    MAX_BODY_BYTES,
+    AlertKind,
+    BundleNotice,
+    DayReceipt,
+    DayReport,
+    GateInfo,
+    UploadReceipt,
+)
+from sync.core.i18n import _
 from kiosk.uplink.files import write_atomic
 from kiosk.uplink.tls import pinned_context
 from kiosk.uplink.state import BundleChange, SyncState, refusal_summary
@@ -76,7 +89,7 @@ class HqRefused(SyncError):
     """HQ answered with a 4xx that retrying will not fix (wrong or revoked token, malformed data)."""
 
     def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"HQ refused ({status}): {detail}")
+        super().__init__(_("HQ refused ({status}): {detail}").format(status=status, detail=detail))
         self.status = status
         self.detail = detail
 
@@ -90,7 +103,7 @@ class _RetryableAnswer(Exception):
     """A 5xx or 429 answer, raised inside the retry loop so stamina retries it."""
 
     def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HQ answered {response.status_code}: {_detail(response)}")
+        super().__init__(_("HQ answered {status}: {detail}").format(status=response.status_code, detail=_detail(response)))
         self.response = response
 
 
@@ -157,7 +170,7 @@ class HqClient:
                 verify=verify,
             )
         except httpx.InvalidURL as exc:
-            raise SyncError(f"the HQ address {url!r} is not usable: {exc}") from exc
+            raise SyncError(_("the HQ address {url!r} is not usable: {error}").format(url=url, error=exc)) from exc
 
     def close(self) -> None:
         self._http.close()
@@ -186,20 +199,28 @@ class HqClient:
         except httpx.TransportError as exc:
             if (problem := _certificate_problem(exc)) is not None:
                 raise CertificateRefused(
-                    f"HQ at {self.url} presented a certificate that is not the one this gate pinned at enrolment "
-                    f"({problem.verify_message}): nothing was sent to it. If HQ really has a new certificate, enrol "
-                    "the gate again with the --tls-fingerprint `pocket-hq gates token` prints; otherwise something "
-                    "between this gate and HQ is posing as HQ: call the district"
+                    _(
+                        "HQ at {url} presented a certificate that is not the one this gate pinned at enrolment "
+                        "({problem}): nothing was sent to it. If HQ really has a new certificate, enrol the gate "
+                        "again with the --tls-fingerprint `pocket-hq gates token` prints; otherwise something "
+                        "between this gate and HQ is posing as HQ: call the district"
+                    ).format(url=self.url, problem=problem.verify_message)
                 ) from exc
-            raise HqUnreachable(f"HQ at {self.url} is unreachable: {exc.__class__.__name__}: {exc}") from exc
+            raise HqUnreachable(
+                _("HQ at {url} is unreachable: {error}").format(url=self.url, error=f"{exc.__class__.__name__}: {exc}")
+            ) from exc
         except httpx.DecodingError as exc:
             raise HqUnreachable(
-                f"HQ's answer to {path} arrived damaged (DecodingError: {exc}); trying again at the next sync"
+                _("HQ's answer to {path} arrived damaged (DecodingError: {error}); trying again at the next sync").format(
+                    path=path, error=exc
+                )
             ) from exc
         except _RetryableAnswer as exc:
             raise HqUnreachable(str(exc)) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise SyncError(f"talking to HQ at {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+            raise SyncError(
+                _("talking to HQ at {url} failed: {error}").format(url=self.url, error=f"{exc.__class__.__name__}: {exc}")
+            ) from exc
         if response.status_code >= 400:
             raise HqRefused(response.status_code, _detail(response))
         return response
@@ -216,6 +237,21 @@ class HqClient:
             "POST", f"/v1/gates/{batch.gate}/entries", content=body, headers={"Content-Type": "application/json"}
         )
         return _parse(UploadReceipt, response)
+
+    def report_days(self, report: DayReport) -> DayReceipt | None:
+        """Send the gate's own counts of finished days; None from an HQ without the route (404): an older HQ."""
+        try:
+            response = self._request(
+                "POST",
+                f"/v1/gates/{report.gate}/days",
+                content=report.model_dump_json().encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        except HqRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(DayReceipt, response)
 
     def bundle(self, gate_id: str, have_version: int, *, retry: bool = True) -> bytes | None:
         """The signed bundle, or None when HQ says the gate's version is current (304); `retry=False` asks once."""
@@ -247,7 +283,11 @@ def _parse(model: Any, response: httpx.Response) -> Any:
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
-        raise SyncError(f"HQ's answer to {response.request.url.path} is not understood: {exc.errors()[0]['msg']}") from exc
+        raise SyncError(
+            _("HQ's answer to {path} is not understood: {error}").format(
+                path=response.request.url.path, error=exc.errors()[0]["msg"]
+            )
+        ) from exc
 
 
 class SyncService:
@@ -270,6 +310,8 @@ class SyncService:
         self._state: SyncState | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._days_unheard = False
+        """True once HQ answered that it takes no day counts (an HQ older than daily reconciliation)."""
         self._listening: HqClient | None = None
         """The client of `listen`'s request held open at HQ, closed by `run` when it stops, to end it at once."""
 
@@ -308,7 +350,7 @@ class SyncService:
             return store_failure(failure)
         if found.entries_waiting is None:
             return store_failure(failure)
-        return replace(found, connection=Connection.ERROR, last_error=f"gate database (read-only): {failure}")
+        return replace(found, connection=Connection.ERROR, last_error=_("gate database (read-only): {error}").format(error=failure))
 
     @property
     def enrolled(self) -> bool:
@@ -351,7 +393,7 @@ class SyncService:
                 errors.append(str(exc))
                 outcome, unreachable = Connection.OFFLINE, True
             except (SyncError, StoreError) as exc:
-                errors.append(f"upload: {exc}")
+                errors.append(_("upload: {error}").format(error=exc))
                 outcome = Connection.ERROR
             refused = refusal_summary(state.refused_entries())
             if refused:
@@ -363,10 +405,20 @@ class SyncService:
                 try:
                     tally.bundle_change = self._fetch_bundle(client, state, retry=not unreachable)
                 except HqUnreachable as exc:
-                    errors.append("lists not fetched either" if unreachable else str(exc))
+                    errors.append(_("lists not fetched either") if unreachable else str(exc))
                     outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
                 except (SyncError, BundleError, SigningKeyError, StoreError) as exc:
-                    errors.append(f"bundle: {exc}")
+                    errors.append(_("bundle: {error}").format(error=exc))
+                    outcome = Connection.ERROR
+            # Then the counts of the days finished and uploaded whole, in the zone the bundle just named.
+            if outcome is not Connection.OFFLINE and not should_stop():
+                try:
+                    self._report_days(client, state)
+                except HqUnreachable as exc:
+                    errors.append(str(exc))
+                    outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
+                except (SyncError, StoreError, ExportError) as exc:
+                    errors.append(_("day counts: {error}").format(error=exc))
                     outcome = Connection.ERROR
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
         return self.status(uploaded=tally.uploaded, bundle_change=tally.bundle_change)
@@ -376,15 +428,21 @@ class SyncService:
         try:
             token = self.config.hq_token_file.read_text().strip()
         except OSError as exc:
-            raise NotEnrolled(f"cannot read the HQ token file {self.config.hq_token_file}: {exc.strerror}") from exc
+            raise NotEnrolled(
+                _("cannot read the HQ token file {path}: {error}").format(path=self.config.hq_token_file, error=exc.strerror)
+            ) from exc
         if not token:
-            raise NotEnrolled(f"the HQ token file {self.config.hq_token_file} is empty; enrol again")
+            raise NotEnrolled(_("the HQ token file {path} is empty; enrol again").format(path=self.config.hq_token_file))
         verify: ssl.SSLContext | bool = True
         if self.config.hq_cert_file is not None:
             try:
                 verify = pinned_context(self.config.hq_cert_file.read_bytes())
             except (OSError, ssl.SSLError, ValueError) as exc:
-                raise NotEnrolled(f"cannot use HQ's pinned certificate {self.config.hq_cert_file} ({exc}); enrol again") from exc
+                raise NotEnrolled(
+                    _("cannot use HQ's pinned certificate {path} ({error}); enrol again").format(
+                        path=self.config.hq_cert_file, error=exc
+                    )
+                ) from exc
         return HqClient(
             self.config.hq_url,
             token,
@@ -417,7 +475,9 @@ class SyncService:
                 continue
             receipt = client.upload(batch)
             if receipt.through_seq != batch.last_seq or receipt.gate != batch.gate:
-                raise SyncError(f"HQ acknowledged up to {receipt.through_seq}, not the batch sent; not moving on")
+                raise SyncError(
+                    _("HQ acknowledged up to {seq}, not the batch sent; not moving on").format(seq=receipt.through_seq)
+                )
             refused = _refused(batch, receipt)
             state.advance_cursor(
                 receipt.through_seq, alerts=0 if receipt.replayed else len(receipt.alerts), refused=refused
@@ -458,12 +518,29 @@ class SyncService:
         batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
         return _Batch(store.gate_id, batch_id, kept, chosen)
 
+    def _report_days(self, client: HqClient, state: SyncState) -> None:
+        """Send HQ the counts of the days finished and uploaded whole since the last report
+        (`kiosk.uplink.day_reports`), and remember how far HQ took them."""
+        if self._days_unheard:
+            return
+        report = due_report(self.config, state, datetime.now(UTC))
+        if report is None:
+            return
+        if client.report_days(report) is None:
+            self._days_unheard = True
+            return
+        state.note_days_reported(date.fromisoformat(report.days[-1].day))
+
     def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> BundleChange | None:
         assert self.config.hq_key_file
         try:
             pem = self.config.hq_key_file.read_bytes()
         except OSError as exc:
-            raise NotEnrolled(f"cannot read HQ's pinned key {self.config.hq_key_file}: {exc.strerror}; enrol again") from exc
+            raise NotEnrolled(
+                _("cannot read HQ's pinned key {path}: {error}; enrol again").format(
+                    path=self.config.hq_key_file, error=exc.strerror
+                )
+            ) from exc
         key = load_public_key(pem, label=str(self.config.hq_key_file))
         data = client.bundle(self.config.gate_id, state.record().bundle_version, retry=retry)
         now = datetime.now(UTC)
@@ -529,10 +606,9 @@ class SyncService:
         """Sync every `interval` seconds (default: the config's) until `should_stop()` is true; it is checked
         at least every `tick` seconds while waiting and between batches. Each run's status goes to
         `on_status`, the local status once before the first run. With `sync_listen` (the default), a thread
-        also waits on HQ for a new bundle and wakes this loop when one is published (`listen`)."""
+        also waits on HQ for a new bundle and wakes this loop when one is published (`listen`), from the bundle
+        the first run left in force, so the bundle that run fetched does not wake the loop a second time."""
         every = interval if interval is not None else self.config.sync_interval_seconds
-        if self.config.sync_listen and self.enrolled:
-            threading.Thread(target=self.listen, args=(should_stop,), name="hq-bundle-listener", daemon=True).start()
         try:
             self._run(should_stop, on_status, every, tick)
         finally:
@@ -543,9 +619,13 @@ class SyncService:
         self, should_stop: Callable[[], bool], on_status: Callable[[SyncStatus], None], every: float, tick: float
     ) -> None:
         on_status(self.status())
+        listener_due = self.config.sync_listen and self.enrolled
         while not should_stop():
             self._wake.clear()
             on_status(self.run_once(should_stop=should_stop))
+            if listener_due:
+                listener_due = False
+                threading.Thread(target=self.listen, args=(should_stop,), name="hq-bundle-listener", daemon=True).start()
             deadline = time.monotonic() + every
             while not should_stop():
                 left = deadline - time.monotonic()

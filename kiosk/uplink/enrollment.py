@@ -27,6 +27,7 @@ from kiosk.uplink.client import HqClient, SyncError
 from kiosk.uplink.files import write_atomic
 from kiosk.uplink.tls import NotVouched, TlsError, der_to_pem, is_loopback, pinned_context, presented_certificate
 from sync.core.protocol import GateInfo
+from sync.core.i18n import _
 from sync.core.secret_files import write_secret
 from sync.core.tls import CertificateError, certificate_fingerprint, normal_fingerprint
 
@@ -70,16 +71,18 @@ def enroll(
     http:// is refused, before anything is sent, unless HQ is on this machine or `insecure_http` is given."""
     url = hq_url.rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise EnrolmentError(f"{hq_url!r} is not an http:// or https:// address")
+        raise EnrolmentError(_("{url!r} is not an http:// or https:// address").format(url=hq_url))
     if url.startswith("http://") and not insecure_http and not is_loopback(url):
         raise EnrolmentError(
-            f"refusing to enrol with HQ over plain http:// ({url}): the token and every entry would cross the network "
-            "readable and changeable by anyone on it. Use HQ's https:// address (`pocket-hq serve --tls-cert ...`), "
-            "or, only on a network you trust, add --insecure-http"
+            _(
+                "refusing to enrol with HQ over plain http:// ({url}): the token and every entry would cross the "
+                "network readable and changeable by anyone on it. Use HQ's https:// address (`pocket-hq serve "
+                "--tls-cert ...`), or, only on a network you trust, add --insecure-http"
+            ).format(url=url)
         )
     token = token.strip()
     if not token:
-        raise EnrolmentError("the token is empty; copy it from `pocket-hq gates add`")
+        raise EnrolmentError(_("the token is empty; copy it from `pocket-hq gates add`"))
     path = config_path(explicit_config) or DEFAULT_CONFIG
     current = load_config(path) if path.exists() else KioskConfig()
     certificate = _certificate(url, expected_certificate, current, timeout) if url.startswith("https://") else None
@@ -88,26 +91,33 @@ def enroll(
         with HqClient(url, token, timeout=timeout, retry_seconds=0, transport=transport, verify=verify) as client:
             info = client.whoami()
     except SyncError as exc:
-        raise EnrolmentError(f"HQ did not accept the enrolment: {exc}") from exc
+        raise EnrolmentError(_("HQ did not accept the enrolment: {error}").format(error=exc)) from exc
     try:
         key = load_public_key(info.signing_key_pem, label="HQ's signing key")
     except SigningKeyError as exc:
         raise EnrolmentError(str(exc)) from exc
     seen = fingerprint(key)
     if seen != info.signing_key_fingerprint:
-        raise EnrolmentError("HQ's signing key does not match the fingerprint it states; refusing to pin it")
+        raise EnrolmentError(_("HQ's signing key does not match the fingerprint it states; refusing to pin it"))
     wanted = (expected_fingerprint or "").replace(":", "").strip().lower()
     if wanted and wanted != seen:
-        raise EnrolmentError(f"HQ's signing key fingerprint is {seen}, not the {wanted} you expected: refusing to pin it")
+        raise EnrolmentError(
+            _("HQ's signing key fingerprint is {seen}, not the {wanted} you expected: refusing to pin it").format(
+                seen=seen, wanted=wanted
+            )
+        )
     key_changed = _pinned_fingerprint(current) not in (None, seen)
     if key_changed and not wanted:
         raise EnrolmentError(
-            f"HQ's signing key changed (now {seen}); if HQ really rotated its key, enrol again with --fingerprint {seen}"
+            _("HQ's signing key changed (now {seen}); if HQ really rotated its key, enrol again with --fingerprint "
+              "{seen}").format(seen=seen)
         )
     if info.gate != current.gate_id and _holds_entries(current):
         raise EnrolmentError(
-            f"this token is for gate {info.gate}, but the gate database {current.database} holds entries of gate "
-            f"{current.gate_id}; use {current.gate_id}'s token, or a new database for {info.gate}"
+            _(
+                "this token is for gate {gate}, but the gate database {database} holds entries of gate {own}; use "
+                "{own}'s token, or a new database for {gate}"
+            ).format(gate=info.gate, database=current.database, own=current.gate_id)
         )
     folder = path.parent
     token_file = current.hq_token_file or folder / TOKEN_FILE
@@ -146,19 +156,25 @@ def _certificate(url: str, expected: str | None, current: KioskConfig, timeout: 
     try:
         presented = presented_certificate(url, timeout, vouched=wanted is None and before is None)
     except NotVouched as exc:
-        raise EnrolmentError(f"{exc}: give --tls-fingerprint as `pocket-hq gates add` printed it, to pin it") from exc
+        raise EnrolmentError(
+            _("{error}: give --tls-fingerprint as `pocket-hq gates add` printed it, to pin it").format(error=exc)
+        ) from exc
     except TlsError as exc:
         raise EnrolmentError(str(exc)) from exc
     seen = certificate_fingerprint(presented)
     if before is not None and before != seen:
         raise EnrolmentError(
-            f"HQ's certificate changed (now {seen}, pinned {before}); if HQ really has a new one, enrol again "
-            f"with --tls-fingerprint {seen} as `pocket-hq gates token` prints it"
+            _(
+                "HQ's certificate changed (now {seen}, pinned {before}); if HQ really has a new one, enrol again "
+                "with --tls-fingerprint {seen} as `pocket-hq gates token` prints it"
+            ).format(seen=seen, before=before)
         )
     if wanted is not None and wanted != seen:
         raise EnrolmentError(
-            f"HQ at {url} presented a certificate with fingerprint {seen}, not the {wanted} you were given: refusing "
-            "to enrol (something between this gate and HQ may be posing as HQ)"
+            _(
+                "HQ at {url} presented a certificate with fingerprint {seen}, not the {wanted} you were given: "
+                "refusing to enrol (something between this gate and HQ may be posing as HQ)"
+            ).format(url=url, seen=seen, wanted=wanted)
         )
     return der_to_pem(presented)
 
@@ -211,4 +227,4 @@ def _read_document(path: Path) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     except (OSError, TOMLKitError, UnicodeDecodeError) as exc:
-        raise EnrolmentError(f"cannot edit config file {path}: {exc}") from exc
+        raise EnrolmentError(_("cannot edit config file {path}: {error}").format(path=path, error=exc)) from exc

@@ -14,6 +14,8 @@
   judges against the policy's `freshness` limits.
 - The last attempt, the last success and the last error, so any process (the kiosk UI, `sync --once`) can
   show the same status without talking to HQ.
+- `days_reported_through`: the last day whose own counts HQ took for daily reconciliation
+  (`kiosk.uplink.day_reports`); the days after it are reported once they are over and uploaded whole.
 - Every trust document of the last bundle, including types this version does not apply, so a later gate
   version can use a new kind of trust material without a new protocol. The kinds it knows (PGC1 issuer keys,
   and any trust file: EU DCC certificates, SMART Health Card JWKS) go to `kiosk.trust_store` with origin
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlite_utils import Database, Migrations
 
@@ -36,7 +38,7 @@ from kiosk.rules_in_force import HQ_POLICY_META, hq_policy_text, keep_hq_policy
 from sync.core.policy import PolicyError
 from kiosk.store import GateStore
 from sync.core.clock import utc_text
-from sync.core.i18n import N_
+from sync.core.i18n import N_, _
 from kiosk.trust_store import confirm_documents, replace_documents
 from sync.core.bundle import BundleError
 from sync.core.protocol import GATE_TRUST_TYPES, ISSUER_PUBLIC_KEY, BundleContent, TrustDocument
@@ -89,6 +91,11 @@ def m003_refused_entries(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_days_reported(db: Database) -> None:
+    db["sync_state"].add_column("days_reported_through", str)
+
+
 @dataclass(frozen=True)
 class RefusedEntry:
     """An entry HQ answered for without taking it, and why (HQ's words)."""
@@ -109,11 +116,17 @@ def refusal_summary(refused: Sequence[RefusedEntry]) -> str | None:
     if not refused:
         return None
     first, last = refused[0], refused[-1]
-    which = f"entry #{first.seq}" if len(refused) == 1 else f"{len(refused)} entries (#{first.seq}..#{last.seq})"
+    which = (
+        _("entry #{seq}").format(seq=first.seq)
+        if len(refused) == 1
+        else _("{count} entries (#{first}..#{last})").format(count=len(refused), first=first.seq, last=last.seq)
+    )
     others = len({r.reason for r in refused}) - 1
-    more = f" (and {others} other reasons)" if others > 0 else ""
-    return (f"HQ refused {which}: {first.reason}{more}; kept here: `pocket-kiosk sync --refused` lists them "
-            "(see the README for what to do)")
+    more = _(" (and {others} other reasons)").format(others=others) if others > 0 else ""
+    return _(
+        "HQ refused {which}: {reason}{more}; kept here: `pocket-kiosk sync --refused` lists them "
+        "(see the README for what to do)"
+    ).format(which=which, reason=first.reason, more=more)
 
 
 def _time(text: str | None) -> datetime | None:
@@ -247,6 +260,21 @@ class SyncState:
             db.execute("DELETE FROM sync_refused WHERE dismissed_at IS NULL")
         return int(count)
 
+    def days_reported_through(self) -> date | None:
+        """The last day whose counts HQ took (`kiosk.uplink.day_reports`); None before the first report."""
+        with self.store.reading() as db:
+            text = db.execute("SELECT days_reported_through FROM sync_state WHERE id = 1").fetchone()[0]
+        return date.fromisoformat(text) if text else None
+
+    def note_days_reported(self, through: date) -> None:
+        """HQ took the counts of the days up to `through` (never moves back)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE sync_state SET days_reported_through = ? WHERE id = 1"
+                " AND (days_reported_through IS NULL OR days_reported_through < ?)",
+                [through.isoformat(), through.isoformat()],
+            )
+
     def note_attempt(self, now: datetime, outcome: str, error: str | None) -> None:
         """Record how the last sync ended: a success clears the error; a failure keeps the last success."""
         moment = utc_text(now)
@@ -271,18 +299,26 @@ class SyncState:
         nothing, when the bundle is for another gate, older than the one in force, or carries a policy or key
         this gate cannot use: the previous lists stay in force."""
         if content.gate != self.store.gate_id:
-            raise BundleError(f"bundle is for gate {content.gate!r}, not this gate ({self.store.gate_id!r})")
+            raise BundleError(
+                _("bundle is for gate {gate!r}, not this gate ({own!r})").format(gate=content.gate, own=self.store.gate_id)
+            )
         try:
             policy_text = hq_policy_text(content.policy)
         except PolicyError as exc:
-            raise BundleError(f"HQ's policy cannot be used by this gate ({exc}); the lists in force stay") from exc
+            raise BundleError(
+                _("HQ's policy cannot be used by this gate ({error}); the lists in force stay").format(error=exc)
+            ) from exc
         trust_files = _trust_files(content.trust)
         with self.store.transaction() as db:
             current = db.execute("SELECT bundle_version FROM sync_state WHERE id = 1").fetchone()[0]
             if content.version == current:
                 return None
             if content.version < current:
-                raise BundleError(f"bundle version {content.version} is older than the one in force ({current})")
+                raise BundleError(
+                    _("bundle version {version} is older than the one in force ({current})").format(
+                        version=content.version, current=current
+                    )
+                )
             before = _contents(db, self.store)
             self.store.replace_table("roster", [row.model_dump() for row in content.roster])
             self.store.replace_table("passes", [row.model_dump() for row in content.passes])
@@ -302,7 +338,7 @@ class SyncState:
             try:
                 id_keys.keep(self.store, content.gate_key, content.seal_key)
             except SealError as exc:
-                raise BundleError(f"HQ's sealing key cannot be used: {exc}") from exc
+                raise BundleError(_("HQ's sealing key cannot be used: {error}").format(error=exc)) from exc
             db.execute(
                 "UPDATE sync_state SET bundle_version = ?, bundle_issued_at = ?, bundle_applied_at = ?,"
                 " bundle_checked_at = ? WHERE id = 1",
@@ -366,13 +402,13 @@ def _trust_files(documents: Sequence[TrustDocument]) -> dict[str, bytes]:
         try:
             data = doc.data()
         except ValueError as exc:
-            raise BundleError(f"trust document {doc.id}: content is not base64") from exc
+            raise BundleError(_("trust document {id}: content is not base64").format(id=doc.id)) from exc
         if doc.type == ISSUER_PUBLIC_KEY:
             try:
                 trusted = read_issuer_key(data, label=doc.id)
             except TrustError as exc:
                 raise BundleError(f"trusted key {doc.id}: {exc}") from exc
             if trusted.kid.hex() != doc.id:
-                raise BundleError(f"trusted key {doc.id} is really key {trusted.kid.hex()}")
+                raise BundleError(_("trusted key {id} is really key {kid}").format(id=doc.id, kid=trusted.kid.hex()))
         files[f"hq/{doc.id}"] = data
     return files

@@ -16,6 +16,8 @@ import ssl
 
 import httpx
 
+from sync.core.i18n import _
+
 
 class TlsError(Exception):
     """HQ's certificate could not be read or is not the one expected; the message says what to do."""
@@ -51,12 +53,15 @@ def presented_certificate(url: str, timeout: float = 10.0, *, vouched: bool = Fa
             with context.wrap_socket(raw, server_hostname=parsed.host) as tls:
                 der = tls.getpeercert(binary_form=True)
     except ssl.SSLCertVerificationError as exc:
-        raise NotVouched(f"HQ's certificate at {url} is not vouched for by an authority this laptop trusts "
-                         f"({exc.verify_message})") from exc
+        raise NotVouched(
+            _("HQ's certificate at {url} is not vouched for by an authority this laptop trusts ({problem})").format(
+                url=url, problem=exc.verify_message
+            )
+        ) from exc
     except (OSError, ssl.SSLError) as exc:
-        raise TlsError(f"cannot read HQ's certificate at {url}: {exc}") from exc
+        raise TlsError(_("cannot read HQ's certificate at {url}: {error}").format(url=url, error=exc)) from exc
     if not der:
-        raise TlsError(f"HQ at {url} presented no certificate")
+        raise TlsError(_("HQ at {url} presented no certificate").format(url=url))
     return der
 
 

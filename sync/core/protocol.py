@@ -226,6 +226,62 @@ class UploadReceipt(_Wire):
     """True when this answer was recorded for the same batch id earlier (nothing was ingested again)."""
 
 
+Count = Annotated[int, Field(ge=0, lt=2**62)]
+
+
+class DayCount(_Wire):
+    """One day's counts at a gate, as `pocket-kiosk report --day` gives them (`kiosk.shift.day_tally`): one
+    passage per attempt (an amendment replaces what it amends). `start` and `end` are the day's bounds (the
+    district's midnights, as the gate reads the zone HQ's bundle names), so HQ counts the very same window."""
+
+    day: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    start: datetime
+    end: datetime
+    attempts: Count
+    let_in: Count
+    left: Count
+    refused: Count
+    held: Count
+
+    @model_validator(mode="after")
+    def _a_day(self) -> DayCount:
+        if self.start.utcoffset() is None or self.end.utcoffset() is None:
+            raise ValueError("start and end need a time zone")
+        if not 20 * 3600 <= (self.end - self.start).total_seconds() <= 28 * 3600:
+            raise ValueError("a day runs from one midnight to the next (20 to 28 hours)")
+        if self.let_in + self.left + self.refused + self.held != self.attempts:
+            raise ValueError("let in, left, refused and held must add up to the attempts")
+        return self
+
+
+MAX_DAYS_REPORTED = 31
+"""At most this many days in one `DayReport` (a gate sends the days it finished since its last report)."""
+
+
+class DayReport(_Wire):
+    """POST /v1/gates/{gate}/days: the gate's own counts of days it has finished and uploaded whole (every entry
+    of the day is held by HQ), for daily reconciliation. HQ keeps the latest report of each gate and day. Sent
+    after the upload; an HQ without this route answers 404 and the gate carries on (and an HQ never needs it)."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    days: Annotated[list[DayCount], Field(min_length=1, max_length=MAX_DAYS_REPORTED)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DayReport:
+        if len({d.day for d in self.days}) != len(self.days):
+            raise ValueError("a day appears twice in the report")
+        return self
+
+
+class DayReceipt(_Wire):
+    """HQ's answer to a `DayReport`: how many days it stored."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    stored: int
+
+
 class GateInfo(_Wire):
     """GET /v1/gate: who the token belongs to, and what HQ holds for it (enrolment checks this)."""
 

@@ -22,11 +22,14 @@ from starlette.requests import ClientDisconnect
 from sync.core.bundle import fingerprint, public_pem
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
+from sync.hq.reconcile import store_report
 from sync.hq.runtime import Hq
 from sync.core.protocol import (
     GATE_ID_PATTERN,
     SUPPORTED_PROTOCOLS,
     BundleNotice,
+    DayReceipt,
+    DayReport,
     GateInfo,
     IncomingBatch,
     UploadBatch,
@@ -117,11 +120,11 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _readable(exc: ValidationError) -> str:
+def _readable(exc: ValidationError, what: str = "batch") -> str:
     error = exc.errors()[0]
     where = ".".join(map(str, error["loc"])) or "body"
     more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return f"malformed batch: {where}: {error['msg']}{more}"
+    return f"malformed {what}: {where}: {error['msg']}{more}"
 
 
 @router.post("/gates/{gate_id}/entries", response_model=UploadReceipt)
@@ -156,6 +159,35 @@ async def upload(request: Request, who: Annotated[Authenticated, Depends(this_ga
         return await run_in_threadpool(ingest, hq.db, who.gate_id, batch, None, hq.secrets)
     except BatchConflict as exc:
         raise HTTPException(409, str(exc)) from exc
+
+
+DAY_REPORT_BYTES = 64 * 1024
+"""A day report is a few hundred bytes a day, at most `MAX_DAYS_REPORTED` days."""
+
+
+@router.post("/gates/{gate_id}/days", response_model=DayReceipt)
+async def report_days(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> DayReceipt | Response:
+    """The gate's own counts of days it finished and uploaded whole, kept (the latest per day) for daily
+    reconciliation on the dashboard (`sync.hq.reconcile`)."""
+    hq = hq_of(request)
+    try:
+        body = await _body(request, DAY_REPORT_BYTES)
+    except _HungUp:
+        return Response(status_code=400)
+    try:
+        report = DayReport.model_validate_json(body)
+    except ValidationError as exc:
+        raise HTTPException(422, _readable(exc, "day report")) from exc
+    if report.protocol not in SUPPORTED_PROTOCOLS:
+        raise HTTPException(422, f"protocol {report.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    if report.gate != who.gate_id:
+        raise HTTPException(403, f"gate {who.gate_id} can only report its own days, not those of {report.gate}")
+
+    def keep() -> int:
+        with hq.db.begin() as conn:
+            return store_report(conn, report, datetime.now(UTC))
+
+    return DayReceipt(gate=who.gate_id, stored=await run_in_threadpool(keep))
 
 
 @router.get("/gates/{gate_id}/bundle")

@@ -2,7 +2,7 @@
 
 Chain positions live on the gate rows, so purging old entries never makes HQ think a gate's history broke;
 alerts are kept (they say what went wrong, not who passed), and so is the staff audit log (it says who looked).
-The hourly statistics of purged hours go with their entries.
+The hourly statistics of purged hours go with their entries, and so do the gates' own counts of those days.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sync.core.clock import utc_text
 from sync.hq import stats
 from sync.hq.db import HqDatabase
-from sync.hq.tables import entries, unsealed_entries, upload_batches
+from sync.hq.tables import entries, gate_days, unsealed_entries, upload_batches
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,5 @@ def purge(db: HqDatabase, retention_days: int, now: datetime | None = None) -> P
         conn.execute(delete(unsealed_entries).where(unsealed_entries.c.ts < cutoff))
         batches = conn.execute(delete(upload_batches).where(upload_batches.c.received_at < cutoff)).rowcount
         stats.purge(conn, cutoff)
+        conn.execute(delete(gate_days).where(gate_days.c.start < cutoff))
     return Purged(entries=gone, batches=batches, cutoff=cutoff)

@@ -175,7 +175,7 @@ roster = Table(
     Column("kept_id", Text),
     Column("phone", Text, nullable=False, server_default=""),
 )
-"""`phone`: the household's, for the keeper to call a visitor's host (migration 0007).
+"""`phone`: the household's, for the keeper to call a visitor's host (migration 0008).
 `kept_id` on every list row: the ID number encrypted under HQ's list key (`sync.hq.district`), to hash the row
 for each gate's key; NULL for rows loaded before gate keys (migration 0006)."""
 
@@ -297,6 +297,25 @@ entry_stats = Table(
 """Passages per gate and UTC hour ('2024-05-01T08'), kept up to date by ingest: the overview reads a few
 thousand of these instead of a day of entries. `entries_in`/`entries_out` count attempts in each direction,
 `let_in`/`left` the people let through; an entry superseded by an amendment is not counted (migration 0005)."""
+
+gate_days = Table(
+    "gate_days",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("start", String(40), nullable=False),
+    Column("end", String(40), nullable=False),
+    Column("attempts", BigInteger, nullable=False),
+    Column("let_in", BigInteger, nullable=False),
+    Column("left", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    Column("reported_at", String(40), nullable=False),
+    Index("ix_gate_days_day", "day"),
+)
+"""Each gate's own counts of a day it finished and uploaded whole (`DayReport`), the latest report of each gate
+and day: `sync.hq.reconcile` sets HQ's counts of the same window (`start` to `end`, UTC) beside them
+(migration 0007)."""
 
 reason_stats = Table(
     "reason_stats",

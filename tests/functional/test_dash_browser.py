@@ -1,8 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against a live HQ on 127.0.0.1.
 
 A person signs in, watches a gate go stale, uploads a red list and reads its preview, runs each tracing query
-and downloads its CSV; a viewer is turned away from admin pages, and a page opened without signing in leads to
-the sign-in form. Screenshots of the overview are saved as artifacts (the run's summary names the folder).
+and downloads its CSV, and finds the day whose counts differ between a gate and HQ; a viewer is turned away from
+admin pages, and a page opened without signing in leads to the sign-in form. Screenshots of the overview are saved
+as artifacts (the run's summary names the folder).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete, select
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.dash_testkit import PASSWORD, Event, make_user, person, record_and_ingest
 from tests.helpers import make_resident_id
@@ -26,6 +28,7 @@ from sync.core.codes.base import Colour
 from sync.core.identity import load_district_key
 from sync.core.policy import Decision, Direction
 from sync.hq.staff import Role
+from sync.hq.tables import entries
 
 ZONE = "Asia/Shanghai"
 STALE_MINUTES = 60
@@ -308,3 +311,31 @@ def test_the_gates_table_stays_inside_its_panel_at_800_px(town_hq: tuple[Running
     assert panel and table
     assert table["x"] + table["width"] <= panel["x"] + panel["width"] + 1, (table, panel)
     assert page_width <= 800, "nothing makes the page scroll sideways"
+
+
+def test_a_day_whose_counts_differ_at_hq_is_flagged_on_the_gate_page(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], make_gate: MakeGate, artifacts: Callable[[str], Path]
+) -> None:
+    running, town = town_hq
+    gate = make_gate(running, "west-gate", timezone=ZONE)
+    day = town.start.date() - timedelta(days=2)
+    noon = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(ZONE)) + timedelta(hours=12)
+    gate.log(5, at=noon)
+    gate.log(2, direction=Direction.OUT, start=5, at=noon + timedelta(hours=1))
+    assert gate.sync().last_error is None  # uploads the day, then reports its counts
+    with running.db.begin() as conn:  # HQ loses one of that day's entries
+        lost = conn.execute(select(entries.c.id).where(entries.c.gate == "west-gate", entries.c.direction == "out")).first()
+        conn.execute(delete(entries).where(entries.c.id == lost.id))
+    page = new_page()
+    sign_in(page, running.url, "vera")
+
+    flag = page.locator("tr[data-gate='west-gate'] a.badge.differs")
+    expect(flag).to_have_text("counts differ")
+    flag.click()
+
+    assert page.url == running.url + "/gates/west-gate#days"
+    row = page.locator(f"#days tr[data-day='{day.isoformat()}']")
+    expect(row.locator(".badge")).to_have_text("counts differ")
+    expect(row.locator("td.hot")).to_have_text(["7 / 6", "2 / 1"])  # attempts, left
+    expect(row.locator("td.num").nth(1)).to_have_text("5 / 5")  # let in: as the gate counted
+    page.locator("#days").screenshot(path=artifacts("dashboard/gate-daily-reconciliation.png"))

@@ -72,6 +72,27 @@ def test_enrolment_refuses_a_wrong_token_or_fingerprint_and_changes_nothing(hq: 
     assert sorted(p.name for p in config.parent.iterdir()) == ["kiosk.toml"]
 
 
+def test_a_chinese_keeper_reads_why_enrolment_and_sync_failed_in_chinese(
+    hq: RunningHq, make_gate: MakeGate, tmp_path: Path
+) -> None:
+    config = tmp_path / "gate" / "kiosk.toml"
+    config.parent.mkdir()
+    config.write_text('database = "gate.db"\nlanguage = "zh_CN"\n')
+    offline = make_gate(hq, "north-gate", url="http://127.0.0.1:9")
+    offline.log(1)
+
+    wrong_token = run(kiosk_main, "enroll", "--hq", hq.url, "--token", "pgt_nope", "--config", str(config), code=1)
+    plain = run(kiosk_main, "enroll", "--hq", "ftp://hq", "--token", "pgt_x", "--config", str(config), code=1)
+    unreachable = run(kiosk_main, "--lang", "zh_CN", "sync", "--once", "--config", str(offline.config_file), code=1)
+    english = run(kiosk_main, "sync", "--once", "--config", str(offline.config_file), code=1)
+
+    assert "总部未接受登记：总部拒绝（401）：unknown gate token" in wrong_token.output
+    assert "'ftp://hq' 不是 http:// 或 https:// 地址" in plain.output
+    assert "无法连接 http://127.0.0.1:9 的总部" in unreachable.stdout
+    assert "HQ at http://127.0.0.1:9 is unreachable" in english.stdout
+    assert config.read_text() == 'database = "gate.db"\nlanguage = "zh_CN"\n'
+
+
 def test_sync_once_shows_progress_on_a_large_backlog(hq: RunningHq, make_gate: MakeGate) -> None:
     gate = make_gate(hq, "north-gate", sync_batch_entries=200)
     gate.log(2000)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sync.core.clock import utc_text
 from sync.core.policy import described, read_policy
 from sync.core.i18n import _
-from sync.hq import lists, stats
+from sync.hq import lists, reconcile, stats
 from sync.hq.overview import (
     GateFilter,
     alert_page,
@@ -29,6 +29,10 @@ from sync.hq.web.params import Cursor, GateChoice, GateName
 
 router = APIRouter(include_in_schema=False)
 DAYS_SHOWN = 14
+RECONCILE_DAYS = 3
+"""The overview marks a gate whose own counts of one of the last three days differ from HQ's (its page shows a
+fortnight): counting those days' entries of a page of 50 busy gates (2,000 a day each) takes about 0.2 s on
+SQLite, a week's about 0.5 s, on every refresh."""
 
 
 def _today(request: Request) -> tuple[datetime, datetime, list[str]]:
@@ -66,6 +70,8 @@ def overview(
         alarms = latest_alarms(conn)
         recent_alerts = alert_page(conn, size=8).items
         alerts_today = alerts_since(conn, day_start)
+        since = clock.local(day_start - timedelta(days=RECONCILE_DAYS)).strftime("%Y-%m-%d")
+        mismatched = reconcile.mismatched(conn, names, since)
     return render(
         request,
         "overview.html",
@@ -75,6 +81,7 @@ def overview(
         filters=[f.value for f in GateFilter],
         today=today,
         gate_today={name: _sum(per_gate.get(name, {})) for name in names},
+        mismatched=mismatched,
         sparklines={name: charts.sparkline(hours, per_gate.get(name, {})) for name in names},
         district_svg=charts.bars(hours, district, clock.hour_label, description=_("attempts per hour today, district")),
         reasons=reasons,
@@ -104,10 +111,11 @@ def gate(request: Request, gate_id: GateName, session: SignedIn, after: Cursor =
         alarms = latest_alarms(conn, gate=gate_id)
         alert_list = alert_page(conn, gate=gate_id, after=after, before=before, size=20)
         bundle = current_bundle(conn, gate_id)
+        days = [clock.local(days_start + timedelta(days=i, hours=12)).strftime("%Y-%m-%d") for i in range(DAYS_SHOWN)]
+        checks = reconcile.day_checks(conn, [gate_id], days[0])
     daily: dict[str, Counts] = defaultdict(Counts)
     for hour, counts in recent.items():
         daily[clock.show(hour + ":00:00+00:00")[:10]].add(counts)
-    days = [clock.local(days_start + timedelta(days=i, hours=12)).strftime("%Y-%m-%d") for i in range(DAYS_SHOWN)]
     return render(
         request,
         "gate.html",
@@ -121,6 +129,7 @@ def gate(request: Request, gate_id: GateName, session: SignedIn, after: Cursor =
         reasons_svg=charts.horizontal([(r.reason, r.refused, r.held) for r in reasons]),
         alarms=alarms,
         alerts=alert_list,
+        checks=checks,
         now=now,
         day_start=day_start,
         stale_minutes=dashboard.hq.settings.stale_after_minutes,
