@@ -9,10 +9,9 @@ works the gate once as a keeper would, each step announced, so the flows show wi
    to entering as soon as the verdict shows, so the camera's next codes are people coming in).
 
 The second entry without leaving shows by itself when the codes come round again (`[presence]`: the resident,
-who never left, is held; the courier, who left, passes). Each step acts
-only when the gate screen is on top (a keeper pressing keys in the demo keeps the screen they opened; the step
-waits for its next chance), and each is done once; a form the tour opened that is not filled within
-`FORM_TIMEOUT_SECONDS` is cancelled.
+who never left, is held; the courier, who left, passes). Each step acts only when the gate screen is on top (a
+keeper pressing keys in the demo keeps the screen they opened; the step waits for its next chance), and each is
+done once; a form the tour opened that is not filled within `FORM_TIMEOUT_SECONDS` is cancelled.
 """
 
 from __future__ import annotations
@@ -44,6 +43,8 @@ COMPANION_NAME = "Zhang Xiaobao"
 
 
 class DemoTour:
+    """Follows one gate screen (told each verdict and each camera frame) and works it by itself, step by step."""
+
     def __init__(self, screen: GateScreen) -> None:
         self.screen = screen
         self.done: set[str] = set()
