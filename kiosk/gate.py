@@ -103,6 +103,9 @@ class Visitor:
     id_number: str = ""
     """Optional: with it, an HQ pass held by the visitor is found; without it the visitor has none."""
     doc_type: str = RESIDENT_ID
+    host_confirmed: bool = False
+    """The keeper called the household visited and the host confirmed the visit (`[access] host_confirmation`);
+    logged with the keeper's id as `host_confirmed_by`."""
 
 
 def _check_temperature(temperature: float | None) -> None:
@@ -320,6 +323,10 @@ class Gate:
             details={"doc_type": doc_type} | sealed,
         )
 
+    def household_phone(self, household: str) -> str | None:
+        """The phone the roster gives for the household a visitor names (None: no roster, or no phone on it)."""
+        return self.store.household_phone(household) if self.store is not None else None
+
     def present_visitor(
         self,
         visitor: Visitor,
@@ -346,10 +353,12 @@ class Gate:
             sealed = {"doc_type": visitor.doc_type} | sealed
         _check_temperature(temperature)
         details = {"phone": mask_phone(phone), "household": household, "reason": reason} | sealed
+        if visitor.host_confirmed:
+            details["host_confirmed_by"] = operator
         if (phone_hash := id_keys.phone_hash(self.store, self.district_key, phone)) is not None:
             details["phone_hash"] = phone_hash
         moment = now or datetime.now(UTC)
-        who = Presentation(kind="visitor", subject=subject, name=masked)
+        who = Presentation(kind="visitor", subject=subject, name=masked, host_confirmed=visitor.host_confirmed)
         assessment = Assessment("", None, None, self._judge(who, direction, temperature, moment), who)
         return self._log(
             assessment, direction=direction, temperature=temperature, operator=operator, moment=moment, details=details

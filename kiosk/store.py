@@ -114,6 +114,13 @@ def m005_id_hashes(db: Database) -> None:
         db[table].create_index(["id_hash"])
 
 
+@migrations()
+def m006_roster_phone(db: Database) -> None:
+    """The household's phone on each roster row (optional), for the keeper to call a visitor's host."""
+    db["roster"].add_column("phone", str)
+    db["roster"].create_index(["unit"])
+
+
 def _read_only_connection(path: Path) -> sqlite3.Connection:
     """A connection that never writes to the file or beside it. A WAL database whose shared-memory file is gone
     (the last writer closed cleanly) cannot be opened so on a read-only disk, where that file cannot be made
@@ -430,6 +437,16 @@ class GateStore:
             household=unit[0] if unit and unit[0] else None,
             household_outings=tuple(datetime.fromisoformat(ts) for (ts,) in outings),
         )
+
+    def household_phone(self, unit: str) -> str | None:
+        """The phone the roster gives for a household (`unit`, as typed: spaces around it ignored), for the keeper
+        to call a visitor's host; None when no roster row of that unit has one."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT phone FROM roster WHERE unit = ? AND phone IS NOT NULL AND phone != '' ORDER BY subject LIMIT 1",
+                [" ".join(unit.split())],
+            ).fetchone()
+        return row[0] if row else None
 
     def residents_out(self) -> list[dict[str, Any]]:
         """Residents (roster) whose last passage through the gate was out: household (`unit`), masked name and

@@ -23,7 +23,8 @@ from sync.core.i18n import LANGUAGES
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="pocket-gate")
-@click.option("--demo", is_flag=True, help="Run the kiosk on built-in sample frames: no webcam or configuration needed.")
+@click.option("--demo", is_flag=True, help="Run the kiosk on built-in sample frames (and once each: a companion, an ID card, a scanner burst, a "
+              "second entry without leaving): no webcam or configuration needed.")
 @config_option
 @db_option
 @click.option("--source", help="Camera for the kiosk (overrides the config): webcam index, video, folder or URL.")
@@ -40,7 +41,11 @@ def main(
     """Pocket Gate at the gate: scan health codes, judge them by policy and log every entry, offline.
 
     With no command, start the kiosk: a terminal app for the gate keeper (sign in, then show codes to the
-    camera). `pocket-kiosk --demo` plays sample codes of every kind, with its own keys, lists and log."""
+    camera, or scan them with a USB or serial QR scanner). Without a phone: m types an ID number, c reads an ID
+    card held to the camera, a adds a companion (a child, an elderly parent) right after a verdict, v registers
+    a visitor (confirmed by the host by phone where the policy asks). A second entry without leaving is held;
+    p lists who is out. `pocket-kiosk --demo` plays sample codes of every kind, with its own keys, lists and
+    log, and works these flows once by itself: a companion, an ID card, a scanner burst, a second entry."""
     speak(lang)  # until a command reads its configuration
     if ctx.invoked_subcommand is not None:
         return

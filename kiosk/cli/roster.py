@@ -25,7 +25,8 @@ def roster() -> None:
 @db_option
 @friendly_errors
 def roster_import(csv_file: Path, config_file: Path | None, db: Path | None) -> None:
-    """Replace the roster with CSV_FILE (columns id_number,name,unit); ID numbers are hashed on the way in."""
+    """Replace the roster with CSV_FILE (columns id_number,name,unit and an optional phone, the household's); ID
+    numbers are hashed on the way in."""
     config = gate_config(config_file)
     if config.district_key_file is None:
         raise click.ClickException(_("the config names no district_key_file; ID numbers cannot be hashed"))

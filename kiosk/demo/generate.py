@@ -175,13 +175,15 @@ def issue_frames(keys: Path, out: Path, people: tuple[Person, ...] = PEOPLE, now
 
 
 def write_lists(out: Path, people: tuple[Person, ...] = PEOPLE, now: datetime | None = None) -> None:
-    """roster.csv, passes.csv and colour_list.csv with raw demo ID numbers (hashed when the demo loads them)."""
+    """roster.csv, passes.csv and colour_list.csv with raw demo ID numbers (hashed when the demo loads them).
+    Each household on the roster has a made-up phone (1380000, then its serial), for visitors' hosts."""
     moment = now or datetime.now(UTC)
-    residents = [(demo_id(p.serial), p.name, f"{p.serial}-{p.serial + 1}01") for p in people if p.resident]
     name, serial = MANUAL_RESIDENT
-    residents.append((demo_id(serial), name, f"{serial}-{serial + 1}01"))
+    serials = [(p.serial, p.name) for p in people if p.resident] + [(serial, name)]
     (out / "roster.csv").write_text(
-        "id_number,name,unit\n" + "".join(f"{i},{n},{u}\n" for i, n, u in residents), encoding="utf-8"
+        "id_number,name,unit,phone\n"
+        + "".join(f"{demo_id(s)},{n},{s}-{s + 1}01,1380000{s:04d}\n" for s, n in serials),
+        encoding="utf-8",
     )
     start, until = moment.replace(microsecond=0), (moment + VALID_FOR).replace(microsecond=0)
     (out / "passes.csv").write_text(
@@ -196,6 +198,21 @@ def write_lists(out: Path, people: tuple[Person, ...] = PEOPLE, now: datetime | 
         + "".join(f"{demo_id(p.serial)},{p.listed},close contact\n" for p in people if p.listed),
         encoding="utf-8",
     )
+
+
+ID_CARD_FRAME = "09-idcard.jpg"
+"""A resident ID card (the manual resident's) held up to the camera, after the codes: the demo reads it (`c`)."""
+ID_CARD_NAME = "陈依"
+
+
+def write_card_frame(out: Path) -> None:
+    """The ID card frame, drawn by `kiosk.demo.idcard_image` (Pillow and a CJK font: a developer's tools)."""
+    from kiosk.demo.idcard_image import CardFace, Holding, held_frame
+
+    face = CardFace(ID_CARD_NAME, demo_id(MANUAL_RESIDENT[1]))
+    image = held_frame(face, Holding(angle=4, brightness=0.9))
+    if not cv2.imwrite(str(out / ID_CARD_FRAME), image, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+        raise OSError(f"cannot write {out / ID_CARD_FRAME}")
 
 
 POLICY = """\
@@ -224,12 +241,14 @@ def generate(out: Path = DATA, keys: Path | None = None) -> None:
             shutil.copy(pem, out / TRUST_SUBDIR / pem.name)
         shutil.copy(keys / DISTRICT_KEY_FILE, out / DISTRICT_KEY_FILE)
         issue_frames(keys, out / "frames", now=now)
+        write_card_frame(out / "frames")
     write_lists(out, now=now)
     (out / "policy.toml").write_text(POLICY, encoding="utf-8")
     manifest = {
         "generated_at": now.isoformat(timespec="seconds"),
         "valid_until": (now + VALID_FOR).isoformat(timespec="seconds"),
         "manual_resident": {"name": MANUAL_RESIDENT[0], "id_number": demo_id(MANUAL_RESIDENT[1])},
+        "id_card": {"file": ID_CARD_FRAME, "name": ID_CARD_NAME, "id_number": demo_id(MANUAL_RESIDENT[1])},
         "frames": [asdict(p) | {"colour": p.colour.value, "id_number": demo_id(p.serial)} for p in PEOPLE],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -23,6 +23,7 @@ from kiosk.ui.context import KioskContext
 from kiosk.ui.errors import ShowsWorkerErrors
 from kiosk.ui.messages import SyncStatusChanged
 from kiosk.ui.markup_safe import shown
+from kiosk.ui.screens.demo_tour import DemoTour
 from kiosk.ui.screens.gate import GateScreen
 from kiosk.ui.screens.signin import SignInScreen
 from kiosk.ui.scanner_keys import ScannerKeys
@@ -104,7 +105,10 @@ class GateApp(ShowsWorkerErrors, App[None]):
         if operator is None:
             return
         self.shift = self.context.operators.start_shift(operator, now=self.context.clock())
-        self.push_screen(GateScreen(self.context, self.shift), self.shift_ended)
+        gate = GateScreen(self.context, self.shift)
+        if self.context.demo_tour:
+            gate.tour = DemoTour(gate)
+        self.push_screen(gate, self.shift_ended)
 
     def shift_ended(self, _: None = None) -> None:
         self.end_shift()

@@ -51,6 +51,8 @@ class KioskContext:
     gate: Gate
     operators: OperatorBook
     demo: bool = False
+    demo_tour: bool = False
+    """The demo also works the field flows once by itself: a companion, an ID card, a scanner (`ui.screens.demo_tour`)."""
     config_file: Path | None = None
     signed_in: Operator | None = None
     """An operator already signed in at start (the demo's); otherwise the sign-in screen comes first."""

@@ -24,6 +24,7 @@ def run_kiosk(config: KioskConfig, *, demo: bool = False, config_file: Path | No
         config,
         sound=SoundPlayer(SoundSettings(config.sound, config.volume, language())),
         demo=demo,
+        demo_tour=demo,
         config_file=config_file,
         signed_in=DEMO_OPERATOR if demo else None,
         frame_interval=FRAME_SECONDS if demo else 0.0,

@@ -171,6 +171,9 @@ class AlertKind(StrEnum):
     UNRESOLVED = "unresolved"
     """An entry for an ID number typed at the gate, sealed to HQ, that HQ could not open (no district key, or a
     damaged seal): stored without a subject. HQ's alert list only, like REFUSED."""
+    TWO_GATES = "two_gates"
+    """One subject let in at two different gates within `[presence] two_gates_window_minutes`, without leaving in
+    between (`sync.hq.two_gates`): one code on two phones? HQ's alert list only, like REFUSED."""
 
 
 RECEIPT_ALERT_KINDS = frozenset({AlertKind.GAP, AlertKind.EDITED, AlertKind.BROKEN, AlertKind.REWRITTEN})
@@ -309,6 +312,8 @@ class RosterRow(_Wire):
     subject: Subject
     name: _Short = ""
     unit: _Short = ""
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{0,20}$")] = ""
+    """The household's phone (digits), for the keeper to call a visitor's host; empty when the roster has none."""
     id_hash: Subject | None = None
     """The ID's hash under this gate's key (`sync.core.identity.gate_hash`), to find the row from a typed number;
     None for a row HQ holds no ID number for (loaded before gate keys: load the list again)."""

@@ -1,7 +1,8 @@
 """Reading a roster of residents from CSV: at a gate that has no HQ yet (HQ pushes rosters once synced), and at
 HQ for `pocket-hq roster load` and the dashboard's roster uploads.
 
-Columns: `id_number`, `name`, optional `unit`. ID numbers are hashed with the district key on the way in and
+Columns: `id_number`, `name`, optional `unit` and `phone` (the household's, digits; shown to the keeper who calls
+a visitor's host). ID numbers are hashed with the district key on the way in and
 names are masked, so neither is ever kept raw (HQ also keeps each number encrypted, `keep_id`, to hash the row
 for each gate's own key). The file is read as a stream and checked whole before anything is
 applied (`sync.core.csvlist`): one bad row refuses the file, with the first bad lines named.
@@ -45,12 +46,16 @@ def iter_roster(
         if not id_number or problem:
             return problem or "no id_number"
         name = (record.get("name") or "").strip()
+        phone = "".join(ch for ch in (record.get("phone") or "") if ch not in " -+()")
+        if phone and not (phone.isascii() and phone.isdigit() and 5 <= len(phone) <= 20):
+            return "phone is not 5 to 20 digits"
         subject = subject_hash(district_key, id_number, doc_type)
-        row = {"subject": subject, "name": mask_name(name), "unit": (record.get("unit") or "").strip()}
+        row = {"subject": subject, "name": mask_name(name), "unit": " ".join((record.get("unit") or "").split()),
+               "phone": phone}
         return row | {"kept_id": keep_id(id_number, doc_type)} if keep_id else row
 
     return checked_rows(
-        path, required={"id_number", "name"}, expected="id_number,name,unit", max_rows=max_rows,
+        path, required={"id_number", "name"}, expected="id_number,name,unit,phone", max_rows=max_rows,
         error=RosterError, make_row=make_row, unique="subject", twice=SAME_PERSON, line_field=line_field,
     )
 

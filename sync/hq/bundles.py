@@ -97,7 +97,7 @@ def _content(
     generation = conn.execute(select(gates.c.key_generation).where(gates.c.gate_id == gate_id)).scalar() or 1
     id_hash = secrets.hasher(gate_id, generation) if secrets is not None else (lambda kept: None)
     roster_rows = conn.execute(
-        select(roster.c.subject, roster.c.name, roster.c.unit, roster.c.kept_id)
+        select(roster.c.subject, roster.c.name, roster.c.unit, roster.c.phone, roster.c.kept_id)
         .where(roster.c.gate == gate_id)
         .order_by(roster.c.subject)
     )
@@ -133,7 +133,7 @@ def _content(
         gate=gate_id,
         version=max(version, 1),
         issued_at=now,
-        roster=[RosterRow(subject=r.subject, name=r.name, unit=r.unit, id_hash=id_hash(r.kept_id)) for r in roster_rows],
+        roster=[RosterRow(subject=r.subject, name=r.name, unit=r.unit, phone=r.phone, id_hash=id_hash(r.kept_id)) for r in roster_rows],
         passes=[
             PassRow(
                 id=r.id,

@@ -36,6 +36,8 @@ two copies of one batch racing each other (a client that timed out and retried) 
    with HQ's key (`sync.hq.district`), so tracing finds the person; `unsealed_entries` records that the gate
    sent none, and a copy sent again is compared as sent. A seal HQ cannot open (no district key, or damaged)
    leaves the entry without a subject and raises an `unresolved` alert.
+9. A new entry letting someone in who was let in at another gate shortly before or after, without leaving in
+   between, raises a `two_gates` alert (`sync.hq.two_gates`): one code on two phones.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from sync.hq import stats
 from sync.core.sealing import SealError
 from sync.hq.db import HqDatabase
 from sync.hq.district import DistrictSecrets
+from sync.hq.two_gates import two_gate_alerts
 from sync.hq.tables import alerts, dialect_insert, entries, gates, unsealed_entries, upload_batches
 from sync.core.protocol import (
     RECEIPT_ALERT_KINDS,
@@ -202,6 +205,7 @@ def _store(
             conn.execute(dialect_insert(conn, unsealed_entries).on_conflict_do_nothing(), unsealed)
         stats.record(conn, rows)
         _supersede(conn, gate_id, fresh)
+        found.alerts.extend(two_gate_alerts(conn, gate_id, rows))
     if found.alerts:
         conn.execute(
             insert(alerts),

@@ -62,7 +62,7 @@ def write_roster(conn: Connection, gate_id: str, rows: Rows) -> int:
     _require_gate(conn, gate_id)
     conn.execute(delete(roster).where(roster.c.gate == gate_id))
     if isinstance(rows, Select):
-        conn.execute(insert(roster).from_select(["gate", "subject", "name", "unit", "kept_id"], rows))
+        conn.execute(insert(roster).from_select(["gate", "subject", "name", "unit", "kept_id", "phone"], rows))
     elif rows:
         conn.execute(insert(roster), [{"gate": gate_id, **row} for row in rows])
     version = bump(conn, gate_scope(gate_id))

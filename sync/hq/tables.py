@@ -179,8 +179,10 @@ roster = Table(
     Column("name", Text, nullable=False),
     Column("unit", Text, nullable=False),
     Column("kept_id", Text),
+    Column("phone", Text, nullable=False, server_default=""),
 )
-"""`kept_id` on every list row: the ID number encrypted under HQ's list key (`sync.hq.district`), to hash the row
+"""`phone`: the household's, for the keeper to call a visitor's host (migration 0008).
+`kept_id` on every list row: the ID number encrypted under HQ's list key (`sync.hq.district`), to hash the row
 for each gate's key; NULL for rows loaded before gate keys (migration 0006)."""
 
 passes = Table(
@@ -379,6 +381,7 @@ staged_roster_rows = Table(
     Column("unit", Text, nullable=False),
     Column("line", BigInteger),
     Column("kept_id", Text),
+    Column("phone", Text, nullable=False, server_default=""),
 )
 
 

@@ -21,8 +21,9 @@ district key before it reaches this module, and never stored. Results come a pag
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,6 +100,9 @@ class Passage:
     reason_codes: str | None
     temperature: float | None
     operator: str
+    came_with: str | None = None
+    """For a companion (someone without a phone who came with a person: `code_type` 'companion'), the masked
+    name of the person they came with, as that person's entry holds it (`with_companions`)."""
 
     @property
     def when(self) -> datetime | None:
@@ -112,6 +116,26 @@ class Passage:
         """From a row of COLUMNS, by position: a row's `_mapping` costs more than the rest of a CSV export."""
         values = dict(zip(FIELDS, row, strict=True))
         return cls(**{**values, "reasons": entry_reasons(values["reasons"], values["reason_codes"])})
+
+
+def with_companions(conn: Connection, passages: list[Passage]) -> list[Passage]:
+    """`passages` with each companion's `came_with` filled in: the gate links a companion's entry to the entry of
+    the person they came with (`details.companion_of`), so HQ shows companions as people, linked to that person.
+    Two queries a page, by primary key; a link HQ cannot follow (the person's entry purged, or details that are
+    not the gate's JSON) leaves `came_with` empty."""
+    ids = [p.id for p in passages if p.code_type == "companion"]
+    if not ids:
+        return passages
+    links: dict[str, str] = {}
+    for row in conn.execute(select(entries.c.id, entries.c.details).where(entries.c.id.in_(ids))):
+        try:
+            adult = json.loads(row.details).get("companion_of")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(adult, str):
+            links[row.id] = adult
+    names = dict(conn.execute(select(entries.c.id, entries.c.name).where(entries.c.id.in_(set(links.values())))).all())
+    return [replace(p, came_with=names.get(links.get(p.id, ""))) if p.id in links else p for p in passages]
 
 
 class Result:
@@ -134,7 +158,7 @@ class Result:
         if self.keys_only and rows:
             by_id = {r.id: r for r in conn.execute(select(*COLUMNS).where(entries.c.id.in_([r.id for r in rows])))}
             rows = [by_id[r.id] for r in rows if r.id in by_id]  # a row purged in between is left out
-        return Page([Passage.of(r) for r in rows], found.next_cursor, found.prev_cursor)
+        return Page(with_companions(conn, [Passage.of(r) for r in rows]), found.next_cursor, found.prev_cursor)
 
     def count(self, conn: Connection) -> int:
         return int(conn.execute(select(func.count()).select_from(self.found.subquery())).scalar_one())

@@ -198,7 +198,7 @@ def _stage(
     also given to `progress` after each batch."""
     table = _staged(upload.kind)
     first, second = _values(upload.kind)
-    kept = (first, second, "line") if upload.kind is Kind.ROSTER else (first, second, "line", "name")
+    kept = (first, second, "line", "phone") if upload.kind is Kind.ROSTER else (first, second, "line", "name")
     read = 0
     batch: dict[str, dict[str, Any]] = {}
 
@@ -290,7 +290,8 @@ def _pairs(upload: Upload) -> tuple[Any, Any, Any]:
 
 def _differ(upload: Upload, staged: Any, current: Any) -> Any:
     first, second = _values(upload.kind)
-    return or_(current.c[first] != staged.c[first], current.c[second] != staged.c[second])
+    phone = [current.c.phone != staged.c.phone] if upload.kind is Kind.ROSTER else []
+    return or_(current.c[first] != staged.c[first], current.c[second] != staged.c[second], *phone)
 
 
 def _count_differences(db: HqDatabase, upload: Upload, read: int) -> None:
@@ -411,7 +412,9 @@ def apply(db: HqDatabase, upload_id: str) -> int:
             version = lists.write_roster(
                 conn,
                 gate,
-                select(literal(gate), staged.c.subject, staged.c[first], staged.c[second], staged.c.kept_id).where(mine),
+                select(
+                    literal(gate), staged.c.subject, staged.c[first], staged.c[second], staged.c.kept_id, staged.c.phone
+                ).where(mine),
             )
         else:
             version = lists.write_colour_list(

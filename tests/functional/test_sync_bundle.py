@@ -304,3 +304,31 @@ def test_the_districts_zone_reaches_the_gate_in_the_bundle_and_every_time_shown_
             judge.store.close()
     finally:
         set_zone(None)
+
+
+def test_the_roster_s_household_phones_reach_the_gate_and_a_bad_phone_refuses_the_file(
+    hq: RunningHq, make_gate: MakeGate, issuer_keys: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from sync.hq.cli import main as hq_main
+
+    gate = make_gate(hq, "north-gate")
+    key = ["--db", hq.settings.db, "--district-key", str(issuer_keys / DISTRICT_KEY_FILE)]
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"id_number,name,unit,phone\n{RESIDENT},Li Si,3-201,138 0013 8000\n{VISITOR},Wang Wu,4-101,\n")
+    loaded = CliRunner().invoke(hq_main, ["roster", "load", "north-gate", str(roster), *key])
+    assert loaded.exit_code == 0, loaded.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"id_number,name,unit,phone\n{RESIDENT},Li Si,3-201,call the office\n")
+    refused = CliRunner().invoke(hq_main, ["roster", "load", "north-gate", str(bad), *key])
+
+    assert gate.sync().online
+    judge = open_gate(gate.config)
+    try:
+        phones = [judge.household_phone(unit) for unit in ("3-201", " 3-201 ", "4-101", "9-999")]
+    finally:
+        assert judge.store is not None
+        judge.store.close()
+    assert phones == ["13800138000", "13800138000", None, None]
+    assert refused.exit_code != 0 and "phone is not 5 to 20 digits" in refused.output

@@ -122,6 +122,24 @@ def test_non_resident_needs_a_valid_pass() -> None:
     assert lapsed.decision is Decision.REFUSE
 
 
+@pytest.mark.parametrize(
+    ("without_pass", "unconfirmed"), [("refuse", Decision.REFUSE), ("hold", Decision.HOLD), ("pass", Decision.HOLD)]
+)
+def test_a_visitor_needs_the_host_s_confirmation_where_the_policy_asks(without_pass: str, unconfirmed: Decision) -> None:
+    policy = Policy.model_validate({"access": {"host_confirmation": True, "non_resident_without_pass": without_pass}})
+    visitor = Presentation(kind="visitor", subject=None, name="Z* B*")
+
+    asked = verdict(visitor, Knowledge(), policy)
+    confirmed = verdict(Presentation(kind="visitor", subject=None, name="Z* B*", host_confirmed=True), Knowledge(), policy)
+    with_pass = verdict(visitor, Knowledge(hq_pass=PassInfo(kind="visitor", valid_until=NOW + timedelta(hours=1))), policy)
+    stranger = verdict(code(), Knowledge(), policy)  # a code's holder, not a registered visitor: as ever
+
+    assert (asked.decision, asked.reasons[0].startswith("visit not confirmed by the host")) == (unconfirmed, True)
+    assert (confirmed.decision, confirmed.reasons[-1]) == (Decision.PASS, "visit confirmed by the host by phone")
+    assert with_pass.decision is Decision.PASS and "visitor pass until" in with_pass.reasons[-1]
+    assert stranger.decision is Decision(without_pass)
+
+
 def test_travel_risk_is_refused() -> None:
     result = verdict(code(travel_risk=True))
     assert result.decision is Decision.REFUSE

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from kiosk.gate import CHILD_WITHOUT_ID, EntryInputError, Outcome, Visitor
 from sync.core.identity import RESIDENT_ID
@@ -31,6 +31,8 @@ ManualSubmit = Callable[[str, str, str, float | None], Outcome]
 ReadCard = Callable[[], CardReading | None]
 """Reads an ID card from the camera's newest frame (None: no frame)."""
 VisitorSubmit = Callable[[Visitor, float | None], Outcome]
+HostPhone = Callable[[str], str | None]
+"""A household (roster unit) -> its phone on the roster, or None."""
 
 
 DOCUMENT_NAMES = {"passport": N_("Passport"), "other-id": N_("Other ID")}
@@ -43,7 +45,7 @@ def document_options(others: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(_("Resident ID (18 characters)"), RESIDENT_ID), *named]
 
 
-def field(label: str, widget: Input | Select[str] | Static) -> ComposeResult:
+def field(label: str, widget: Input | Select[str] | Static | Checkbox) -> ComposeResult:
     yield Label(label, classes="form-label")
     yield widget
 
@@ -273,14 +275,23 @@ class CompanionScreen(EntryForm):
 
 
 class VisitorScreen(EntryForm):
-    """A visitor: who, how to reach them, whom they visit and why."""
+    """A visitor: who, how to reach them, whom they visit and why. Where the policy wants the host's confirmation
+    (`host_phone` given), the household's phone from the roster is shown as it is typed, for the keeper to call,
+    and the keeper ticks "host confirmed by phone" once the host has said yes."""
 
     TITLE_TEXT = N_("Visitor registration")
     origin = "visitor"
 
-    def __init__(self, submit: VisitorSubmit, document_types: tuple[str, ...], temperature: float | None) -> None:
+    def __init__(
+        self,
+        submit: VisitorSubmit,
+        document_types: tuple[str, ...],
+        temperature: float | None,
+        host_phone: HostPhone | None = None,
+    ) -> None:
         super().__init__(document_types, temperature)
         self.submit = submit
+        self.host_phone = host_phone
 
     def form_fields(self) -> ComposeResult:
         yield from field(
@@ -290,6 +301,9 @@ class VisitorScreen(EntryForm):
         yield from field(
             _("Visiting"), Input(placeholder=_("household, e.g. 3-2-501"), max_length=64, id="f-household", compact=True)
         )
+        if self.host_phone is not None:
+            yield from field(_("Host's phone"), Static(_("type the household to see its phone"), id="f-host_phone"))
+            yield from field(_("Host"), Checkbox(_("host confirmed by phone"), id="f-host_confirmed", compact=True))
         yield from field(
             _("Reason"), Input(placeholder=_("e.g. family visit, repair"), max_length=120, id="f-reason", compact=True)
         )
@@ -312,6 +326,19 @@ class VisitorScreen(EntryForm):
     def on_mount(self) -> None:
         self.query_one("#f-name", Input).focus()
 
+    @on(Input.Changed, "#f-household")
+    def household_typed(self, event: Input.Changed) -> None:
+        if self.host_phone is None:
+            return
+        household = " ".join(event.value.split())
+        phone = self.host_phone(household) if household else None
+        text = (
+            _("type the household to see its phone") if not household
+            else _("no phone on the roster for {household}").format(household=household) if phone is None
+            else _("{phone}: call the host, then tick below").format(phone=phone)
+        )
+        self.query_one("#f-host_phone", Static).update(shown(text))
+
     def entry(self) -> Callable[[], Outcome]:
         visitor = Visitor(
             name=self.value("name"),
@@ -320,6 +347,7 @@ class VisitorScreen(EntryForm):
             reason=self.value("reason"),
             id_number=self.value("id_number"),
             doc_type=self.document_type(),
+            host_confirmed=self.host_phone is not None and self.query_one("#f-host_confirmed", Checkbox).value,
         )
         temperature = self.typed_temperature()
         return lambda: self.submit(visitor, temperature)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from rich.text import Text
 from textual import on, work
@@ -26,6 +27,7 @@ from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
 from sync.core.policy import Direction
+from sync.core.policy.rules.access import AccessRule
 from sync.core.policy.rules.companions import CompanionRules
 from kiosk.sound.cues import Cue
 from kiosk.ui.words import speak_bindings
@@ -60,6 +62,14 @@ from sync.core.i18n import N_, _
 
 MAX_HELD_SCANS = 5
 """Codes scanned while a form is open that are kept to be judged after it (a keeper scans one, not a queue)."""
+
+
+class Tour(Protocol):
+    """What follows the gate screen to work it by itself (the demo's tour)."""
+
+    def verdict_shown(self, outcome: Outcome, origin: str) -> None: ...
+
+    def frame_shown(self, label: str) -> None: ...
 
 
 class GateScreen(ShowsWorkerErrors, Screen[None]):
@@ -98,6 +108,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         """The last person judged who is not a companion: `a` adds companions to them."""
         self._held_scans: list[str] = []
         """Codes a hardware scanner read while another screen covered this one: judged when it is back."""
+        self.tour: Tour | None = None
+        """The demo's tour (`kiosk.ui.screens.demo_tour`), told what this screen shows; None at a real gate."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.context.config.gate_id, self.shift.operator, self.context.demo, id="topbar")
@@ -182,6 +194,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_frame_preview(self, message: FramePreview) -> None:
         self.query_one(CameraPreview).show_frame(message.pixels, message.label)
+        if self.tour is not None:
+            self.tour.frame_shown(message.label)
 
     def on_camera_status(self, message: CameraStatus) -> None:
         self.query_one(CameraPreview).show_status(message.state, message.text)
@@ -245,6 +259,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self.context.entry_logged()
         self.refresh_sync()
         self._show_pending_temperature()
+        if self.tour is not None:
+            self.tour.verdict_shown(outcome, origin)
 
     def _restart_clear_timer(self) -> None:
         if self._clear_timer is not None:
@@ -364,9 +380,11 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
             self._typed_entry_done("manual"),
         )
 
-    def action_companion(self) -> None:
-        adult = self._companions_of
-        if adult is None or adult.entry is None or self.query_one(VerdictBanner).shown is None:
+    def action_companion(self, adult: Outcome | None = None) -> None:
+        """Add a companion to `adult`, else to the last person judged while their verdict is on show."""
+        if adult is None and self.query_one(VerdictBanner).shown is not None:
+            adult = self._companions_of
+        if adult is None or adult.entry is None:
             self.notify(_("Companions are added right after the verdict of the person they came with."), timeout=4)
             return
         verdict = _(WORDS[adult.assessment.verdict.decision])
@@ -394,8 +412,10 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
                 now=self.context.clock(),
             )
 
+        gate = self.context.gate
+        host_phone = gate.household_phone if gate.policy.section(AccessRule).host_confirmation else None
         self.app.push_screen(
-            VisitorScreen(submit, self.context.config.document_types, self.session.pending_temperature),
+            VisitorScreen(submit, self.context.config.document_types, self.session.pending_temperature, host_phone),
             self._typed_entry_done("visitor"),
         )
 

@@ -55,6 +55,8 @@ class Presentation:
     """A certificate's tests, vaccinations and recoveries."""
     with_decision: Decision | None = None
     """For a companion ('companion'): the verdict of the person they came with."""
+    host_confirmed: bool = False
+    """For a visitor ('visitor'): the keeper confirmed the visit by phone with the household visited."""
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,8 @@ def gates_list(db: str | None, as_json: bool) -> None:
 @json_option
 @hq_errors
 def alerts(gate_id: str | None, db: str | None, as_json: bool) -> None:
-    """Problems found in gates' histories: gaps, edited entries, broken or rewritten chains, refused entries."""
+    """Problems found in gates' histories (gaps, edited entries, broken or rewritten chains, refused entries) and
+    one code let in at two gates within `[presence] two_gates_window_minutes` (two_gates)."""
     database = open_db(db)
     shown = local_times(database)
     found = gate_admin.list_alerts(database, gate_id)

@@ -30,7 +30,7 @@ def roster() -> None:
 @district_key_option
 @hq_errors
 def roster_load(gate_id: str, csv_file: Path, db: str | None, district_key_file: Path | None) -> None:
-    """Replace GATE_ID's roster with CSV_FILE (id_number,name,unit); ID numbers are hashed, names masked.
+    """Replace GATE_ID's roster with CSV_FILE (id_number,name,unit[,phone]); ID numbers are hashed, names masked.
 
     The file is checked whole before anything changes (one bad line refuses it); progress goes to stderr."""
     key = district_key(district_key_file)

@@ -9,7 +9,7 @@ VALUES = (
     # gate states and the overview's filters
     N_("ok"), N_("stale"), N_("never"), N_("revoked"), N_("all"), N_("alerts"),
     # alert kinds
-    N_("gap"), N_("edited"), N_("broken"), N_("rewritten"), N_("refused"),
+    N_("gap"), N_("edited"), N_("broken"), N_("rewritten"), N_("refused"), N_("two_gates"),
     # list uploads: states and changes
     N_("checking"), N_("ready"), N_("failed"), N_("applied"), N_("discarded"),
     N_("added"), N_("changed"), N_("removed"),

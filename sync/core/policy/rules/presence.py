@@ -5,6 +5,10 @@ screenshot of someone else's code, shared on a phone.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from sync.core.i18n import N_, _
 from sync.core.policy.rule import Rule, RuleSection
 from sync.core.policy.verdicts import Case, Decision, Direction, Finding
@@ -30,6 +34,10 @@ class PresenceRule(RuleSection):
     repeat: Decision = Decision.HOLD
     """A person who passed this gate the same way last time and not the other way since: "hold" to ask (and
     check the face against the code), "refuse", or "pass" (the reason is still shown as a warning)."""
+
+    two_gates_window_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 30
+    """HQ raises an alert when one code enters at two different gates this many minutes apart or less without
+    leaving in between (one code on two phones); 0: no such alert. Judged at HQ, which sees every gate."""
 
     def lines(self) -> list[tuple[str, str]]:
         return [(_("the same way twice"), _(self.repeat.word))]
