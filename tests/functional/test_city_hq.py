@@ -123,6 +123,12 @@ def sync_until_done(gate: Gate, attempts: int = 5) -> None:
     raise AssertionError(f"the gate still has entries waiting: {status.last_error}")
 
 
+def upload_alerts(city: City, gate: str) -> list[dict[str, object]]:
+    """The alerts uploads themselves raise (an entry rewritten, edited or refused). The city's gates log the same
+    sample people, so those people entering at two gates (`two_gates`, issue 12) is another matter."""
+    return [alert for alert in list_alerts(city.db, gate) if alert["kind"] != "two_gates"]
+
+
 def test_a_gates_uploads_alternate_between_the_processes_and_arrive_exactly_once(city: City) -> None:
     gate = city_gate(city, "north-gate")
     ids = gate.log(1000)
@@ -135,7 +141,7 @@ def test_a_gates_uploads_alternate_between_the_processes_and_arrive_exactly_once
     assert len(uploads_by) == 10 and set(uploads_by) == {0, 1}
     assert all(one != next_one for one, next_one in zip(uploads_by, uploads_by[1:])), uploads_by
     assert held_once(city, "north-gate") == ids
-    assert list_alerts(city.db, "north-gate") == []
+    assert upload_alerts(city, "north-gate") == []
 
 
 def test_killing_a_process_mid_upload_loses_nothing(city: City) -> None:
@@ -153,7 +159,7 @@ def test_killing_a_process_mid_upload_loses_nothing(city: City) -> None:
         sync_until_done(gate)
         assert len(killed) == 1 and not city.hqs[killed[0]].alive
         assert held_once(city, "east-gate") == ids
-        assert list_alerts(city.db, "east-gate") == []
+        assert upload_alerts(city, "east-gate") == []
     finally:
         for hq in city.hqs:
             if not hq.alive:
