@@ -88,10 +88,11 @@ class KeyBursts(Generic[Key]):
         """Whether keys are held back (or a flood is being dropped): `idle` should be called after `max_gap`."""
         return bool(self._held) or self._flooding > 0
 
-    def press(self, key: Key, char: str | None, *, enter: bool = False) -> list[Action[Key]]:
+    def press(self, key: Key, char: str | None, *, enter: bool = False, at: float | None = None) -> list[Action[Key]]:
         """One key: `char` is the printable character it types (None for Tab, arrows, Backspace...), `enter`
-        whether it is Enter. Returns what to do, in order."""
-        now = self.clock()
+        whether it is Enter, `at` when it was pressed on the clock's scale (default: now). Returns what to do,
+        in order."""
+        now = self.clock() if at is None else at
         fast = now - self._last <= self.max_gap
         self._last = now
         actions: list[Action[Key]] = []

@@ -5,6 +5,7 @@ Kept thin on purpose: the gate screen does the work, the domain (kiosk.gate and 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
@@ -40,9 +41,15 @@ class GateApp(ShowsWorkerErrors, App[None]):
         self._say_palette_in_the_keepers_words()
         self.context = context
         self.shift: Shift | None = None
-        bursts: KeyBursts[events.Key] = KeyBursts(context.key_clock, max_gap=context.config.scanner_key_gap_ms / 1000)
+        clock = context.key_clock or time.monotonic
+        bursts: KeyBursts[events.Key] = KeyBursts(clock, max_gap=context.config.scanner_key_gap_ms / 1000)
         self.scanner_keys = ScannerKeys(
-            self, bursts, forward=self._typed, scanned=self.code_scanned, dropped=self._burst_dropped
+            self,
+            bursts,
+            forward=self._typed,
+            scanned=self.code_scanned,
+            dropped=self._burst_dropped,
+            keys_carry_time=context.key_clock is None,
         )
 
     async def on_event(self, event: events.Event) -> None:

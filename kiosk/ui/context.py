@@ -6,7 +6,6 @@ configuration is one readable line on the command line rather than a screen that
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -71,8 +70,9 @@ class KioskContext:
     another terminal shows within this long)."""
     exports_dir: Path = DEFAULT_DATA / "exports"
     clock: Callable[[], datetime] = utc_now
-    key_clock: Callable[[], float] = time.monotonic
-    """When each key arrives, in seconds: a keyboard-wedge scanner is told from typing by it (`kiosk.key_bursts`)."""
+    key_clock: Callable[[], float] | None = None
+    """When each key arrives, in seconds: a keyboard-wedge scanner is told from typing by it (`kiosk.key_bursts`).
+    None: each key's own time, when the terminal driver read it (`Key.time`); tests inject a clock."""
     notes: list[str] = field(default_factory=list)
     """Things to tell the keeper once the screen is up (entries purged on start, missing keys...)."""
     sync: SyncService | None = None

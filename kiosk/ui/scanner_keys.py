@@ -5,6 +5,10 @@ The app hands every key from the terminal to `ScannerKeys.key` before its bindin
 it. Typed keys come out in order, at most one gap later; a burst never reaches a field or a key binding (a
 code's `s` or `q` is not "settings" or "quit"). Whether the last held key is typing or half a code is settled
 on the app's next turn and then after each gap, by the injected clock, so nothing waits on a fixed timer.
+
+A key's time is when the terminal driver read it (`Key.time`, on the monotonic clock), not when the app got round
+to it: a scanner's burst read while the app was busy drawing (or a decoder thread held the interpreter) keeps the
+rhythm it was typed at, instead of gaps that would cut it into half a code. An injected clock (tests) replaces it.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ class ScannerKeys:
         forward: Callable[[events.Key], Awaitable[None]],
         scanned: Callable[[str], None],
         dropped: Callable[[Dropped], None],
+        keys_carry_time: bool = True,
     ) -> None:
         self.app = app
+        self.keys_carry_time = keys_carry_time
         self.bursts = bursts
         self.forward = forward
         self.scanned = scanned
@@ -38,7 +44,8 @@ class ScannerKeys:
 
     async def key(self, event: events.Key) -> None:
         char = event.character if event.is_printable else None
-        await self._act(self.bursts.press(event, char, enter=event.key == "enter"))
+        at = event.time if self.keys_carry_time else None
+        await self._act(self.bursts.press(event, char, enter=event.key == "enter", at=at))
         self._settle_later()
 
     def _settle_later(self) -> None:

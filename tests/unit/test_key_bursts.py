@@ -85,3 +85,15 @@ def test_short_fast_runs_are_typing_not_codes() -> None:
     bursts: KeyBursts[str] = KeyBursts(clock)
     actions = press_all(bursts, clock, "1111", 0.003)
     assert actions == [Release(tuple("1111")), Release(("enter",))]
+
+
+def test_a_burst_is_judged_by_when_its_keys_were_pressed_not_when_they_were_handled() -> None:
+    clock = Clock()
+    bursts: KeyBursts[str] = KeyBursts(clock)
+    actions: list[object] = []
+    for number, char in enumerate("PGC1:ABC123"):
+        clock.now += 0.2  # the app was busy drawing: each key handled long after the one before
+        actions += bursts.press(char, char, at=number * 0.004)
+    clock.now += 0.2
+    actions += bursts.press("enter", None, enter=True, at=11 * 0.004)
+    assert actions == [Scanned("PGC1:ABC123")]

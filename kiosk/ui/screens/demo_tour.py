@@ -16,6 +16,7 @@ done once; a form the tour opened that is not filled within `FORM_TIMEOUT_SECOND
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import cv2
@@ -40,6 +41,8 @@ FORM_TIMEOUT_SECONDS = 30.0
 MAX_WAITS = 200
 """How many times a step waits for the gate screen to be on top again before it is left out (five minutes)."""
 COMPANION_NAME = "Zhang Xiaobao"
+SCANNER_KEY_SECONDS = 0.002
+"""The time between the keys of the tour's USB scanner (real ones take 1-20 ms a key)."""
 
 
 class DemoTour:
@@ -126,5 +129,13 @@ class DemoTour:
             self.screen.action_switch_direction()
         self.screen.notify(_("Demo: the courier leaves; a USB QR scanner types their code"), timeout=6)
         keys = [events.Key(c if c.isalnum() and c.isascii() else _character_to_key(c), c) for c in text]
-        for key in [*keys, events.Key("enter", "\r")]:
+        start = time.monotonic()
+        for number, key in enumerate([*keys, events.Key("enter", "\r")]):
+            key.time = start + number * SCANNER_KEY_SECONDS  # pressed at a scanner's pace, however busy the app is
             await self.screen.app.scanner_keys.key(key)  # type: ignore[attr-defined]
+        self.screen.set_timer(self.screen.context.config.banner_seconds + STEP_PAUSE_SECONDS, self._entering_again)
+
+    def _entering_again(self) -> None:
+        """The gate back to entering after the courier's step, whatever became of it (the verdict usually does it)."""
+        if self.screen.session.direction is Direction.OUT:
+            self.screen.action_switch_direction()
