@@ -118,6 +118,12 @@ def m005_id_hashes(db: Database) -> None:
 def m006_roster_phone(db: Database) -> None:
     """The household's phone on each roster row (optional), for the keeper to call a visitor's host."""
     db["roster"].add_column("phone", str)
+
+
+@migrations()
+def m007_colour_until(db: Database) -> None:
+    """When a red/yellow list row lapses by itself (an entry HQ put on the list from a trace); NULL: no end."""
+    db["colour_list"].add_column("until", str)
     db["roster"].create_index(["unit"])
 
 
@@ -423,7 +429,9 @@ class GateStore:
                 " ORDER BY valid_until DESC LIMIT 1",
                 [subject, now_text, now_text],
             ).fetchone()
-            listed = self.db.execute("SELECT colour FROM colour_list WHERE subject = ?", [subject]).fetchone()
+            listed = self.db.execute(
+                "SELECT colour FROM colour_list WHERE subject = ? AND (until IS NULL OR until > ?)", [subject, now_text]
+            ).fetchone()
             passed = self.db.execute(
                 "SELECT direction, ts FROM entries WHERE subject = ? AND verdict = 'pass' AND id IS NOT ?"
                 " ORDER BY seq DESC LIMIT 1",

@@ -335,6 +335,8 @@ class ColourRow(_Wire):
     colour: Literal["green", "yellow", "red"]
     note: _Short = ""
     id_hash: Subject | None = None
+    until: Annotated[str, StringConstraints(max_length=40)] | None = None
+    """UTC ISO 8601 with milliseconds: the row lapses then by itself (an entry from a trace); None for no end."""
 
 
 class GateKey(_Wire):

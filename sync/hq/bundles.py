@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import Connection, or_, select
@@ -29,6 +31,7 @@ from sync.hq.db import HqDatabase
 from sync.hq.district import DistrictSecrets
 from sync.hq.district_zone import published_zone
 from sync.hq.tables import colour_list, gates, passes, roster, settings, trust_documents
+from sync.hq import traced_list
 from sync.hq.lists import POLICY_KEY
 from sync.hq.revisions import bundle_version
 from sync.hq.signing_keys import endorsements
@@ -91,6 +94,24 @@ class BundlePublisher:
                 self._cache_bytes -= len(dropped)
 
 
+def _colour_rows(
+    uploaded: Iterable[Any], traced: dict[str, tuple[str, str, str]], id_hash: Callable[[str | None], str | None]
+) -> list[ColourRow]:
+    """The uploaded list with the traced entries in force, one row a person: a traced entry (with its expiry)
+    where it is stronger than the uploaded row or the person is not on the uploaded list."""
+    rows = []
+    for r in uploaded:
+        colour, reason, until = traced.pop(r.subject, (None, "", None))
+        if colour == "red" and r.colour == "yellow":
+            rows.append(ColourRow(subject=r.subject, colour=colour, note=reason, until=until, id_hash=id_hash(r.kept_id)))
+        else:
+            rows.append(ColourRow(subject=r.subject, colour=r.colour, note=r.note, id_hash=id_hash(r.kept_id)))
+    rows += [
+        ColourRow(subject=subject, colour=colour, note=reason, until=until) for subject, (colour, reason, until) in traced.items()
+    ]
+    return sorted(rows, key=lambda row: row.subject)
+
+
 def _content(
     conn: Connection, gate_id: str, version: int, now: datetime, secrets: DistrictSecrets | None
 ) -> BundleContent:
@@ -146,9 +167,7 @@ def _content(
             )
             for r in pass_rows
         ],
-        colour_list=[
-            ColourRow(subject=r.subject, colour=r.colour, note=r.note, id_hash=id_hash(r.kept_id)) for r in colour_rows
-        ],
+        colour_list=_colour_rows(colour_rows, traced_list.in_force(conn, now), id_hash),
         policy=None if policy is None else json.loads(policy),
         trust=[
             TrustDocument(type=r.type, id=r.id, label=r.label, content=r.content, encoding=r.encoding) for r in trust_rows

@@ -212,6 +212,22 @@ colour_list = Table(
 """The red/yellow list in force. `name` is masked (when the file gave one), for officials only: gates get the
 subject, colour and note (migration 0005)."""
 
+traced_colour = Table(
+    "traced_colour",
+    metadata,
+    Column("subject", String(32), primary_key=True),
+    Column("colour", String(8), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("until", String(40), nullable=False),
+    Column("trace", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", String(40), nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+)
+"""People put on the red/yellow list from a tracing result (`sync.hq.traced_list`), each until `until` (UTC
+text): kept apart from the uploaded list, which an upload replaces whole, so an upload never drops them and they
+lapse by themselves. `trace` is the tracing result's link they came from (migration 0011)."""
+
 trust_documents = Table(
     "trust_documents",
     metadata,

@@ -1,0 +1,34 @@
+"""People put on the red/yellow list from a tracing result, each with a reason, an expiry, the staff account and
+the trace it came from (`sync.hq.traced_list`).
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "traced_colour",
+        sa.Column("subject", sa.String(32), primary_key=True),
+        sa.Column("colour", sa.String(8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("until", sa.String(40), nullable=False),
+        sa.Column("trace", sa.Text(), nullable=False),
+        sa.Column("added_by", sa.Text(), nullable=False),
+        sa.Column("added_at", sa.String(40), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False, server_default=""),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("traced_colour")
