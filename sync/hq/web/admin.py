@@ -20,7 +20,7 @@ from sync.core.clock import utc_text
 from sync.core.bundle import fingerprint
 from sync.core.i18n import _
 from sync.core.tls import CertificateError
-from sync.hq import audit, gates, lists, uploads
+from sync.hq import audit, gates, lists, traced_list, uploads
 from sync.hq.tables import colour_list, passes
 from sync.hq.tls import fingerprint_of
 from sync.hq.overview import GateFilter, gate_names, gate_page
@@ -218,22 +218,27 @@ def passes_revoke(request: Request, pass_id: PassName, session: Admin, form: Adm
 
 
 def _lists_page(
-    request: Request, error: str | None = None, status: int = 200, *, after: str | None = None, before: str | None = None
+    request: Request, error: str | None = None, status: int = 200, *, after: str | None = None, before: str | None = None,
+    traced_now: int | None = None,
 ) -> Response:
     dashboard = dashboard_of(request)
     with dashboard.db.read() as conn:
         names = gate_names(conn)
         colours = dict(conn.execute(select(colour_list.c.colour, func.count()).group_by(colour_list.c.colour)).all())
+        traced = traced_list.listed(conn, dashboard.clock.now())
     recent = uploads.recent(dashboard.db, after=after, before=before)
     return render(
         request, "admin_lists.html", status, gates=names, colours=colours, recent=recent, error=error,
-        key_missing=dashboard.district_key is None, max_mb=dashboard.hq.settings.max_upload_mb,
+        key_missing=dashboard.district_key is None, max_mb=dashboard.hq.settings.max_upload_mb, traced=traced,
+        traced_now=traced_now,
     )
 
 
 @router.get("/lists", response_class=HTMLResponse)
-def lists_page(request: Request, session: Admin, after: Cursor = None, before: Cursor = None) -> Response:
-    return _lists_page(request, after=after, before=before)
+def lists_page(
+    request: Request, session: Admin, after: Cursor = None, before: Cursor = None, traced: int | None = None
+) -> Response:
+    return _lists_page(request, after=after, before=before, traced_now=traced)
 
 
 async def _store_upload(dashboard: Dashboard, upload_id: str, file: UploadFile) -> None:

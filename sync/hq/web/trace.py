@@ -187,8 +187,9 @@ def _result_page(
     request: Request, *, title: str, summary: str, page: Page[Any], total: int, people: int | None,
     csv_url: str, query: dict[str, str], contacts: bool = False, plan: ContactPlan | None = None,
 ) -> Response:
+    link = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return render(
-        request, "trace_result.html", title=title, summary=summary, page=page, total=total, people=people,
+        request, "trace_result.html", trace_link=link, title=title, summary=summary, page=page, total=total, people=people,
         csv_url=csv_url, query=query, params={k: v for k, v in query.items() if v}, contacts=contacts, plan=plan,
         replica_note=replica_note(dashboard_of(request)),
     )
