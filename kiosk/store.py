@@ -122,8 +122,10 @@ def m006_roster_phone(db: Database) -> None:
 
 @migrations()
 def m007_colour_until(db: Database) -> None:
-    """When a red/yellow list row lapses by itself (an entry HQ put on the list from a trace); NULL: no end."""
+    """When a red/yellow list row lapses by itself (an entry HQ put on the list from a trace; NULL: no end), and
+    the colour in force after that (NULL: off the list)."""
     db["colour_list"].add_column("until", str)
+    db["colour_list"].add_column("lapses_to", str)
     db["roster"].create_index(["unit"])
 
 
@@ -430,7 +432,9 @@ class GateStore:
                 [subject, now_text, now_text],
             ).fetchone()
             listed = self.db.execute(
-                "SELECT colour FROM colour_list WHERE subject = ? AND (until IS NULL OR until > ?)", [subject, now_text]
+                "SELECT CASE WHEN until IS NULL OR until > ? THEN colour ELSE lapses_to END FROM colour_list"
+                " WHERE subject = ?",
+                [now_text, subject],
             ).fetchone()
             passed = self.db.execute(
                 "SELECT direction, ts FROM entries WHERE subject = ? AND verdict = 'pass' AND id IS NOT ?"
@@ -440,7 +444,7 @@ class GateStore:
         return Knowledge(
             resident=resident,
             hq_pass=PassInfo(kind=row[0], valid_until=datetime.fromisoformat(row[1])) if row else None,
-            listed_colour=Colour(listed[0]) if listed else None,
+            listed_colour=Colour(listed[0]) if listed and listed[0] else None,
             last_passage=Passage(Direction(passed[0]), datetime.fromisoformat(passed[1])) if passed else None,
             household=unit[0] if unit and unit[0] else None,
             household_outings=tuple(datetime.fromisoformat(ts) for (ts,) in outings),

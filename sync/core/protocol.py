@@ -337,6 +337,9 @@ class ColourRow(_Wire):
     id_hash: Subject | None = None
     until: Annotated[str, StringConstraints(max_length=40)] | None = None
     """UTC ISO 8601 with milliseconds: the row lapses then by itself (an entry from a trace); None for no end."""
+    lapses_to: Literal["yellow", "red"] | None = None
+    """The colour in force once `until` has passed (the uploaded list's, under a stronger traced entry); None: off
+    the list then."""
 
 
 class GateKey(_Wire):

@@ -103,7 +103,9 @@ def _colour_rows(
     for r in uploaded:
         colour, reason, until = traced.pop(r.subject, (None, "", None))
         if colour == "red" and r.colour == "yellow":
-            rows.append(ColourRow(subject=r.subject, colour=colour, note=reason, until=until, id_hash=id_hash(r.kept_id)))
+            rows.append(ColourRow(
+                subject=r.subject, colour=colour, note=reason, until=until, lapses_to=r.colour, id_hash=id_hash(r.kept_id)
+            ))
         else:
             rows.append(ColourRow(subject=r.subject, colour=r.colour, note=r.note, id_hash=id_hash(r.kept_id)))
     rows += [

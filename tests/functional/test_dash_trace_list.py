@@ -146,3 +146,33 @@ def test_an_upload_keeps_traced_entries_and_bad_requests_change_nothing(hq: Runn
         assert conn.execute(select(traced_colour.c.subject)).scalars().all() == [contact]
     ada.close()
     vera.close()
+
+
+def test_a_traced_red_over_an_uploaded_yellow_lapses_back_to_yellow_at_the_gate(
+    hq: RunningHq, make_gate: MakeGate, issuer_keys: Path
+) -> None:
+    key = load_district_key(issuer_keys / DISTRICT_KEY_FILE)
+    now = datetime.now(UTC)
+    (_, case), (_, contact) = person(key, 1), person(key, 2)
+    lists.add_trust(hq.db, lists.trust_documents_from([issuer_keys]))
+    lists.replace_colour_list(hq.db, [{"subject": contact, "colour": "yellow", "note": "uploaded"}])
+    gate = make_gate(hq, "north-gate")
+    ada = Staff(hq.url, "ada")
+    answer = ada.post("/trace/list/apply", {"subject": contact, "colour": "red", "reason": "case in the household",
+                                            "days": "1", "trace": _contacts_link(case, now)})
+    assert answer.status_code == 303, answer.text
+    with hq.db.read() as conn:
+        until = datetime.fromisoformat(conn.execute(select(traced_colour.c.until)).scalar_one())
+    assert gate.sync().online
+
+    judge = open_gate(gate.config)
+    try:
+        reasons = [
+            judge.assess_code(_code(issuer_keys, contact, now), direction=Direction.IN, now=at).verdict.reasons[0]
+            for at in (now + timedelta(minutes=1), until + timedelta(minutes=1))
+        ]
+    finally:
+        assert judge.store is not None
+        judge.store.close()
+    assert reasons == ["on HQ's red list (code shows green)", "on HQ's yellow list (code shows green)"]
+    ada.close()
