@@ -240,6 +240,47 @@ def test_each_tracing_query_runs_and_downloads_as_csv(
     assert town.index not in {r["subject"] for r in rows}
 
 
+def test_a_contact_goes_from_a_trace_to_the_yellow_list(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], artifacts: Callable[[str], Path]
+) -> None:
+    """Issue 19: an admin ticks a contact on the contacts result, previews, applies; the lists page shows the entry,
+    the trace it came from and when it lapses, and takes it off early."""
+    running, town = town_hq
+    start, end = (t.strftime("%Y-%m-%dT%H:%M") for t in town.window)
+    page = new_page()
+    sign_in(page, running.url, "ada", "/trace")
+    contacts_form = page.locator("#form-contacts")
+    contacts_form.locator("input[name=id_number]").fill(town.index_id)
+    contacts_form.locator("input[name=from]").fill(start)
+    contacts_form.locator("input[name=to]").fill(end)
+    contacts_form.locator("input[name=minutes]").fill("10")
+    contacts_form.locator("button").click()
+    expect(page.locator("h1")).to_have_text("Who was near this person?")
+    result = page.url
+
+    page.locator(f"input[type=checkbox][value='{town.near}']").check()
+    page.locator("#to-list select[name=colour]").select_option("yellow")
+    page.locator("#to-list input[name=reason]").fill("close contact at east-market")
+    page.locator("#to-list input[name=days]").fill("2")
+    page.locator("#to-list button").click()
+    expect(page.locator("#n-added")).to_have_text("1")
+    expect(page.locator("#changes tbody tr")).to_have_count(1)
+    page.screenshot(path=artifacts("dashboard/trace-to-list-preview.png"), full_page=True)
+    page.locator("#form-apply button").click()
+
+    expect(page.locator("#traced-done")).to_contain_text("1 person put on the list from a trace")
+    row = page.locator("#traced tbody tr", has_text="close contact at east-market")
+    expect(row).to_contain_text("yellow")
+    lapses = (town.now + timedelta(days=2)).astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d")
+    expect(row.locator("td.until")).to_contain_text(lapses)
+    page.screenshot(path=artifacts("dashboard/trace-to-list-lists.png"), full_page=True)
+    row.locator("a", has_text="a trace").click()
+    assert page.url == result
+    page.go_back()
+    page.locator("#traced tbody tr", has_text="close contact at east-market").locator("button").click()
+    expect(page.locator("#traced tbody")).not_to_contain_text("close contact at east-market")
+
+
 def test_a_viewer_is_refused_on_admin_pages(town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page]) -> None:
     running, _ = town_hq
     page = new_page()
