@@ -282,6 +282,51 @@ class DayReceipt(_Wire):
     stored: int
 
 
+INCIDENT_OUTCOMES = ("sent home", "waiting for the health team", "left")
+"""What a keeper records was done about a red-code incident (the words are the protocol's; screens translate)."""
+MAX_INCIDENTS_SENT = 100
+
+
+class IncidentProcedure(_Wire):
+    """The district's procedure for a red code (or a red-listed person) refused at a gate: the steps the keeper
+    follows and the phone to call, set at HQ (`pocket-hq incidents procedure`) and sent in the bundle."""
+
+    steps: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(max_length=10)] = []
+    phone: Annotated[str, StringConstraints(max_length=40)] = ""
+
+
+class WireIncident(_Wire):
+    """A red-code incident as the gate records it: the refused entry's person and reasons, and what was done."""
+
+    id: EntryId
+    entry_id: EntryId
+    ts: Annotated[str, StringConstraints(min_length=10, max_length=40)]
+    """UTC ISO 8601 with milliseconds, when the keeper recorded what was done."""
+    subject: Subject | None = None
+    name: _Short = ""
+    colour: _Short = ""
+    reasons: Annotated[list[_Short], Field(max_length=20)] = []
+    outcome: Literal["sent home", "waiting for the health team", "left"]
+    keeper: _Short = ""
+
+
+class IncidentReport(_Wire):
+    """POST /v1/gates/{gate}/incidents: red-code incidents, sent before the entry backlog so HQ sees them at once.
+    HQ keeps each once (by id); an HQ without this route answers 404 and the gate tries again next sync."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    incidents: Annotated[list[WireIncident], Field(min_length=1, max_length=MAX_INCIDENTS_SENT)]
+
+
+class IncidentReceipt(_Wire):
+    """HQ's answer to an `IncidentReport`: how many it had not had before."""
+
+    protocol: int = PROTOCOL_VERSION
+    gate: GateId
+    new: int
+
+
 class GateInfo(_Wire):
     """GET /v1/gate: who the token belongs to, and what HQ holds for it (enrolment checks this)."""
 
@@ -407,6 +452,8 @@ class BundleContent(_Wire):
     """This gate's key, which hashed the rows' `id_hash` (None from an HQ without the district key)."""
     seal_key: Annotated[str, StringConstraints(max_length=4096)] | None = None
     """HQ's X25519 public key (PEM): typed ID numbers on no list are sealed to it (`sync.core.sealing`)."""
+    procedure: IncidentProcedure | None = None
+    """What a keeper does when a red code is refused (None: HQ set no procedure; the gate says to call HQ)."""
 
 
 class KeyEndorsement(_Wire):

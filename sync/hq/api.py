@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect
 from sync.core.bundle import fingerprint, public_pem
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, ingest
+from sync.hq import incidents
 from sync.hq.reconcile import store_report
 from sync.hq.runtime import Hq
 from sync.core.protocol import (
@@ -31,6 +32,8 @@ from sync.core.protocol import (
     DayReceipt,
     DayReport,
     GateInfo,
+    IncidentReceipt,
+    IncidentReport,
     IncomingBatch,
     UploadBatch,
     UploadReceipt,
@@ -188,6 +191,36 @@ async def report_days(request: Request, who: Annotated[Authenticated, Depends(th
             return store_report(conn, report, datetime.now(UTC))
 
     return DayReceipt(gate=who.gate_id, stored=await run_in_threadpool(keep))
+
+
+INCIDENT_REPORT_BYTES = 512 * 1024
+"""At most `MAX_INCIDENTS_SENT` incidents of a few hundred bytes each."""
+
+
+@router.post("/gates/{gate_id}/incidents", response_model=IncidentReceipt)
+async def report_incidents(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> IncidentReceipt | Response:
+    """Red-code incidents, sent by the gate ahead of its entry backlog: each kept once, open on the overview
+    until an official closes it (`sync.hq.incidents`)."""
+    hq = hq_of(request)
+    try:
+        body = await _body(request, INCIDENT_REPORT_BYTES)
+    except _HungUp:
+        return Response(status_code=400)
+    try:
+        report = IncidentReport.model_validate_json(body)
+    except ValidationError as exc:
+        raise HTTPException(422, _readable(exc, "incident report")) from exc
+    if report.protocol not in SUPPORTED_PROTOCOLS:
+        raise HTTPException(422, f"protocol {report.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    if report.gate != who.gate_id:
+        raise HTTPException(403, f"gate {who.gate_id} can only report its own incidents, not those of {report.gate}")
+
+    def keep() -> int:
+        with hq.db.begin() as conn:
+            return incidents.store_report(conn, report, datetime.now(UTC))
+
+    hq.sightings.note(who.gate_id, datetime.now(UTC))
+    return IncidentReceipt(gate=who.gate_id, new=await run_in_threadpool(keep))
 
 
 @router.get("/gates/{gate_id}/bundle")

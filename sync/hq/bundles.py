@@ -31,7 +31,7 @@ from sync.hq.db import HqDatabase
 from sync.hq.district import DistrictSecrets
 from sync.hq.district_zone import published_zone
 from sync.hq.tables import colour_list, gates, passes, roster, settings, trust_documents
-from sync.hq import traced_list
+from sync.hq import incidents, traced_list
 from sync.hq.lists import POLICY_KEY
 from sync.hq.revisions import bundle_version
 from sync.hq.signing_keys import endorsements
@@ -177,5 +177,6 @@ def _content(
         timezone=published_zone(conn),
         gate_key=None if secrets is None else GateKey(generation=generation, key=secrets.gate_key(gate_id, generation).hex()),
         seal_key=None if secrets is None else seal_public_pem(secrets.seal_key),
+        procedure=incidents.procedure_in(conn),
     )
 

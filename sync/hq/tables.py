@@ -228,6 +228,27 @@ traced_colour = Table(
 text): kept apart from the uploaded list, which an upload replaces whole, so an upload never drops them and they
 lapse by themselves. `trace` is the tracing result's link they came from (migration 0011)."""
 
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("gate", String(64), nullable=False),
+    Column("entry_id", String(26), nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("subject", String(32)),
+    Column("name", Text, nullable=False),
+    Column("colour", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("keeper", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("closed_at", String(40)),
+    Column("closed_by", Text),
+    Index("incidents_open", "closed_at", "ts"),
+)
+"""Red-code incidents gates report (`sync.hq.incidents`): open (closed_at NULL) until an official closes them.
+`reasons` is a JSON list, as the gate sent it (migration 0011)."""
+
 trust_documents = Table(
     "trust_documents",
     metadata,

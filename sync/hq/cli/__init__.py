@@ -13,7 +13,7 @@ import os
 import click
 
 from sync.core.i18n import LANGUAGES, choose, use
-from sync.hq.cli import codes, database, gates, lists, passes, policy, server, signing, tls, trust, users
+from sync.hq.cli import codes, database, gates, incidents, lists, passes, policy, server, signing, tls, trust, users
 from sync.hq.language import DOMAINS
 
 
@@ -44,6 +44,7 @@ for command in (
     users.users,
     lists.roster,
     lists.colour_list,
+    incidents.incidents,
     passes.passes,
     policy.policy,
     trust.trust,
