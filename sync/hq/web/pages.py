@@ -7,12 +7,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sync.core.clock import utc_text
 from sync.core.policy import described, read_policy
 from sync.core.i18n import _
-from sync.hq import lists, reconcile, stats
+from sync.hq import incidents, lists, reconcile, stats
 from sync.hq.overview import (
     GateFilter,
     alert_page,
@@ -25,8 +25,8 @@ from sync.hq.overview import (
 )
 from sync.hq.stats import Counts
 from sync.hq.web import charts
-from sync.hq.web.core import SignedIn, dashboard_of, render, replica_note
-from sync.hq.web.params import Cursor, GateChoice, GateName
+from sync.hq.web.core import Posted, SignedIn, dashboard_of, record, render, replica_note
+from sync.hq.web.params import Cursor, GateChoice, GateName, IncidentName
 
 router = APIRouter(include_in_schema=False)
 DAYS_SHOWN = 14
@@ -73,9 +73,12 @@ def overview(
         alerts_today = alerts_since(conn, day_start)
         since = clock.local(day_start - timedelta(days=RECONCILE_DAYS)).strftime("%Y-%m-%d")
         mismatched = reconcile.mismatched(conn, names, since)
+    with dashboard.db.read() as conn:  # the primary: an incident shows the moment a gate sends it
+        open_incidents = incidents.open_incidents(conn)
     return render(
         request,
         "overview.html",
+        incidents=open_incidents,
         tally=tally,
         page=page,
         show=show.value,
@@ -158,3 +161,15 @@ def policy(request: Request, session: SignedIn) -> Response:
         return render(request, "error.html", 500, title="Policy unreadable", message=str(exc))
     sections = described(read_policy(current.data).policy) if current else []
     return render(request, "policy.html", sections=sections, ignored=current.ignored if current else ())
+
+
+@router.post("/incidents/{incident_id}/close")
+def close_incident(request: Request, incident_id: IncidentName, session: SignedIn, form: Posted) -> Response:
+    """An official closes a red-code incident: it leaves the overview, and the audit log says who closed it."""
+    dashboard = dashboard_of(request)
+    try:
+        incidents.close(dashboard.db, incident_id, session.user.username, dashboard.clock.now())
+    except incidents.IncidentError as exc:
+        return render(request, "error.html", 404, title=_("No such incident"), message=str(exc))
+    record(request, session, "close incident", {"incident": incident_id, "note": str(form.get("note", ""))[:500]})
+    return RedirectResponse("/", status_code=303)

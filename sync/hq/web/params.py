@@ -33,6 +33,8 @@ GateChoice = Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]*$", d
 GateName = Annotated[str, Path(pattern=GATE_ID, description="a gate id")]
 PassName = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="a pass id")]
 UploadName = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="an upload id")]
+IncidentName = Annotated[str, Path(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$", description="an incident id")]
+SubjectName = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="a subject")]
 TraceText = Annotated[str, Query(max_length=64, pattern=NO_CONTROLS)]
 """A tracing query's subject, gate, times and minutes: bounded here, judged by the tracing pages themselves."""
 

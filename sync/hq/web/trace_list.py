@@ -16,7 +16,7 @@ from sync.core.i18n import _
 from sync.hq import traced_list
 from sync.hq.lists import ListError
 from sync.hq.web.core import CSRF_FIELD, Admin, AdminPosted, BadRequest, check_csrf, dashboard_of, record, render
-from sync.hq.web.params import form_problem
+from sync.hq.web.params import SubjectName, form_problem
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("colour", "reason", "days", "trace")
@@ -82,7 +82,7 @@ def apply(request: Request, session: Admin, selection: Selection) -> Response:
 
 
 @router.post("/admin/lists/traced/{subject}/remove")
-def remove(request: Request, subject: str, session: Admin, form: AdminPosted) -> Response:
+def remove(request: Request, subject: SubjectName, session: Admin, form: AdminPosted) -> Response:
     try:
         version = traced_list.remove(dashboard_of(request).db, subject)
     except ListError as exc:
