@@ -46,7 +46,11 @@ from sync.core.bundle import BundleError, SigningKeyError, load_public_key, publ
 from sync.core.codes.trust import key_id
 from kiosk.export import ExportError
 from kiosk.uplink.day_reports import due_report
+from kiosk import incidents
 from sync.core.protocol import (
+    MAX_INCIDENTS_SENT,
+    IncidentReceipt,
+    IncidentReport,
     ENTRIES_PROTOCOL,
     MAX_BODY_BYTES,
     AlertKind,
@@ -253,6 +257,21 @@ class HqClient:
             raise
         return _parse(DayReceipt, response)
 
+    def report_incidents(self, report: IncidentReport) -> IncidentReceipt | None:
+        """Send red-code incidents; None from an HQ without the route (404): an older HQ."""
+        try:
+            response = self._request(
+                "POST",
+                f"/v1/gates/{report.gate}/incidents",
+                content=report.model_dump_json().encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        except HqRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(IncidentReceipt, response)
+
     def bundle(self, gate_id: str, have_version: int, *, retry: bool = True) -> bytes | None:
         """The signed bundle, or None when HQ says the gate's version is current (304); `retry=False` asks once."""
         response = self._request(
@@ -288,6 +307,10 @@ def _parse(model: Any, response: httpx.Response) -> Any:
                 path=response.request.url.path, error=exc.errors()[0]["msg"]
             )
         ) from exc
+
+
+MAX_INCIDENT_ROUNDS = 10
+"""Reports of `MAX_INCIDENTS_SENT` incidents sent in one sync at most (more wait for the next)."""
 
 
 class SyncService:
@@ -385,6 +408,7 @@ class SyncService:
         with client:
             unreachable = False
             try:
+                self._send_incidents(client, state)
                 self._upload(client, state, tally, progress, should_stop)
             except CertificateRefused as exc:
                 state.note_attempt(datetime.now(UTC), Connection.ERROR, str(exc))
@@ -517,6 +541,15 @@ class SyncService:
         digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
         batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
         return _Batch(store.gate_id, batch_id, kept, chosen)
+
+    def _send_incidents(self, client: HqClient, state: SyncState) -> None:
+        """Send the red-code incidents HQ has not had, before any entry: HQ's overview shows them at once however
+        long the backlog behind them. Marked sent once HQ has them (sending one again changes nothing at HQ)."""
+        for _round in range(MAX_INCIDENT_ROUNDS):
+            waiting = incidents.unsent(state.store, MAX_INCIDENTS_SENT)
+            if not waiting or client.report_incidents(IncidentReport(gate=state.store.gate_id, incidents=waiting)) is None:
+                return
+            incidents.mark_sent(state.store, [i.id for i in waiting])
 
     def _report_days(self, client: HqClient, state: SyncState) -> None:
         """Send HQ the counts of the days finished and uploaded whole since the last report

@@ -33,6 +33,7 @@ from sqlite_utils import Database, Migrations
 from sync.core.codes.pgc_trust import read_issuer_key
 from sync.core.codes.trust import TrustError
 from kiosk import id_keys
+from kiosk.incidents import keep_procedure
 from kiosk.keeper_locale import ZONE_META
 from kiosk.rules_in_force import HQ_POLICY_META, hq_policy_text, keep_hq_policy
 from sync.core.policy import PolicyError
@@ -331,6 +332,7 @@ class SyncState:
             if content.trust:
                 db["sync_trust_documents"].insert_all(doc.model_dump() for doc in content.trust)
             keep_hq_policy(self.store, policy_text)
+            keep_procedure(self.store, content.procedure)
             if content.timezone:
                 self.store.set_meta({ZONE_META: content.timezone})
             else:
