@@ -453,7 +453,7 @@ class BundleContent(_Wire):
     seal_key: Annotated[str, StringConstraints(max_length=4096)] | None = None
     """HQ's X25519 public key (PEM): typed ID numbers on no list are sealed to it (`sync.core.sealing`)."""
     procedure: IncidentProcedure | None = None
-    """What a keeper does when a red code is refused (None: HQ set no procedure; the gate says to call HQ)."""
+    """What a keeper does when a red code is refused (None: HQ set none, and gates ask nothing of the keeper)."""
 
 
 class KeyEndorsement(_Wire):

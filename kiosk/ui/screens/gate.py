@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
 from kiosk.gate import EntryInputError, Outcome, Visitor
+from kiosk.incidents import is_incident, procedure_of
 from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
@@ -52,6 +53,7 @@ from kiosk.ui.preview import CameraPreview
 from kiosk.ui.markup_safe import shown
 from kiosk.ui.screens.entry_forms import CompanionScreen, ManualEntryScreen, VisitorScreen
 from kiosk.ui.screens.handover import HandoverScreen
+from kiosk.ui.screens.incident import IncidentScreen
 from kiosk.ui.screens.log import LogScreen
 from kiosk.ui.screens.presence import PresenceScreen
 from kiosk.ui.screens.settings import SettingsScreen
@@ -261,6 +263,8 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         self._show_pending_temperature()
         if self.tour is not None:
             self.tour.verdict_shown(outcome, origin)
+        if is_incident(outcome) and (procedure := procedure_of(self.context.store)) is not None:
+            self.app.push_screen(IncidentScreen(self.context, outcome, procedure, self.session.operator_id))
 
     def _restart_clear_timer(self) -> None:
         if self._clear_timer is not None:

@@ -19,7 +19,7 @@ def incidents() -> None:
 @incidents.command("procedure")
 @click.option("--step", "steps", multiple=True, help="A step the keeper follows, in order (repeat: at most 10).")
 @click.option("--phone", default="", help="The number the keeper calls (the district's health team).")
-@click.option("--clear", is_flag=True, help="Stop publishing a procedure (gates then say to call HQ).")
+@click.option("--clear", is_flag=True, help="Stop publishing a procedure (gates then show refusals only, as before).")
 @db_option
 @hq_errors
 def procedure(steps: tuple[str, ...], phone: str, clear: bool, db: str | None) -> None:
