@@ -14,13 +14,16 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select, update
 
 from sync.core.clock import utc_text
-from sync.core.i18n import _
-from sync.core.protocol import IncidentProcedure, IncidentReport
+from sync.core.i18n import N_, _
+from sync.core.protocol import INCIDENT_OUTCOMES, IncidentProcedure, IncidentReport
 from sync.hq.db import HqDatabase
 from sync.hq.revisions import DISTRICT, bump
 from sync.hq.tables import incidents, settings
 
 PROCEDURE_KEY = "incident_procedure"
+OUTCOME_WORDS = (N_("sent home"), N_("waiting for the health team"), N_("left"))
+"""`INCIDENT_OUTCOMES`, marked for HQ's catalogs (the overview shows them in the reader's language)."""
+assert OUTCOME_WORDS == INCIDENT_OUTCOMES
 
 
 class IncidentError(Exception):

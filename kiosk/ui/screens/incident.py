@@ -20,11 +20,13 @@ from textual.widgets import Button, Footer, Label, Static
 
 from kiosk.gate import Outcome
 from kiosk.incidents import record_incident
+from kiosk.keeper_locale import zone
 from kiosk.store import StoreError
 from kiosk.ui.context import KioskContext
 from kiosk.ui.markup_safe import plain
 from kiosk.ui.words import speak_bindings
 from sync.core.i18n import N_, _
+from sync.core.wording import say
 from sync.core.protocol import INCIDENT_OUTCOMES, IncidentProcedure
 
 
@@ -63,7 +65,7 @@ class IncidentScreen(ModalScreen[str | None]):
         verdict = self.refused.assessment.verdict
         row = self.refused.entry.row if self.refused.entry else {}
         lines = [Text.assemble(plain(row.get("name") or _("(no name)"), limit=40, style="bold"), "  ",
-                               plain(_("; ").join(verdict.reasons), limit=100))]
+                               plain(_("; ").join(say(reason, zone()) for reason in verdict.reasons), limit=100))]
         steps = self.procedure.steps
         lines += [Text(f"{n}. ") + plain(step, limit=200) for n, step in enumerate(steps, start=1)]
         if self.procedure.phone:
