@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -108,3 +109,23 @@ def test_an_incident_reaches_hq_before_a_10000_entry_backlog(
     with hq.db.read() as conn:
         assert conn.execute(select(audit_log.c.username).where(audit_log.c.action == "close incident")).scalar() == "olga"
     olga.close()
+
+
+def test_a_bad_incident_report_is_refused_and_changes_nothing(hq: RunningHq) -> None:
+    token = hq.add_gate("north-gate")
+    hq.add_gate("east-gate")
+    incident = {"id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "entry_id": "01HZZZZZZZZZZZZZZZZZZZZZZY",
+                "ts": "2027-03-01T09:30:00.000Z", "outcome": "sent home"}
+    with httpx.Client(base_url=hq.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        for gate, body, status, problem in [
+            ("north-gate", {"gate": "east-gate", "incidents": [incident]}, 403, "only report its own incidents"),
+            ("north-gate", {"gate": "north-gate", "incidents": [incident | {"outcome": "shot"}]}, 422, "outcome"),
+            ("north-gate", {"gate": "north-gate", "incidents": []}, 422, "incidents"),
+            ("east-gate", {"gate": "east-gate", "incidents": [incident]}, 403, ""),
+        ]:
+            answer = client.post(f"/v1/gates/{gate}/incidents", json=body)
+            assert answer.status_code == status and problem in answer.text, (body, answer.text)
+        assert client.post("/v1/gates/north-gate/incidents", content=b"{not json").status_code == 422
+        assert client.post("/v1/gates/north-gate/incidents", json={"gate": "north-gate", "incidents": [incident]}).json()["new"] == 1
+        assert client.post("/v1/gates/north-gate/incidents", json={"gate": "north-gate", "incidents": [incident]}).json()["new"] == 0
+    assert _count(hq, incidents) == 1

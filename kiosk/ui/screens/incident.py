@@ -87,4 +87,5 @@ class IncidentScreen(ModalScreen[str | None]):
         except (StoreError, sqlite3.Error, OSError) as exc:
             self.query_one("#incident-error", Static).update(plain(_("Not recorded: {error}").format(error=exc)))
             return
+        self.context.entry_logged()  # sync now: the incident goes to HQ first, within seconds when online
         self.dismiss(outcome)
