@@ -231,7 +231,7 @@ class HqClient:
     def whoami(self) -> GateInfo:
         return _parse(GateInfo, self._request("GET", "/v1/gate"))
 
-    def upload(self, batch: _Batch) -> UploadReceipt:
+    def upload(self, batch: Batch) -> UploadReceipt:
         body = batch.body()
         response = self._request(
             "POST", f"/v1/gates/{batch.gate}/entries", content=body, headers={"Content-Type": "application/json"}
@@ -466,10 +466,12 @@ class SyncService:
         budget = total + self.config.sync_batch_entries
         sent = 0
         while sent < budget and not should_stop():
-            batch = self._next_batch(state.store, state.record().upload_cursor)
+            batch = next_batch(
+                state.store, state.record().upload_cursor, self.config.sync_batch_entries, self.config.sync_batch_bytes
+            )
             if batch is None:
                 return
-            if isinstance(batch, _Unsendable):
+            if isinstance(batch, Unsendable):
                 state.advance_cursor(batch.seq, refused=[(batch.seq, batch.id, AlertKind.REFUSED.value, batch.reason)])
                 sent += 1
                 continue
@@ -486,37 +488,6 @@ class SyncService:
             tally.uploaded += len(batch.rows) - len(refused)
             if progress is not None:
                 progress(SyncProgress(sent=sent, total=max(total, sent)))
-
-    def _next_batch(self, store: GateStore, cursor: int) -> _Batch | _Unsendable | None:
-        """The next entries after the cursor, as the gate stored them, capped by count and bytes. An entry that
-        cannot be put on the wire at all (a number JSON cannot carry, a size HQ never takes) comes alone, as
-        `_Unsendable`, and is kept back as refused instead of blocking the ones after it."""
-        rows = store.entries(after_seq=cursor, limit=self.config.sync_batch_entries)
-        if not rows:
-            return None
-        chosen: list[bytes] = []
-        size = 0
-        for row in rows:
-            try:
-                text = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-            except ValueError:  # the one thing json refuses in a row of text, integers and floats
-                odd = ", ".join(f"{k} is {v}" for k, v in row.items() if isinstance(v, float) and not math.isfinite(v))
-                problem = f"this gate cannot send it: {odd}, a number JSON cannot carry"
-            else:
-                too_big = len(text) > MAX_BODY_BYTES - _ENVELOPE_BYTES
-                problem = f"this gate cannot send it: {len(text)} bytes, more than HQ takes in one request" if too_big else ""
-            if problem:
-                if chosen:
-                    break
-                return _Unsendable(row["seq"], str(row["id"]), problem)
-            size += len(text) + 1
-            if chosen and size > self.config.sync_batch_bytes:
-                break
-            chosen.append(text)
-        kept = rows[: len(chosen)]
-        digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
-        batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
-        return _Batch(store.gate_id, batch_id, kept, chosen)
 
     def _report_days(self, client: HqClient, state: SyncState) -> None:
         """Send HQ the counts of the days finished and uploaded whole since the last report
@@ -633,12 +604,45 @@ class SyncService:
                     break
 
 
+def next_batch(store: GateStore, cursor: int, most_entries: int, most_bytes: int) -> Batch | Unsendable | None:
+    """The next entries after the cursor, as the gate stored them, capped by count and bytes. An entry that
+    cannot be put on the wire at all (a number JSON cannot carry, a size HQ never takes) comes alone, as
+    `Unsendable`, and is kept back as refused instead of blocking the ones after it. (Network uploads and stick
+    exports, `kiosk.uplink.stick`, make their batches here alike.)"""
+    rows = store.entries(after_seq=cursor, limit=most_entries)
+    if not rows:
+        return None
+    chosen: list[bytes] = []
+    size = 0
+    for row in rows:
+        try:
+            text = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        except ValueError:  # the one thing json refuses in a row of text, integers and floats
+            odd = ", ".join(f"{k} is {v}" for k, v in row.items() if isinstance(v, float) and not math.isfinite(v))
+            problem = f"this gate cannot send it: {odd}, a number JSON cannot carry"
+        else:
+            too_big = len(text) > MAX_BODY_BYTES - _ENVELOPE_BYTES
+            problem = f"this gate cannot send it: {len(text)} bytes, more than HQ takes in one request" if too_big else ""
+        if problem:
+            if chosen:
+                break
+            return Unsendable(row["seq"], str(row["id"]), problem)
+        size += len(text) + 1
+        if chosen and size > most_bytes:
+            break
+        chosen.append(text)
+    kept = rows[: len(chosen)]
+    digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
+    batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
+    return Batch(store.gate_id, batch_id, kept, chosen)
+
+
 _ENVELOPE_BYTES = 4096
 """Room in a request body for what surrounds the entries (protocol, gate, batch id)."""
 
 
 @dataclass(frozen=True)
-class _Batch:
+class Batch:
     """A run of entries as the gate stored them, with each one's JSON as it goes on the wire (`UploadBatch` is
     its shape): HQ judges every entry itself, so the gate sends them all rather than stopping at one it might
     think HQ will not take."""
@@ -658,7 +662,7 @@ class _Batch:
 
 
 @dataclass(frozen=True)
-class _Unsendable:
+class Unsendable:
     """An entry that cannot go on the wire; kept at the gate as refused, with the reason."""
 
     seq: int
@@ -666,7 +670,7 @@ class _Unsendable:
     reason: str
 
 
-def _refused(batch: _Batch, receipt: UploadReceipt) -> list[tuple[int, str, str, str]]:
+def _refused(batch: Batch, receipt: UploadReceipt) -> list[tuple[int, str, str, str]]:
     """The batch's entries HQ did not take, as (seq, id, kind, reason), by the gate's own ids. An HQ from before
     receipts named refusals only counts them; its refused entries are those it raised a `rewritten` or
     `edited` alert for (an edited entry it stored as evidence is then kept here too: over-cautious, not lost)."""

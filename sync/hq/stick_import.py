@@ -37,7 +37,7 @@ from sync.hq.tables import gates
 
 @dataclass(frozen=True)
 class StickImport:
-    """What one import did, for the operator."""
+    """What one import did, for the operator. A batch HQ took in before (the same stick again) counts as held."""
 
     gate: str
     batches: int
@@ -95,8 +95,8 @@ def import_stick(
         gate=gate_id,
         batches=len(receipts),
         received=sum(r.received for r in receipts),
-        stored=sum(r.stored for r in receipts),
-        duplicates=sum(r.duplicates for r in receipts),
+        stored=sum(r.stored for r in receipts if not r.replayed),
+        duplicates=sum(r.received - r.refused if r.replayed else r.duplicates for r in receipts),
         refused=sum(r.refused for r in receipts),
         alerts=sum(len(r.alerts) for r in receipts if not r.replayed),
         receipt=receipt_file,
