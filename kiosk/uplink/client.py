@@ -41,9 +41,11 @@ from pydantic import ValidationError
 
 from kiosk import id_keys
 from kiosk.config import KioskConfig
+from kiosk.duty_log import DUTY_BATCH_EVENTS, DutyLog, duty_batch_body
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
 from sync.core.codes.trust import key_id
+from sync.core.duty import DutyReceipt
 from kiosk.export import ExportError
 from kiosk.uplink.day_reports import due_report
 from sync.core.protocol import (
@@ -253,6 +255,19 @@ class HqClient:
             raise
         return _parse(DayReceipt, response)
 
+    def report_duty(self, gate_id: str, body: dict[str, Any]) -> DutyReceipt | None:
+        """Send duty events (`kiosk.duty_log`); None from an HQ without the route (404): an older HQ."""
+        try:
+            response = self._request(
+                "POST", f"/v1/gates/{gate_id}/duty", content=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        except HqRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(DutyReceipt, response)
+
     def bundle(self, gate_id: str, have_version: int, *, retry: bool = True) -> bytes | None:
         """The signed bundle, or None when HQ says the gate's version is current (304); `retry=False` asks once."""
         response = self._request(
@@ -311,6 +326,8 @@ class SyncService:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._days_unheard = False
+        self._duty_unheard = False
+        """True once HQ answered that it takes no duty events (an HQ older than proof of duty)."""
         """True once HQ answered that it takes no day counts (an HQ older than daily reconciliation)."""
         self._listening: HqClient | None = None
         """The client of `listen`'s request held open at HQ, closed by `run` when it stops, to end it at once."""
@@ -420,6 +437,16 @@ class SyncService:
                 except (SyncError, StoreError, ExportError) as exc:
                     errors.append(_("day counts: {error}").format(error=exc))
                     outcome = Connection.ERROR
+            # Then the duty events (shift, camera, lists), for HQ's duty timeline.
+            if outcome is not Connection.OFFLINE and not should_stop():
+                try:
+                    self._report_duty(client, state)
+                except HqUnreachable as exc:
+                    errors.append(str(exc))
+                    outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
+                except (SyncError, StoreError) as exc:
+                    errors.append(_("duty events: {error}").format(error=exc))
+                    outcome = Connection.ERROR
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
         return self.status(uploaded=tally.uploaded, bundle_change=tally.bundle_change)
 
@@ -501,6 +528,21 @@ class SyncService:
             self._days_unheard = True
             return
         state.note_days_reported(date.fromisoformat(report.days[-1].day))
+
+    def _report_duty(self, client: HqClient, state: SyncState) -> None:
+        """Send HQ the duty events it has not acknowledged, a batch at a time (bounded by how many wait)."""
+        if self._duty_unheard:
+            return
+        log = DutyLog(state.store)
+        for _batch in range(1 + log.waiting_count() // DUTY_BATCH_EVENTS):
+            events = log.waiting(DUTY_BATCH_EVENTS)
+            if not events:
+                return
+            receipt = client.report_duty(self.config.gate_id, duty_batch_body(self.config.gate_id, events))
+            if receipt is None:
+                self._duty_unheard = True
+                return
+            log.acknowledge(receipt.through_seq)
 
     def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> BundleChange | None:
         assert self.config.hq_key_file

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
 from sync.core.bundle import fingerprint, public_pem
+from sync.core.duty import DutyBatch, DutyReceipt
+from sync.hq.duty import ingest_duty
 from sync.hq.gates import Authenticated, AuthError, authenticate
 from sync.hq.ingest import BatchConflict, UploadRefused, ingest, read_upload, readable
 from sync.hq.reconcile import store_report
@@ -161,6 +163,25 @@ async def report_days(request: Request, who: Annotated[Authenticated, Depends(th
             return store_report(conn, report, datetime.now(UTC))
 
     return DayReceipt(gate=who.gate_id, stored=await run_in_threadpool(keep))
+
+
+@router.post("/gates/{gate_id}/duty", response_model=DutyReceipt)
+async def report_duty(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> DutyReceipt | Response:
+    """The gate's duty events (shift, camera, lists: `sync.core.duty`), stored once each for the duty timeline."""
+    hq = hq_of(request)
+    try:
+        body = await _body(request, hq.settings.max_body_bytes)
+    except _HungUp:
+        return Response(status_code=400)
+    try:
+        batch = DutyBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise HTTPException(422, readable(exc, "duty batch")) from exc
+    if batch.protocol not in SUPPORTED_PROTOCOLS:
+        raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    if {batch.gate, *(e.gate for e in batch.events)} != {who.gate_id}:
+        raise HTTPException(403, f"gate {who.gate_id} can only report its own duty")
+    return await run_in_threadpool(ingest_duty, hq.db, who.gate_id, batch)
 
 
 @router.get("/gates/{gate_id}/bundle")
