@@ -14,6 +14,7 @@ batch and entry id), and a receipt behind the cursor is already taken.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from sync.core.stick import (
 )
 from kiosk import id_keys
 from kiosk.config import KioskConfig
+from kiosk.duty_log import DUTY_BATCH_EVENTS, DutyLog, duty_batch_body
 from kiosk.store import GateStore
 from kiosk.uplink.client import NotEnrolled, Unsendable, next_batch
 from kiosk.uplink.files import write_atomic
@@ -115,6 +117,7 @@ def _take_receipts(state: SyncState, folder: Path, pinned: ed25519.Ed25519Public
         except (StickError, OSError) as exc:
             problems.append(_("{file} refused: {reason}").format(file=path.name, reason=exc))
             continue
+        DutyLog(state.store).acknowledge(max((r.through_seq for r in receipt.duty), default=0))
         through = max((r.through_seq for r in receipt.receipts), default=0)
         if through <= state.record().upload_cursor:
             continue  # taken from an earlier stick, or behind a later receipt
@@ -150,7 +153,16 @@ def _write_export(
         made_at=moment,
         bundle_version=state.record().bundle_version,
         batches=batches,
+        duty=_duty_batches(state.store),
     )
     path = folder / f"gate-{state.store.gate_id}-{stamp}{EXPORT_SUFFIX}"
     write_stick_file(path, write_export(export, token_mac_key(token)))
     return path, count
+
+
+def _duty_batches(store: GateStore) -> list[str]:
+    """Every duty event HQ has not acknowledged, as upload bodies (the cursor moves only on HQ's receipt)."""
+    log = DutyLog(store)
+    events = log.waiting(limit=log.waiting_count())
+    runs = [events[i : i + DUTY_BATCH_EVENTS] for i in range(0, len(events), DUTY_BATCH_EVENTS)]
+    return [json.dumps(duty_batch_body(store.gate_id, run)) for run in runs]

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sync.core.codes.trust import key_id
+from sync.core.duty import DutyReceipt
 from sync.core.protocol import ENTRIES_PROTOCOL, GateId, UploadReceipt
 
 EXPORT_FORMAT = "pocket-gate-stick-export/1"
@@ -54,6 +55,8 @@ class StickExport(_Stick):
     bundle_version: int
     """The bundle in force at the gate when it wrote the file (HQ shows it; the stick brings the newer one)."""
     batches: list[str]
+    duty: list[str] = []
+    """The gate's duty events HQ has not acknowledged, as `sync.core.duty.DutyBatch` bodies."""
 
 
 class _ExportEnvelope(_Stick):
@@ -69,6 +72,7 @@ class StickReceipt(_Stick):
     gate: GateId
     export_id: str
     receipts: list[UploadReceipt]
+    duty: list[DutyReceipt] = []
 
 
 class _ReceiptEnvelope(_Stick):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from sync.core.stick import (
@@ -28,7 +29,9 @@ from sync.core.stick import (
     sign_receipt,
     write_stick_file,
 )
+from sync.core.duty import DutyBatch
 from sync.hq.bundles import BundlePublisher
+from sync.hq.duty import ingest_duty
 from sync.hq.db import HqDatabase
 from sync.hq.district import DistrictSecrets
 from sync.hq.ingest import BatchConflict, UploadRefused, ingest, read_upload
@@ -77,17 +80,23 @@ def import_stick(
     export = read_export(payload, mac, mac_key(row.token_hash), gate_id)
     try:
         batches = [read_upload(body.encode(), gate_id) for body in export.batches]
+        duty = [DutyBatch.model_validate_json(body) for body in export.duty]
     except UploadRefused as exc:
         raise StickError(f"the export carries a batch HQ does not take: {exc}") from exc
+    except ValidationError as exc:
+        raise StickError(f"the export carries duty events HQ does not take: {exc.errors()[0]['msg']}") from exc
+    if any({b.gate, *(e.gate for e in b.events)} != {gate_id} for b in duty):
+        raise StickError(f"gate {gate_id} can only report its own duty")
     receipts = []
     for batch in batches:
         try:
             receipts.append(ingest(db, gate_id, batch, moment, secrets))
         except BatchConflict as exc:
             raise StickError(f"{exc}; {len(receipts)} batches before it were taken in") from exc
+    duty_receipts = [ingest_duty(db, gate_id, batch, moment) for batch in duty]
     folder = out or path.parent
     receipt_file = folder / receipt_name(gate_id, export.export_id)
-    write_stick_file(receipt_file, sign_receipt(StickReceipt(gate=gate_id, export_id=export.export_id, receipts=receipts), key))
+    write_stick_file(receipt_file, sign_receipt(StickReceipt(gate=gate_id, export_id=export.export_id, receipts=receipts, duty=duty_receipts), key))
     version, bundle = BundlePublisher(db, key, secrets).signed(gate_id, moment)
     bundle_file = folder / bundle_name(gate_id, version)
     write_stick_file(bundle_file, bundle)

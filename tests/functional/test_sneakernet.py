@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from tests.sync_testkit import Gate, MakeGate, RunningHq, hq, hq_db_url, make_gate, signing_key_file  # noqa: F401
 
 from kiosk.cli import main as kiosk_main
+from kiosk.duty_log import DutyLog
+from sync.core.duty import DutyKind
+from sync.hq.tables import duty_events
 from kiosk.uplink.state import SyncState
 from sync.hq.cli import main as hq_main
 
@@ -57,6 +61,9 @@ def test_sticks_out_of_order_and_one_twice_lose_and_double_nothing(
 ) -> None:
     gate = make_gate(hq, "north-gate")
     first_ids = gate.log(5)
+    with gate.store() as store:  # the camera was out for a while: duty events travel on the stick too
+        DutyLog(store).note(DutyKind.CAMERA_LOST)
+        DutyLog(store).note(DutyKind.CAMERA_BACK)
     stick_a, stick_b = new_stick(tmp_path, "stick-a"), new_stick(tmp_path, "stick-b")
     export_a = Path(str(visit(gate, stick_a)["export"]))
     later_ids = gate.log(3, start=5)
@@ -72,12 +79,17 @@ def test_sticks_out_of_order_and_one_twice_lose_and_double_nothing(
     assert "8 entries on the stick, 0 new, 8 already held" in hq_import(hq, signing_key_file, export_b).stdout
     assert hq.entry_ids("north-gate") == first_ids + later_ids
     assert hq.alert_kinds("north-gate") == []
+    with hq.db.read() as conn:
+        assert list(conn.execute(select(duty_events.c.kind).order_by(duty_events.c.seq)).scalars()) == [
+            "camera_lost", "camera_back"]
 
     # Back at the gate, the later stick first: the cursor moves to HQ's receipt, the new lists are applied.
     before = bundle_version_of(gate)
     back_b = visit(gate, stick_b)
     assert (back_b["acknowledged"], back_b["cursor"], back_b["exported"]) == (8, 8, 0)
     assert bundle_version_of(gate) > before
+    with gate.store() as store:
+        assert DutyLog(store).waiting() == []  # HQ's receipt acknowledged them
     with gate.store() as store:
         assert '"refuse_at_or_above":37.5' in (store.get_meta("hq_policy") or "")
     # The earlier stick, twice: its receipt is behind the cursor and changes nothing.
