@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from sync.core.clock import utc_text
-from sync.core.duty import DutyBatch, DutyHour, DutyKind, DutyReceipt, chain_breaks, duty_timeline
+from sync.core.duty import TIMELINE_DAYS, DutyBatch, DutyHour, DutyKind, DutyReceipt, chain_breaks, duty_timeline
 from sync.hq.db import HqDatabase
 from sync.hq.tables import alerts, dialect_insert, duty_events
 
@@ -41,19 +41,12 @@ def ingest_duty(db: HqDatabase, gate_id: str, batch: DutyBatch, now: datetime | 
     return DutyReceipt(gate=gate_id, through_seq=batch.events[-1].seq, stored=len(rows), problems=problems)
 
 
-def gate_timeline(db: HqDatabase, gate_id: str, now: datetime, days: int = 14) -> list[DutyHour]:
-    """The gate's last `days` days, hour by hour, up to the hour of `now`."""
+def gate_timeline(conn: Connection, gate_id: str, now: datetime, days: int = TIMELINE_DAYS) -> list[DutyHour]:
+    """The gate's last `days` days, hour by hour, up to the hour of `now` (read where the dashboard reads)."""
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(days=days)
-    with db.read() as conn:
-        rows = conn.execute(
-            select(duty_events.c.ts, duty_events.c.kind).where(duty_events.c.gate == gate_id)
-            .order_by(duty_events.c.seq)
-        ).all()
+    rows = conn.execute(
+        select(duty_events.c.ts, duty_events.c.kind).where(duty_events.c.gate == gate_id).order_by(duty_events.c.seq)
+    ).all()
     events = [(datetime.fromisoformat(row.ts), DutyKind(row.kind)) for row in rows]
     return duty_timeline(events, start, days * 24)
-
-
-def gates_with_duty(db: HqDatabase) -> list[str]:
-    with db.read() as conn:
-        return list(conn.execute(select(duty_events.c.gate).group_by(duty_events.c.gate).order_by(func.min(duty_events.c.gate))).scalars())

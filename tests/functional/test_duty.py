@@ -30,8 +30,9 @@ def test_a_camera_unplugged_for_an_hour_shows_as_a_gap(hq: RunningHq, make_gate:
 
     with hq.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(duty_events)).scalar_one() == 3
-    hours = {h.start.hour: h for h in gate_timeline(hq.db, "north-gate", now=DAY + timedelta(hours=13, minutes=5))
-             if h.start.date() == DAY.date()}
+    with hq.db.read() as conn:
+        timeline = gate_timeline(conn, "north-gate", now=DAY + timedelta(hours=13, minutes=5))
+    hours = {h.start.hour: h for h in timeline if h.start.date() == DAY.date()}
     assert hours[10].camera == 0.0 and hours[10].gap
     assert [hours[h].gap for h in (8, 9, 11, 12)] == [False] * 4
     assert hours[6].keeper == 0.0 and hours[6].gap  # before the shift: no keeper signed in
