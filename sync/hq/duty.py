@@ -12,16 +12,19 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, insert, select
 
+from sync.core.chain import GENESIS_HASH
 from sync.core.clock import utc_text
 from sync.core.duty import TIMELINE_DAYS, DutyBatch, DutyHour, DutyKind, DutyReceipt, chain_breaks, duty_timeline
 from sync.hq.db import HqDatabase
-from sync.hq.tables import alerts, dialect_insert, duty_events
+from sync.hq.tables import alerts, dialect_insert, duty_events, gates
 
 
 def ingest_duty(db: HqDatabase, gate_id: str, batch: DutyBatch, now: datetime | None = None) -> DutyReceipt:
     """Store a batch already checked to be this gate's; what HQ now holds."""
     moment = utc_text(now or datetime.now(UTC))
     with db.begin() as conn:
+        # The gate's row lock (as `ingest` takes it), so two copies of one batch racing each other are judged in turn.
+        conn.execute(select(gates.c.gate_id).where(gates.c.gate_id == gate_id).with_for_update())
         first = batch.events[0].seq
         before = conn.execute(
             select(duty_events.c.seq, duty_events.c.hash).where(duty_events.c.gate == gate_id, duty_events.c.seq < first)
@@ -32,7 +35,7 @@ def ingest_duty(db: HqDatabase, gate_id: str, batch: DutyBatch, now: datetime | 
         ).scalars())
         fresh = [e for e in batch.events if e.seq not in held]
         rows = [e.model_dump(mode="json") | {"received_at": moment} for e in fresh]
-        problems = chain_breaks(rows, *(before or (0, "0" * 64))) if fresh and fresh[0].seq == first else []
+        problems = chain_breaks(rows, *(before or (0, GENESIS_HASH))) if fresh and fresh[0].seq == first else []
         if rows:
             conn.execute(dialect_insert(conn, duty_events).on_conflict_do_nothing(), rows)
         if problems:
