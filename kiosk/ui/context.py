@@ -6,6 +6,7 @@ configuration is one readable line on the command line rather than a screen that
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -107,7 +108,7 @@ class KioskContext:
         reason to stop the gate (the entry log says so on its own)."""
         try:
             self.duty.note(kind, self.clock(), detail)
-        except StoreError:
+        except (StoreError, sqlite3.Error):
             pass
 
     def sync_status(self) -> SyncStatus:
