@@ -117,7 +117,7 @@ def read_export(payload: bytes, mac: str, key: bytes, gate: str) -> StickExport:
     if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).hexdigest(), mac):
         raise StickError(
             f"the file's mark does not verify with gate {gate}'s token: it was edited or damaged after the gate wrote "
-            "it, or made by another gate"
+            "it, made by another gate, or made with a token HQ has replaced since"
         )
     try:
         export = StickExport.model_validate_json(payload)
