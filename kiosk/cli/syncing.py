@@ -111,6 +111,14 @@ def enroll(
     help="Send the entries HQ refused again at the next sync (once the cause is dealt with at HQ or here).",
 )
 @click.option(
+    "--export",
+    "export_dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False, exists=True, writable=True),
+    help="No network: sync by USB stick mounted at DIR. Takes in HQ's newest bundle and receipts found there, then "
+    "writes the entries HQ has not acknowledged for `pocket-hq sync-import`.",
+)
+@click.option(
     "--dismiss-refused",
     is_flag=True,
     help="Stop reporting the entries HQ refused, once the district has them another way (from --refused --json).",
@@ -124,6 +132,7 @@ def sync(
     show_refused: bool,
     retry_refused: bool,
     dismiss_refused: bool,
+    export_dir: Path | None,
     config_file: Path | None,
     as_json: bool,
 ) -> None:
@@ -133,10 +142,16 @@ def sync(
     An entry HQ refuses (say, a sequence number HQ holds as another entry after the gate database was put
     back from a backup) is kept here, counted as waiting and named in the status until it is dealt with:
     --refused lists them (with --json, whole, for the district), --retry-refused sends them again,
-    --dismiss-refused stops reporting them once the district has them."""
+    --dismiss-refused stops reporting them once the district has them.
+
+    With --export DIR, for a gate with no network: carry the stick to HQ (`pocket-hq sync-import FILE`) and back,
+    then run it again; the gate counts entries as delivered only when it reads HQ's receipt from the stick."""
     from kiosk.uplink.client import SyncService
 
     config = gate_config(config_file)
+    if export_dir is not None:
+        _stick_visit(config, export_dir, as_json)
+        return
     if show_status:
         service = SyncService(config)
         try:
@@ -192,6 +207,30 @@ def _refused_entries(config: KioskConfig, as_json: bool, *, change: str | None) 
             click.echo(_("{entries} HQ refused no longer reported").format(entries=dismissed), err=True)
         elif not refused:
             click.echo(_("HQ has refused no entry of this gate"), err=True)
+
+
+def _stick_visit(config: KioskConfig, folder: Path, as_json: bool) -> None:
+    """One visit of the sync stick (`kiosk.uplink.stick`); exits 1 when a file on it was refused."""
+    from kiosk.uplink.client import SyncError
+    from kiosk.uplink.stick import sync_by_stick
+
+    try:
+        visit = sync_by_stick(config, folder)
+    except SyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in visit.problems:
+        click.echo(_("refused: {problem}").format(problem=visible(problem, limit=2000)), err=True)
+    if visit.bundle_change is not None:
+        click.echo(_("lists from the stick applied: bundle version {version}").format(version=visit.bundle_change.version),
+                   err=True)
+    record = {"export": str(visit.export), "exported": visit.exported, "acknowledged": visit.acknowledged,
+              "cursor": visit.cursor, "bundle_version": visit.bundle_change.version if visit.bundle_change else None,
+              "problems": visit.problems}
+    emit(record, as_json, _("HQ acknowledged {acknowledged} (through #{cursor}); {exported} written to {file}").format(
+        acknowledged=entries_phrase(visit.acknowledged), cursor=visit.cursor,
+        exported=entries_phrase(visit.exported), file=visit.export))
+    if visit.problems:
+        raise SystemExit(1)
 
 
 def _sync_once(config: KioskConfig, as_json: bool) -> None:

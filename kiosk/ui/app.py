@@ -19,6 +19,7 @@ from textual.worker import Worker, get_current_worker
 
 from kiosk.key_bursts import Dropped, KeyBursts
 from kiosk.operators import Operator, Shift
+from sync.core.duty import DutyKind
 from kiosk.serial_scanner import ScannerState, SerialScanner, serial_path
 from kiosk.ui.context import KioskContext
 from kiosk.ui.errors import ShowsWorkerErrors
@@ -112,6 +113,7 @@ class GateApp(ShowsWorkerErrors, App[None]):
         if operator is None:
             return
         self.shift = self.context.operators.start_shift(operator, now=self.context.clock())
+        self.context.note_duty(DutyKind.SHIFT_ON, operator.id)
         gate = GateScreen(self.context, self.shift)
         if self.context.demo_tour:
             gate.tour = DemoTour(gate)
@@ -124,6 +126,7 @@ class GateApp(ShowsWorkerErrors, App[None]):
     def end_shift(self) -> None:
         if self.shift is not None:
             self.context.operators.end_shift(self.shift, now=self.context.clock())
+            self.context.note_duty(DutyKind.SHIFT_OFF)
             self.shift = None
 
     async def action_quit(self) -> None:
@@ -142,6 +145,7 @@ class GateApp(ShowsWorkerErrors, App[None]):
             timeout=30,
         )
         if worker.group == "camera":
+            self.context.note_duty(DutyKind.CAMERA_LOST, str(error)[:200])
             for screen in self.screen_stack:
                 if isinstance(screen, GateScreen):
                     screen.query_one("#preview").show_status("lost", _("Camera stopped: {error}").format(error=error))  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ configuration is one readable line on the command line rather than a screen that
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,7 +22,9 @@ from kiosk.idcard import CardReader
 from kiosk.operators import Operator, OperatorBook
 from kiosk.rules_in_force import RulesInForce
 from sync.core.policy import PolicyError
+from kiosk.duty_log import DutyLog
 from kiosk.store import GateStore, StoreError
+from sync.core.duty import DutyKind
 from kiosk.uplink.status import SyncStatus, is_enrolled, read_status
 from kiosk.uplink.retention import purge_entries
 from kiosk.uplink.state import SyncState
@@ -94,6 +97,19 @@ class KioskContext:
     def sync_record(self) -> SyncState:
         """The sync tables in the gate database, read through the kiosk's own connection."""
         return SyncState(self.store)
+
+    @cached_property
+    def duty(self) -> DutyLog:
+        """The gate's duty log (`kiosk.duty_log`), through the kiosk's own connection."""
+        return DutyLog(self.store)
+
+    def note_duty(self, kind: DutyKind, detail: str = "") -> None:
+        """Record a change of the gate's state for HQ's duty timeline; a database that cannot take it is not a
+        reason to stop the gate (the entry log says so on its own)."""
+        try:
+            self.duty.note(kind, self.clock(), detail)
+        except (StoreError, sqlite3.Error):
+            pass
 
     def sync_status(self) -> SyncStatus:
         """The sync status as the gate database records it (no network), whoever synced last."""

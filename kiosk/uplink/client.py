@@ -41,9 +41,11 @@ from pydantic import ValidationError
 
 from kiosk import id_keys
 from kiosk.config import KioskConfig
+from kiosk.duty_log import DUTY_BATCH_EVENTS, DutyLog, duty_batch_body
 from kiosk.store import GateStore, StoreError
 from sync.core.bundle import BundleError, SigningKeyError, load_public_key, public_pem, verify_signed_bundle
 from sync.core.codes.trust import key_id
+from sync.core.duty import DutyReceipt
 from kiosk.export import ExportError
 from kiosk.uplink.day_reports import due_report
 from kiosk import incidents
@@ -235,7 +237,7 @@ class HqClient:
     def whoami(self) -> GateInfo:
         return _parse(GateInfo, self._request("GET", "/v1/gate"))
 
-    def upload(self, batch: _Batch) -> UploadReceipt:
+    def upload(self, batch: Batch) -> UploadReceipt:
         body = batch.body()
         response = self._request(
             "POST", f"/v1/gates/{batch.gate}/entries", content=body, headers={"Content-Type": "application/json"}
@@ -271,6 +273,19 @@ class HqClient:
                 return None
             raise
         return _parse(IncidentReceipt, response)
+
+    def report_duty(self, gate_id: str, body: dict[str, Any]) -> DutyReceipt | None:
+        """Send duty events (`kiosk.duty_log`); None from an HQ without the route (404): an older HQ."""
+        try:
+            response = self._request(
+                "POST", f"/v1/gates/{gate_id}/duty", content=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        except HqRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(DutyReceipt, response)
 
     def bundle(self, gate_id: str, have_version: int, *, retry: bool = True) -> bytes | None:
         """The signed bundle, or None when HQ says the gate's version is current (304); `retry=False` asks once."""
@@ -334,6 +349,8 @@ class SyncService:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._days_unheard = False
+        self._duty_unheard = False
+        """True once HQ answered that it takes no duty events (an HQ older than proof of duty)."""
         """True once HQ answered that it takes no day counts (an HQ older than daily reconciliation)."""
         self._listening: HqClient | None = None
         """The client of `listen`'s request held open at HQ, closed by `run` when it stops, to end it at once."""
@@ -444,6 +461,16 @@ class SyncService:
                 except (SyncError, StoreError, ExportError) as exc:
                     errors.append(_("day counts: {error}").format(error=exc))
                     outcome = Connection.ERROR
+            # Then the duty events (shift, camera, lists), for HQ's duty timeline.
+            if outcome is not Connection.OFFLINE and not should_stop():
+                try:
+                    self._report_duty(client, state)
+                except HqUnreachable as exc:
+                    errors.append(str(exc))
+                    outcome = Connection.OFFLINE if outcome is Connection.ONLINE else outcome
+                except (SyncError, StoreError) as exc:
+                    errors.append(_("duty events: {error}").format(error=exc))
+                    outcome = Connection.ERROR
         state.note_attempt(datetime.now(UTC), outcome, "; ".join(errors) or None)
         return self.status(uploaded=tally.uploaded, bundle_change=tally.bundle_change)
 
@@ -490,10 +517,12 @@ class SyncService:
         budget = total + self.config.sync_batch_entries
         sent = 0
         while sent < budget and not should_stop():
-            batch = self._next_batch(state.store, state.record().upload_cursor)
+            batch = next_batch(
+                state.store, state.record().upload_cursor, self.config.sync_batch_entries, self.config.sync_batch_bytes
+            )
             if batch is None:
                 return
-            if isinstance(batch, _Unsendable):
+            if isinstance(batch, Unsendable):
                 state.advance_cursor(batch.seq, refused=[(batch.seq, batch.id, AlertKind.REFUSED.value, batch.reason)])
                 sent += 1
                 continue
@@ -510,37 +539,6 @@ class SyncService:
             tally.uploaded += len(batch.rows) - len(refused)
             if progress is not None:
                 progress(SyncProgress(sent=sent, total=max(total, sent)))
-
-    def _next_batch(self, store: GateStore, cursor: int) -> _Batch | _Unsendable | None:
-        """The next entries after the cursor, as the gate stored them, capped by count and bytes. An entry that
-        cannot be put on the wire at all (a number JSON cannot carry, a size HQ never takes) comes alone, as
-        `_Unsendable`, and is kept back as refused instead of blocking the ones after it."""
-        rows = store.entries(after_seq=cursor, limit=self.config.sync_batch_entries)
-        if not rows:
-            return None
-        chosen: list[bytes] = []
-        size = 0
-        for row in rows:
-            try:
-                text = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-            except ValueError:  # the one thing json refuses in a row of text, integers and floats
-                odd = ", ".join(f"{k} is {v}" for k, v in row.items() if isinstance(v, float) and not math.isfinite(v))
-                problem = f"this gate cannot send it: {odd}, a number JSON cannot carry"
-            else:
-                too_big = len(text) > MAX_BODY_BYTES - _ENVELOPE_BYTES
-                problem = f"this gate cannot send it: {len(text)} bytes, more than HQ takes in one request" if too_big else ""
-            if problem:
-                if chosen:
-                    break
-                return _Unsendable(row["seq"], str(row["id"]), problem)
-            size += len(text) + 1
-            if chosen and size > self.config.sync_batch_bytes:
-                break
-            chosen.append(text)
-        kept = rows[: len(chosen)]
-        digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
-        batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
-        return _Batch(store.gate_id, batch_id, kept, chosen)
 
     def _send_incidents(self, client: HqClient, state: SyncState) -> None:
         """Send the red-code incidents HQ has not had, before any entry: HQ's overview shows them at once however
@@ -563,6 +561,21 @@ class SyncService:
             self._days_unheard = True
             return
         state.note_days_reported(date.fromisoformat(report.days[-1].day))
+
+    def _report_duty(self, client: HqClient, state: SyncState) -> None:
+        """Send HQ the duty events it has not acknowledged, a batch at a time (bounded by how many wait)."""
+        if self._duty_unheard:
+            return
+        log = DutyLog(state.store)
+        for _batch in range(1 + log.waiting_count() // DUTY_BATCH_EVENTS):
+            events = log.waiting(DUTY_BATCH_EVENTS)
+            if not events:
+                return
+            receipt = client.report_duty(self.config.gate_id, duty_batch_body(self.config.gate_id, events))
+            if receipt is None:
+                self._duty_unheard = True
+                return
+            log.acknowledge(receipt.through_seq)
 
     def _fetch_bundle(self, client: HqClient, state: SyncState, *, retry: bool = True) -> BundleChange | None:
         assert self.config.hq_key_file
@@ -666,12 +679,45 @@ class SyncService:
                     break
 
 
+def next_batch(store: GateStore, cursor: int, most_entries: int, most_bytes: int) -> Batch | Unsendable | None:
+    """The next entries after the cursor, as the gate stored them, capped by count and bytes. An entry that
+    cannot be put on the wire at all (a number JSON cannot carry, a size HQ never takes) comes alone, as
+    `Unsendable`, and is kept back as refused instead of blocking the ones after it. (Network uploads and stick
+    exports, `kiosk.uplink.stick`, make their batches here alike.)"""
+    rows = store.entries(after_seq=cursor, limit=most_entries)
+    if not rows:
+        return None
+    chosen: list[bytes] = []
+    size = 0
+    for row in rows:
+        try:
+            text = json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        except ValueError:  # the one thing json refuses in a row of text, integers and floats
+            odd = ", ".join(f"{k} is {v}" for k, v in row.items() if isinstance(v, float) and not math.isfinite(v))
+            problem = f"this gate cannot send it: {odd}, a number JSON cannot carry"
+        else:
+            too_big = len(text) > MAX_BODY_BYTES - _ENVELOPE_BYTES
+            problem = f"this gate cannot send it: {len(text)} bytes, more than HQ takes in one request" if too_big else ""
+        if problem:
+            if chosen:
+                break
+            return Unsendable(row["seq"], str(row["id"]), problem)
+        size += len(text) + 1
+        if chosen and size > most_bytes:
+            break
+        chosen.append(text)
+    kept = rows[: len(chosen)]
+    digest = hashlib.sha256(b"\n".join(chosen)).hexdigest()
+    batch_id = f"{kept[0]['seq']}-{kept[-1]['seq']}-{digest[:32]}"
+    return Batch(store.gate_id, batch_id, kept, chosen)
+
+
 _ENVELOPE_BYTES = 4096
 """Room in a request body for what surrounds the entries (protocol, gate, batch id)."""
 
 
 @dataclass(frozen=True)
-class _Batch:
+class Batch:
     """A run of entries as the gate stored them, with each one's JSON as it goes on the wire (`UploadBatch` is
     its shape): HQ judges every entry itself, so the gate sends them all rather than stopping at one it might
     think HQ will not take."""
@@ -691,7 +737,7 @@ class _Batch:
 
 
 @dataclass(frozen=True)
-class _Unsendable:
+class Unsendable:
     """An entry that cannot go on the wire; kept at the gate as refused, with the reason."""
 
     seq: int
@@ -699,7 +745,7 @@ class _Unsendable:
     reason: str
 
 
-def _refused(batch: _Batch, receipt: UploadReceipt) -> list[tuple[int, str, str, str]]:
+def _refused(batch: Batch, receipt: UploadReceipt) -> list[tuple[int, str, str, str]]:
     """The batch's entries HQ did not take, as (seq, id, kind, reason), by the gate's own ids. An HQ from before
     receipts named refusals only counts them; its refused entries are those it raised a `rewritten` or
     `edited` alert for (an edited entry it stored as evidence is then kept here too: over-cautious, not lost)."""

@@ -8,9 +8,7 @@ cannot take is refused alone, in the receipt). A gate that hangs up mid-upload i
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -20,13 +18,14 @@ from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
 from sync.core.bundle import fingerprint, public_pem
+from sync.core.duty import DutyBatch, DutyReceipt
+from sync.hq.duty import ingest_duty
 from sync.hq.gates import Authenticated, AuthError, authenticate
-from sync.hq.ingest import BatchConflict, ingest
+from sync.hq.ingest import BatchConflict, UploadRefused, ingest, read_upload, readable
 from sync.hq import incidents
 from sync.hq.reconcile import store_report
 from sync.hq.runtime import Hq
 from sync.core.protocol import (
-    GATE_ID_PATTERN,
     SUPPORTED_PROTOCOLS,
     BundleNotice,
     DayReceipt,
@@ -34,8 +33,6 @@ from sync.core.protocol import (
     GateInfo,
     IncidentReceipt,
     IncidentReport,
-    IncomingBatch,
-    UploadBatch,
     UploadReceipt,
 )
 from sync.hq.bundle_watch import MAX_WAIT_SECONDS, wait_for_version
@@ -123,13 +120,6 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _readable(exc: ValidationError, what: str = "batch") -> str:
-    error = exc.errors()[0]
-    where = ".".join(map(str, error["loc"])) or "body"
-    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return f"malformed {what}: {where}: {error['msg']}{more}"
-
-
 @router.post("/gates/{gate_id}/entries", response_model=UploadReceipt)
 async def upload(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> UploadReceipt | Response:
     """Store a batch of this gate's entries; a batch sent again is answered without being stored twice."""
@@ -139,25 +129,10 @@ async def upload(request: Request, who: Annotated[Authenticated, Depends(this_ga
     except _HungUp as exc:
         log.warning("gate %s hung up mid-upload %s; nothing stored, it sends the batch again", who.gate_id, exc)
         return Response(status_code=400)  # nobody is left to read it
-    try:  # the usual batch, every entry as a gate writes it, in one step; else the entries one by one
-        batch: UploadBatch | IncomingBatch = UploadBatch.model_validate_json(body, strict=True)
-    except ValidationError:
-        try:
-            batch = IncomingBatch.model_validate(json.loads(body))
-        except (ValueError, RecursionError) as exc:  # not JSON (nor UTF-8, nor shallow enough), or not a batch
-            detail = _readable(exc) if isinstance(exc, ValidationError) else f"malformed batch: not JSON: {exc}"
-            raise HTTPException(422, detail) from exc
-    if batch.protocol not in SUPPORTED_PROTOCOLS:
-        raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
-    # Entries naming another gate are refused whole; one naming no gate id at all is refused alone, in ingest.
-    named = (
-        {e.gate for e in batch.entries}
-        if isinstance(batch, UploadBatch)
-        else {e["gate"] for e in batch.entries if isinstance(e.get("gate"), str) and re.fullmatch(GATE_ID_PATTERN, e["gate"])}
-    )
-    strangers = sorted((named | {batch.gate}) - {who.gate_id})
-    if strangers:
-        raise HTTPException(403, f"gate {who.gate_id} can only upload its own entries, not those of {', '.join(strangers)}")
+    try:
+        batch = read_upload(body, who.gate_id)
+    except UploadRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     try:
         return await run_in_threadpool(ingest, hq.db, who.gate_id, batch, None, hq.secrets)
     except BatchConflict as exc:
@@ -180,7 +155,7 @@ async def report_days(request: Request, who: Annotated[Authenticated, Depends(th
     try:
         report = DayReport.model_validate_json(body)
     except ValidationError as exc:
-        raise HTTPException(422, _readable(exc, "day report")) from exc
+        raise HTTPException(422, readable(exc, "day report")) from exc
     if report.protocol not in SUPPORTED_PROTOCOLS:
         raise HTTPException(422, f"protocol {report.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
     if report.gate != who.gate_id:
@@ -209,7 +184,7 @@ async def report_incidents(request: Request, who: Annotated[Authenticated, Depen
     try:
         report = IncidentReport.model_validate_json(body)
     except ValidationError as exc:
-        raise HTTPException(422, _readable(exc, "incident report")) from exc
+        raise HTTPException(422, readable(exc, "incident report")) from exc
     if report.protocol not in SUPPORTED_PROTOCOLS:
         raise HTTPException(422, f"protocol {report.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
     if report.gate != who.gate_id:
@@ -221,6 +196,25 @@ async def report_incidents(request: Request, who: Annotated[Authenticated, Depen
 
     hq.sightings.note(who.gate_id, datetime.now(UTC))
     return IncidentReceipt(gate=who.gate_id, new=await run_in_threadpool(keep))
+
+
+@router.post("/gates/{gate_id}/duty", response_model=DutyReceipt)
+async def report_duty(request: Request, who: Annotated[Authenticated, Depends(this_gate)]) -> DutyReceipt | Response:
+    """The gate's duty events (shift, camera, lists: `sync.core.duty`), stored once each for the duty timeline."""
+    hq = hq_of(request)
+    try:
+        body = await _body(request, hq.settings.max_body_bytes)
+    except _HungUp:
+        return Response(status_code=400)
+    try:
+        batch = DutyBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise HTTPException(422, readable(exc, "duty batch")) from exc
+    if batch.protocol not in SUPPORTED_PROTOCOLS:
+        raise HTTPException(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    if {batch.gate, *(e.gate for e in batch.events)} != {who.gate_id}:
+        raise HTTPException(403, f"gate {who.gate_id} can only report its own duty")
+    return await run_in_threadpool(ingest_duty, hq.db, who.gate_id, batch)
 
 
 @router.get("/gates/{gate_id}/bundle")

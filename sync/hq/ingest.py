@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,7 +61,9 @@ from sync.hq.district import DistrictSecrets
 from sync.hq.two_gates import two_gate_alerts
 from sync.hq.tables import alerts, dialect_insert, entries, gates, unsealed_entries, upload_batches
 from sync.core.protocol import (
+    GATE_ID_PATTERN,
     RECEIPT_ALERT_KINDS,
+    SUPPORTED_PROTOCOLS,
     Alert,
     AlertKind,
     EntryId,
@@ -82,6 +85,48 @@ _ENTRY_ID: TypeAdapter[str] = TypeAdapter(EntryId)
 
 class BatchConflict(Exception):
     """The batch id was used before for different entries (HTTP 409)."""
+
+
+class UploadRefused(Exception):
+    """An upload body refused whole before anything is stored: not a batch (422), a protocol HQ does not speak
+    (422), or entries of another gate (403). `status` is the HTTP status the network upload answers with."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def readable(exc: ValidationError, what: str = "batch") -> str:
+    error = exc.errors()[0]
+    where = ".".join(map(str, error["loc"])) or "body"
+    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+    return f"malformed {what}: {where}: {error['msg']}{more}"
+
+
+def read_upload(body: bytes, gate_id: str) -> UploadBatch | IncomingBatch:
+    """An upload body as HQ takes it from gate `gate_id`, by network or on a stick (`sync.hq.stick_import`): the
+    usual batch, every entry as a gate writes it, in one step; else the entries one by one (`ingest` judges each).
+    Raises UploadRefused."""
+    try:
+        batch: UploadBatch | IncomingBatch = UploadBatch.model_validate_json(body, strict=True)
+    except ValidationError:
+        try:
+            batch = IncomingBatch.model_validate(json.loads(body))
+        except (ValueError, RecursionError) as exc:  # not JSON (nor UTF-8, nor shallow enough), or not a batch
+            detail = readable(exc) if isinstance(exc, ValidationError) else f"malformed batch: not JSON: {exc}"
+            raise UploadRefused(422, detail) from exc
+    if batch.protocol not in SUPPORTED_PROTOCOLS:
+        raise UploadRefused(422, f"protocol {batch.protocol} is not spoken here; HQ speaks {sorted(SUPPORTED_PROTOCOLS)}")
+    # Entries naming another gate are refused whole; one naming no gate id at all is refused alone, in ingest.
+    named = (
+        {e.gate for e in batch.entries}
+        if isinstance(batch, UploadBatch)
+        else {e["gate"] for e in batch.entries if isinstance(e.get("gate"), str) and re.fullmatch(GATE_ID_PATTERN, e["gate"])}
+    )
+    strangers = sorted((named | {batch.gate}) - {gate_id})
+    if strangers:
+        raise UploadRefused(403, f"gate {gate_id} can only upload its own entries, not those of {', '.join(strangers)}")
+    return batch
 
 
 _ENTRIES: TypeAdapter[list[WireEntry]] = TypeAdapter(list[WireEntry])

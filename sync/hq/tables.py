@@ -148,6 +148,23 @@ unsealed_entries = Table(
 subject of the number the gate sealed to it (`sync.hq.ingest`, rule 8): as sent, their `subject` was NULL.
 Purged with the entries (migration 0006)."""
 
+duty_events = Table(
+    "duty_events",
+    metadata,
+    Column("gate", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("id", String(26), nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("detail", GateText, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Index("ix_duty_events_gate_ts", "gate", "ts"),
+)
+"""A gate's changes of state (shift on/off, camera lost/back, lists stale/fresh; `sync.core.duty`), once each by
+(gate, seq): what the duty timeline is drawn from (migration 0012)."""
+
 alerts = Table(
     "alerts",
     metadata,

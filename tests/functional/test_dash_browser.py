@@ -24,7 +24,9 @@ from tests.helpers import make_resident_id
 from tests.parts import chromium
 from tests.sync_testkit import MakeGate, RunningHq, issuer_keys, make_gate, signing_key_file, start_hq  # noqa: F401
 
+from kiosk.duty_log import DutyLog
 from sync.core.codes.base import Colour
+from sync.core.duty import DutyKind
 from sync.core.identity import load_district_key
 from sync.core.policy import Decision, Direction
 from sync.core.clock import utc_text
@@ -383,3 +385,35 @@ def test_a_day_whose_counts_differ_at_hq_is_flagged_on_the_gate_page(
     expect(row.locator("td.hot")).to_have_text(["7 / 6", "2 / 1"])  # attempts, left
     expect(row.locator("td.num").nth(1)).to_have_text("5 / 5")  # let in: as the gate counted
     page.locator("#days").screenshot(path=artifacts("dashboard/gate-daily-reconciliation.png"))
+
+
+def test_a_camera_out_for_an_hour_is_a_gap_on_the_duty_timeline_and_in_its_csv(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], make_gate: MakeGate, artifacts: Callable[[str], Path]
+) -> None:
+    running, town = town_hq
+    gate = make_gate(running, "duty-gate", timezone=ZONE)
+    lost = town.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    with gate.store() as store:
+        log = DutyLog(store)
+        log.note(DutyKind.SHIFT_ON, lost - timedelta(hours=2))
+        log.note(DutyKind.CAMERA_LOST, lost)
+        log.note(DutyKind.CAMERA_BACK, lost + timedelta(hours=1))
+    assert gate.sync().last_error is None
+    page = new_page()
+    sign_in(page, running.url, "vera", "/gates/duty-gate")
+
+    page.get_by_role("link", name="Duty timeline, 14 days").click()
+
+    local = lost.astimezone(ZoneInfo(ZONE))
+    day = page.locator(f"tr[data-day='{local:%Y-%m-%d}']")
+    expect(day.locator(f"td[data-hour='{local:%H}']")).to_have_class(re.compile(r"\bduty-gap\b"))
+    expect(day.locator(f"td[data-hour='{local:%H}']")).to_have_text("C")
+    after = (lost + timedelta(hours=1)).astimezone(ZoneInfo(ZONE))
+    expect(page.locator(f"tr[data-day='{after:%Y-%m-%d}'] td[data-hour='{after:%H}']")).to_have_class(re.compile(r"\bduty-ok\b"))
+    page.screenshot(path=artifacts("dashboard/duty-timeline.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["hour", "keeper signed in %", "camera working %", "lists fresh %", "gap"]
+    assert [local.isoformat(timespec="minutes"), "100", "0", "100", "yes"] in rows
+    assert len(rows) == 1 + 14 * 24

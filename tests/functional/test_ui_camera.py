@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.duty_log import DutyLog
 from kiosk.sound.cues import Cue
+from kiosk.store import GateStore
 from kiosk.demo.generate import demo_id
 from kiosk.ui.banner import VerdictBanner
 from kiosk.ui.messages import CameraStatus, FramePreview, VerdictReady
@@ -92,6 +94,10 @@ def test_a_camera_unplugged_mid_shift_is_reported_and_reconnects_by_itself(
     states = [m.state for m in recorder.of(CameraStatus)]
     assert states[0] == "live" and "lost" in states and states[-1] == "live"
     assert [r["code_type"] for r in entries(config)] == ["PGC1", "manual", "PGC1"]
+    with GateStore(config.database, config.gate_id) as store:  # for HQ's duty timeline (proof of duty)
+        kinds = [event["kind"] for event in DutyLog(store).waiting()]
+    assert "shift_on" in kinds
+    assert [kind for kind in kinds if kind.startswith("camera")] == ["camera_back", "camera_lost", "camera_back"]
 
 
 def test_a_yellow_code_is_held_in_amber_and_the_banner_clears_itself(tmp_path: Path, kit: Kit, camera: MjpegCamera) -> None:

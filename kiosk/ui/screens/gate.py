@@ -27,6 +27,7 @@ from kiosk.incidents import is_incident, procedure_of
 from kiosk.idcard import CardReading
 from sync.core.readings import temperature_problem
 from kiosk.operators import Shift
+from sync.core.duty import DutyKind
 from sync.core.policy import Direction
 from sync.core.policy.rules.access import AccessRule
 from sync.core.policy.rules.companions import CompanionRules
@@ -201,6 +202,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
 
     def on_camera_status(self, message: CameraStatus) -> None:
         self.query_one(CameraPreview).show_status(message.state, message.text)
+        self.context.note_duty(DutyKind.CAMERA_BACK if message.state == "live" else DutyKind.CAMERA_LOST, message.state)
         banner = self.query_one(VerdictBanner)
         banner.camera_live = message.state == "live"
         if banner.shown is None and self._clear_timer is None:
@@ -243,6 +245,7 @@ class GateScreen(ShowsWorkerErrors, Screen[None]):
         warning = self.context.rules.freshness_warning(
             lists_checked_at=status.bundle_checked_at, bundle_version=status.bundle_version, now=self.context.clock()
         )
+        self.context.note_duty(DutyKind.LISTS_STALE if warning else DutyKind.LISTS_FRESH)
         bar = self.query_one("#freshness-bar", Static)
         bar.update(Text("⚠ " + warning) if warning else "")
         bar.set_class(warning is not None, "-shown")

@@ -13,7 +13,21 @@ import os
 import click
 
 from sync.core.i18n import LANGUAGES, choose, use
-from sync.hq.cli import codes, database, gates, incidents, lists, passes, policy, server, signing, tls, trust, users
+from sync.hq.cli import (
+    codes,
+    database,
+    gates,
+    incidents,
+    lists,
+    passes,
+    policy,
+    server,
+    signing,
+    sneakernet,
+    tls,
+    trust,
+    users,
+)
 from sync.hq.language import DOMAINS
 
 
@@ -39,6 +53,7 @@ for command in (
     database.purge,
     database.stats_rebuild,
     signing.signing_key,
+    sneakernet.sync_import,
     gates.gates,
     gates.alerts,
     users.users,

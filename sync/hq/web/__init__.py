@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.hq.paging import CursorError
 from sync.hq.runtime import Hq
-from sync.hq.web import admin, auth, pages, trace, trace_list
+from sync.hq.web import admin, auth, duty, pages, trace, trace_list
 from sync.hq.web.core import HERE, BadRequest, Dashboard, Forbidden, LoginNeeded, login_redirect, render
 
 SECURITY_HEADERS = [
@@ -31,7 +31,7 @@ SECURITY_HEADERS = [
 ]
 NO_STORE = (b"cache-control", b"no-store")
 """Dashboard pages hold personal data: browsers and proxies must not keep them."""
-ROUTERS = (auth.router, pages.router, trace.router, trace_list.router, admin.router)
+ROUTERS = (auth.router, pages.router, duty.router, trace.router, trace_list.router, admin.router)
 """The dashboard's routes, all of them (a test walks them with hostile values)."""
 OTHER_PATHS = ("/v1/", "/healthz", "/docs", "/redoc", "/openapi.json")
 """Not the dashboard's: the gate API keeps its lean answers, and FastAPI's API docs their own scripts."""
