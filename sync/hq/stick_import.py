@@ -10,6 +10,7 @@ current bundle. Importing the same file again stores nothing twice and writes th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,9 +63,11 @@ def import_stick(
     secrets: DistrictSecrets | None = None,
     out: Path | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StickImport:
     """Ingest the export at `path` and write the receipt and the gate's bundle into `out` (default: beside the
-    file). Raises StickError, having stored nothing, for a file HQ does not take."""
+    file), telling `progress` (entries taken in, entries on the stick) after each batch. Raises StickError, having
+    stored nothing, for a file HQ does not take."""
     moment = now or datetime.now(UTC)
     try:
         data = path.read_bytes()
@@ -88,11 +91,14 @@ def import_stick(
     if any({b.gate, *(e.gate for e in b.events)} != {gate_id} for b in duty):
         raise StickError(f"gate {gate_id} can only report its own duty")
     receipts = []
+    total = sum(len(batch.entries) for batch in batches)
     for batch in batches:
         try:
             receipts.append(ingest(db, gate_id, batch, moment, secrets))
         except BatchConflict as exc:
             raise StickError(f"{exc}; {len(receipts)} batches before it were taken in") from exc
+        if progress is not None:
+            progress(sum(r.received for r in receipts), total)
     duty_receipts = [ingest_duty(db, gate_id, batch, moment) for batch in duty]
     folder = out or path.parent
     receipt_file = folder / receipt_name(gate_id, export.export_id)

@@ -194,3 +194,17 @@ def test_the_gate_refuses_an_older_bundle_another_gates_bundle_and_an_edited_rec
     report = visit(gate, forged_stick, code=1)
     assert "signature does not verify with HQ's pinned key" in str(report["problems"])
     assert cursor_of(gate) == 3
+
+
+def test_a_large_stick_import_shows_progress(
+    hq: RunningHq, make_gate: MakeGate, signing_key_file: Path, tmp_path: Path
+) -> None:
+    gate = make_gate(hq, "north-gate", sync_batch_entries=200)
+    gate.log(2000)
+    exported = Path(str(visit(gate, new_stick(tmp_path, "stick"))["export"]))
+
+    done = hq_import(hq, signing_key_file, exported)
+
+    lines = [line for line in done.stderr.splitlines() if line.startswith("taken in")]
+    assert lines[0] == "taken in 200/2000 entries" and lines[-1] == "taken in 2000/2000 entries"
+    assert len(lines) == 10 and hq.entry_count("north-gate") == 2000

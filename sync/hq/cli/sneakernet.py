@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,6 +15,9 @@ from sync.hq.cli.options import db_option, district_key_option, open_db, setting
 from sync.hq.cli.output import hq_errors
 from sync.hq.district import DistrictSecrets
 from sync.hq.stick_import import import_stick
+
+PROGRESS_FROM = 2_000
+"""Files with fewer entries are taken in within a second or so: no progress lines."""
 
 
 @click.command("sync-import")
@@ -40,7 +44,7 @@ def sync_import(
     secrets = DistrictSecrets(load_district_key(settings.district_key_file)) if settings.district_key_file else None
     database = open_db(db)
     try:
-        done = import_stick(database, key, export_file, secrets=secrets, out=out)
+        done = import_stick(database, key, export_file, secrets=secrets, out=out, progress=_progress())
     except StickError as exc:
         raise click.ClickException(_("refused {file}: {reason}; nothing was taken in").format(file=export_file.name, reason=exc)) from exc
     finally:
@@ -52,3 +56,16 @@ def sync_import(
     )
     click.echo(_("wrote {receipt} and {bundle} (bundle version {version}): carry the stick back to the gate").format(
         receipt=done.receipt.name, bundle=done.bundle.name, version=done.bundle_version))
+
+
+def _progress() -> Callable[[int, int], None]:
+    """A line on stderr per tenth of a large file (a week offline takes most of a minute on SQLite)."""
+    shown = 0
+
+    def tell(done: int, total: int) -> None:
+        nonlocal shown
+        if total >= PROGRESS_FROM and done * 10 // total > shown * 10 // total:
+            click.echo(_("taken in {done}/{total} entries").format(done=done, total=total), err=True)
+            shown = done
+
+    return tell
