@@ -22,7 +22,8 @@ from tests.helpers import make_resident_id
 from tests.sync_testkit import RunningHq, issuer_keys, signing_key_file, start_hq  # noqa: F401
 
 from sync.core.identity import load_district_key
-from sync.hq import lists, uploads
+from sync.core.protocol import IncidentReport, WireIncident
+from sync.hq import incidents, lists, traced_list, uploads
 from sync.hq.tables import metadata, staff_sessions
 from sync.hq.gates import add_gate
 from sync.hq.staff import Role
@@ -45,7 +46,15 @@ def dash(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path, issue
             kind="staff", valid_from=now, valid_until=now + timedelta(days=1), gate_id="north-gate",
         )  # fmt: skip
         upload = uploads.create(running.db, uploads.Kind.COLOUR, "red.csv", "ada")
-        yield running, {"gate_id": "north-gate", "pass_id": issued.id, "upload_id": upload.id}
+        subject = "ab" * 16
+        traced_list.put_on_list(running.db, traced_list.checked_request(
+            [subject], "yellow", "contact", "1", "/trace/contacts", now), "ada", now)
+        incident = WireIncident(id="01HZZZZZZZZZZZZZZZZZZZZZZZ", entry_id="01HZZZZZZZZZZZZZZZZZZZZZZY",
+                                ts="2027-03-01T09:30:00.000Z", outcome="sent home")
+        with running.db.begin() as conn:
+            incidents.store_report(conn, IncidentReport(gate="north-gate", incidents=[incident]), now)
+        yield running, {"gate_id": "north-gate", "pass_id": issued.id, "upload_id": upload.id, "subject": subject,
+                        "incident_id": incident.id}
 
 
 def state_changing_routes(running: RunningHq) -> list[tuple[str, str]]:

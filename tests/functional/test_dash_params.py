@@ -60,6 +60,10 @@ FORMS: dict[str, tuple[str, ...]] = {
     "/admin/lists": ("kind", "gate", "filename"),
     "/admin/uploads/{upload_id}/apply": (),
     "/admin/uploads/{upload_id}/discard": (),
+    "/trace/list": ("subject", "colour", "reason", "days", "trace"),
+    "/trace/list/apply": ("subject", "colour", "reason", "days", "trace"),
+    "/admin/lists/traced/{subject}/remove": (),
+    "/incidents/{incident_id}/close": ("note",),
 }
 """Each form's fields (as its page's form has them); every POST route of the app must be listed here."""
 UPLOAD_CSV = b"id_number,colour,note\n"
@@ -81,6 +85,7 @@ class City:
         self.good = {
             "subject": subject, "gate": "north-gate", "from": f"{day}T00:00", "to": f"{day}T23:59", "minutes": "15",
             "gate_id": "north-gate", "pass_id": issued.id, "upload_id": secrets.token_hex(16),
+            "incident_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ",
         }
 
 
