@@ -26,9 +26,8 @@ from sync.core.protocol import INCIDENT_OUTCOMES, IncidentProcedure, WireInciden
 
 PROCEDURE_META = "incident_procedure"
 """Meta key holding the procedure HQ's bundle carries, as JSON (absent: HQ set none)."""
-OUTCOME_WORDS = (N_("sent home"), N_("waiting for the health team"), N_("left"))
-"""`INCIDENT_OUTCOMES`, marked for the catalogs (the keeper reads them translated)."""
-assert OUTCOME_WORDS == INCIDENT_OUTCOMES
+OUTCOME_LABELS = dict(zip(INCIDENT_OUTCOMES, (N_("sent home"), N_("waiting for the health team"), N_("left on their own"))))
+"""How the keeper reads each of `INCIDENT_OUTCOMES` (through the catalogs; 'left' alone already means 'let out')."""
 migrations = Migrations("pocket-gate-incidents")
 
 

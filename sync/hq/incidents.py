@@ -21,9 +21,8 @@ from sync.hq.revisions import DISTRICT, bump
 from sync.hq.tables import incidents, settings
 
 PROCEDURE_KEY = "incident_procedure"
-OUTCOME_WORDS = (N_("sent home"), N_("waiting for the health team"), N_("left"))
-"""`INCIDENT_OUTCOMES`, marked for HQ's catalogs (the overview shows them in the reader's language)."""
-assert OUTCOME_WORDS == INCIDENT_OUTCOMES
+OUTCOME_LABELS = dict(zip(INCIDENT_OUTCOMES, (N_("sent home"), N_("waiting for the health team"), N_("left on their own"))))
+"""How the overview words each of `INCIDENT_OUTCOMES` (through the catalogs; 'left' alone means 'let out')."""
 
 
 class IncidentError(Exception):
@@ -76,6 +75,11 @@ class Incident:
     reasons: list[str]
     outcome: str
     keeper: str
+
+    @property
+    def label(self) -> str:
+        """The outcome's words, to be translated."""
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
 
 
 def open_incidents(conn: Connection, limit: int = 100) -> list[Incident]:

@@ -30,6 +30,8 @@ from sync.core.duty import DutyKind
 from sync.core.identity import load_district_key
 from sync.core.policy import Decision, Direction
 from sync.core.clock import utc_text
+from sync.core.protocol import IncidentReport, WireIncident
+from sync.hq import incidents
 from sync.hq.staff import Role
 from sync.hq.tables import entries, gates
 
@@ -281,6 +283,30 @@ def test_a_contact_goes_from_a_trace_to_the_yellow_list(
     page.go_back()
     page.locator("#traced tbody tr", has_text="close contact at east-market").locator("button").click()
     expect(page.locator("#traced tbody")).not_to_contain_text("close contact at east-market")
+
+
+def test_an_open_incident_heads_the_overview_until_closed(
+    town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page], artifacts: Callable[[str], Path]
+) -> None:
+    """Issue 19: a red-code incident a gate sent is on the overview at once; a viewer closes it."""
+    running, town = town_hq
+    incident = WireIncident(
+        id="01J0000000000000000000000Z", entry_id="01J0000000000000000000000Y", ts=utc_text(town.now),
+        subject=town.near, name="L* S*", colour="red", reasons=["red code"], outcome="waiting for the health team",
+        keeper="keeper-7",
+    )
+    with running.db.begin() as conn:
+        incidents.store_report(conn, IncidentReport(gate="east-market", incidents=[incident]), town.now)
+    page = new_page()
+    sign_in(page, running.url, "vera")
+    panel = page.locator("#incidents")
+    expect(panel).to_contain_text("1 open red-code incident")
+    expect(panel).to_contain_text("waiting for the health team")
+    expect(panel).to_contain_text("keeper-7")
+    page.screenshot(path=artifacts("dashboard/overview-incident.png"), full_page=True)
+    panel.locator("button").click()
+    expect(page.locator("h1")).to_contain_text("District overview")
+    expect(page.locator("#incidents")).to_have_count(0)
 
 
 def test_a_viewer_is_refused_on_admin_pages(town_hq: tuple[RunningHq, Town], new_page: Callable[[], Page]) -> None:

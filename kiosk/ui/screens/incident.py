@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from kiosk.gate import Outcome
-from kiosk.incidents import record_incident
+from kiosk.incidents import OUTCOME_LABELS, record_incident
 from kiosk.keeper_locale import zone
 from kiosk.store import StoreError
 from kiosk.ui.context import KioskContext
@@ -55,7 +55,7 @@ class IncidentScreen(ModalScreen[str | None]):
             yield Label(_("What was done? Press 1, 2 or 3:"), id="incident-ask")
             with Horizontal(classes="form-buttons"):
                 for n, outcome in enumerate(INCIDENT_OUTCOMES):
-                    yield Button(f"{n + 1} {_(outcome)}", id=f"outcome-{n}", compact=True)
+                    yield Button(f"{n + 1} {_(OUTCOME_LABELS[outcome])}", id=f"outcome-{n}", compact=True)
             yield Static(id="incident-error")
         yield Footer()
 
